@@ -1,0 +1,15 @@
+// Package wire reads and writes Pyro4 protocol-48 messages: the 24-byte
+// header with its checksum, annotation chunks, zlib compression, size
+// limits and HMAC-SHA1 message signing, byte for byte as Pyro4 4.82 does
+// (see spec.md in the repository root, and the protocol doc §1).
+//
+// A message on the wire is
+//
+//	header (24 bytes) | annotation chunks | payload
+//
+// ReadMessage checks, in Pyro's order, the magic and version, the
+// checksum, the size limit, then reads annotations and payload and checks
+// the HMAC. It never trusts a length before checking it against the limit,
+// and it allocates only as fast as bytes actually arrive, so a header that
+// claims 2 GiB followed by ten bytes costs ten bytes.
+package wire
