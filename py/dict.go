@@ -103,7 +103,10 @@ func (d *Dict) Set(k, v any) error {
 }
 
 // SetString stores v under the str key k.
-func (d *Dict) SetString(k string, v any) { d.setHashed(k, k, v) }
+func (d *Dict) SetString(k string, v any) {
+	var key any = k // boxed once: the hash key of a str is the str
+	d.setHashed(key, key, v)
+}
 
 func (d *Dict) setHashed(hk, k, v any) {
 	if i := d.find(hk); i >= 0 {

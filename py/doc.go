@@ -26,8 +26,12 @@
 // width, time.Time, ...) into the model, and Convert turns a model value
 // into a typed Go target, with errors that name the path to the offending
 // element. These two functions are the single place where the mapping
-// between Go types and Python types is decided; the daemon uses them to
-// call Go methods with Python arguments.
+// between Go types and Python types is decided; the daemon uses them (and
+// ConvertValue) to call Go methods with Python arguments. Go types can take
+// part by implementing Marshaler and Unmarshaler, or
+// encoding.TextMarshaler and encoding.TextUnmarshaler to travel as str.
+// Snake, Camel and FoldName state how Go and Python spellings of a name
+// correspond.
 //
 // Limits bounds what a decoder may build from untrusted input; every
 // decoder in pyrogo takes one.

@@ -302,7 +302,7 @@ func writeComplex(b *strings.Builder, c complex128) {
 	}
 	b.WriteByte('(')
 	b.WriteString(complexPart(re))
-	if im >= 0 || math.IsNaN(im) {
+	if !math.Signbit(im) || math.IsNaN(im) { // (1-0j), but (1+nanj) whatever NaN's sign
 		b.WriteByte('+')
 	}
 	b.WriteString(imText)

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/codec"
+	"github.com/pyrogo/pyro/py"
+	"github.com/pyrogo/pyro/serpent"
+)
+
+const callHelp = `
+Call calls METHOD of the remote object at URI and prints the result as a
+Python literal (repr). Each ARG, and the value of each --kw name=LITERAL,
+is a Python literal as serpent and ast.literal_eval read it: 42, 1.5,
+'text' (quote strings, and quote them again for the shell: "'text'"),
+b'bytes', None, True, [1, (2, 3)], {'a': 1}. A method that returns an
+iterator prints one item per line; a remote attribute is read by giving
+its name as METHOD.
+
+Exit status: 0 on success; 1 when the remote method raised an exception,
+printed as "Error: <Class>: <message>" on stderr; 2 for usage errors and
+local or transport errors ("Error: <text>").
+
+The configuration is Pyro's defaults with the PYRO_* environment variables
+applied (see "pyro config"). The HMAC key comes from PYRO_HMAC_KEY, or
+from -k (not both).`
+
+// kwFlag collects repeated --kw name=LITERAL flags.
+type kwFlag struct {
+	names []string
+	lits  map[string]string
+}
+
+func (k *kwFlag) String() string { return "" }
+
+func (k *kwFlag) Set(s string) error {
+	name, lit, ok := strings.Cut(s, "=")
+	if !ok || name == "" {
+		return errors.New("want name=LITERAL")
+	}
+	if _, dup := k.lits[name]; dup {
+		return fmt.Errorf("keyword argument %s repeated", name)
+	}
+	if k.lits == nil {
+		k.lits = map[string]string{}
+	}
+	k.names = append(k.names, name)
+	k.lits[name] = lit
+	return nil
+}
+
+func runCall(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
+	fs := newFlagSet("call", "call [-k key] [--serializer NAME] [--kw name=LITERAL]... [--timeout SECONDS] [--traceback] URI METHOD [ARG...]",
+		callHelp, stderr)
+	var (
+		key, serializer string
+		kw              kwFlag
+		timeout         float64
+		traceback       bool
+	)
+	fs.StringVar(&key, "k", "", keyFlagHelp)
+	fs.StringVar(&serializer, "serializer", "", "serializer `name`: serpent, json, marshal or msgpack (default: config SERIALIZER)")
+	fs.Var(&kw, "kw", "keyword argument `name=LITERAL` (repeatable)")
+	fs.Float64Var(&timeout, "timeout", 0, "timeout in `seconds` for each network operation (default: config COMMTIMEOUT; 0 = none)")
+	fs.BoolVar(&traceback, "traceback", false, "print the remote traceback of a remote exception")
+	if code, done := parseFlags(fs, args); done {
+		return code
+	}
+	if fs.NArg() < 2 {
+		return usageError(fs, "need URI and METHOD")
+	}
+	var timeoutSet bool
+	fs.Visit(func(f *flag.Flag) { timeoutSet = timeoutSet || f.Name == "timeout" })
+	if timeout < 0 || math.IsNaN(timeout) || math.IsInf(timeout, 0) {
+		return usageError(fs, "invalid --timeout %v", timeout)
+	}
+	uriText, method := fs.Arg(0), fs.Arg(1)
+	if method == "" {
+		return usageError(fs, "empty METHOD")
+	}
+	if serializer != "" {
+		if _, err := codec.ForName(serializer, codec.Options{}); err != nil {
+			return usageError(fs, "--serializer: %v", err)
+		}
+	}
+
+	callArgs := make([]any, 0, fs.NArg()-2)
+	for i, lit := range fs.Args()[2:] {
+		v, err := parseLiteral(lit)
+		if err != nil {
+			if name, _, _ := strings.Cut(strings.TrimLeft(lit, "-"), "="); strings.HasPrefix(lit, "-") && fs.Lookup(name) != nil {
+				return usageError(fs, "flag %s after URI: flags go before URI", lit)
+			}
+			fmt.Fprintf(stderr, "Error: argument %d (%s): %v\n", i+1, lit, err)
+			return exitUsage
+		}
+		callArgs = append(callArgs, v)
+	}
+	var kwargs map[string]any
+	for _, name := range kw.names {
+		v, err := parseLiteral(kw.lits[name])
+		if err != nil {
+			fmt.Fprintf(stderr, "Error: keyword argument %s (%s): %v\n", name, kw.lits[name], err)
+			return exitUsage
+		}
+		if kwargs == nil {
+			kwargs = map[string]any{}
+		}
+		kwargs[name] = v
+	}
+
+	cfg, err := loadConfig(environ)
+	if err != nil {
+		fmt.Fprintf(stderr, "Error: %v\n", err)
+		return exitUsage
+	}
+	if err := applyKeyFlag(cfg, key, environ, stderr); err != nil {
+		fmt.Fprintf(stderr, "Error: %v\n", err)
+		return exitUsage
+	}
+	var popts []pyro.ProxyOption
+	if serializer != "" {
+		popts = append(popts, pyro.WithSerializer(serializer))
+	}
+	if timeoutSet {
+		popts = append(popts, pyro.WithTimeout(time.Duration(timeout*float64(time.Second))))
+	}
+	p, err := pyro.NewProxy(uriText, cfg, popts...)
+	if err != nil {
+		fmt.Fprintf(stderr, "Error: %v\n", err)
+		return exitUsage
+	}
+	defer p.Close()
+
+	result, err := p.CallKw(ctx, method, callArgs, kwargs)
+	if err != nil {
+		return reportCallError(stderr, err, traceback)
+	}
+	if s, ok := result.(*pyro.Stream); ok {
+		for item, err := range s.All(ctx) {
+			if err != nil {
+				return reportCallError(stderr, err, traceback)
+			}
+			fmt.Fprintln(stdout, display(item))
+		}
+		return exitOK
+	}
+	fmt.Fprintln(stdout, display(result))
+	return exitOK
+}
+
+// parseLiteral reads one Python literal.
+func parseLiteral(lit string) (any, error) {
+	v, err := serpent.Unmarshal([]byte(lit))
+	if err != nil {
+		if !strings.ContainsAny(lit, `'"`) && strings.Contains(err.Error(), "not allowed") {
+			return nil, fmt.Errorf("%w (a string needs quotes, e.g. '%s')", err, lit)
+		}
+		return nil, err
+	}
+	return v, nil
+}
+
+// reportCallError prints a failed call and returns the exit code: 1 for
+// an exception raised by the remote method, 2 for everything else.
+func reportCallError(stderr io.Writer, err error, traceback bool) int {
+	var re *pyro.RemoteError
+	if errors.As(err, &re) {
+		if traceback {
+			for _, line := range re.Traceback() {
+				fmt.Fprint(stderr, line)
+			}
+		}
+		fmt.Fprintf(stderr, "Error: %s\n", re.Exception.Error())
+		return exitRemote
+	}
+	fmt.Fprintf(stderr, "Error: %v\n", err)
+	return exitUsage
+}
+
+// display formats a result: py.Repr, with proxies (autoproxied objects)
+// shown the way Python shows them.
+func display(v any) string {
+	switch x := v.(type) {
+	case *pyro.Proxy:
+		return "<Pyro4.core.Proxy for " + x.URI().String() + ">"
+	case []any:
+		if !hasProxy(x) {
+			break
+		}
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = display(e)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	}
+	return py.Repr(v)
+}
+
+func hasProxy(list []any) bool {
+	for _, e := range list {
+		switch x := e.(type) {
+		case *pyro.Proxy:
+			return true
+		case []any:
+			if hasProxy(x) {
+				return true
+			}
+		}
+	}
+	return false
+}

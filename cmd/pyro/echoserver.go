@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/echoserver"
+)
+
+// shutdownTimeout bounds the graceful shutdown of a server: calls still
+// running after it are cut off.
+const shutdownTimeout = 5 * time.Second
+
+const echoserverHelp = `
+Echoserver runs the test echo server, the Go twin of pyro4-test-echoserver
+(python -m Pyro4.test.echoserver): object "test.echoserver" with the
+methods echo, error, error_with_text, oneway_echo, slow, generator, nan,
+inf, oneway_slow, __dunder__ and shutdown, and the attribute verbose.
+It prints the object's URI and serves until a client calls shutdown() or
+the process gets SIGINT or SIGTERM.
+
+The configuration is Pyro's defaults with the PYRO_* environment variables
+applied (see "pyro config"); -H overrides HOST. The HMAC key comes from
+PYRO_HMAC_KEY, or from -k (not both).`
+
+// echoserverOptions are settings that tests change; the command line
+// cannot.
+type echoserverOptions struct {
+	slowDelay time.Duration // 0 = the echo server's default (5 s)
+}
+
+func runEchoserver(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
+	return echoserverMain(ctx, args, stdout, stderr, environ, echoserverOptions{})
+}
+
+func echoserverMain(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string, opts echoserverOptions) int {
+	fs := newFlagSet("echoserver", "echoserver [-H host] [-p port] [-u unixsocket] [-n] [-N] [-v] [-q] [-k key]", echoserverHelp, stderr)
+	var (
+		host, unixSocket, key   string
+		port                    int
+		naming, startNS         bool
+		verbose, quiet, hostSet bool
+	)
+	fs.StringVar(&host, "H", "", "`host` name or address to bind the server on (default: config HOST, localhost)")
+	fs.IntVar(&port, "p", 0, "`port` to bind the server on (0 = any free port)")
+	fs.StringVar(&unixSocket, "u", "", "unix domain socket `name` to bind the server on (@name = abstract)")
+	fs.BoolVar(&naming, "n", false, "register with the name server (not available yet)")
+	fs.BoolVar(&startNS, "N", false, "also start a name server (not available yet)")
+	fs.BoolVar(&verbose, "v", false, "verbose output: log every call to stdout (overrides -q)")
+	fs.BoolVar(&quiet, "q", false, "don't output anything")
+	fs.StringVar(&key, "k", "", keyFlagHelp)
+	if code, done := parseFlags(fs, args); done {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return usageError(fs, "unexpected arguments: %q", fs.Args())
+	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "H" {
+			hostSet = true
+		}
+	})
+	if naming || startNS {
+		fmt.Fprintln(stderr, "error: name server support is not implemented yet (-n, -N)")
+		return exitUsage
+	}
+	cfg, err := loadConfig(environ)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitUsage
+	}
+	if err := applyKeyFlag(cfg, key, environ, stderr); err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitUsage
+	}
+	if verbose {
+		quiet = false
+	}
+	out := &syncWriter{w: stdout}
+	say := func(format string, args ...any) {
+		if !quiet {
+			fmt.Fprintf(out, format+"\n", args...)
+		}
+	}
+	say("Starting Pyro's built-in test echo server.")
+	if len(cfg.HMACKey) == 0 {
+		say("Warning: HMAC key not set. Anyone can connect to this server!")
+	}
+
+	level := slog.LevelWarn
+	if verbose {
+		level = slog.LevelInfo
+	}
+	dopts := []pyro.DaemonOption{
+		pyro.WithPort(port),
+		pyro.WithLogger(slog.New(slog.NewTextHandler(&syncWriter{w: stderr}, &slog.HandlerOptions{Level: level}))),
+	}
+	if hostSet {
+		dopts = append(dopts, pyro.WithHost(host))
+	}
+	if unixSocket != "" {
+		dopts = append(dopts, pyro.WithUnixSocket(unixSocket))
+	}
+	d, err := pyro.NewDaemon(cfg, dopts...)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitRemote
+	}
+	echo := &echoserver.EchoServer{Out: out, SlowDelay: opts.slowDelay}
+	echo.SetVerbose(verbose)
+	uri, err := d.Register(echo, echoserver.ObjectID)
+	if err != nil {
+		d.Close()
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitRemote
+	}
+	if verbose {
+		say("not using a name server.")
+	}
+	say("object name: %s", echoserver.ObjectID)
+	say("echo uri: %s", uri)
+	say("echoserver running.")
+
+	served := make(chan error, 1)
+	go func() { served <- d.Serve(context.Background()) }()
+	select {
+	case <-echo.Done():
+	case <-ctx.Done():
+		if verbose {
+			say("%s - interrupted, shutting down", time.Now().Format(time.ANSIC))
+		}
+	case err := <-served:
+		// the listener failed; Serve never ends otherwise before Shutdown
+		d.Close()
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitRemote
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := d.Shutdown(sctx); err != nil {
+		fmt.Fprintf(stderr, "warning: calls still running after %v were cut off\n", shutdownTimeout)
+	}
+	if err := <-served; err != nil && !errors.Is(err, pyro.ErrDaemonClosed) {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitRemote
+	}
+	return exitOK
+}

@@ -1,0 +1,145 @@
+package codec_test
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/pyrogo/pyro/codec"
+	"github.com/pyrogo/pyro/py"
+)
+
+var updateSeeds = flag.Bool("update-fuzz-seeds", false,
+	"rewrite testdata/fuzz/FuzzUnmarshalCall from protocol §11 and the calls Pyro4 serializes (needs Python)")
+
+// fuzzCodec picks the codec from the first input byte: a supported id
+// itself, otherwise the byte modulo 4 indexes supportedIDs.
+func fuzzCodec(b byte) codec.Codec {
+	if c := codec.Default(int(b)); c != nil {
+		return c
+	}
+	return codec.Default(supportedIDs[int(b)%len(supportedIDs)])
+}
+
+// afterRoundTrip is what v becomes when a Go peer re-encodes it with ser:
+// serpent's bytes and set forms (degrade) and no HMAC key in a proxy.
+func afterRoundTrip(ser string, v any) any {
+	switch x := v.(type) {
+	case *codec.ProxyRef:
+		p := *x
+		p.HMACKey = nil
+		return &p
+	case py.Tuple:
+		out := make(py.Tuple, len(x))
+		for i, e := range x {
+			out[i] = afterRoundTrip(ser, e)
+		}
+		return degrade(ser, out)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = afterRoundTrip(ser, e)
+		}
+		return degrade(ser, out)
+	case *py.Dict:
+		d := py.NewDict(x.Len())
+		for k, e := range x.All() {
+			_ = d.Set(k, afterRoundTrip(ser, e))
+		}
+		return degrade(ser, d)
+	}
+	return degrade(ser, v)
+}
+
+// FuzzUnmarshalCall feeds arbitrary payloads to UnmarshalCall of the codec
+// chosen by the first byte. Decoding must not panic; a call that decodes
+// must re-encode (except for the few values serpent cannot write) and
+// decode to the same call.
+func FuzzUnmarshalCall(f *testing.F) {
+	for _, wp := range wirePayloads {
+		id, _ := codec.IDOf(wp.ser)
+		f.Add(append([]byte{byte(id)}, wp.call...))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) == 0 {
+			return
+		}
+		c := fuzzCodec(data[0])
+		call, err := c.UnmarshalCall(data[1:])
+		if err != nil {
+			if call != nil {
+				t.Fatalf("%s: call returned with error %v", c.Name(), err)
+			}
+			return
+		}
+		again, err := c.MarshalCall(call)
+		if err != nil {
+			if c.Name() == "serpent" && errors.Is(err, py.ErrUnsupported) {
+				return // e.g. {None: 1} reads fine but Python serpent cannot write it
+			}
+			t.Fatalf("%s: decoded %s but cannot re-encode it: %v", c.Name(), describe(call), err)
+		}
+		back, err := c.UnmarshalCall(again)
+		if err != nil {
+			t.Fatalf("%s: re-encoded call %s does not decode: %v", c.Name(), payloadText(again), err)
+		}
+		want := &codec.Call{Object: call.Object, Method: call.Method, Args: afterRoundTrip(c.Name(), call.Args).([]any)}
+		if call.Kwargs != nil {
+			want.Kwargs = afterRoundTrip(c.Name(), call.Kwargs).(*py.Dict)
+		}
+		if !sameCall(want, back) {
+			t.Fatalf("%s: round trip changed the call\n input %s\n first %s\n again %s\n back  %s",
+				c.Name(), payloadText(data[1:]), describe(call), payloadText(again), describe(back))
+		}
+	})
+}
+
+// seedValues are the values of pyro_interop.py's corpus that become seeds
+// besides all its calls: one of each interesting decoder path.
+var seedValues = map[string]bool{
+	"complex": true, "bytes": true, "tuple": true, "dict_intkeys": true, "dict_tuplekeys": true,
+	"dict_mixedkeys": true, "set_ints": true, "frozenset_ints": true, "exc_value": true, "exc_extra": true,
+	"proxy_plain": true, "proxy_hmac": true, "batch_result": true, "uri_ipv6": true, "uri_unix": true,
+	"uri_meta2": true, "str_controls": true, "str_astral": true, "str_quotes": true, "int_m2p200": true,
+	"int_u64max": true, "float_nan": true, "float_ninf": true, "float_negzero": true, "nested_200": true,
+}
+
+// TestWriteFuzzSeeds rewrites the seed corpus when run with
+// -update-fuzz-seeds: the §11 payloads, and every call and value of
+// pyro_interop.py's corpus as Pyro4 serializes it.
+func TestWriteFuzzSeeds(t *testing.T) {
+	if !*updateSeeds {
+		t.Skip("run with -update-fuzz-seeds to rewrite the seed corpus")
+	}
+	needPython(t)
+	dir := filepath.Join("testdata", "fuzz", "FuzzUnmarshalCall")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, id int, payload []byte) {
+		in := append([]byte{byte(id)}, payload...)
+		body := "go test fuzz v1\n[]byte(" + strconv.Quote(string(in)) + ")\n"
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, wp := range wirePayloads {
+		id, _ := codec.IDOf(wp.ser)
+		write("wire_call_"+wp.ser, id, []byte(wp.call))
+		write("wire_result_"+wp.ser, id, []byte(wp.result))
+	}
+	n := 0
+	for _, rec := range runPython[pyDump](t, "dump", nil) {
+		if rec.Err != "" || len(rec.B64) > 4096 || (rec.Kind != "call" && !seedValues[rec.Name]) {
+			continue
+		}
+		id, _ := codec.IDOf(rec.Ser)
+		write(fmt.Sprintf("py_%s_%s", rec.Name, rec.Ser), id, rec.B64)
+		n++
+	}
+	t.Logf("wrote %d seeds to %s", n+2*len(wirePayloads), dir)
+}

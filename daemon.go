@@ -1,0 +1,535 @@
+package pyro
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/pyrogo/pyro/codec"
+	"github.com/pyrogo/pyro/uri"
+	"github.com/pyrogo/pyro/wire"
+)
+
+// Reserved object ids.
+const (
+	DaemonObjectID     = "Pyro.Daemon"
+	NameServerObjectID = "Pyro.NameServer"
+)
+
+// ErrDaemonClosed is returned by Serve after Shutdown or Close.
+var ErrDaemonClosed = errors.New("pyro: daemon closed")
+
+// InstanceMode says how a registered factory's instances are made.
+type InstanceMode int
+
+// Instance modes (Pyro's @behavior instance_mode).
+const (
+	// InstanceSingle: one instance for the daemon, made on first use.
+	InstanceSingle InstanceMode = iota
+	// InstanceSession: one instance per client connection (Pyro's default).
+	InstanceSession
+	// InstancePerCall: a new instance for every call.
+	InstancePerCall
+)
+
+// HandshakeFunc validates a client's CONNECT. It gets the client's
+// handshake value ("hello" from a default Python proxy) and returns the
+// value sent back in CONNECTOK; an error refuses the connection with the
+// error's text as the reason. It is Pyro's Daemon.validateHandshake.
+type HandshakeFunc func(ctx context.Context, conn *ConnInfo, data any) (any, error)
+
+// ConnInfo describes a client connection.
+type ConnInfo struct {
+	RemoteAddr net.Addr
+	LocalAddr  net.Addr
+}
+
+type registration struct {
+	id      string
+	obj     any // the instance (single mode, or registered value)
+	factory func() any
+	mode    InstanceMode
+	once    sync.Once
+	ti      *typeInfo
+	tiErr   error
+}
+
+// DaemonOption configures NewDaemon.
+type DaemonOption func(*Daemon) error
+
+// WithHost binds the daemon to host instead of the config's HOST.
+func WithHost(host string) DaemonOption {
+	return func(d *Daemon) error { d.host = host; d.hostSet = true; return nil }
+}
+
+// WithPort binds the daemon to port (0 = any free port).
+func WithPort(port int) DaemonOption { return func(d *Daemon) error { d.port = port; return nil } }
+
+// WithUnixSocket binds the daemon to a unix domain socket; a name
+// starting with "@" or NUL is a Linux abstract socket.
+func WithUnixSocket(path string) DaemonOption {
+	return func(d *Daemon) error { d.unixSocket = path; return nil }
+}
+
+// WithListener serves an existing listener (its address goes into URIs).
+func WithListener(ln net.Listener) DaemonOption {
+	return func(d *Daemon) error { d.ln, d.listenerGiven = ln, true; return nil }
+}
+
+// WithLogger sets the logger; the default discards.
+func WithLogger(l *slog.Logger) DaemonOption { return func(d *Daemon) error { d.log = l; return nil } }
+
+// WithHandshake installs a handshake validator.
+func WithHandshake(f HandshakeFunc) DaemonOption {
+	return func(d *Daemon) error { d.handshake = f; return nil }
+}
+
+// WithHMACKey sets the daemon's HMAC key (overrides the config's).
+func WithHMACKey(key []byte) DaemonOption {
+	return func(d *Daemon) error { d.wireOpts.HMACKey = key; return nil }
+}
+
+// Daemon hosts Go values as Pyro objects. Create it with NewDaemon,
+// register objects, then call Serve. Its methods are safe for concurrent
+// use.
+type Daemon struct {
+	cfg           *Config
+	log           *slog.Logger
+	handshake     HandshakeFunc
+	host          string
+	hostSet       bool
+	port          int
+	unixSocket    string
+	ln            net.Listener
+	listenerGiven bool
+	locHost       string // host or sockname for URIs
+	locPort       int
+	wireOpts      wire.Options
+	accepted      map[int]bool
+
+	mu       sync.RWMutex
+	objects  map[string]*registration
+	byValue  map[any]string // registered pointer values -> id, for autoproxy
+	typeMemo map[reflect.Type]*typeInfo
+
+	streams streamTable
+
+	connMu    sync.Mutex
+	conns     map[*serverConn]struct{}
+	connCount atomic.Int64
+	wg        sync.WaitGroup
+	closing   atomic.Bool
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+// NewDaemon creates a daemon and binds its listener (cfg nil means
+// BuiltinConfig()). By default it binds to the config's HOST (localhost)
+// on a free port.
+func NewDaemon(cfg *Config, opts ...DaemonOption) (*Daemon, error) {
+	if cfg == nil {
+		cfg = BuiltinConfig()
+	}
+	d := &Daemon{
+		cfg:      cfg,
+		host:     cfg.Host,
+		objects:  map[string]*registration{},
+		byValue:  map[any]string{},
+		typeMemo: map[reflect.Type]*typeInfo{},
+		conns:    map[*serverConn]struct{}{},
+		done:     make(chan struct{}),
+		accepted: map[int]bool{},
+	}
+	d.wireOpts = wire.Options{MaxMessageSize: cfg.MaxMessageSize, HMACKey: cfg.HMACKey, Compress: cfg.Compression}
+	for _, o := range opts {
+		if err := o(d); err != nil {
+			return nil, err
+		}
+	}
+	if d.log == nil {
+		d.log = slog.New(slog.DiscardHandler)
+	}
+	for _, name := range cfg.SerializersAccepted {
+		id, ok := codec.IDOf(name)
+		if !ok {
+			return nil, NewError(ErrSerialize, fmt.Sprintf("serializer '%s' is unknown or not available", name))
+		}
+		if _, err := codec.ForID(id, codec.Options{}); err != nil {
+			return nil, wrapError(ErrSerialize, err.Error(), err)
+		}
+		d.accepted[id] = true
+	}
+	d.streams.init()
+	if err := d.listen(); err != nil {
+		return nil, err
+	}
+	if _, err := d.Register(&daemonObject{d: d}, DaemonObjectID); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *Daemon) listen() error {
+	if d.ln == nil {
+		var err error
+		if d.unixSocket != "" {
+			name := d.unixSocket
+			if name[0] == 0 {
+				name = "@" + name[1:]
+			}
+			d.ln, err = net.Listen("unix", name)
+		} else {
+			host := d.host
+			if host == "" {
+				host = "localhost"
+			}
+			network := "tcp"
+			if host == "localhost" {
+				// Pyro resolves localhost to 127.0.0.1 (IPv4 preferred)
+				host = "127.0.0.1"
+			}
+			d.ln, err = net.Listen(network, net.JoinHostPort(host, strconv.Itoa(d.port)))
+		}
+		if err != nil {
+			return wrapError(ErrCommunication, "cannot bind daemon: "+err.Error(), err)
+		}
+	}
+	switch a := d.ln.Addr().(type) {
+	case *net.TCPAddr:
+		// like Pyro, URIs carry the host name the daemon was given
+		// ("localhost"), or the bound address when none was
+		d.locHost, d.locPort = a.IP.String(), a.Port
+		if d.host != "" && net.ParseIP(d.host) == nil && d.unixSocket == "" && !d.listenerGiven {
+			d.locHost = d.host
+		}
+		if a.IP.IsUnspecified() {
+			if h, err := os.Hostname(); err == nil {
+				d.locHost = h
+			}
+		}
+	case *net.UnixAddr:
+		d.locHost = a.Name
+		if strings.HasPrefix(d.locHost, "@") {
+			d.locHost = "\x00" + d.locHost[1:]
+		}
+	default:
+		host, port, _ := net.SplitHostPort(a.String())
+		d.locHost = host
+		d.locPort, _ = strconv.Atoi(port)
+	}
+	return nil
+}
+
+// Addr returns the listener's address.
+func (d *Daemon) Addr() net.Addr { return d.ln.Addr() }
+
+// Config returns the daemon's configuration (do not modify while serving).
+func (d *Daemon) Config() *Config { return d.cfg }
+
+// URIFor returns the URI of an object id in this daemon, with the NAT
+// host/port when configured.
+func (d *Daemon) URIFor(id string) URI {
+	u := uri.URI{Protocol: uri.ProtoPyro, Object: id}
+	if _, ok := d.ln.Addr().(*net.UnixAddr); ok {
+		u.Sockname = d.locHost
+		return u
+	}
+	u.Host, u.Port = d.locHost, d.locPort
+	if d.cfg.NATHost != "" {
+		u.Host = d.cfg.NATHost
+		if d.cfg.NATPort != 0 {
+			u.Port = d.cfg.NATPort
+		}
+	}
+	return u
+}
+
+// Register exposes obj under id ("" generates obj_<32 hex digits>) and
+// returns its URI. obj's exported methods become remote methods under
+// their snake_case names (see Exposer for oneway methods, attributes,
+// keyword parameter names and extra names). Registering an id twice is a
+// DaemonError.
+func (d *Daemon) Register(obj any, id string) (URI, error) {
+	if obj == nil {
+		return URI{}, NewError(ErrDaemon, "cannot register nil")
+	}
+	return d.register(&registration{obj: obj, mode: InstanceSingle}, id)
+}
+
+// RegisterFactory exposes a type whose instances factory creates
+// according to mode (Pyro's registration of a class with @behavior).
+func (d *Daemon) RegisterFactory(factory func() any, mode InstanceMode, id string) (URI, error) {
+	if factory == nil {
+		return URI{}, NewError(ErrDaemon, "nil factory")
+	}
+	return d.register(&registration{factory: factory, mode: mode}, id)
+}
+
+func (d *Daemon) register(r *registration, id string) (URI, error) {
+	if id == "" {
+		u := newUUID4()
+		id = "obj_" + strings.ReplaceAll(uuidString(u), "-", "")
+	}
+	r.id = id
+	// resolve the type now so a bad Exposure fails at registration
+	var sample any = r.obj
+	if sample == nil {
+		sample = r.factory()
+		if r.mode == InstanceSingle {
+			r.obj = sample
+		}
+	}
+	ti, err := d.typeInfo(sample)
+	if err != nil {
+		return URI{}, err
+	}
+	r.ti = ti
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, dup := d.objects[id]; dup {
+		return URI{}, NewError(ErrDaemon, "an object or class is already registered with that id")
+	}
+	if r.obj != nil && r.factory == nil && reflect.TypeOf(r.obj).Comparable() {
+		if old, dup := d.byValue[r.obj]; dup && reflect.ValueOf(r.obj).Kind() == reflect.Pointer {
+			return URI{}, NewError(ErrDaemon, "object or class already has a Pyro id: "+old)
+		}
+		if reflect.ValueOf(r.obj).Kind() == reflect.Pointer {
+			d.byValue[r.obj] = id
+		}
+	}
+	d.objects[id] = r
+	return d.URIFor(id), nil
+}
+
+// Unregister removes an object id; Pyro.Daemon cannot be removed.
+func (d *Daemon) Unregister(id string) error {
+	if id == DaemonObjectID {
+		return NewError(ErrDaemon, "cannot unregister the daemon object")
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	r, ok := d.objects[id]
+	if !ok {
+		return NewError(ErrDaemon, "object isn't registered")
+	}
+	delete(d.objects, id)
+	if r.obj != nil {
+		if reflect.TypeOf(r.obj).Comparable() {
+			delete(d.byValue, r.obj)
+		}
+	}
+	return nil
+}
+
+// Registered returns all registered object ids.
+func (d *Daemon) Registered() []string {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	ids := make([]string, 0, len(d.objects))
+	for id := range d.objects {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+func (d *Daemon) typeInfo(obj any) (*typeInfo, error) {
+	t := reflect.TypeOf(obj)
+	d.mu.RLock()
+	ti := d.typeMemo[t]
+	d.mu.RUnlock()
+	if ti != nil {
+		return ti, nil
+	}
+	var ex Exposure
+	if e, ok := obj.(Exposer); ok {
+		ex = e.PyroExpose()
+	}
+	ti, err := exposeType(t, ex)
+	if err != nil {
+		return nil, NewError(ErrDaemon, err.Error())
+	}
+	d.mu.Lock()
+	d.typeMemo[t] = ti
+	d.mu.Unlock()
+	return ti, nil
+}
+
+func (d *Daemon) lookup(id string) *registration {
+	d.mu.RLock()
+	r := d.objects[id]
+	d.mu.RUnlock()
+	return r
+}
+
+// instance returns the object a call on r goes to.
+func (r *registration) instance(c *serverConn) any {
+	switch {
+	case r.factory == nil:
+		return r.obj
+	case r.mode == InstanceSingle:
+		return r.obj
+	case r.mode == InstancePerCall:
+		return r.factory()
+	}
+	// session
+	if obj, ok := c.sessions[r.id]; ok {
+		return obj
+	}
+	obj := r.factory()
+	if c.sessions == nil {
+		c.sessions = map[string]any{}
+	}
+	c.sessions[r.id] = obj
+	return obj
+}
+
+// Serve accepts connections until Shutdown or Close, or until ctx is
+// done (then it closes the daemon). It returns ErrDaemonClosed after a
+// shutdown.
+func (d *Daemon) Serve(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() { d.Close() })
+	defer stop()
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		d.housekeeping()
+	}()
+	var delay time.Duration
+	for {
+		nc, err := d.ln.Accept()
+		if err != nil {
+			if d.closing.Load() {
+				return ErrDaemonClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscallEMFILE) {
+				if delay == 0 {
+					delay = 5 * time.Millisecond
+				} else if delay *= 2; delay > time.Second {
+					delay = time.Second
+				}
+				d.log.Warn("pyro: accept failed, retrying", "err", err, "delay", delay)
+				select {
+				case <-time.After(delay):
+				case <-d.done:
+					return ErrDaemonClosed
+				}
+				continue
+			}
+			return wrapError(ErrCommunication, "accept: "+err.Error(), err)
+		}
+		delay = 0
+		c := d.newConn(nc)
+		d.connMu.Lock()
+		if d.closing.Load() {
+			d.connMu.Unlock()
+			nc.Close()
+			return ErrDaemonClosed
+		}
+		d.conns[c] = struct{}{}
+		d.wg.Add(1)
+		d.connMu.Unlock()
+		go func() {
+			defer d.wg.Done()
+			c.serve()
+		}()
+	}
+}
+
+// Shutdown stops accepting, lets calls in progress finish, closes idle
+// connections, and waits for every connection to end or ctx to expire
+// (then it closes the rest).
+func (d *Daemon) Shutdown(ctx context.Context) error {
+	d.beginClose()
+	d.connMu.Lock()
+	for c := range d.conns {
+		c.closeIfIdle()
+	}
+	d.connMu.Unlock()
+	waited := make(chan struct{})
+	go func() {
+		d.wg.Wait()
+		close(waited)
+	}()
+	select {
+	case <-waited:
+		d.streams.closeAll()
+		return nil
+	case <-ctx.Done():
+		d.Close()
+		<-waited
+		return ctx.Err()
+	}
+}
+
+// Close closes the listener and every connection at once.
+func (d *Daemon) Close() error {
+	d.beginClose()
+	d.connMu.Lock()
+	for c := range d.conns {
+		c.nc.Close()
+	}
+	d.connMu.Unlock()
+	d.streams.closeAll()
+	return nil
+}
+
+func (d *Daemon) beginClose() {
+	d.closeOnce.Do(func() {
+		d.closing.Store(true)
+		close(d.done)
+		d.ln.Close()
+	})
+}
+
+func (d *Daemon) housekeeping() {
+	period := seconds(d.cfg.PollTimeout)
+	if period <= 0 {
+		period = 2 * time.Second
+	}
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-d.done:
+			return
+		case now := <-t.C:
+			d.streams.expire(now, seconds(d.cfg.IterStreamLifetime), seconds(d.cfg.IterStreamLinger))
+		}
+	}
+}
+
+func (d *Daemon) removeConn(c *serverConn) {
+	d.connMu.Lock()
+	delete(d.conns, c)
+	d.connMu.Unlock()
+	d.streams.detach(c, d.cfg.IterStreamLinger > 0)
+}
+
+// info is Pyro.Daemon.info().
+func (d *Daemon) info() string {
+	d.mu.RLock()
+	n := len(d.objects)
+	d.mu.RUnlock()
+	var nat string = "None"
+	if d.cfg.NATHost != "" {
+		nat = d.URIFor("x").Location()
+	}
+	return fmt.Sprintf("Pyro.Daemon bound on %s, NAT %s, %d objects registered. Servertype: pyrogo goroutine-per-connection server",
+		d.URIFor("x").Location(), nat, n)
+}
+
+var _ io.Closer = (*Daemon)(nil)
+
+var syscallEMFILE = syscall.EMFILE

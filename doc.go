@@ -1,0 +1,27 @@
+// Package pyro is Pyro (Python Remote Objects) for Go: a Daemon hosts
+// ordinary Go values as remote objects and a Proxy calls them across the
+// network, speaking the Pyro4 wire protocol (version 48) byte for byte, so
+// Go and Python programs call each other in both directions.
+//
+// A server registers a value and serves:
+//
+//	d, err := pyro.NewDaemon(pyro.BuiltinConfig())
+//	uri, err := d.Register(&Warehouse{}, "example.warehouse")
+//	go d.Serve(ctx)
+//
+// Exported methods are reachable under their Python-style names
+// (ListContents as list_contents); see Daemon.Register for the rules.
+// A client calls through a proxy:
+//
+//	p, err := pyro.NewProxy("PYRO:example.warehouse@localhost:9999", nil)
+//	v, err := p.Call(ctx, "list_contents")
+//
+// Security is on by default: servers bind to localhost, no serializer that
+// can execute code exists (pickle is refused), every decoder has limits,
+// dotted names are refused, and HMAC signing is Pyro4-compatible.
+//
+// Errors: a Python exception raised by the remote side is a *RemoteError;
+// local failures are *Error values of Pyro's classes (ErrCommunication,
+// ErrConnectionClosed, ErrTimeout, ErrProtocol, ...), which work with
+// errors.Is and errors.As.
+package pyro

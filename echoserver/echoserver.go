@@ -1,0 +1,159 @@
+// Package echoserver is the Go twin of Pyro4's test echo server
+// (Pyro4.test.echoserver): the same object id, methods and attribute, so
+// that clients written for pyro4-test-echoserver work against it
+// unchanged.
+package echoserver
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"iter"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/py"
+)
+
+// ObjectID is the id the echo server is registered under.
+const ObjectID = "test.echoserver"
+
+// EchoServer is the echo server object. Its zero value is ready to use;
+// Out receives the verbose log lines (nil = discard).
+type EchoServer struct {
+	mu       sync.Mutex
+	verbose  bool
+	Out      io.Writer
+	shutdown chan struct{}
+	once     sync.Once
+	// SlowDelay is how long slow() and oneway_slow() wait (default 5 s,
+	// as in Pyro).
+	SlowDelay time.Duration
+}
+
+// PyroExpose lists the oneway methods, the verbose attribute, keyword
+// parameter names and the __dunder__ method, as Pyro's echo server has.
+func (e *EchoServer) PyroExpose() pyro.Exposure {
+	return pyro.Exposure{
+		Oneway: []string{"oneway_echo", "oneway_slow"},
+		Attrs:  []string{"verbose"},
+		Names:  map[string]string{"__dunder__": "Dunder"},
+		Params: map[string][]string{"echo": {"message"}, "oneway_echo": {"message"}},
+		Hide:   []string{"Done"},
+	}
+}
+
+func (e *EchoServer) logf(format string, args ...any) {
+	e.mu.Lock()
+	v, out := e.verbose, e.Out
+	e.mu.Unlock()
+	if v && out != nil {
+		fmt.Fprintf(out, "%s - %s\n", time.Now().Format(time.ANSIC), fmt.Sprintf(format, args...))
+	}
+}
+
+// Echo returns the message.
+func (e *EchoServer) Echo(message any) any {
+	e.logf("echo: %s", py.Repr(message))
+	return message
+}
+
+// Error raises a ValueError.
+func (e *EchoServer) Error() error {
+	e.logf("error: generating exception")
+	return &pyro.PythonError{Class: "ValueError", Msg: "expected error from echoserver error() method"}
+}
+
+// ErrorWithText raises a ValueError with a message.
+func (e *EchoServer) ErrorWithText() error {
+	e.logf("error: generating exception")
+	return &pyro.PythonError{Class: "ValueError", Msg: "the message of the error"}
+}
+
+// OnewayEcho is echo, called oneway.
+func (e *EchoServer) OnewayEcho(message any) string {
+	e.logf("oneway_echo: %s", py.Repr(message))
+	return "bogus return value"
+}
+
+func (e *EchoServer) delay() time.Duration {
+	if e.SlowDelay > 0 {
+		return e.SlowDelay
+	}
+	return 5 * time.Second
+}
+
+// Slow answers after a delay.
+func (e *EchoServer) Slow(ctx context.Context) string {
+	e.logf("slow: waiting a bit...")
+	time.Sleep(e.delay())
+	e.logf("slow: returning result")
+	return "Finally, an answer!"
+}
+
+// Generator streams three strings.
+func (e *EchoServer) Generator() iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for _, s := range []string{"one", "two", "three"} {
+			if !yield(s) {
+				return
+			}
+		}
+	}
+}
+
+// Nan returns NaN.
+func (e *EchoServer) Nan() float64 { return math.NaN() }
+
+// Inf returns +Inf.
+func (e *EchoServer) Inf() float64 { return math.Inf(1) }
+
+// OnewaySlow waits, then returns; callers don't wait for it.
+func (e *EchoServer) OnewaySlow() string {
+	e.logf("oneway_slow: waiting a bit...")
+	time.Sleep(e.delay())
+	e.logf("oneway_slow: returning result")
+	return "bogus return value"
+}
+
+// Dunder is reachable as __dunder__.
+func (e *EchoServer) Dunder() string { return "should be allowed (dunder)" }
+
+// Shutdown asks the server program to stop.
+func (e *EchoServer) Shutdown() {
+	e.logf("shutting down")
+	e.once.Do(func() {
+		e.mu.Lock()
+		if e.shutdown == nil {
+			e.shutdown = make(chan struct{})
+		}
+		close(e.shutdown)
+		e.mu.Unlock()
+	})
+}
+
+// Done is closed after Shutdown was called.
+func (e *EchoServer) Done() <-chan struct{} {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.shutdown == nil {
+		e.shutdown = make(chan struct{})
+	}
+	return e.shutdown
+}
+
+// Verbose is the verbose attribute.
+func (e *EchoServer) Verbose() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.verbose
+}
+
+// SetVerbose sets the verbose attribute.
+func (e *EchoServer) SetVerbose(on bool) {
+	e.mu.Lock()
+	e.verbose = on
+	e.mu.Unlock()
+}

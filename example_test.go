@@ -1,0 +1,51 @@
+package pyro_test
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/pyrogo/pyro"
+)
+
+// Warehouse is an ordinary Go value; its exported methods become remote
+// methods (Store as "store", Contents as "contents").
+type Warehouse struct{ items []string }
+
+func (w *Warehouse) Store(item string)  { w.items = append(w.items, item) }
+func (w *Warehouse) Contents() []string { return w.items }
+
+// A 20-line server and client: the daemon hosts a Warehouse, a proxy
+// calls it. A Python client could call the same URI with Pyro4.Proxy.
+func Example() {
+	ctx := context.Background()
+	d, err := pyro.NewDaemon(pyro.BuiltinConfig()) // localhost, free port
+	if err != nil {
+		panic(err)
+	}
+	defer d.Close()
+	uri, _ := d.Register(&Warehouse{}, "example.warehouse")
+	go d.Serve(ctx)
+
+	p, _ := pyro.NewProxyURI(uri, nil)
+	defer p.Close()
+	p.Call(ctx, "store", "umbrella")
+	p.Call(ctx, "store", "teddy bear")
+	items, err := pyro.CallT[[]string](ctx, p, "contents")
+	fmt.Println(items, err)
+	// Output: [umbrella teddy bear] <nil>
+}
+
+// Errors raised remotely are *pyro.RemoteError values carrying the
+// Python class; Pyro's own classes work with errors.Is.
+func ExampleRemoteError() {
+	ctx := context.Background()
+	d, _ := pyro.NewDaemon(nil)
+	defer d.Close()
+	uri, _ := d.Register(&Warehouse{}, "example.warehouse")
+	go d.Serve(ctx)
+	p, _ := pyro.NewProxyURI(uri, nil)
+	defer p.Close()
+	_, err := p.Call(ctx, "store", 42) // store takes a str
+	fmt.Println(err)
+	// Output: TypeError: arg 1: cannot convert int to string
+}

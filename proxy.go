@@ -1,0 +1,754 @@
+package pyro
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/pyrogo/pyro/codec"
+	"github.com/pyrogo/pyro/py"
+	"github.com/pyrogo/pyro/uri"
+	"github.com/pyrogo/pyro/wire"
+)
+
+// URI is a Pyro object URI (see package uri).
+type URI = uri.URI
+
+// ParseURI parses a PYRO:, PYRONAME: or PYROMETA: URI.
+func ParseURI(s string) (URI, error) {
+	u, err := uri.Parse(s)
+	if err != nil {
+		return URI{}, wrapError(ErrPyro, err.Error(), err)
+	}
+	return u, nil
+}
+
+// Resolver turns a PYRONAME/PYROMETA URI into a PYRO URI (by asking a name
+// server). The naming package provides one.
+type Resolver func(ctx context.Context, u URI, p *Proxy) (URI, error)
+
+// DefaultResolver is used by proxies whose URI needs resolving and that
+// have no WithResolver option. The naming package sets it when imported.
+var DefaultResolver Resolver
+
+// ProxyOption configures NewProxy.
+type ProxyOption func(*Proxy) error
+
+// WithMaxConns bounds the connections a proxy opens for concurrent calls
+// (default 16). Pyro never multiplexes calls on one connection, so this
+// is the proxy's concurrency.
+func WithMaxConns(n int) ProxyOption {
+	return func(p *Proxy) error {
+		if n < 1 {
+			return fmt.Errorf("pyro: WithMaxConns(%d): need at least 1", n)
+		}
+		p.maxConns = n
+		return nil
+	}
+}
+
+// WithResolver sets how PYRONAME/PYROMETA URIs are resolved.
+func WithResolver(r Resolver) ProxyOption { return func(p *Proxy) error { p.resolver = r; return nil } }
+
+// WithSerializer chooses the serializer by name (overrides the config).
+func WithSerializer(name string) ProxyOption {
+	return func(p *Proxy) error {
+		c, err := codec.ForName(name, codec.Options{})
+		if err != nil {
+			return wrapError(ErrSerialize, err.Error(), err)
+		}
+		p.codec = c
+		return nil
+	}
+}
+
+// WithProxyHMACKey sets the proxy's HMAC key (overrides the config's).
+func WithProxyHMACKey(key []byte) ProxyOption {
+	return func(p *Proxy) error { p.wireOpts.HMACKey = key; return nil }
+}
+
+// WithHandshakeData sets the value sent in CONNECT (Pyro's
+// _pyroHandshake; default "hello").
+func WithHandshakeData(v any) ProxyOption { return func(p *Proxy) error { p.handshake = v; return nil } }
+
+// WithHandshakeCheck installs a check of the daemon's handshake response
+// (Pyro's _pyroValidateHandshake); an error refuses the connection.
+func WithHandshakeCheck(f func(response any) error) ProxyOption {
+	return func(p *Proxy) error { p.checkHandshake = f; return nil }
+}
+
+// WithTimeout sets the proxy's timeout for calls whose context has no
+// deadline (default: the config's COMMTIMEOUT; 0 = none).
+func WithTimeout(d time.Duration) ProxyOption { return func(p *Proxy) error { p.timeout = d; return nil } }
+
+// Proxy calls the methods of one remote object. It is safe for concurrent
+// use: concurrent calls use separate connections from a bounded pool, and
+// a broken connection is replaced on the next call (auto-reconnect).
+type Proxy struct {
+	uri            URI
+	cfg            *Config
+	codec          codec.Codec
+	wireOpts       wire.Options
+	handshake      any
+	checkHandshake func(any) error
+	timeout        time.Duration
+	maxConns       int
+	resolver       Resolver
+
+	mu     sync.Mutex
+	target URI // resolved PYRO URI
+	meta   *metadata
+	idle   []*clientConn
+	open   int
+	wait   chan struct{} // signalled when a connection is returned or closed
+	closed bool
+}
+
+// NewProxy makes a proxy for a URI string (cfg nil = BuiltinConfig()). It
+// does not connect: the first call does.
+func NewProxy(uriText string, cfg *Config, opts ...ProxyOption) (*Proxy, error) {
+	u, err := ParseURI(uriText)
+	if err != nil {
+		return nil, err
+	}
+	return NewProxyURI(u, cfg, opts...)
+}
+
+// NewProxyURI is NewProxy for a parsed URI.
+func NewProxyURI(u URI, cfg *Config, opts ...ProxyOption) (*Proxy, error) {
+	if cfg == nil {
+		cfg = BuiltinConfig()
+	}
+	p := &Proxy{uri: u, cfg: cfg, handshake: "hello", maxConns: 16, timeout: seconds(cfg.CommTimeout),
+		wait: make(chan struct{}, 1)}
+	p.wireOpts = wire.Options{MaxMessageSize: cfg.MaxMessageSize, HMACKey: cfg.HMACKey, Compress: cfg.Compression}
+	if u.Protocol == uri.ProtoPyro {
+		p.target = u
+	}
+	for _, o := range opts {
+		if err := o(p); err != nil {
+			return nil, err
+		}
+	}
+	if p.codec == nil {
+		c, err := codec.ForName(cfg.Serializer, codec.Options{})
+		if err != nil {
+			return nil, wrapError(ErrSerialize, err.Error(), err)
+		}
+		p.codec = c
+	}
+	return p, nil
+}
+
+// URI returns the proxy's URI as given.
+func (p *Proxy) URI() URI { return p.uri }
+
+// clientConn is one connection of a proxy.
+type clientConn struct {
+	nc       net.Conn
+	br       *bufio.Reader
+	seq      uint16
+	wbuf     []byte
+	lastUsed time.Time
+}
+
+// staleCheckAfter is the idle time after which a pooled connection is
+// checked before reuse.
+const staleCheckAfter = 100 * time.Millisecond
+
+// alive reports whether an idle connection is still open: the daemon
+// sends nothing unasked, so readable data or EOF both mean it is unusable.
+// It peeks at the socket without blocking.
+func (c *clientConn) alive() bool {
+	if c.br.Buffered() > 0 {
+		return false
+	}
+	return socketIdle(c.nc)
+}
+
+// Close closes the proxy's connections; later calls fail.
+func (p *Proxy) Close() error {
+	p.mu.Lock()
+	p.closed = true
+	idle := p.idle
+	p.idle = nil
+	p.open -= len(idle)
+	p.mu.Unlock()
+	for _, c := range idle {
+		c.nc.Close()
+	}
+	return nil
+}
+
+// acquire returns an idle connection or dials a new one, waiting while
+// the pool is at its limit.
+func (p *Proxy) acquire(ctx context.Context) (*clientConn, error) {
+	for {
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			return nil, NewError(ErrConnectionClosed, "the proxy has been closed")
+		}
+		if n := len(p.idle); n > 0 {
+			c := p.idle[n-1]
+			p.idle = p.idle[:n-1]
+			p.mu.Unlock()
+			if time.Since(c.lastUsed) > staleCheckAfter && !c.alive() {
+				// the daemon dropped it while idle (COMMTIMEOUT, restart):
+				// nothing was sent on it, so a fresh connection is safe
+				p.release(c, true)
+				continue
+			}
+			return c, nil
+		}
+		if p.open < p.maxConns {
+			p.open++
+			p.mu.Unlock()
+			c, err := p.connect(ctx)
+			if err != nil {
+				p.mu.Lock()
+				p.open--
+				p.mu.Unlock()
+				p.signal()
+				return nil, err
+			}
+			return c, nil
+		}
+		p.mu.Unlock()
+		select {
+		case <-p.wait:
+		case <-ctx.Done():
+			return nil, ctxError(ctx.Err())
+		}
+	}
+}
+
+func (p *Proxy) signal() {
+	select {
+	case p.wait <- struct{}{}:
+	default:
+	}
+}
+
+func (p *Proxy) release(c *clientConn, broken bool) {
+	p.mu.Lock()
+	if broken || p.closed {
+		p.open--
+		p.mu.Unlock()
+		c.nc.Close()
+	} else {
+		c.lastUsed = time.Now()
+		p.idle = append(p.idle, c)
+		p.mu.Unlock()
+	}
+	p.signal()
+}
+
+func ctxError(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return wrapError(ErrTimeout, "receiving: timeout", err)
+	}
+	return wrapError(ErrCommunication, "call cancelled: "+err.Error(), err)
+}
+
+// resolve returns the PYRO URI to connect to.
+func (p *Proxy) resolve(ctx context.Context) (URI, error) {
+	p.mu.Lock()
+	t := p.target
+	p.mu.Unlock()
+	if t.Protocol == uri.ProtoPyro {
+		return t, nil
+	}
+	r := p.resolver
+	if r == nil {
+		r = DefaultResolver
+	}
+	if r == nil {
+		return URI{}, NewError(ErrNaming, "cannot resolve "+p.uri.String()+": no name server resolver (import github.com/pyrogo/pyro/naming)")
+	}
+	return r(ctx, p.uri, p)
+}
+
+// connect dials and performs the CONNECT handshake.
+func (p *Proxy) connect(ctx context.Context) (*clientConn, error) {
+	target, err := p.resolve(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	p.target = target
+	p.mu.Unlock()
+	network, addr, err := target.Dial()
+	if err != nil {
+		return nil, wrapError(ErrCommunication, err.Error(), err)
+	}
+	loc := target.Location()
+	fail := func(err error) error {
+		var pe *Error
+		if errors.As(err, &pe) && pe.Class.isA(ErrConnectionDenied) {
+			return err
+		}
+		return wrapError(ErrCommunication, "cannot connect to "+loc+": "+errText(err), err)
+	}
+	dctx := ctx
+	if _, ok := ctx.Deadline(); !ok && p.timeout > 0 {
+		var cancel context.CancelFunc
+		dctx, cancel = context.WithTimeout(ctx, p.timeout)
+		defer cancel()
+	}
+	var dialer net.Dialer
+	nc, err := dialer.DialContext(dctx, network, addr)
+	if err != nil {
+		return nil, fail(err)
+	}
+	if tc, ok := nc.(*net.TCPConn); ok {
+		tc.SetNoDelay(true)
+	}
+	c := &clientConn{nc: nc, br: bufio.NewReaderSize(nc, 8192)}
+	stop := p.deadline(dctx, c)
+	defer stop()
+	hs := py.NewDict(2)
+	hs.SetString("handshake", p.handshake)
+	var flags wire.Flags
+	if p.cfg.Metadata {
+		hs.SetString("object", target.Object)
+		flags = wire.FlagMetaOnConnect
+	}
+	data, err := p.codec.Marshal(hs)
+	if err != nil {
+		nc.Close()
+		return nil, fail(err)
+	}
+	msg := &wire.Message{Type: wire.MsgConnect, Flags: flags, Seq: c.seq, SerializerID: uint16(p.codec.ID()), Data: data}
+	if err := c.write(msg, &p.wireOpts); err != nil {
+		nc.Close()
+		return nil, fail(netErr(err, "sending"))
+	}
+	reply, err := wire.ReadMessage(c.br, &p.wireOpts)
+	if err != nil {
+		nc.Close()
+		return nil, fail(netErr(err, "receiving"))
+	}
+	switch reply.Type {
+	case wire.MsgConnectOK:
+	case wire.MsgConnectFail:
+		nc.Close()
+		reason := "(undecodable reason)"
+		if cd := codec.Default(int(reply.SerializerID)); cd != nil {
+			if v, err := cd.Unmarshal(reply.Data); err == nil {
+				if s, ok := v.(string); ok {
+					reason = s
+				}
+			}
+		}
+		return nil, NewError(ErrConnectionDenied, "connection to "+loc+" rejected: "+reason)
+	default:
+		nc.Close()
+		return nil, fail(NewError(ErrProtocol, fmt.Sprintf("invalid msg type %d received", reply.Type)))
+	}
+	cd := codec.Default(int(reply.SerializerID))
+	if cd == nil {
+		nc.Close()
+		return nil, fail(NewError(ErrSerialize, fmt.Sprintf("invalid serializer in response: %d", reply.SerializerID)))
+	}
+	resp, err := cd.Unmarshal(reply.Data)
+	if err != nil {
+		nc.Close()
+		return nil, fail(wrapError(ErrSerialize, err.Error(), err))
+	}
+	if reply.Flags&wire.FlagMetaOnConnect != 0 {
+		d, _ := resp.(*py.Dict)
+		resp, _ = d.GetString("handshake")
+		metaV, _ := d.GetString("meta")
+		md, err := metadataFrom(metaV)
+		if err != nil {
+			nc.Close()
+			return nil, fail(err)
+		}
+		if len(md.Methods) == 0 && len(md.Attrs) == 0 {
+			nc.Close()
+			return nil, NewError(ErrPyro, "remote object doesn't expose any methods or attributes. Did you forget setting @expose on them?")
+		}
+		p.mu.Lock()
+		p.meta = md
+		p.mu.Unlock()
+	}
+	if p.checkHandshake != nil {
+		if err := p.checkHandshake(resp); err != nil {
+			nc.Close()
+			return nil, fail(err)
+		}
+	}
+	return c, nil
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// metadataFrom reads {'methods':..., 'oneway':..., 'attrs':...}.
+func metadataFrom(v any) (*metadata, error) {
+	d, ok := v.(*py.Dict)
+	if !ok {
+		return nil, NewError(ErrProtocol, "metadata is "+py.TypeName(v))
+	}
+	md := &metadata{}
+	for key, dst := range map[string]*[]string{"methods": &md.Methods, "oneway": &md.Oneway, "attrs": &md.Attrs} {
+		x, _ := d.GetString(key)
+		var items []any
+		switch s := x.(type) {
+		case []any:
+			items = s
+		case py.Tuple:
+			items = s
+		case *py.Set:
+			items = s.Items()
+		}
+		for _, it := range items {
+			if s, ok := it.(string); ok {
+				*dst = append(*dst, s)
+			}
+		}
+	}
+	return md, nil
+}
+
+// deadline applies ctx's deadline (or the proxy timeout) to the
+// connection and interrupts it when ctx is cancelled.
+func (p *Proxy) deadline(ctx context.Context, c *clientConn) func() {
+	if dl, ok := ctx.Deadline(); ok {
+		c.nc.SetDeadline(dl)
+	} else if p.timeout > 0 {
+		c.nc.SetDeadline(time.Now().Add(p.timeout))
+	} else {
+		c.nc.SetDeadline(time.Time{})
+	}
+	if ctx.Done() == nil {
+		return func() {}
+	}
+	stop := context.AfterFunc(ctx, func() { c.nc.SetDeadline(time.Unix(1, 0)) })
+	return func() { stop() }
+}
+
+func (c *clientConn) write(m *wire.Message, o *wire.Options) error {
+	var err error
+	c.wbuf, err = wire.AppendMessage(c.wbuf[:0], m, o)
+	if err != nil {
+		return err
+	}
+	_, err = c.nc.Write(c.wbuf)
+	return err
+}
+
+// netErr maps a network error during a call to Pyro's classes.
+func netErr(err error, op string) error {
+	var pe *Error
+	if errors.As(err, &pe) {
+		return err
+	}
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		return wrapError(ErrTimeout, op+": timeout", err)
+	case errors.Is(err, wire.ErrClosed):
+		return wrapError(ErrConnectionClosed, "receiving: not enough data", err)
+	case errors.Is(err, wire.ErrTooLarge):
+		return wrapError(ErrMessageTooLarge, err.Error(), err)
+	case errors.Is(err, wire.ErrProtocol):
+		return wrapError(ErrProtocol, err.Error(), err)
+	case errors.Is(err, wire.ErrSecurity):
+		return wrapError(ErrSecurity, err.Error(), err)
+	}
+	return wrapError(ErrConnectionClosed, op+": connection lost: "+err.Error(), err)
+}
+
+// Metadata returns the remote object's metadata, connecting if needed.
+func (p *Proxy) Metadata(ctx context.Context) (methods, oneway, attrs []string, err error) {
+	md, err := p.metadata(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return md.Methods, md.Oneway, md.Attrs, nil
+}
+
+func (p *Proxy) metadata(ctx context.Context) (*metadata, error) {
+	p.mu.Lock()
+	md := p.meta
+	p.mu.Unlock()
+	if md != nil || !p.cfg.Metadata {
+		return md, nil
+	}
+	c, err := p.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p.release(c, false)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.meta, nil
+}
+
+// callOptions are per-call settings.
+type callOptions struct {
+	oneway bool
+	batch  bool
+}
+
+// Call invokes a method with positional arguments and returns its result
+// as a model value (see package py). A Python exception raised remotely
+// is a *RemoteError.
+func (p *Proxy) Call(ctx context.Context, method string, args ...any) (any, error) {
+	return p.CallKw(ctx, method, args, nil)
+}
+
+// CallKw invokes a method with positional and keyword arguments.
+func (p *Proxy) CallKw(ctx context.Context, method string, args []any, kwargs map[string]any) (any, error) {
+	md, err := p.metadata(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var o callOptions
+	if md != nil {
+		if !contains(md.Methods, method) {
+			if contains(md.Attrs, method) {
+				return p.GetAttr(ctx, method)
+			}
+			return nil, NewError(ErrPyro, fmt.Sprintf("remote object '%s' has no exposed attribute or method '%s'", p.uri, method))
+		}
+		o.oneway = contains(md.Oneway, method)
+	}
+	kw := py.NewDict(len(kwargs))
+	for k, v := range kwargs {
+		kw.SetString(k, v)
+	}
+	return p.invoke(ctx, &codec.Call{Method: method, Args: args, Kwargs: kw}, o)
+}
+
+// CallInto invokes a method and converts the result into *dst (see
+// py.Convert).
+func (p *Proxy) CallInto(ctx context.Context, dst any, method string, args ...any) error {
+	v, err := p.Call(ctx, method, args...)
+	if err != nil {
+		return err
+	}
+	if err := py.Convert(dst, v); err != nil {
+		return wrapError(ErrSerialize, "result of "+method+": "+err.Error(), err)
+	}
+	return nil
+}
+
+// CallT calls a method and converts the result to T.
+func CallT[T any](ctx context.Context, p *Proxy, method string, args ...any) (T, error) {
+	var out T
+	err := p.CallInto(ctx, &out, method, args...)
+	return out, err
+}
+
+// Oneway invokes a method without waiting for (or getting) a reply,
+// whatever the metadata says.
+func (p *Proxy) Oneway(ctx context.Context, method string, args ...any) error {
+	_, err := p.invoke(ctx, &codec.Call{Method: method, Args: args, Kwargs: py.NewDict(0)}, callOptions{oneway: true})
+	return err
+}
+
+// GetAttr reads a remote attribute.
+func (p *Proxy) GetAttr(ctx context.Context, name string) (any, error) {
+	return p.invoke(ctx, &codec.Call{Method: "__getattr__", Args: []any{name}}, callOptions{})
+}
+
+// SetAttr writes a remote attribute.
+func (p *Proxy) SetAttr(ctx context.Context, name string, value any) error {
+	_, err := p.invoke(ctx, &codec.Call{Method: "__setattr__", Args: []any{name, value}}, callOptions{})
+	return err
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// invoke runs one call with retries (MAX_RETRIES) on lost connections.
+func (p *Proxy) invoke(ctx context.Context, call *codec.Call, o callOptions) (any, error) {
+	for attempt := 0; ; attempt++ {
+		v, err := p.invokeOnce(ctx, call, o)
+		if err != nil && attempt < p.cfg.MaxRetries && (errors.Is(err, ErrConnectionClosed) || errors.Is(err, ErrTimeout)) && ctx.Err() == nil {
+			continue
+		}
+		return v, err
+	}
+}
+
+func (p *Proxy) invokeOnce(ctx context.Context, call *codec.Call, o callOptions) (any, error) {
+	c, err := p.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if call.Object == "" {
+		p.mu.Lock()
+		call.Object = p.target.Object
+		p.mu.Unlock()
+	}
+	v, broken, err := p.exchange(ctx, c, call, o)
+	p.release(c, broken)
+	return v, err
+}
+
+// exchange sends one INVOKE and reads its RESULT on c.
+func (p *Proxy) exchange(ctx context.Context, c *clientConn, call *codec.Call, o callOptions) (any, bool, error) {
+	stop := p.deadline(ctx, c)
+	defer stop()
+	data, err := p.codec.MarshalCall(call)
+	if err != nil {
+		return nil, false, wrapError(ErrSerialize, err.Error(), err)
+	}
+	c.seq++
+	var flags wire.Flags
+	if o.oneway {
+		flags |= wire.FlagOneway
+	}
+	if o.batch {
+		flags |= wire.FlagBatch
+	}
+	msg := &wire.Message{Type: wire.MsgInvoke, Flags: flags, Seq: c.seq, SerializerID: uint16(p.codec.ID()), Data: data}
+	if err := c.write(msg, &p.wireOpts); err != nil {
+		if errors.Is(err, wire.ErrTooLarge) {
+			return nil, false, wrapError(ErrMessageTooLarge, err.Error(), err)
+		}
+		return nil, true, netErr(err, "sending")
+	}
+	if o.oneway {
+		return nil, false, nil
+	}
+	reply, err := wire.ReadMessage(c.br, &p.wireOpts)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, true, ctxError(ctx.Err())
+		}
+		return nil, true, netErr(err, "receiving")
+	}
+	if reply.Type != wire.MsgResult {
+		return nil, true, NewError(ErrProtocol, fmt.Sprintf("invalid msg type %d received", reply.Type))
+	}
+	if reply.Seq != c.seq {
+		return nil, true, NewError(ErrProtocol, fmt.Sprintf("invoke: reply sequence out of sync, got %d expected %d", reply.Seq, c.seq))
+	}
+	if int(reply.SerializerID) != p.codec.ID() {
+		return nil, true, NewError(ErrSerialize, fmt.Sprintf("invalid serializer in response: %d", reply.SerializerID))
+	}
+	v, err := p.codec.Unmarshal(reply.Data)
+	if err != nil {
+		return nil, false, wrapError(ErrSerialize, "cannot decode result: "+err.Error(), err)
+	}
+	if reply.Flags&wire.FlagItemStreamResult != 0 {
+		sid, ok := reply.Annotation(wire.AnnStream)
+		if !ok {
+			return nil, false, NewError(ErrProtocol, "result of call is an iterator, but the server is not configured to allow streaming")
+		}
+		return &Stream{p: p, id: string(sid)}, false, nil
+	}
+	if reply.Flags&wire.FlagException != 0 {
+		exc, ok := v.(*py.Exception)
+		if !ok {
+			return nil, false, NewError(ErrProtocol, "exception reply does not hold an exception but "+py.TypeName(v))
+		}
+		return nil, false, &RemoteError{Exception: exc}
+	}
+	return p.liveProxies(v), false, nil
+}
+
+// liveProxies turns proxy references in a result into *Proxy values.
+func (p *Proxy) liveProxies(v any) any {
+	switch x := v.(type) {
+	case *codec.ProxyRef:
+		np, err := NewProxyURI(x.URI, p.cfg, WithProxyHMACKey(p.wireOpts.HMACKey))
+		if err != nil {
+			return v
+		}
+		np.codec = p.codec
+		np.handshake = x.Handshake
+		if np.handshake == nil {
+			np.handshake = "hello"
+		}
+		return np
+	case []any:
+		for i, e := range x {
+			x[i] = p.liveProxies(e)
+		}
+	}
+	return v
+}
+
+// Stream is a remote item stream: the result of a method that returns an
+// iterator. Iterate it with All; Close ends it early.
+type Stream struct {
+	p    *Proxy
+	id   string
+	done bool
+}
+
+// ID returns the stream id the daemon assigned.
+func (s *Stream) ID() string { return s.id }
+
+// Next fetches the next item; ok is false at the end of the stream.
+func (s *Stream) Next(ctx context.Context) (v any, ok bool, err error) {
+	if s.done {
+		return nil, false, nil
+	}
+	v, err = s.p.invoke(ctx, &codec.Call{Object: DaemonObjectID, Method: "get_next_stream_item", Args: []any{s.id}, Kwargs: py.NewDict(0)}, callOptions{})
+	if err != nil {
+		var re *RemoteError
+		if errors.As(err, &re) && re.Class() == "builtins.StopIteration" {
+			s.done = true
+			return nil, false, nil
+		}
+		return nil, false, err
+	}
+	return v, true, nil
+}
+
+// All iterates over the remaining items; a failure is yielded as the
+// last pair. Breaking out of the loop closes the stream.
+func (s *Stream) All(ctx context.Context) iter.Seq2[any, error] {
+	return func(yield func(any, error) bool) {
+		for {
+			v, ok, err := s.Next(ctx)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if !ok {
+				return
+			}
+			if !yield(v, nil) {
+				s.Close(ctx)
+				return
+			}
+		}
+	}
+}
+
+// Close tells the daemon to drop the stream (a oneway call).
+func (s *Stream) Close(ctx context.Context) error {
+	if s.done {
+		return nil
+	}
+	s.done = true
+	_, err := s.p.invokeDaemon(ctx, "close_stream", callOptions{oneway: true}, s.id)
+	return err
+}
+
+func (p *Proxy) invokeDaemon(ctx context.Context, method string, o callOptions, args ...any) (any, error) {
+	return p.invoke(ctx, &codec.Call{Object: DaemonObjectID, Method: method, Args: args, Kwargs: py.NewDict(0)}, o)
+}

@@ -1,0 +1,430 @@
+package serpent
+
+import (
+	"encoding/base64"
+	"math"
+	"math/big"
+	"reflect"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/pyrogo/pyro/py"
+)
+
+// Header is the first line Python serpent writes (and Pyro4 sends) before
+// the literal.
+const Header = "# serpent utf-8 python3.2\n"
+
+// Encoder writes serpent payloads. The zero value writes what Pyro4's
+// serpent serializer writes (header line, bytes as the base64 dict). An
+// Encoder is safe for concurrent use.
+type Encoder struct {
+	// NoHeader leaves out the "# serpent utf-8 python3.2" first line.
+	// Python does not need it (it is a comment), but always writes it.
+	NoHeader bool
+
+	// BytesRepr writes []byte values as b'...' literals, as Python
+	// serpent's bytes_repr=True does, instead of the base64 dict
+	// {'data': '...', 'encoding': 'base64'}. A Python peer then receives
+	// real bytes; Pyro4 itself never sets this option.
+	BytesRepr bool
+
+	// MaxDepth is the deepest container nesting written; deeper values
+	// (and cyclic ones) fail with a *py.LimitError. Zero means
+	// py.DefaultMaxDepth (1000), negative means 100000. Note that
+	// CPython 3.11's parser refuses literals nested more than 200 deep,
+	// and Python serpent itself refuses to write more than about 200
+	// levels with the default recursion limit.
+	MaxDepth int
+}
+
+// Marshal encodes v with a zero Encoder: the Pyro4 serpent payload of v.
+func Marshal(v any) ([]byte, error) {
+	var e Encoder
+	return e.Append(make([]byte, 0, 128), v)
+}
+
+// Append appends the serpent encoding of v (header line included unless
+// NoHeader) to b. Values of the py model are written directly,
+// *py.Exception and py.ClassDicter values as their Pyro class dict, and
+// anything else is first converted with py.FromGo. On error b is
+// returned unchanged (same length) with a *py.UnsupportedError or
+// *py.LimitError.
+func (e *Encoder) Append(b []byte, v any) ([]byte, error) {
+	n := len(b)
+	max := e.MaxDepth
+	switch {
+	case max == 0:
+		max = py.DefaultMaxDepth
+	case max < 0 || max > hardMaxDepth:
+		max = hardMaxDepth
+	}
+	st := encoder{bytesRepr: e.BytesRepr, maxDepth: max}
+	if !e.NoHeader {
+		b = append(b, Header...)
+	}
+	out, err := st.value(b, v, 0)
+	if err != nil {
+		return b[:n], err
+	}
+	return out, nil
+}
+
+type encoder struct {
+	bytesRepr bool
+	maxDepth  int
+}
+
+func unsupported(typ, reason string) error {
+	return &py.UnsupportedError{Format: formatName, Type: typ, Reason: reason}
+}
+
+// enter checks the nesting depth of a container about to be written at
+// depth (the number of enclosing containers).
+func (e *encoder) enter(depth int) error {
+	if depth+1 > e.maxDepth {
+		return &py.LimitError{Format: formatName, Limit: "depth", Max: e.maxDepth}
+	}
+	return nil
+}
+
+func (e *encoder) value(b []byte, v any, depth int) ([]byte, error) {
+	switch x := v.(type) {
+	case nil:
+		return append(b, "None"...), nil
+	case bool:
+		if x {
+			return append(b, "True"...), nil
+		}
+		return append(b, "False"...), nil
+	case int64:
+		return strconv.AppendInt(b, x, 10), nil
+	case *big.Int:
+		if x == nil {
+			return nil, unsupported("int", "nil *big.Int")
+		}
+		return x.Append(b, 10), nil
+	case float64:
+		return appendFloat(b, x), nil
+	case complex128:
+		return appendComplex(b, x)
+	case string:
+		return appendString(b, x)
+	case []byte:
+		if e.bytesRepr {
+			return append(b, py.QuoteBytes(x)...), nil
+		}
+		return appendBase64(b, x), nil
+	case py.Tuple:
+		if err := e.enter(depth); err != nil {
+			return nil, err
+		}
+		b = append(b, '(')
+		for i, it := range x {
+			var err error
+			if b, err = e.value(b, it, depth+1); err != nil {
+				return nil, err
+			}
+			if i < len(x)-1 || len(x) == 1 {
+				b = append(b, ',')
+			}
+		}
+		return append(b, ')'), nil
+	case []any:
+		if err := e.enter(depth); err != nil {
+			return nil, err
+		}
+		b = append(b, '[')
+		for i, it := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = e.value(b, it, depth+1); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, ']'), nil
+	case *py.Dict:
+		return e.dict(b, x, depth)
+	case *py.Set:
+		if x.Len() == 0 {
+			// there is no literal for an empty set
+			return append(b, '(', ')'), nil
+		}
+		if err := e.enter(depth); err != nil {
+			return nil, err
+		}
+		b = append(b, '{')
+		for i, it := range x.Items() {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if err := e.checkKey(it, "set member", true); err != nil {
+				return nil, err
+			}
+			var err error
+			if b, err = e.value(b, it, depth+1); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, '}'), nil
+	case *py.Exception:
+		if x == nil {
+			return nil, unsupported("exception", "nil *py.Exception")
+		}
+		return e.dict(b, x.PyroClassDict(), depth)
+	case py.ClassDicter:
+		if rv := reflect.ValueOf(x); rv.Kind() == reflect.Pointer && rv.IsNil() {
+			return nil, unsupported(py.TypeName(v), "nil pointer")
+		}
+		return e.dict(b, x.PyroClassDict(), depth)
+	}
+	conv, err := py.FromGo(v)
+	if err != nil {
+		return nil, err
+	}
+	if !isModel(conv) {
+		return nil, unsupported(py.TypeName(v), "not a value of the py model and py.FromGo cannot convert it")
+	}
+	return e.value(b, conv, depth)
+}
+
+// isModel reports whether v is a py model value (or ClassDicter) that
+// value writes without conversion.
+func isModel(v any) bool {
+	switch v.(type) {
+	case nil, bool, int64, *big.Int, float64, complex128, string, []byte,
+		py.Tuple, []any, *py.Dict, *py.Set, *py.Exception, py.ClassDicter:
+		return true
+	}
+	return false
+}
+
+func (e *encoder) dict(b []byte, d *py.Dict, depth int) ([]byte, error) {
+	if err := e.enter(depth); err != nil {
+		return nil, err
+	}
+	b = append(b, '{')
+	for i := 0; i < d.Len(); i++ {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		k := d.Key(i)
+		var err error
+		if s, ok := k.(string); ok {
+			if b, err = appendString(b, s); err != nil {
+				return nil, err
+			}
+		} else {
+			if err := e.checkKey(k, "dict key", true); err != nil {
+				return nil, err
+			}
+			if b, err = e.value(b, k, depth+1); err != nil {
+				return nil, err
+			}
+		}
+		b = append(b, ':')
+		if b, err = e.value(b, d.Value(i), depth+1); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// checkKey refuses dict keys and set members that Python serpent refuses
+// (None, frozenset, class instances: "not of a primitive hashable type")
+// and those whose serpent form Python could not hash on reading (the
+// bytes base64 dict, the NaN dict, sets inside tuples). top is false for
+// the elements of a tuple key, where Python serpent does not check types.
+func (e *encoder) checkKey(k any, what string, top bool) error {
+	switch x := k.(type) {
+	case string, bool, int64, *big.Int, complex128:
+		return nil
+	case nil:
+		if top {
+			return unsupported("NoneType", what+" must be str, bytes, bool, number or tuple (Python serpent refuses None)")
+		}
+		return nil
+	case float64:
+		if math.IsNaN(x) {
+			return unsupported("float", "NaN "+what+" would be written as an unhashable dict")
+		}
+		return nil
+	case []byte:
+		if e.bytesRepr {
+			return nil
+		}
+		return unsupported("bytes", what+" would be written as an unhashable base64 dict; use Encoder.BytesRepr")
+	case py.Tuple:
+		for _, it := range x {
+			if err := e.checkKey(it, what, false); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return unsupported(py.TypeName(k), what+" must be str, bytes, bool, number or tuple")
+}
+
+// appendFloat writes a float as serpent does: Python's repr, with the
+// infinities as overflowing literals and NaN as a class dict.
+func appendFloat(b []byte, f float64) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(b, "{'__class__':'float','value':'nan'}"...)
+	case math.IsInf(f, 1):
+		return append(b, "1e30000"...)
+	case math.IsInf(f, -1):
+		return append(b, "-1e30000"...)
+	}
+	return py.AppendFloat(b, f)
+}
+
+// appendComplex writes "(re+imj)" / "(re-imj)" with serpent's float forms.
+func appendComplex(b []byte, c complex128) ([]byte, error) {
+	re, im := real(c), imag(c)
+	if math.IsNaN(re) || math.IsNaN(im) {
+		return nil, unsupported("complex", "a complex with a NaN part has no serpent form")
+	}
+	b = append(b, '(')
+	b = appendFloat(b, re)
+	// Python serpent writes "+" for imag >= 0, giving "+-0.0j" for -0.0,
+	// which ast.literal_eval refuses; "-0.0j" reads back fine.
+	if im >= 0 && !math.Signbit(im) {
+		b = append(b, '+')
+	} else if im == 0 {
+		b = append(b, '-')
+		im = 0
+	}
+	b = appendFloat(b, im)
+	return append(b, 'j', ')'), nil
+}
+
+// appendString writes Python's repr of s as CPython 3.11 does: single
+// quotes unless s contains ' and no ", backslash escapes for the quote,
+// backslash, \t \n \r, and \xhh / \uhhhh / \Uhhhhhhhh for every other
+// character that is not printable (see printable).
+func appendString(b []byte, s string) ([]byte, error) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '\'' || c == '\\' {
+			return appendQuoted(b, s)
+		}
+	}
+	b = append(b, '\'')
+	b = append(b, s...)
+	return append(b, '\''), nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+func appendQuoted(b []byte, s string) ([]byte, error) {
+	if !utf8.ValidString(s) {
+		return nil, unsupported("str", "invalid UTF-8")
+	}
+	quote := byte('\'')
+	if strings.IndexByte(s, '\'') >= 0 && strings.IndexByte(s, '"') < 0 {
+		quote = '"'
+	}
+	b = append(b, quote)
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			switch {
+			case c == quote || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c < 0x20 || c == 0x7f:
+				b = append(b, '\\', 'x', hexDigits[c>>4], hexDigits[c&15])
+			default:
+				b = append(b, c)
+			}
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case printable(r):
+			b = append(b, s[i:i+n]...)
+		case r <= 0xff:
+			b = append(b, '\\', 'x', hexDigits[r>>4], hexDigits[r&15])
+		case r <= 0xffff:
+			b = append(b, '\\', 'u')
+			for shift := 12; shift >= 0; shift -= 4 {
+				b = append(b, hexDigits[(r>>shift)&15])
+			}
+		default:
+			b = append(b, '\\', 'U')
+			for shift := 28; shift >= 0; shift -= 4 {
+				b = append(b, hexDigits[(r>>shift)&15])
+			}
+		}
+		i += n
+	}
+	return append(b, quote), nil
+}
+
+// printable reports whether CPython 3.11's repr writes the non-ASCII rune
+// r as it is: str.isprintable() with the Unicode 14 database. Go's own
+// tables are Unicode 15, so the characters Unicode 15 added are excluded.
+func printable(r rune) bool {
+	return unicode.IsPrint(r) && !unicode.Is(newInUnicode15, r)
+}
+
+// newInUnicode15 lists the code points that Go (Unicode 15.0) considers
+// printable and CPython 3.11 (Unicode 14.0) does not: the graphic
+// characters added in Unicode 15.0. Found by comparing str.isprintable()
+// with unicode.IsPrint over all code points.
+var newInUnicode15 = &unicode.RangeTable{
+	R16: []unicode.Range16{
+		{Lo: 0x0cf3, Hi: 0x0cf3, Stride: 1},
+		{Lo: 0x0ece, Hi: 0x0ece, Stride: 1},
+	},
+	R32: []unicode.Range32{
+		{Lo: 0x10efd, Hi: 0x10eff, Stride: 1},
+		{Lo: 0x1123f, Hi: 0x11241, Stride: 1},
+		{Lo: 0x11b00, Hi: 0x11b09, Stride: 1},
+		{Lo: 0x11f00, Hi: 0x11f10, Stride: 1},
+		{Lo: 0x11f12, Hi: 0x11f3a, Stride: 1},
+		{Lo: 0x11f3e, Hi: 0x11f59, Stride: 1},
+		{Lo: 0x1342f, Hi: 0x1342f, Stride: 1},
+		{Lo: 0x13440, Hi: 0x13455, Stride: 1},
+		{Lo: 0x1b132, Hi: 0x1b132, Stride: 1},
+		{Lo: 0x1b155, Hi: 0x1b155, Stride: 1},
+		{Lo: 0x1d2c0, Hi: 0x1d2d3, Stride: 1},
+		{Lo: 0x1df25, Hi: 0x1df2a, Stride: 1},
+		{Lo: 0x1e030, Hi: 0x1e06d, Stride: 1},
+		{Lo: 0x1e08f, Hi: 0x1e08f, Stride: 1},
+		{Lo: 0x1e4d0, Hi: 0x1e4f9, Stride: 1},
+		{Lo: 0x1f6dc, Hi: 0x1f6dc, Stride: 1},
+		{Lo: 0x1f774, Hi: 0x1f776, Stride: 1},
+		{Lo: 0x1f77b, Hi: 0x1f77f, Stride: 1},
+		{Lo: 0x1f7d9, Hi: 0x1f7d9, Stride: 1},
+		{Lo: 0x1fa75, Hi: 0x1fa77, Stride: 1},
+		{Lo: 0x1fa87, Hi: 0x1fa88, Stride: 1},
+		{Lo: 0x1faad, Hi: 0x1faaf, Stride: 1},
+		{Lo: 0x1fabb, Hi: 0x1fabd, Stride: 1},
+		{Lo: 0x1fabf, Hi: 0x1fabf, Stride: 1},
+		{Lo: 0x1face, Hi: 0x1facf, Stride: 1},
+		{Lo: 0x1fada, Hi: 0x1fadb, Stride: 1},
+		{Lo: 0x1fae8, Hi: 0x1fae8, Stride: 1},
+		{Lo: 0x1faf7, Hi: 0x1faf8, Stride: 1},
+		{Lo: 0x2b739, Hi: 0x2b739, Stride: 1},
+		{Lo: 0x31350, Hi: 0x323af, Stride: 1},
+	},
+}
+
+// appendBase64 writes bytes the way serpent does (Python's repr of a dict,
+// hence the spaces).
+func appendBase64(b []byte, p []byte) []byte {
+	b = append(b, "{'data': '"...)
+	b = base64.StdEncoding.AppendEncode(b, p)
+	return append(b, "', 'encoding': 'base64'}"...)
+}

@@ -1,0 +1,772 @@
+package pyro
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"reflect"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pyrogo/pyro/codec"
+	"github.com/pyrogo/pyro/marshal"
+	"github.com/pyrogo/pyro/py"
+	"github.com/pyrogo/pyro/wire"
+)
+
+// defaultHandshakeTimeout bounds how long a new client may take to send
+// its CONNECT when no COMMTIMEOUT is configured: a silent client must not
+// hold a connection forever before it has identified itself.
+const defaultHandshakeTimeout = 10 * time.Second
+
+type serverConn struct {
+	d        *Daemon
+	nc       net.Conn
+	br       *bufio.Reader
+	wbuf     []byte
+	info     ConnInfo
+	sessions map[string]any
+	shake    any
+	counted  bool // holds a MAXCONNECTIONS slot
+
+	wmu    sync.Mutex // serialises writes (oneway goroutines never write)
+	busy   atomic.Bool
+	closed atomic.Bool
+}
+
+func (d *Daemon) newConn(nc net.Conn) *serverConn {
+	return &serverConn{d: d, nc: nc, br: bufio.NewReaderSize(nc, 8192),
+		info: ConnInfo{RemoteAddr: nc.RemoteAddr(), LocalAddr: nc.LocalAddr()}}
+}
+
+func (c *serverConn) closeIfIdle() {
+	if !c.busy.Load() {
+		c.nc.Close()
+	}
+}
+
+func (c *serverConn) close() {
+	if c.closed.CompareAndSwap(false, true) {
+		c.nc.Close()
+	}
+}
+
+func (c *serverConn) serve() {
+	defer func() {
+		c.close()
+		if c.counted {
+			c.d.connCount.Add(-1)
+		}
+		c.d.removeConn(c)
+	}()
+	if !c.handshake() {
+		return
+	}
+	timeout := seconds(c.d.cfg.CommTimeout)
+	for !c.d.closing.Load() {
+		if timeout > 0 {
+			c.nc.SetReadDeadline(time.Now().Add(timeout))
+		}
+		msg, err := wire.ReadMessage(c.br, &c.d.wireOpts)
+		if err != nil {
+			if !errors.Is(err, wire.ErrClosed) && !c.d.closing.Load() {
+				c.d.log.Info("pyro: dropping client", "peer", c.info.RemoteAddr, "err", err)
+			}
+			return
+		}
+		c.busy.Store(true)
+		keep := c.handle(msg)
+		c.busy.Store(false)
+		if !keep {
+			return
+		}
+	}
+}
+
+// handshake runs the CONNECT exchange; false means the connection is done.
+func (c *serverConn) handshake() bool {
+	d := c.d
+	timeout := seconds(d.cfg.CommTimeout)
+	if timeout <= 0 {
+		timeout = defaultHandshakeTimeout
+	}
+	c.nc.SetDeadline(time.Now().Add(timeout))
+	defer c.nc.SetDeadline(time.Time{})
+	msg, err := wire.ReadMessage(c.br, &d.wireOpts)
+	if err != nil {
+		if errors.Is(err, wire.ErrClosed) {
+			return false
+		}
+		var ne net.Error
+		if errors.As(err, &ne) {
+			return false // timeout or network failure: nothing to answer
+		}
+		if errors.Is(err, wire.ErrTooLarge) {
+			return false // Pyro closes without answering
+		}
+		c.connectFail(0, err.Error())
+		return false
+	}
+	if msg.Type != wire.MsgConnect {
+		c.connectFail(0, "invalid msg type "+strconv.Itoa(int(msg.Type))+" received")
+		return false
+	}
+	if d.cfg.MaxConnections > 0 {
+		if d.connCount.Add(1) > int64(d.cfg.MaxConnections) {
+			d.connCount.Add(-1)
+			d.log.Warn("pyro: connection refused, daemon at MAXCONNECTIONS", "peer", c.info.RemoteAddr, "max", d.cfg.MaxConnections)
+			c.connectFail(msg.Seq, "no free workers, increase server threadpool size")
+			return false
+		}
+		c.counted = true // released in serve
+	}
+	id := int(msg.SerializerID)
+	if !d.accepted[id] {
+		c.connectFail(msg.Seq, "message used serializer that is not accepted: "+strconv.Itoa(id))
+		return false
+	}
+	cd := codec.Default(id)
+	v, err := cd.Unmarshal(msg.Data)
+	if err != nil {
+		c.connectFail(msg.Seq, "invalid handshake data: "+err.Error())
+		return false
+	}
+	dict, _ := v.(*py.Dict)
+	shake, ok := dict.GetString("handshake")
+	if !ok {
+		c.connectFail(msg.Seq, "'handshake'")
+		return false
+	}
+	c.shake = shake
+	var response any = "hello"
+	if d.handshake != nil {
+		ctx := context.WithValue(context.Background(), callCtxKey{}, &CallContext{Peer: c.info.RemoteAddr, Handshake: shake})
+		r, err := d.handshake(ctx, &c.info, shake)
+		if err != nil {
+			d.log.Info("pyro: handshake refused", "peer", c.info.RemoteAddr, "reason", err.Error())
+			c.connectFailWith(cd, msg.Seq, err.Error())
+			return false
+		}
+		response = r
+	}
+	var flags wire.Flags
+	if msg.Flags&wire.FlagMetaOnConnect != 0 {
+		objID, _ := dict.GetString("object")
+		sid, _ := objID.(string)
+		r := d.lookup(sid)
+		if r == nil {
+			c.connectFailWith(cd, msg.Seq, "unknown object")
+			return false
+		}
+		rd := py.NewDict(2)
+		rd.SetString("handshake", response)
+		rd.SetString("meta", r.ti.meta.value(true))
+		response, flags = rd, wire.FlagMetaOnConnect
+	}
+	data, err := cd.Marshal(response)
+	if err != nil {
+		c.connectFailWith(cd, msg.Seq, "cannot serialize handshake response: "+err.Error())
+		return false
+	}
+	reply := &wire.Message{Type: wire.MsgConnectOK, Flags: flags, Seq: msg.Seq, SerializerID: uint16(id), Data: data}
+	reply.SetAnnotation(wire.AnnCorr, corrOf(msg))
+	return c.send(reply) == nil
+}
+
+func corrOf(m *wire.Message) []byte {
+	if v, ok := m.Annotation(wire.AnnCorr); ok && len(v) == 16 {
+		return v
+	}
+	u := newUUID4()
+	return u[:]
+}
+
+// connectFail answers with a marshal-encoded reason, as Pyro does for
+// failures before the serializer is known to be acceptable.
+func (c *serverConn) connectFail(seq uint16, reason string) {
+	c.connectFailWith(codec.Default(codec.IDMarshal), seq, reason)
+}
+
+func (c *serverConn) connectFailWith(cd codec.Codec, seq uint16, reason string) {
+	data, err := cd.Marshal(reason)
+	if err != nil {
+		data, _ = marshal.Marshal(reason)
+		cd = codec.Default(codec.IDMarshal)
+	}
+	m := &wire.Message{Type: wire.MsgConnectFail, Seq: seq, SerializerID: uint16(cd.ID()), Data: data}
+	c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	_ = c.send(m)
+}
+
+func (c *serverConn) send(m *wire.Message) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	var err error
+	c.wbuf, err = wire.AppendMessage(c.wbuf[:0], m, &c.d.wireOpts)
+	if err != nil {
+		return err
+	}
+	if t := seconds(c.d.cfg.CommTimeout); t > 0 {
+		c.nc.SetWriteDeadline(time.Now().Add(t))
+	}
+	_, err = c.nc.Write(c.wbuf)
+	if cap(c.wbuf) > 1<<20 {
+		c.wbuf = nil // don't pin a huge buffer to an idle connection
+	}
+	return err
+}
+
+// handle serves one INVOKE or PING; false means close the connection.
+func (c *serverConn) handle(msg *wire.Message) bool {
+	d := c.d
+	switch msg.Type {
+	case wire.MsgPing:
+		reply := &wire.Message{Type: wire.MsgPing, Seq: msg.Seq, SerializerID: msg.SerializerID, Data: []byte("pong")}
+		reply.SetAnnotation(wire.AnnCorr, corrOf(msg))
+		return c.send(reply) == nil
+	case wire.MsgInvoke:
+	default:
+		// a second CONNECT or anything else: Pyro closes without a reply
+		d.log.Info("pyro: unexpected message, closing", "peer", c.info.RemoteAddr, "type", msg.Type.String())
+		return false
+	}
+	id := int(msg.SerializerID)
+	oneway := msg.Flags&wire.FlagOneway != 0
+	cd := codec.Default(id)
+	if !d.accepted[id] {
+		if cd != nil && !oneway {
+			c.sendException(cd, msg, NewError(ErrSerialize, "message used serializer that is not accepted: "+strconv.Itoa(id)).Exception(), nil)
+		}
+		d.log.Info("pyro: request with serializer not accepted", "peer", c.info.RemoteAddr, "serializer", id)
+		return false
+	}
+	call, err := cd.UnmarshalCall(msg.Data)
+	if err != nil {
+		if !oneway {
+			c.sendException(cd, msg, &py.Exception{Class: "Pyro4.errors.SerializeError", Args: py.Tuple{"cannot decode call: " + err.Error()}}, nil)
+		}
+		return true
+	}
+	cc := &CallContext{Peer: c.info.RemoteAddr, Seq: msg.Seq, Flags: uint16(msg.Flags), SerializerID: id, Handshake: c.shake}
+	copy(cc.CorrelationID[:], corrOf(msg))
+	if len(msg.Annotations) > 0 {
+		cc.Annotations = make(map[string][]byte, len(msg.Annotations))
+		for _, a := range msg.Annotations {
+			cc.Annotations[a.Key] = a.Value
+		}
+	}
+	ctx := context.WithValue(context.Background(), callCtxKey{}, cc)
+	r := d.lookup(call.Object)
+	if r == nil {
+		if !oneway {
+			c.sendException(cd, msg, NewError(ErrDaemon, "unknown object").Exception(), nil)
+		}
+		return true
+	}
+	obj := r.instance(c)
+	if msg.Flags&wire.FlagBatch != 0 {
+		results := c.runBatch(ctx, r, obj, call)
+		if oneway {
+			return true
+		}
+		return c.sendResult(cd, msg, cc, results, wire.FlagBatch)
+	}
+	switch call.Method {
+	case "__getattr__", "__setattr__":
+		v, err := c.attribute(r, obj, call)
+		if oneway {
+			return true
+		}
+		if err != nil {
+			c.sendException(cd, msg, exceptionFor(err), nil)
+			return true
+		}
+		return c.sendResult(cd, msg, cc, v, 0)
+	}
+	m, err := c.resolve(r, obj, call.Method)
+	if err != nil {
+		if !oneway {
+			c.sendException(cd, msg, exceptionFor(err), nil)
+		}
+		return true
+	}
+	if oneway {
+		if d.cfg.OnewayThreaded {
+			d.wg.Add(1)
+			go func() {
+				defer d.wg.Done()
+				_, _ = c.invoke(ctx, m, obj, call.Args, call.Kwargs)
+			}()
+		} else {
+			_, _ = c.invoke(ctx, m, obj, call.Args, call.Kwargs)
+		}
+		return true
+	}
+	result, err := c.invoke(ctx, m, obj, call.Args, call.Kwargs)
+	if err != nil {
+		var tb []string
+		if pe, ok := err.(*panicError); ok {
+			tb = pe.traceback(d.cfg.DetailedTraceback)
+		}
+		exc := exceptionFor(err)
+		var pyroErr *Error
+		isComm := errors.As(err, &pyroErr) && pyroErr.Class.isA(ErrCommunication) && !pyroErr.Class.isA(ErrSerialize)
+		if isComm {
+			return false // Pyro: a CommunicationError from a method drops the connection, no reply
+		}
+		c.sendException(cd, msg, exc, tb)
+		if m.callback || errors.Is(err, ErrSecurity) {
+			return false
+		}
+		return true
+	}
+	if d.cfg.IterStreaming {
+		if seq, ok := result.(streamSource); ok {
+			sid := d.streams.addWithStop(c, seq.seq, seq.stop)
+			exc := &py.Exception{Class: "Pyro4.errors.ProtocolError", Args: py.Tuple{"result of call is an iterator"}, Attributes: py.DictOf("_pyroTraceback", nil)}
+			return c.sendStreamStart(cd, msg, exc, sid)
+		}
+	} else if seq, ok := result.(streamSource); ok {
+		seq.stop()
+		c.sendException(cd, msg, NewError(ErrProtocol, "result of call is an iterator, but the server is not configured to allow streaming").Exception(), nil)
+		return true
+	}
+	return c.sendResult(cd, msg, cc, result, 0)
+}
+
+// resolved is a method ready to call.
+type resolved = *method
+
+func (m *method) methodValue(obj any) reflect.Value {
+	return reflect.ValueOf(obj).Method(m.index)
+}
+
+// resolve finds the method for a Python name with Pyro's rules and
+// messages.
+func (c *serverConn) resolve(r *registration, obj any, name string) (resolved, error) {
+	if isPrivateName(name) {
+		return nil, &PythonError{Class: "AttributeError", Msg: fmt.Sprintf("attempt to access private attribute '%s'", name)}
+	}
+	if strings.Contains(name, ".") {
+		if !c.d.cfg.DottedNames {
+			return nil, &PythonError{Class: "AttributeError", Msg: fmt.Sprintf("'%s' object has no attribute '%s'", typeName(obj), name)}
+		}
+		return nil, &PythonError{Class: "AttributeError", Msg: fmt.Sprintf("dotted name '%s' cannot be resolved", name)}
+	}
+	m, ok := r.ti.methods[name]
+	if !ok {
+		if _, isAttr := r.ti.attrs[name]; isAttr {
+			return nil, &PythonError{Class: "AttributeError", Msg: fmt.Sprintf("attempt to access unexposed attribute '%s'", name)}
+		}
+		return nil, &PythonError{Class: "AttributeError", Msg: fmt.Sprintf("'%s' object has no attribute '%s'", typeName(obj), name)}
+	}
+	return m, nil
+}
+
+func typeName(obj any) string {
+	t := reflect.TypeOf(obj)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.Name()
+}
+
+// panicError is a recovered panic of a method.
+type panicError struct {
+	method string
+	value  any
+	stack  []byte
+}
+
+func (e *panicError) Error() string {
+	return fmt.Sprintf("panic in method %s: %v", e.method, e.value)
+}
+
+func (e *panicError) Exception() *py.Exception {
+	return &py.Exception{Class: "builtins.RuntimeError", Args: py.Tuple{e.Error()}}
+}
+
+func (e *panicError) traceback(detailed bool) []string {
+	lines := []string{"Traceback (most recent call last):\n", "  Go method " + e.method + "\n"}
+	if detailed {
+		for _, l := range strings.Split(strings.TrimSpace(string(e.stack)), "\n") {
+			lines = append(lines, "    "+l+"\n")
+		}
+	}
+	return append(lines, "RuntimeError: "+e.Error()+"\n")
+}
+
+// streamSource is a method result that is streamed to the client.
+type streamSource struct {
+	seq  func() (any, bool)
+	stop func()
+}
+
+// invoke converts arguments, calls the method and recovers panics.
+func (c *serverConn) invoke(ctx context.Context, m *method, obj any, args []any, kwargs *py.Dict) (result any, err error) {
+	in, err := buildArgs(ctx, m, args, kwargs)
+	if err != nil {
+		return nil, err
+	}
+	fn := m.methodValue(obj)
+	defer func() {
+		if p := recover(); p != nil {
+			c.d.log.Error("pyro: method panicked", "method", m.goName, "panic", p)
+			result, err = nil, &panicError{method: m.goName, value: p, stack: debug.Stack()}
+		}
+	}()
+	var out []reflect.Value
+	if m.variadic {
+		out = fn.CallSlice(in)
+	} else {
+		out = fn.Call(in)
+	}
+	if m.errOut {
+		if e := out[len(out)-1]; !e.IsNil() {
+			return nil, e.Interface().(error)
+		}
+	}
+	if !m.valOut {
+		return nil, nil
+	}
+	rv := out[0]
+	if seq, ok := seqOf(rv); ok {
+		next, stop := pullSeq(seq)
+		return streamSource{seq: next, stop: stop}, nil
+	}
+	return c.autoproxy(rv.Interface()), nil
+}
+
+// buildArgs converts Python arguments to the method's parameter types.
+func buildArgs(ctx context.Context, m *method, args []any, kwargs *py.Dict) ([]reflect.Value, error) {
+	nfixed := len(m.params)
+	if m.variadic {
+		nfixed--
+	}
+	vals := make([]any, len(m.params))
+	set := make([]bool, len(m.params))
+	if len(args) > nfixed && !m.variadic {
+		return nil, &PythonError{Class: "TypeError", Msg: fmt.Sprintf("%s() takes %d positional arguments but %d were given", m.name, nfixed, len(args))}
+	}
+	var extra []any
+	for i, a := range args {
+		if i < nfixed {
+			vals[i], set[i] = a, true
+		} else {
+			extra = append(extra, a)
+		}
+	}
+	var kw Kwargs
+	for i := 0; i < kwargs.Len(); i++ {
+		k, _ := kwargs.Key(i).(string)
+		v := kwargs.Value(i)
+		pos := -1
+		for j, n := range m.names {
+			if n == k && j < len(m.params) {
+				pos = j
+			}
+		}
+		if m.variadic && pos == nfixed {
+			if len(extra) > 0 {
+				return nil, &PythonError{Class: "TypeError", Msg: fmt.Sprintf("%s() got multiple values for argument '%s'", m.name, k)}
+			}
+			extra = []any{v}
+			continue
+		}
+		switch {
+		case pos >= 0 && set[pos]:
+			return nil, &PythonError{Class: "TypeError", Msg: fmt.Sprintf("%s() got multiple values for argument '%s'", m.name, k)}
+		case pos >= 0:
+			vals[pos], set[pos] = v, true
+		case m.hasKw:
+			if kw == nil {
+				kw = Kwargs{}
+			}
+			kw[k] = v
+		default:
+			return nil, &PythonError{Class: "TypeError", Msg: fmt.Sprintf("%s() got an unexpected keyword argument '%s'", m.name, k)}
+		}
+	}
+	in := make([]reflect.Value, 0, len(m.params)+2)
+	if m.hasCtx {
+		in = append(in, reflect.ValueOf(ctx))
+	}
+	for i := 0; i < nfixed; i++ {
+		if !set[i] {
+			name := strconv.Itoa(i + 1)
+			if i < len(m.names) {
+				name = "'" + m.names[i] + "'"
+			}
+			return nil, &PythonError{Class: "TypeError", Msg: fmt.Sprintf("%s() missing required argument %s", m.name, name)}
+		}
+		p := reflect.New(m.params[i]).Elem()
+		if err := py.ConvertValue(p, vals[i]); err != nil {
+			return nil, prefixArg(err, i+1)
+		}
+		in = append(in, p)
+	}
+	if m.variadic {
+		st := m.params[len(m.params)-1]
+		sl := reflect.MakeSlice(st, len(extra), len(extra))
+		for i, a := range extra {
+			if err := py.ConvertValue(sl.Index(i), a); err != nil {
+				return nil, prefixArg(err, nfixed+i+1)
+			}
+		}
+		in = append(in, sl)
+	}
+	if m.hasKw {
+		if kw == nil {
+			kw = Kwargs{}
+		}
+		in = append(in, reflect.ValueOf(kw))
+	}
+	return in, nil
+}
+
+func prefixArg(err error, n int) error {
+	var ce *py.ConvertError
+	if errors.As(err, &ce) {
+		return &PythonError{Class: "TypeError", Msg: "arg " + strconv.Itoa(n) + ": " + ce.Error()}
+	}
+	return &PythonError{Class: "TypeError", Msg: "arg " + strconv.Itoa(n) + ": " + err.Error()}
+}
+
+func (c *serverConn) runBatch(ctx context.Context, r *registration, obj any, call *codec.Call) []any {
+	results := make([]any, 0, len(call.Args))
+	for _, item := range call.Args {
+		var parts []any
+		switch t := item.(type) {
+		case py.Tuple:
+			parts = t
+		case []any:
+			parts = t
+		}
+		var err error
+		var res any
+		if len(parts) != 3 {
+			err = &PythonError{Class: "ValueError", Msg: "batch item is not a (method, vargs, kwargs) triple"}
+		} else {
+			name, _ := parts[0].(string)
+			var args []any
+			switch a := parts[1].(type) {
+			case py.Tuple:
+				args = a
+			case []any:
+				args = a
+			}
+			kw, _ := parts[2].(*py.Dict)
+			var m *method
+			if m, err = c.resolve(r, obj, name); err == nil {
+				res, err = c.invoke(ctx, m, obj, args, kw)
+				if s, ok := res.(streamSource); ok {
+					s.stop()
+					res = nil
+					err = NewError(ErrProtocol, "result of call is an iterator, which a batch cannot return")
+				}
+			}
+		}
+		if err != nil {
+			exc := exceptionFor(err)
+			if pe, ok := err.(*panicError); ok {
+				exc.Attributes = py.DictOf("_pyroTraceback", toAnyList(pe.traceback(c.d.cfg.DetailedTraceback)))
+			} else {
+				exc.Attributes = py.DictOf("_pyroTraceback", toAnyList(simpleTraceback(exc)))
+			}
+			results = append(results, &codec.ExceptionWrapper{Exception: exc})
+			break
+		}
+		results = append(results, res)
+	}
+	return results
+}
+
+func toAnyList(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+func simpleTraceback(exc *py.Exception) []string {
+	return []string{"Traceback (most recent call last):\n", "  (remote Go call)\n", exc.ShortClass() + ": " + exc.Message() + "\n"}
+}
+
+func (c *serverConn) attribute(r *registration, obj any, call *codec.Call) (any, error) {
+	if len(call.Args) < 1 {
+		return nil, &PythonError{Class: "TypeError", Msg: call.Method + " needs an attribute name"}
+	}
+	name, _ := call.Args[0].(string)
+	a, ok := r.ti.attrs[name]
+	if !ok {
+		if _, isMethod := r.ti.methods[name]; isMethod {
+			return nil, &PythonError{Class: "AttributeError", Msg: fmt.Sprintf("attempt to access unexposed or unknown remote attribute '%s'", name)}
+		}
+		return nil, &PythonError{Class: "AttributeError", Msg: fmt.Sprintf("type object '%s' has no attribute '%s'", typeName(obj), name)}
+	}
+	v := reflect.ValueOf(obj)
+	if call.Method == "__getattr__" {
+		if a.getter >= 0 {
+			out := v.Method(a.getter).Call(nil)
+			if len(out) == 2 && !out[1].IsNil() {
+				return nil, out[1].Interface().(error)
+			}
+			return c.autoproxy(out[0].Interface()), nil
+		}
+		return reflect.Indirect(v).FieldByIndex(a.field).Interface(), nil
+	}
+	if len(call.Args) != 2 {
+		return nil, &PythonError{Class: "TypeError", Msg: "__setattr__ needs a name and a value"}
+	}
+	if a.setter >= 0 {
+		m := v.Method(a.setter)
+		p := reflect.New(m.Type().In(0)).Elem()
+		if err := py.ConvertValue(p, call.Args[1]); err != nil {
+			return nil, prefixArg(err, 2)
+		}
+		out := m.Call([]reflect.Value{p})
+		if len(out) == 1 && out[0].Type() == errType && !out[0].IsNil() {
+			return nil, out[0].Interface().(error)
+		}
+		return nil, nil
+	}
+	if a.field == nil || v.Kind() != reflect.Pointer {
+		return nil, &PythonError{Class: "AttributeError", Msg: fmt.Sprintf("can't set attribute '%s'", name)}
+	}
+	f := v.Elem().FieldByIndex(a.field)
+	p := reflect.New(f.Type()).Elem()
+	if err := py.ConvertValue(p, call.Args[1]); err != nil {
+		return nil, prefixArg(err, 2)
+	}
+	f.Set(p)
+	return nil, nil
+}
+
+func (c *serverConn) sendResult(cd codec.Codec, req *wire.Message, cc *CallContext, v any, flags wire.Flags) bool {
+	data, err := cd.Marshal(v)
+	if err != nil {
+		exc := &py.Exception{Class: "Pyro4.errors.SerializeError", Args: py.Tuple{err.Error()}}
+		c.sendException(cd, req, exc, nil)
+		return true
+	}
+	reply := &wire.Message{Type: wire.MsgResult, Flags: flags, Seq: req.Seq, SerializerID: req.SerializerID, Data: data}
+	for k, v := range cc.ResponseAnnotations {
+		if len(k) == 4 {
+			reply.SetAnnotation(k, v)
+		}
+	}
+	reply.SetAnnotation(wire.AnnCorr, cc.CorrelationID[:])
+	if err := c.send(reply); err != nil {
+		if errors.Is(err, wire.ErrTooLarge) {
+			c.d.log.Warn("pyro: reply exceeds MAX_MESSAGE_SIZE, closing", "peer", c.info.RemoteAddr, "err", err)
+		}
+		return false
+	}
+	return true
+}
+
+func (c *serverConn) sendException(cd codec.Codec, req *wire.Message, exc *py.Exception, tb []string) {
+	if exc.Attributes == nil || exc.Attributes.Len() == 0 {
+		if tb == nil {
+			tb = simpleTraceback(exc)
+		}
+		exc.Attributes = py.DictOf("_pyroTraceback", toAnyList(tb))
+	}
+	data, err := cd.Marshal(exc)
+	if err != nil {
+		data, _ = cd.Marshal(&py.Exception{Class: "Pyro4.errors.PyroError", Args: py.Tuple{"Error serializing exception: " + err.Error()}})
+	}
+	_ = c.send(&wire.Message{Type: wire.MsgResult, Flags: wire.FlagException, Seq: req.Seq, SerializerID: req.SerializerID, Data: data})
+}
+
+func (c *serverConn) sendStreamStart(cd codec.Codec, req *wire.Message, exc *py.Exception, sid string) bool {
+	data, err := cd.Marshal(exc)
+	if err != nil {
+		return false
+	}
+	m := &wire.Message{Type: wire.MsgResult, Flags: wire.FlagException | wire.FlagItemStreamResult, Seq: req.Seq, SerializerID: req.SerializerID, Data: data}
+	m.SetAnnotation(wire.AnnStream, []byte(sid))
+	return c.send(m) == nil
+}
+
+// autoproxy replaces registered objects in a result by proxy references.
+func (c *serverConn) autoproxy(v any) any {
+	if !c.d.cfg.AutoProxy {
+		return v
+	}
+	out, _ := c.autoproxyValue(v)
+	return out
+}
+
+// autoproxyValue does autoproxy's work and reports whether it replaced
+// anything (results may hold uncomparable values such as py.Tuple, so
+// "changed" cannot be found by comparing interfaces).
+func (c *serverConn) autoproxyValue(v any) (any, bool) {
+	if v == nil {
+		return v, false
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() == reflect.Pointer && rv.Type().Comparable() {
+		c.d.mu.RLock()
+		id, ok := c.d.byValue[v]
+		c.d.mu.RUnlock()
+		if ok {
+			return c.d.proxyRef(id), true
+		}
+		return v, false
+	}
+	if l, ok := v.([]any); ok {
+		var out []any
+		for i, e := range l {
+			if p, changed := c.autoproxyValue(e); changed {
+				if out == nil {
+					out = append([]any(nil), l...)
+				}
+				out[i] = p
+			}
+		}
+		if out != nil {
+			return out, true
+		}
+	}
+	return v, false
+}
+
+func (d *Daemon) proxyRef(id string) *codec.ProxyRef {
+	r := d.lookup(id)
+	p := &codec.ProxyRef{URI: d.URIFor(id), Handshake: "hello"}
+	if r != nil {
+		p.Methods, p.Oneway, p.Attrs = r.ti.meta.Methods, r.ti.meta.Oneway, r.ti.meta.Attrs
+	}
+	return p
+}
+
+// value returns the metadata dict: sets, or lists when asLists.
+func (m metadata) value(asLists bool) *py.Dict {
+	conv := func(names []string) any {
+		if asLists {
+			l := make([]any, len(names))
+			for i, n := range names {
+				l[i] = n
+			}
+			return l
+		}
+		s := py.NewSet(len(names), false)
+		for _, n := range names {
+			_ = s.Add(n)
+		}
+		return s
+	}
+	d := py.NewDict(3)
+	d.SetString("methods", conv(m.Methods))
+	d.SetString("oneway", conv(m.Oneway))
+	d.SetString("attrs", conv(m.Attrs))
+	return d
+}
