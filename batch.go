@@ -108,4 +108,3 @@ func (f *Future) Ready() bool {
 		return false
 	}
 }
-

@@ -3,11 +3,11 @@ package pyro
 import (
 	"context"
 	"fmt"
+	"github.com/pyrogo/pyro/py"
 	"iter"
 	"reflect"
 	"slices"
 	"strings"
-	"unicode"
 )
 
 // Exposer is implemented by types that tell the daemon more than their
@@ -90,26 +90,6 @@ type metadata struct {
 	Methods, Oneway, Attrs []string
 }
 
-// Snake converts a Go identifier to the Python name pyrogo exposes it
-// under: ListContents → list_contents, GetURI → get_uri, ID → id.
-func Snake(name string) string {
-	runes := []rune(name)
-	var b strings.Builder
-	for i, r := range runes {
-		if unicode.IsUpper(r) {
-			prevLower := i > 0 && (unicode.IsLower(runes[i-1]) || unicode.IsDigit(runes[i-1]))
-			nextLower := i > 0 && i+1 < len(runes) && unicode.IsLower(runes[i+1]) && unicode.IsUpper(runes[i-1])
-			if prevLower || nextLower {
-				b.WriteByte('_')
-			}
-			b.WriteRune(unicode.ToLower(r))
-		} else {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
 // exposeType inspects a type once. It fails when two methods would get
 // the same Python name, or when the Exposure names something missing.
 func exposeType(t reflect.Type, ex Exposure) (*typeInfo, error) {
@@ -121,7 +101,7 @@ func exposeType(t reflect.Type, ex Exposure) (*typeInfo, error) {
 	// attributes first: their accessor methods are not exposed as methods
 	for _, a := range ex.Attrs {
 		at := &attr{name: a, getter: -1, setter: -1}
-		camel := camelCase(a)
+		camel := py.Camel(a)
 		if st := derefStruct(t); st != nil {
 			if f, ok := st.FieldByName(camel); ok && f.IsExported() {
 				at.field = f.Index
@@ -157,7 +137,7 @@ func exposeType(t reflect.Type, ex Exposure) (*typeInfo, error) {
 		if err != nil {
 			continue // not callable remotely (e.g. takes a func); not exposed
 		}
-		md.name = Snake(m.Name)
+		md.name = py.Snake(m.Name)
 		md.names = ex.Params[md.name]
 		names := []string{md.name}
 		if a := aliases[m.Name]; len(a) > 0 {
@@ -208,20 +188,6 @@ func derefStruct(t reflect.Type) reflect.Type {
 		return t
 	}
 	return nil
-}
-
-// camelCase is the inverse of Snake for simple names: list_contents → ListContents.
-func camelCase(s string) string {
-	var b strings.Builder
-	for _, part := range strings.Split(s, "_") {
-		if part == "" {
-			continue
-		}
-		r := []rune(part)
-		r[0] = unicode.ToUpper(r[0])
-		b.WriteString(string(r))
-	}
-	return b.String()
 }
 
 func describeMethod(m reflect.Method) (*method, error) {

@@ -322,3 +322,5 @@ func TestHostileClients(t *testing.T) {
 		})
 	}
 }
+
+func codecFor(m *wire.Message) codec.Codec { return codec.Default(int(m.SerializerID)) }

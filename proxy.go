@@ -74,7 +74,9 @@ func WithProxyHMACKey(key []byte) ProxyOption {
 
 // WithHandshakeData sets the value sent in CONNECT (Pyro's
 // _pyroHandshake; default "hello").
-func WithHandshakeData(v any) ProxyOption { return func(p *Proxy) error { p.handshake = v; return nil } }
+func WithHandshakeData(v any) ProxyOption {
+	return func(p *Proxy) error { p.handshake = v; return nil }
+}
 
 // WithHandshakeCheck installs a check of the daemon's handshake response
 // (Pyro's _pyroValidateHandshake); an error refuses the connection.
@@ -84,7 +86,9 @@ func WithHandshakeCheck(f func(response any) error) ProxyOption {
 
 // WithTimeout sets the proxy's timeout for calls whose context has no
 // deadline (default: the config's COMMTIMEOUT; 0 = none).
-func WithTimeout(d time.Duration) ProxyOption { return func(p *Proxy) error { p.timeout = d; return nil } }
+func WithTimeout(d time.Duration) ProxyOption {
+	return func(p *Proxy) error { p.timeout = d; return nil }
+}
 
 // Proxy calls the methods of one remote object. It is safe for concurrent
 // use: concurrent calls use separate connections from a bounded pool, and

@@ -90,10 +90,10 @@ func (t *Thing) Older(p Person) Person { p.Age++; return p }
 func (t *Thing) Kw(a int, kw Kwargs) string {
 	return fmt.Sprintf("%d %v", a, len(kw))
 }
-func (t *Thing) Dunder() string             { return "should be allowed (dunder)" }
-func (t *Thing) OnewayEcho(msg string)      { t.onewayed.Add(1) }
-func (t *Thing) Nan() float64               { return math.NaN() }
-func (t *Thing) Bytes(b []byte) []byte      { return append(b, '!') }
+func (t *Thing) Dunder() string        { return "should be allowed (dunder)" }
+func (t *Thing) OnewayEcho(msg string) { t.onewayed.Add(1) }
+func (t *Thing) Nan() float64          { return math.NaN() }
+func (t *Thing) Bytes(b []byte) []byte { return append(b, '!') }
 func (t *Thing) Slow(ctx context.Context) string {
 	time.Sleep(300 * time.Millisecond)
 	return "slow"
@@ -499,14 +499,5 @@ func TestUnregisterAndDuplicates(t *testing.T) {
 	}
 	if err := d.Unregister("thing"); !errors.Is(err, ErrDaemon) {
 		t.Errorf("unregister twice: %v", err)
-	}
-}
-
-func TestSnake(t *testing.T) {
-	for in, want := range map[string]string{"Echo": "echo", "ListContents": "list_contents", "GetURI": "get_uri",
-		"HTTPServer": "http_server", "ID": "id", "OnewayEcho": "oneway_echo", "Echo2": "echo2"} {
-		if got := Snake(in); got != want {
-			t.Errorf("Snake(%q) = %q, want %q", in, got, want)
-		}
 	}
 }

@@ -289,12 +289,16 @@ func (c *serverConn) handle(msg *wire.Message) bool {
 		}
 		return c.sendResult(cd, msg, cc, v, 0)
 	}
-	m, err := c.resolve(r, obj, call.Method)
+	res, err := c.resolve(r, obj, call.Method)
 	if err != nil {
 		if !oneway {
 			c.sendException(cd, msg, exceptionFor(err), nil)
 		}
 		return true
+	}
+	m, target := res.resolvedMethod()
+	if target != nil {
+		obj = target
 	}
 	if oneway {
 		if d.cfg.OnewayThreaded {
@@ -340,8 +344,55 @@ func (c *serverConn) handle(msg *wire.Message) bool {
 	return c.sendResult(cd, msg, cc, result, 0)
 }
 
-// resolved is a method ready to call.
-type resolved = *method
+// resolved is a method ready to call, possibly on an object reached
+// through a dotted name.
+type resolved interface{ resolvedMethod() (*method, any) }
+
+func (m *method) resolvedMethod() (*method, any) { return m, nil }
+
+// dottedMethod is a method of an object reached through exported fields.
+type dottedMethod struct {
+	method *method
+	target any
+}
+
+func (d *dottedMethod) resolvedMethod() (*method, any) { return d.method, d.target }
+
+// walkDotted follows "a.b.method" through exported struct fields of obj
+// (DOTTEDNAMES; unsafe, off by default). Private names are refused at
+// every step.
+func (c *serverConn) walkDotted(obj any, name string) (any, string, error) {
+	parts := strings.Split(name, ".")
+	for _, p := range parts {
+		if p == "" || isPrivateName(p) {
+			return nil, "", &PythonError{Class: "AttributeError", Msg: fmt.Sprintf("attempt to access private attribute '%s'", p)}
+		}
+	}
+	v := reflect.ValueOf(obj)
+	for _, p := range parts[:len(parts)-1] {
+		for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+			if v.IsNil() {
+				return nil, "", &PythonError{Class: "AttributeError", Msg: fmt.Sprintf("'NoneType' object has no attribute '%s'", p)}
+			}
+			v = v.Elem()
+		}
+		if v.Kind() != reflect.Struct {
+			return nil, "", &PythonError{Class: "AttributeError", Msg: fmt.Sprintf("cannot traverse '%s' in '%s'", p, name)}
+		}
+		f, ok := v.Type().FieldByName(py.Camel(p))
+		if !ok || !f.IsExported() {
+			return nil, "", &PythonError{Class: "AttributeError", Msg: fmt.Sprintf("'%s' object has no attribute '%s'", v.Type().Name(), p)}
+		}
+		v = v.FieldByIndex(f.Index)
+	}
+	if (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) && v.IsNil() || !v.IsValid() {
+		return nil, "", &PythonError{Class: "AttributeError", Msg: "'NoneType' object has no attribute '" + parts[len(parts)-1] + "'"}
+	}
+	if v.Kind() != reflect.Pointer && v.CanAddr() {
+		v = v.Addr()
+	}
+	return v.Interface(), parts[len(parts)-1], nil
+}
 
 func (m *method) methodValue(obj any) reflect.Value {
 	return reflect.ValueOf(obj).Method(m.index)
@@ -353,13 +404,25 @@ func (c *serverConn) resolve(r *registration, obj any, name string) (resolved, e
 	if isPrivateName(name) {
 		return nil, &PythonError{Class: "AttributeError", Msg: fmt.Sprintf("attempt to access private attribute '%s'", name)}
 	}
+	ti := r.ti
 	if strings.Contains(name, ".") {
 		if !c.d.cfg.DottedNames {
 			return nil, &PythonError{Class: "AttributeError", Msg: fmt.Sprintf("'%s' object has no attribute '%s'", typeName(obj), name)}
 		}
-		return nil, &PythonError{Class: "AttributeError", Msg: fmt.Sprintf("dotted name '%s' cannot be resolved", name)}
+		target, last, err := c.walkDotted(obj, name)
+		if err != nil {
+			return nil, err
+		}
+		if ti, err = c.d.typeInfo(target); err != nil {
+			return nil, err
+		}
+		obj, name = target, last
+		if m, ok := ti.methods[name]; ok {
+			return &dottedMethod{method: m, target: target}, nil
+		}
+		return nil, &PythonError{Class: "AttributeError", Msg: fmt.Sprintf("'%s' object has no attribute '%s'", typeName(obj), name)}
 	}
-	m, ok := r.ti.methods[name]
+	m, ok := ti.methods[name]
 	if !ok {
 		if _, isAttr := r.ti.attrs[name]; isAttr {
 			return nil, &PythonError{Class: "AttributeError", Msg: fmt.Sprintf("attempt to access unexposed attribute '%s'", name)}
@@ -562,9 +625,14 @@ func (c *serverConn) runBatch(ctx context.Context, r *registration, obj any, cal
 				args = a
 			}
 			kw, _ := parts[2].(*py.Dict)
-			var m *method
-			if m, err = c.resolve(r, obj, name); err == nil {
-				res, err = c.invoke(ctx, m, obj, args, kw)
+			var rm resolved
+			if rm, err = c.resolve(r, obj, name); err == nil {
+				m, target := rm.resolvedMethod()
+				callObj := obj
+				if target != nil {
+					callObj = target
+				}
+				res, err = c.invoke(ctx, m, callObj, args, kw)
 				if s, ok := res.(streamSource); ok {
 					s.stop()
 					res = nil

@@ -35,7 +35,9 @@ func kwargsValue(d *py.Dict) any {
 }
 
 // ErrCallShape is matched (errors.Is) by errors for a decoded INVOKE
-// payload that is valid data but not a Pyro call.
+// payload that is valid data but not a Pyro call, and by MarshalCall's
+// error for a call that Pyro could not receive (a nil call, a keyword
+// argument name that is not a str).
 var ErrCallShape = errors.New("malformed Pyro call")
 
 type callError struct{ msg string }
@@ -45,6 +47,21 @@ func (e *callError) Is(target error) bool { return target == ErrCallShape }
 
 func callShapeError(format, msg string, args ...any) error {
 	return &callError{msg: format + ": " + fmt.Sprintf(msg, args...)}
+}
+
+// validate reports what makes c unsendable: a Python server rejects
+// keyword names that are not str, and this package's own UnmarshalCall
+// would refuse them as well.
+func (c *Call) validate(format string) error {
+	if c == nil {
+		return callShapeError(format, "nil call")
+	}
+	for i := 0; i < c.Kwargs.Len(); i++ {
+		if _, ok := c.Kwargs.Key(i).(string); !ok {
+			return callShapeError(format, "keyword argument name is %s, not str", typeName(c.Kwargs.Key(i)))
+		}
+	}
+	return nil
 }
 
 type missing struct{}

@@ -34,6 +34,8 @@ type Codec interface {
 	// Unmarshal decodes a value, restoring Pyro's class dicts.
 	Unmarshal(data []byte) (any, error)
 	// MarshalCall encodes an INVOKE request in this serializer's shape.
+	// A nil call or a keyword argument name that is not a str fails with
+	// an error matching ErrCallShape.
 	MarshalCall(c *Call) ([]byte, error)
 	// UnmarshalCall decodes an INVOKE request.
 	UnmarshalCall(data []byte) (*Call, error)
@@ -157,6 +159,9 @@ func (*serpentCodec) Name() string                      { return "serpent" }
 func (c *serpentCodec) Marshal(v any) ([]byte, error)   { return c.enc.Append(nil, v) }
 func (c *serpentCodec) Unmarshal(b []byte) (any, error) { return c.dec.Decode(b) }
 func (c *serpentCodec) MarshalCall(call *Call) ([]byte, error) {
+	if err := call.validate("serpent"); err != nil {
+		return nil, err
+	}
 	return c.enc.Append(nil, py.Tuple{call.Object, call.Method, py.Tuple(call.argsOrEmpty()), kwargsValue(call.Kwargs)})
 }
 func (c *serpentCodec) UnmarshalCall(b []byte) (*Call, error) {
@@ -183,6 +188,9 @@ func (*marshalCodec) Name() string                      { return "marshal" }
 func (c *marshalCodec) Marshal(v any) ([]byte, error)   { return c.enc.Append(nil, v) }
 func (c *marshalCodec) Unmarshal(b []byte) (any, error) { return c.dec.Decode(b) }
 func (c *marshalCodec) MarshalCall(call *Call) ([]byte, error) {
+	if err := call.validate("marshal"); err != nil {
+		return nil, err
+	}
 	return c.enc.Append(nil, py.Tuple{call.Object, call.Method, call.argsOrEmpty(), kwargsValue(call.Kwargs)})
 }
 func (c *marshalCodec) UnmarshalCall(b []byte) (*Call, error) {
@@ -209,6 +217,9 @@ func (*jsonCodec) Name() string                      { return "json" }
 func (c *jsonCodec) Marshal(v any) ([]byte, error)   { return c.enc.Append(nil, v) }
 func (c *jsonCodec) Unmarshal(b []byte) (any, error) { return c.dec.Decode(b) }
 func (c *jsonCodec) MarshalCall(call *Call) ([]byte, error) {
+	if err := call.validate("json"); err != nil {
+		return nil, err
+	}
 	d := py.NewDict(4)
 	d.SetString("object", call.Object)
 	d.SetString("method", call.Method)
@@ -251,6 +262,9 @@ func (*msgpackCodec) Name() string                      { return "msgpack" }
 func (c *msgpackCodec) Marshal(v any) ([]byte, error)   { return c.enc.Append(nil, v) }
 func (c *msgpackCodec) Unmarshal(b []byte) (any, error) { return c.dec.Decode(b) }
 func (c *msgpackCodec) MarshalCall(call *Call) ([]byte, error) {
+	if err := call.validate("msgpack"); err != nil {
+		return nil, err
+	}
 	return c.enc.Append(nil, []any{call.Object, call.Method, call.argsOrEmpty(), kwargsValue(call.Kwargs)})
 }
 func (c *msgpackCodec) UnmarshalCall(b []byte) (*Call, error) {

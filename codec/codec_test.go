@@ -185,6 +185,36 @@ func TestCallShapeErrors(t *testing.T) {
 	}
 }
 
+// TestMarshalCallRefuses checks that MarshalCall refuses calls a Pyro
+// peer could not receive.
+func TestMarshalCallRefuses(t *testing.T) {
+	for _, ser := range serializerNames {
+		c := mustCodec(ser)
+		for name, call := range map[string]*codec.Call{
+			"nil call":     nil,
+			"int kwarg":    {Object: "o", Method: "m", Kwargs: py.DictOf("a", int64(1), int64(2), int64(3))},
+			"tuple kwarg":  {Object: "o", Method: "m", Kwargs: py.DictOf(py.Tuple{}, int64(3))},
+			"None kwarg":   {Object: "o", Method: "m", Kwargs: py.DictOf(nil, int64(3))},
+			"bytes kwarg":  {Object: "o", Method: "m", Kwargs: py.DictOf([]byte("k"), int64(3))},
+			"float kwarg":  {Object: "o", Method: "m", Kwargs: py.DictOf(1.5, int64(3))},
+			"bool kwarg":   {Object: "o", Method: "m", Kwargs: py.DictOf(true, int64(3))},
+			"bigint kwarg": {Object: "o", Method: "m", Kwargs: py.DictOf(pow2(70, 1), int64(3))},
+		} {
+			data, err := c.MarshalCall(call)
+			if !errors.Is(err, codec.ErrCallShape) || data != nil {
+				t.Errorf("%s/%s: MarshalCall = %s, %v; want ErrCallShape", ser, name, payloadText(data), err)
+			}
+		}
+		// Values the format cannot carry are refused by the value encoder.
+		if ser == "json" {
+			_, err := c.MarshalCall(&codec.Call{Object: "o", Method: "m", Args: []any{[]byte("x")}})
+			if !errors.Is(err, py.ErrUnsupported) {
+				t.Errorf("json: bytes argument: %v, want py.ErrUnsupported", err)
+			}
+		}
+	}
+}
+
 // TestCallShapesAccepted covers the legal variants of §2.4: vargs as a
 // tuple or a list, kwargs None, extra json keys.
 func TestCallShapesAccepted(t *testing.T) {
@@ -488,19 +518,43 @@ func TestProxyRefDict(t *testing.T) {
 	}
 }
 
-// TestLimitsOption checks that Options.Limits reaches the decoders.
+// TestLimitsOption checks that every field of Options.Limits reaches the
+// decoders, for values and calls.
 func TestLimitsOption(t *testing.T) {
-	for _, id := range supportedIDs {
-		c, _ := codec.ForID(id, codec.Options{Limits: py.Limits{MaxDepth: 3}})
-		data, err := codec.Default(id).Marshal(nestedList(5))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.Unmarshal(data); !errors.Is(err, py.ErrLimit) {
-			t.Errorf("%s: depth 5 with MaxDepth 3: %v, want py.ErrLimit", c.Name(), err)
-		}
-		if _, err := codec.Default(id).Unmarshal(data); err != nil {
-			t.Errorf("%s: default limits: %v", c.Name(), err)
+	ten := make([]any, 10)
+	for i := range ten {
+		ten[i] = int64(i)
+	}
+	for _, tc := range []struct {
+		name  string
+		lim   py.Limits
+		value any
+	}{
+		{"depth", py.Limits{MaxDepth: 3}, nestedList(5)},
+		{"items", py.Limits{MaxItems: 5}, ten},
+		{"string length", py.Limits{MaxStringLen: 10}, strings.Repeat("x", 11)},
+		{"int digits", py.Limits{MaxIntDigits: 30}, pow2(200, 1)},
+	} {
+		for _, id := range supportedIDs {
+			c, _ := codec.ForID(id, codec.Options{Limits: tc.lim})
+			def := codec.Default(id)
+			data, err := def.Marshal(tc.value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Unmarshal(data); !errors.Is(err, py.ErrLimit) {
+				t.Errorf("%s/%s: %v, want py.ErrLimit", c.Name(), tc.name, err)
+			}
+			if _, err := def.Unmarshal(data); err != nil {
+				t.Errorf("%s/%s: default limits: %v", c.Name(), tc.name, err)
+			}
+			call, err := def.MarshalCall(&codec.Call{Object: "o", Method: "m", Args: []any{tc.value}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.UnmarshalCall(call); !errors.Is(err, py.ErrLimit) {
+				t.Errorf("%s/%s: call: %v, want py.ErrLimit", c.Name(), tc.name, err)
+			}
 		}
 	}
 }

@@ -18,5 +18,6 @@
 // §3.7) as the value is built: dicts with a '__class__' key become
 // uri.URI, *ProxyRef, *py.Exception, *ExceptionWrapper or a float NaN;
 // dicts of any other class are kept as plain *py.Dict, since Go has no
-// classes to instantiate.
+// classes to instantiate. msgpack's datetime and date extensions decode to
+// time.Time (see package pymsgpack), in calls as well as in results.
 package codec

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/pyrogo/pyro/codec"
 	"github.com/pyrogo/pyro/py"
@@ -51,6 +52,12 @@ func afterRoundTrip(ser string, v any) any {
 			_ = d.Set(k, afterRoundTrip(ser, e))
 		}
 		return degrade(ser, d)
+	case time.Time:
+		// msgpack decodes its datetime and date extensions into
+		// time.Time, which the encoder writes through py.FromGo.
+		if m, err := py.FromGo(x); err == nil {
+			return m
+		}
 	}
 	return degrade(ser, v)
 }
@@ -64,6 +71,10 @@ func FuzzUnmarshalCall(f *testing.F) {
 		id, _ := codec.IDOf(wp.ser)
 		f.Add(append([]byte{byte(id)}, wp.call...))
 	}
+	// msgpack calls with Pyro's date (0x33) and datetime (0x32) extensions
+	// and a msgpack timestamp (-1) as arguments.
+	f.Add([]byte("\x06\x94\xa1o\xa1m\x93\xd7\x33\x01\x00\x00\x00\x00\x00\x00\x00" +
+		"\xd7\x32\x00\x00\x00\x00\x00\x00\xf0\x3f\xd6\xff\x00\x00\x00\x01\x80"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) == 0 {
 			return

@@ -15,9 +15,14 @@ import (
 // supportedIDs are the serializer ids codec implements, in Pyro's order.
 var supportedIDs = []int{codec.IDSerpent, codec.IDJSON, codec.IDMarshal, codec.IDMsgpack}
 
-// mustCodec returns the default codec for a serializer name.
+// mustCodec returns the codec with default limits for a serializer name,
+// made by ForID as a server does with the id of a message header.
 func mustCodec(name string) codec.Codec {
-	c, err := codec.ForName(name, codec.Options{})
+	id, ok := codec.IDOf(name)
+	if !ok {
+		panic("unknown serializer " + name)
+	}
+	c, err := codec.ForID(id, codec.Options{})
 	if err != nil {
 		panic(err)
 	}

@@ -579,7 +579,7 @@ func TestGoToPython(t *testing.T) {
 			}
 			randoms[name+"\x00"+ser] = v
 			reqs = append(reqs, pyLoadReq{Name: name, Ser: ser, Kind: "data", B64: data,
-				Expect: pyExpr(pythonView(ser, v)), Echo: true})
+				Expect: pyExpr(pythonHolds(ser, v)), Echo: true})
 		}
 	}
 	reps := runPython[pyLoadRep](t, "load", reqs)

@@ -98,6 +98,52 @@ func fixComplex(v any) any {
 	return v
 }
 
+// pythonHolds is the value the Python peer ends up with: pythonView, and
+// for serpent NaN inside an exception stays the float class dict, because
+// Pyro4 restores classes in an exception's args and attributes only for
+// the exception itself, not within them (Pyro4's make_exception).
+func pythonHolds(ser string, v any) any {
+	v = pythonView(ser, v)
+	if ser != "serpent" {
+		return v
+	}
+	return mapExceptionContents(v, false)
+}
+
+func mapExceptionContents(v any, inside bool) any {
+	switch x := v.(type) {
+	case float64:
+		if inside && math.IsNaN(x) {
+			return py.DictOf("__class__", "float", "value", "nan")
+		}
+	case py.Tuple:
+		out := make(py.Tuple, len(x))
+		for i, e := range x {
+			out[i] = mapExceptionContents(e, inside)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = mapExceptionContents(e, inside)
+		}
+		return out
+	case *py.Dict:
+		d := py.NewDict(x.Len())
+		for k, e := range x.All() {
+			_ = d.Set(k, mapExceptionContents(e, inside))
+		}
+		return d
+	case *py.Exception:
+		e := &py.Exception{Class: x.Class, Args: mapExceptionContents(x.Args, true).(py.Tuple)}
+		if x.Attributes != nil {
+			e.Attributes = mapExceptionContents(x.Attributes, true).(*py.Dict)
+		}
+		return e
+	}
+	return v
+}
+
 // pyExpr writes v as a Python expression that evaluates to exactly that
 // value (with the names pyro_interop.py provides: nan, inf, exc, errors).
 func pyExpr(v any) string {

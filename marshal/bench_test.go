@@ -13,7 +13,7 @@ func echoCall() py.Tuple {
 }
 
 func BenchmarkEncodeCall(b *testing.B) {
-	call := echoCall()
+	var call any = echoCall()
 	var e Encoder
 	buf := make([]byte, 0, 128)
 	b.ReportAllocs()

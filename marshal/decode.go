@@ -174,17 +174,22 @@ func (s *state) int32At() int32 {
 	return v
 }
 
-// register records a finished scalar in the reference table if flagged.
-func (s *state) register(flag bool, v any, c cost) {
-	if flag {
-		s.refs = append(s.refs, refSlot{v: v, cost: c})
+// register records a finished, flagged scalar in the reference table.
+func (s *state) register(v any, c cost) {
+	if s.refs == nil {
+		s.refs = make([]refSlot, 0, 8)
 	}
+	s.refs = append(s.refs, refSlot{v: v, cost: c})
 }
 
-// reserve takes a reference slot for a container about to be decoded.
+// reserve takes a reference slot for a container about to be decoded, if
+// it is flagged; it returns the slot's index or -1.
 func (s *state) reserve(flag bool) int {
 	if !flag {
 		return -1
+	}
+	if s.refs == nil {
+		s.refs = make([]refSlot, 0, 8)
 	}
 	s.refs = append(s.refs, refSlot{pending: true})
 	return len(s.refs) - 1
@@ -228,8 +233,12 @@ func (s *state) value() (any, error) {
 	off := s.pos
 	code := s.data[off]
 	s.pos++
-	flag := code&flagRef != 0
-	switch code &^ flagRef {
+	typ := code &^ flagRef
+	// Scalars set out (boxed once) and c and break out of the switch;
+	// containers, references and errors return directly.
+	var out any
+	var c cost
+	switch typ {
 	case typeNone:
 		return nil, nil
 	case typeTrue:
@@ -246,33 +255,26 @@ func (s *state) value() (any, error) {
 		if !s.need(4) {
 			return nil, s.eof(off, "an int")
 		}
-		v := int64(s.int32At())
-		s.register(flag, v, cost{})
-		return v, nil
+		out = int64(s.int32At())
 	case typeInt64:
 		if !s.need(8) {
 			return nil, s.eof(off, "an int64")
 		}
-		v := int64(binary.LittleEndian.Uint64(s.data[s.pos:]))
+		out = int64(binary.LittleEndian.Uint64(s.data[s.pos:]))
 		s.pos += 8
-		s.register(flag, v, cost{})
-		return v, nil
 	case typeLong:
 		v, digits, err := s.long(off)
 		if err != nil {
 			return nil, err
 		}
 		s.total.digits += digits
-		s.register(flag, v, cost{digits: digits})
-		return v, nil
+		out, c.digits = v, digits
 	case typeBinaryFloat:
 		if !s.need(8) {
 			return nil, s.eof(off, "a float")
 		}
-		v := math.Float64frombits(binary.LittleEndian.Uint64(s.data[s.pos:]))
+		out = math.Float64frombits(binary.LittleEndian.Uint64(s.data[s.pos:]))
 		s.pos += 8
-		s.register(flag, v, cost{})
-		return v, nil
 	case typeBinaryComplex:
 		if !s.need(16) {
 			return nil, s.eof(off, "a complex")
@@ -280,16 +282,13 @@ func (s *state) value() (any, error) {
 		re := math.Float64frombits(binary.LittleEndian.Uint64(s.data[s.pos:]))
 		im := math.Float64frombits(binary.LittleEndian.Uint64(s.data[s.pos+8:]))
 		s.pos += 16
-		v := complex(re, im)
-		s.register(flag, v, cost{})
-		return v, nil
+		out = complex(re, im)
 	case typeFloat:
 		f, err := s.textFloat(off)
 		if err != nil {
 			return nil, err
 		}
-		s.register(flag, f, cost{})
-		return f, nil
+		out = f
 	case typeComplex:
 		re, err := s.textFloat(off)
 		if err != nil {
@@ -299,17 +298,13 @@ func (s *state) value() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		v := complex(re, im)
-		s.register(flag, v, cost{})
-		return v, nil
+		out = complex(re, im)
 	case typeString:
 		b, err := s.payload(off, false, "bytes")
 		if err != nil {
 			return nil, err
 		}
-		v := append([]byte{}, b...)
-		s.register(flag, v, cost{bytes: len(v)})
-		return v, nil
+		out, c.bytes = append([]byte{}, b...), len(b)
 	case typeUnicode, typeInterned:
 		b, err := s.payload(off, false, "a str")
 		if err != nil {
@@ -318,21 +313,16 @@ func (s *state) value() (any, error) {
 		if !utf8.Valid(b) {
 			return nil, s.badUTF8(off, b)
 		}
-		v := string(b)
-		s.register(flag, v, cost{bytes: len(v)})
-		return v, nil
+		out, c.bytes = string(b), len(b)
 	case typeASCII, typeASCIIInterned, typeShortASCII, typeShortASCIIInt:
-		short := code&^flagRef == typeShortASCII || code&^flagRef == typeShortASCIIInt
-		b, err := s.payload(off, short, "an ASCII str")
+		b, err := s.payload(off, typ == typeShortASCII || typ == typeShortASCIIInt, "an ASCII str")
 		if err != nil {
 			return nil, err
 		}
 		if i := nonASCII(b); i >= 0 {
-			return nil, s.syntax(s.pos-len(b)+i, "byte 0x%02x in an ASCII str (type %s)", b[i], codeName(code&^flagRef))
+			return nil, s.syntax(s.pos-len(b)+i, "byte 0x%02x in an ASCII str (type %s)", b[i], codeName(typ))
 		}
-		v := string(b)
-		s.register(flag, v, cost{bytes: len(v)})
-		return v, nil
+		out, c.bytes = string(b), len(b)
 	case typeTuple, typeList, typeSet, typeFrozenSet:
 		if !s.need(4) {
 			return nil, s.eof(off, "a container size")
@@ -341,16 +331,16 @@ func (s *state) value() (any, error) {
 		if n < 0 {
 			return nil, s.syntax(off, "negative size %d", n)
 		}
-		return s.sequence(off, code&^flagRef, int(n), flag)
+		return s.sequence(off, typ, int(n), code&flagRef != 0)
 	case typeSmallTuple:
 		if !s.need(1) {
 			return nil, s.eof(off, "a tuple size")
 		}
 		n := int(s.data[s.pos])
 		s.pos++
-		return s.sequence(off, typeTuple, n, flag)
+		return s.sequence(off, typeTuple, n, code&flagRef != 0)
 	case typeDict:
-		return s.dict(off, flag)
+		return s.dict(off, code&flagRef != 0)
 	case typeRef:
 		if !s.need(4) {
 			return nil, s.eof(off, "a reference")
@@ -358,8 +348,13 @@ func (s *state) value() (any, error) {
 		return s.ref(off)
 	case typeCode:
 		return nil, s.syntax(off, "code objects (type 'c') are not supported")
+	default:
+		return nil, s.syntax(off, "unknown type code %s", codeName(code))
 	}
-	return nil, s.syntax(off, "unknown type code %s", codeName(code))
+	if code&flagRef != 0 {
+		s.register(out, c)
+	}
+	return out, nil
 }
 
 // payload reads a length (1 byte if short, else int32) and that many bytes.

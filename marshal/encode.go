@@ -18,7 +18,8 @@ type Encoder struct {
 	// a cyclic Go value (a []any that contains itself) with an error
 	// instead of a stack overflow. Zero means py.DefaultMaxDepth (1000,
 	// so anything a default Decoder accepts can be written back);
-	// negative means no limit. CPython's own reader stops at 2000.
+	// negative means no limit (a cyclic value then overflows the stack).
+	// CPython's own reader stops at 2000.
 	MaxDepth int
 }
 

@@ -240,6 +240,19 @@ func TestEncodeClassDicters(t *testing.T) {
 	}
 }
 
+// Values outside the model go through py.FromGo, also inside containers.
+func TestEncodeGoValues(t *testing.T) {
+	got, err := Marshal([]any{int(5), uint8(7), map[string]int{"a": 1}, []string{"x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := Unmarshal(got)
+	want := []any{int64(5), int64(7), py.DictOf("a", int64(1)), []any{"x"}}
+	if err != nil || !py.Same(v, want) {
+		t.Fatalf("got %s, %v; want %s", py.Repr(v), err, py.Repr(want))
+	}
+}
+
 func TestEncodeErrors(t *testing.T) {
 	cyclic := []any{nil}
 	cyclic[0] = cyclic
@@ -551,9 +564,9 @@ func TestNoAliasing(t *testing.T) {
 // repeat work through references are cut off by the limits quickly.
 func TestHashWorkLimits(t *testing.T) {
 	le := binary.LittleEndian
-	bigLeaf := func(b []byte) []byte { // flagged int of 950 15-bit digits (~4290 decimal)
-		b = le.AppendUint32(append(b, 0x80|'l'), 950)
-		for i := 0; i < 950; i++ {
+	bigLeaf := func(b []byte) []byte { // flagged int of 200 15-bit digits (~903 decimal)
+		b = le.AppendUint32(append(b, 0x80|'l'), 200)
+		for i := 0; i < 200; i++ {
 			b = append(b, 0xff, 0x7f)
 		}
 		return b
@@ -570,10 +583,10 @@ func TestHashWorkLimits(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		nestedSets = append(nestedSets, 'r', 0, 0, 0, 0)
 	}
-	// a big int, then a set of 10^6 references to it
+	// a big int, then a set of 10^5 references to it
 	bigRefs := bigLeaf([]byte{'(', 2, 0, 0, 0})
-	bigRefs = le.AppendUint32(append(bigRefs, '<'), 1_000_000)
-	for i := 0; i < 1_000_000; i++ {
+	bigRefs = le.AppendUint32(append(bigRefs, '<'), 100_000)
+	for i := 0; i < 100_000; i++ {
 		bigRefs = append(bigRefs, 'r', 0, 0, 0, 0)
 	}
 	// a big int, then 50 dicts keyed by 990-deep tuples around a reference to it
@@ -586,14 +599,22 @@ func TestHashWorkLimits(t *testing.T) {
 		bigChains = append(bigChains, 'r', 0, 0, 0, 0, 'N', '0')
 	}
 	for _, c := range []struct {
-		name string
-		data []byte
-	}{{"nested frozensets", nestedSets}, {"big int references", bigRefs}, {"deep keys around a big int", bigChains}} {
+		name, limit string
+		data        []byte
+	}{
+		{"nested frozensets", "items", nestedSets},
+		{"big int references", "int digits", bigRefs},
+		{"deep keys around a big int", "items", bigChains},
+	} {
+		// The work done before a limit stops it is proportional to the
+		// limits; with the defaults these take 0.1-0.2 s on an idle core.
+		dec := Decoder{Limits: py.Limits{MaxItems: 1_000_000, MaxStringLen: 1 << 24, MaxIntDigits: 1000}}
 		start := time.Now()
-		if _, err := Unmarshal(c.data); !errors.Is(err, py.ErrLimit) {
-			t.Errorf("%s: %v", c.name, err)
+		var lerr *py.LimitError
+		if _, err := dec.Decode(c.data); !errors.As(err, &lerr) || lerr.Limit != c.limit {
+			t.Errorf("%s: %v, want the %s limit", c.name, err, c.limit)
 		}
-		if d := time.Since(start); d > 2*time.Second {
+		if d := time.Since(start); d > 5*time.Second {
 			t.Errorf("%s: took %v", c.name, d)
 		}
 	}

@@ -43,7 +43,7 @@ func hashKey(v any) (any, error) {
 		if v.IsInt64() {
 			return v.Int64(), nil
 		}
-		return canonKey("i" + v.String()), nil
+		return bigKey(v), nil
 	}
 	b, err := appendCanon(nil, v)
 	if err != nil {
@@ -59,9 +59,19 @@ func floatKey(f float64) any {
 			return int64(f)
 		}
 		bi, _ := big.NewFloat(f).Int(nil)
-		return canonKey("i" + bi.String())
+		return bigKey(bi)
 	}
 	return f
+}
+
+// bigKey is the key of an integer outside int64: sign and magnitude in
+// binary, which costs linear time (decimal text would be quadratic).
+func bigKey(b *big.Int) canonKey {
+	sign := "+"
+	if b.Sign() < 0 {
+		sign = "-"
+	}
+	return canonKey("I" + sign + string(b.Bytes()))
 }
 
 // appendCanon writes a canonical, type-tagged, length-delimited encoding of

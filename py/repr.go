@@ -85,13 +85,15 @@ func AppendFloat(b []byte, f float64) []byte {
 	return append(b, digits[intLen:]...)
 }
 
-// IsPrintable reports whether Python's str.isprintable() holds for r, i.e.
-// whether repr() writes it unescaped.
+// IsPrintable reports whether CPython 3.11's str.isprintable() holds for
+// r, i.e. whether repr() writes it unescaped. CPython 3.11 uses the
+// Unicode 14 database and Go Unicode 15, so characters that Unicode 15
+// added count as unprintable here, as in Python.
 func IsPrintable(r rune) bool {
 	if r < 0x7f {
 		return r >= 0x20
 	}
-	return unicode.IsPrint(r)
+	return unicode.IsPrint(r) && !unicode.Is(newInUnicode15, r)
 }
 
 // QuoteString returns Python's repr() of a str: single quotes unless the

@@ -2,6 +2,7 @@ package serpent
 
 import (
 	"bytes"
+	"math/big"
 	"strconv"
 	"sync"
 	"unicode/utf8"
@@ -516,6 +517,11 @@ func (p *parser) parseList() (any, error) {
 	return p.popElems(base), nil
 }
 
+// maxKeyDepth bounds the nesting of tuples inside a dict key or set
+// member: the py package's hashing of such keys costs time quadratic in
+// their nesting, which hostile input could otherwise exploit.
+const maxKeyDepth = 32
+
 // parseKey parses a dict key or set member and checks that Python could
 // hash it.
 func (p *parser) parseKey() (any, error) {
@@ -528,14 +534,29 @@ func (p *parser) parseKey() (any, error) {
 	if p.dicts != dicts {
 		return nil, p.errAt(start, "unhashable type: 'dict'")
 	}
-	switch k.(type) {
-	case string, int64, bool, nil, float64, complex128:
-		return k, nil
-	}
-	if !py.Hashable(k) {
-		return nil, p.errAt(start, "unhashable type: '"+py.TypeName(k)+"'")
+	if err := p.checkKey(k, start, 0); err != nil {
+		return nil, err
 	}
 	return k, nil
+}
+
+// checkKey checks that k is hashable, without computing its hash.
+func (p *parser) checkKey(k any, start, depth int) error {
+	switch x := k.(type) {
+	case string, int64, bool, nil, float64, complex128, *big.Int, []byte:
+		return nil
+	case py.Tuple:
+		if depth >= maxKeyDepth {
+			return &py.LimitError{Format: formatName, Limit: "key depth", Max: maxKeyDepth}
+		}
+		for _, e := range x {
+			if err := p.checkKey(e, start, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return p.errAt(start, "unhashable type: '"+py.TypeName(k)+"'")
 }
 
 // parseBrace parses a dict or a set.

@@ -48,6 +48,9 @@
 //     complex(-0.0, 1) here, while CPython 3.11 arithmetic yields 1j.
 //   - Indentation of the first expression line after the header comment is
 //     tolerated (Python raises IndentationError).
+//   - Tuples nested more than 32 deep inside a dict key or set member are
+//     refused with a *py.LimitError ("key depth"): hashing them costs time
+//     quadratic in their nesting.
 //
 // Every input is checked against py.Limits (nesting depth, total items,
 // str/bytes length, integer digits) before the corresponding memory is

@@ -239,8 +239,8 @@ func TestEncodeFromGo(t *testing.T) {
 func TestEncodeDecodeStrings(t *testing.T) {
 	var sb strings.Builder
 	for r := rune(0); r <= 0x10ffff; r++ {
-		if r >= 0xd800 && r <= 0xdfff {
-			continue
+		if r >= 0xd800 && r <= 0xdfff || r >= 0x30000 && r%7 != 0 {
+			continue // all of planes 0-2, a sample of the rest
 		}
 		sb.WriteRune(r)
 	}

@@ -161,7 +161,7 @@ func runCall(ctx context.Context, args []string, stdout, stderr io.Writer, envir
 func parseLiteral(lit string) (any, error) {
 	v, err := serpent.Unmarshal([]byte(lit))
 	if err != nil {
-		if !strings.ContainsAny(lit, `'"`) && strings.Contains(err.Error(), "not allowed") {
+		if !strings.ContainsAny(lit, `'"()[]{}`) && strings.Contains(err.Error(), "not allowed") {
 			return nil, fmt.Errorf("%w (a string needs quotes, e.g. '%s')", err, lit)
 		}
 		return nil, err

@@ -48,7 +48,9 @@ prints
 (the warning only without a key; nothing with -q) and serves until a
 client calls shutdown() or the process gets SIGINT or SIGTERM; then it
 lets calls in progress finish (for at most 5 seconds) and exits with
-status 0. A second signal kills it at once.
+status 0. A second signal kills it at once. It exits with status 1 when
+it cannot serve (for example when the port is taken) and 2 for usage
+errors, -k together with PYRO_HMAC_KEY, or an invalid PYRO_* value.
 
 	-H host        bind to host (default: config HOST, localhost)
 	-p port        bind to port (default 0: any free port)

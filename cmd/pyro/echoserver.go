@@ -27,7 +27,10 @@ the process gets SIGINT or SIGTERM.
 
 The configuration is Pyro's defaults with the PYRO_* environment variables
 applied (see "pyro config"); -H overrides HOST. The HMAC key comes from
-PYRO_HMAC_KEY, or from -k (not both).`
+PYRO_HMAC_KEY, or from -k (not both).
+
+Exit status: 0 after shutdown() or a signal; 1 when the server cannot
+serve (for example the port is taken); 2 for usage errors.`
 
 // echoserverOptions are settings that tests change; the command line
 // cannot.

@@ -32,6 +32,7 @@ class Skip(Exception):
 
 def case(name):
     def deco(fn):
+        t0 = time.time()
         try:
             detail = fn()
             cases[name] = {"ok": True, "detail": detail if isinstance(detail, str) else ""}
@@ -42,6 +43,7 @@ def case(name):
         except Exception as e:
             tb = "".join(Pyro4.util.getPyroTraceback()) if hasattr(e, "_pyroTraceback") else traceback.format_exc()
             cases[name] = {"ok": False, "detail": "%s: %s\n%s" % (type(e).__name__, e, tb)}
+        cases[name]["seconds"] = round(time.time() - t0, 3)
         return fn
     return deco
 
@@ -147,6 +149,14 @@ CORPUS = [
 ]
 
 
+def no_marshal_none_kwargs():
+    # Pyro4 4.82's MarshalSerializer.dumpsCall does kwargs.items() and so
+    # fails on the None kwargs that attribute access and batches send: a
+    # Python client bug, independent of the server.
+    if SER == "marshal":
+        raise Skip("Pyro4's marshal client cannot send attribute access or batches (kwargs None)")
+
+
 def skipped_for(ser_list):
     return SER in ser_list
 
@@ -170,7 +180,7 @@ for name, value, cannot in CORPUS:
         got = outcome(go_echo, value)
         want = outcome(py_echo, value)
         if skipped_for(cannot):
-            raise Skip("%s cannot carry this value (Go: %s; Python echo server: %s)" % (SER, got[0], want[0]))
+            raise Skip("%s cannot carry this value:\n go: %s\n py: %s" % (SER, json.dumps(got)[:300], json.dumps(want)[:300]))
         check(got == want, "echo differs from Python's echo server:\n go: %s\n py: %s", json.dumps(got)[:2000], json.dumps(want)[:2000])
 
 
@@ -197,11 +207,12 @@ def _():
 
 @case("echo/oneway_echo")
 def _():
-    t0 = time.time()
     r = go_echo.oneway_echo("fire and forget")
     check(r is None, "oneway returned %r", r)
-    r = go_echo.oneway_slow()  # 5 s server side; the client must not wait
-    check(r is None and time.time() - t0 < 2, "oneway_slow blocked the client for %.1fs", time.time() - t0)
+    t0 = time.time()
+    r = go_echo.oneway_slow()  # sleeps slow_delay seconds server side; the client must not wait
+    took = time.time() - t0
+    check(r is None and took < cfg["slow_delay"] / 2, "oneway_slow blocked the client for %.2fs", took)
     check(go_echo.echo(1) == 1, "call after oneway")
 
 
@@ -216,6 +227,7 @@ def _():
 
 @case("echo/verbose_attribute")
 def _():
+    no_marshal_none_kwargs()
     check(go_echo.verbose is False, "verbose initially %r", go_echo.verbose)
     go_echo.verbose = True
     check(go_echo.verbose is True, "verbose after set")
@@ -364,6 +376,7 @@ def _():
 
 @case("typed/attribute")
 def _():
+    no_marshal_none_kwargs()
     check(typed.label == "initial", "label %r", typed.label)
     typed.label = u"n\u00e9w"
     check(typed.label == u"n\u00e9w", "label after set")
@@ -382,6 +395,7 @@ def _():
 
 @case("typed/batch")
 def _():
+    no_marshal_none_kwargs()
     before = typed.adds()
     b = Pyro4.batch(typed)
     b.add_ints(1, 2)
@@ -402,6 +416,7 @@ def _():
 
 @case("typed/batch_oneway")
 def _():
+    no_marshal_none_kwargs()
     before = typed.oneways()
     b = Pyro4.batch(typed)
     b.oneway_note("a")
@@ -516,14 +531,19 @@ hm = cfg["hmac"]
 def _():
     p = proxy(hm["uri"], hm["key"])
     check(p.concat("a", "b") == "ab", "call with key")
-    Pyro4.message.Message.ping(p._pyroConnection, hmac_key=p._pyroHmacKey)
+    # Message.ping() itself cannot check a keyed reply (it calls recv without
+    # the key, a Pyro4 4.82 bug), so do what it does, with the key
+    m = Pyro4.message
+    p._pyroConnection.send(m.Message(m.MSG_PING, b"ping", 42, 0, 0, hmac_key=p._pyroHmacKey).to_bytes())
+    pong = m.Message.recv(p._pyroConnection, [m.MSG_PING], hmac_key=p._pyroHmacKey)
+    check(pong.data == b"pong" and "HMAC" in pong.annotations, "pong %r %r", pong.data, pong.annotations)
     check(p.add_ints(2, 2) == 4, "call after keyed ping")
     p._pyroRelease()
 
 
 def hmac_refused(uri, key):
     p = proxy(uri, key)
-    e = raises(Pyro4.errors.CommunicationError, p.concat, "a", "b")
+    e = raises(Pyro4.errors.CommunicationError, lambda: p.concat("a", "b"))
     check("hmac" in str(e).lower(), "error lacks 'hmac': %s", e)
     return str(e)
 

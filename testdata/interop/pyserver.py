@@ -74,8 +74,7 @@ class Thing(object):
         self._value = 42
         self._oneways = 0
         self._lock = threading.Lock()
-        self._child = Child("kid")
-        daemon.register(self._child)
+        self._daemon = daemon
 
     # plain methods
     def echo(self, x):
@@ -144,7 +143,12 @@ class Thing(object):
 
     # autoproxy
     def child(self):
-        return self._child
+        # a fresh registered object per call: Pyro4's fallback serialization
+        # of an object (marshal has no autoproxy) sets its _pyroDaemon to
+        # None, which would disable autoproxying it for good
+        c = Child("kid")
+        self._daemon.register(c)
+        return c
 
     def handshake_seen(self):
         return getattr(Pyro4.current_context.client, "pyrogo_handshake", None)
