@@ -72,8 +72,9 @@ func Unmarshal(data []byte) (any, error) {
 // Decode decodes one marshal value that must fill all of data. Malformed
 // or truncated input, and trailing bytes, give a *py.SyntaxError (matched
 // by errors.Is(err, py.ErrSyntax)); a bound of d.Limits gives a
-// *py.LimitError (py.ErrLimit). Decode never panics, and its work and
-// memory are proportional to len(data) (and bounded by the limits).
+// *py.LimitError (py.ErrLimit). Decode never panics; the memory it uses
+// is proportional to len(data), and its work is bounded by the limits
+// (see the package doc on references).
 func (d *Decoder) Decode(data []byte) (any, error) {
 	s := state{data: data, lim: d.Limits.Resolved(), hook: d.DictHook}
 	s.digitBudget = s.lim.MaxIntDigits * bigDigitWorkFactor
@@ -112,9 +113,9 @@ type refSlot struct {
 
 // bigDigitWorkFactor sets the budget for big-int digits reached through
 // references or hashed again as parts of keys: that many times
-// MaxIntDigits. Converting a big int to decimal (which py's hashing and
-// every text encoder do) costs more than linear time, so references to
-// one huge int must not be allowed to repeat it without bound.
+// MaxIntDigits. Converting a big int to decimal (which every text encoder
+// does) costs more than linear time, so references to one huge int must
+// not let a later encoder repeat it without bound.
 const bigDigitWorkFactor = 1000
 
 // state is the per-call decoding state.
@@ -440,13 +441,13 @@ func (s *state) sequence(off int, kind byte, n int, flag bool) (any, error) {
 	if kind == typeSet || kind == typeFrozenSet {
 		set := py.NewSet(n, kind == typeFrozenSet)
 		for i := 0; i < n; i++ {
-			at, before, saved := s.pos, s.total, s.deepest
+			at, before, deepest := s.pos, s.total, s.deepest
 			s.deepest = s.depth
 			v, err := s.value()
 			if err != nil {
 				return nil, err
 			}
-			if err := s.chargeHash(v, before, saved); err != nil {
+			if err := s.chargeHash(v, before, deepest); err != nil {
 				return nil, err
 			}
 			if err := set.Add(v); err != nil {
@@ -494,13 +495,13 @@ func (s *state) dict(off int, flag bool) (any, error) {
 			return nil, s.limit("items", s.lim.MaxItems)
 		}
 		s.total.items++
-		at, before, saved := s.pos, s.total, s.deepest
+		at, before, deepest := s.pos, s.total, s.deepest
 		s.deepest = s.depth
 		k, err := s.value()
 		if err != nil {
 			return nil, err
 		}
-		if err := s.chargeHash(k, before, saved); err != nil {
+		if err := s.chargeHash(k, before, deepest); err != nil {
 			return nil, err
 		}
 		if s.need(1) && s.data[s.pos]&^flagRef == typeNull {
@@ -535,8 +536,7 @@ func (s *state) dict(off int, flag bool) (any, error) {
 // a canonical text of a tuple or frozenset, every time it is inserted, and
 // copies each element's text once per enclosing level. So the work is
 // bounded by the key's cost times its height, and that is what is charged
-// (big-int digits are converted to decimal once per insertion, and copied
-// once per level as bytes).
+// (big-int digits count as bytes, and once more against the digit budget).
 func (s *state) chargeHash(v any, before cost, saved int) error {
 	height := s.deepest - s.depth
 	if saved > s.deepest {

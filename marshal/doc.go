@@ -42,8 +42,7 @@
 //     against Limits.MaxStringLen in total (on top of the per-value bound);
 //   - the decimal digits of big ints reached through references count
 //     against 1000 × Limits.MaxIntDigits in total, because converting a
-//     big int to decimal (py's hashing and every text encoder do) is
-//     slower than linear;
+//     big int to decimal (every text encoder does) is slower than linear;
 //   - a referenced container's nesting adds to the depth where the
 //     reference appears (Limits.MaxDepth).
 //

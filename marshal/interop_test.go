@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/pyrogo/pyro/py"
-	"pgregory.net/rapid"
 )
 
 // The interop tests run the real CPython marshal (Debian's python3 with
@@ -363,5 +362,3 @@ func toTagged(v any) any {
 	}
 	panic(fmt.Sprintf("toTagged: %T", v))
 }
-
-var _ = rapid.Int // valueGen lives in property_test.go

@@ -159,6 +159,7 @@ def data_cases():
         "exc_naming": naming_error(),
         "exc_extra": extra_error(),
         "exc_stopiteration": StopIteration(),
+        "exc_nan_arg": ValueError(nan, URI("PYRO:x@h:1")),
         "proxy_plain": proxy(URI("PYRO:obj_123@127.0.0.1:5555")),
         "proxy_hmac": proxy(URI("PYRO:obj@./u:/tmp/s"), key=b"secret\x00key", serializer="json"),
         "batch_result": [[(1,), {}], 2, ExceptionWrapper(value_error())],

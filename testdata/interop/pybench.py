@@ -1,0 +1,30 @@
+"""Python client throughput: N echo calls of a 48-character string.
+
+Usage: pybench.py URI N   (serializer from PYRO_SERIALIZER)
+
+Prints one JSON line: {"serializer": ..., "calls": N, "seconds": ..., "calls_per_sec": ...}.
+The connection is made (and metadata fetched) before timing starts.
+"""
+
+import json
+import sys
+import time
+
+import Pyro4
+
+uri, n = sys.argv[1], int(sys.argv[2])
+payload = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKL"
+assert len(payload) == 48
+
+with Pyro4.Proxy(uri) as p:
+    p._pyroBind()
+    for _ in range(50):  # warm up
+        p.echo(payload)
+    echo = p.echo
+    t0 = time.perf_counter()
+    for _ in range(n):
+        if echo(payload) != payload:
+            raise SystemExit("wrong echo")
+    dt = time.perf_counter() - t0
+
+print(json.dumps({"serializer": Pyro4.config.SERIALIZER, "calls": n, "seconds": dt, "calls_per_sec": n / dt}))
