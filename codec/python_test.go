@@ -12,8 +12,14 @@ import (
 	"time"
 )
 
-// pythonPath is the interpreter that has Pyro4 4.82, serpent and msgpack.
-const pythonPath = "/usr/bin/python3"
+// pythonPath is the interpreter that has Pyro4 4.82, serpent and msgpack;
+// the environment variable PYROGO_PYTHON overrides it.
+var pythonPath = func() string {
+	if p := os.Getenv("PYROGO_PYTHON"); p != "" {
+		return p
+	}
+	return "/usr/bin/python3"
+}()
 
 const interopScript = "testdata/pyro_interop.py"
 

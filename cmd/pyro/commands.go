@@ -39,8 +39,12 @@ var commands []command
 func init() {
 	commands = []command{
 		{"call", "call a method of a remote object and print the result", runCall},
+		{"certs", "create a development CA, server and client certificate", runCerts},
 		{"config", "print the configuration and where each value comes from", runConfig},
 		{"echoserver", "run the test echo server (like pyro4-test-echoserver)", runEchoserver},
+		{"genkey", "print a random 32-byte HMAC key", runGenkey},
+		{"ns", "run a name server (like pyro4-ns)", runNS},
+		{"nsc", "control a name server (like pyro4-nsc)", runNSC},
 	}
 }
 

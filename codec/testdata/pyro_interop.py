@@ -4,7 +4,7 @@ It runs Pyro4's own serializer objects (Pyro4.util.get_serializer), so what
 the Go tests compare against is exactly what a Python Pyro4 peer sends and
 accepts. One process serves one direction for the whole corpus:
 
-  pyro_interop.py check    exit 0 when Pyro4, serpent and msgpack import
+  pyro_interop.py check    exit 0 when Pyro4 4.82, serpent and msgpack import
   pyro_interop.py dump     Python -> Go: writes one JSON line per (case,
                            serializer): {"name", "ser", "kind", "b64"} or,
                            when Pyro4 cannot serialize the case with that
@@ -351,6 +351,9 @@ def load():
 def main():
     mode = sys.argv[1] if len(sys.argv) > 1 else ""
     if mode == "check":
+        if Pyro4.__version__ != "4.82":
+            sys.stderr.write("pyro_interop.py: Pyro4 %s found, the corpus is for 4.82\n" % Pyro4.__version__)
+            return 3
         return 0
     if mode == "dump":
         dump()
