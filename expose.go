@@ -33,7 +33,12 @@ type Exposure struct {
 	// automatic snake_case one: "__dunder__": "Dunder".
 	Names map[string]string
 	// Params gives parameter names of methods, so that Python callers
-	// can pass them as keyword arguments: "echo": {"message"}.
+	// can pass them as keyword arguments: "echo": {"message"}. For a
+	// variadic method, the names from the variadic parameter on name its
+	// slots in order, which gives Python-style optional parameters:
+	// with func (T) List(prefix string, opt ...any) and names
+	// {"prefix", "regex", "sort"}, list("a", sort=True) fills slot 1 of
+	// opt and leaves the skipped slot 0 at its zero value.
 	Params map[string][]string
 	// Hide lists Go method names that must not be exposed.
 	Hide []string

@@ -34,7 +34,17 @@ type Resolver func(ctx context.Context, u URI, p *Proxy) (URI, error)
 
 // DefaultResolver is used by proxies whose URI needs resolving and that
 // have no WithResolver option. The naming package sets it when imported.
+// Like Pyro, a proxy resolves its PYRONAME/PYROMETA URI again for every
+// new connection, so resolvers should cache their answers briefly.
 var DefaultResolver Resolver
+
+// ResolveFailed, when set, is called when a proxy could not use the PYRO
+// URI target that resolving u gave: connecting to it failed, a connection
+// to it broke, or its daemon no longer knows the object. A caching
+// resolver drops that answer; the proxy then resolves once more and, if
+// the answer changed, connects to the new target. The naming package sets
+// it together with DefaultResolver.
+var ResolveFailed func(u, target URI)
 
 // ProxyOption configures NewProxy.
 type ProxyOption func(*Proxy) error
@@ -152,6 +162,14 @@ func NewProxyURI(u URI, cfg *Config, opts ...ProxyOption) (*Proxy, error) {
 // URI returns the proxy's URI as given.
 func (p *Proxy) URI() URI { return p.uri }
 
+// Config returns the proxy's configuration (do not modify it).
+func (p *Proxy) Config() *Config { return p.cfg }
+
+// HMACKey returns the HMAC key the proxy signs messages with (nil for
+// none), so that helpers such as resolvers can talk to a name server with
+// the same key.
+func (p *Proxy) HMACKey() []byte { return p.wireOpts.HMACKey }
+
 // clientConn is one connection of a proxy.
 type clientConn struct {
 	nc       net.Conn
@@ -159,6 +177,7 @@ type clientConn struct {
 	seq      uint16
 	wbuf     []byte
 	lastUsed time.Time
+	target   URI // the PYRO URI this connection reached
 }
 
 // staleCheckAfter is the idle time after which a pooled connection is
@@ -260,13 +279,11 @@ func ctxError(err error) error {
 	return wrapError(ErrCommunication, "call cancelled: "+err.Error(), err)
 }
 
-// resolve returns the PYRO URI to connect to.
+// resolve returns the PYRO URI to connect to; a PYRONAME/PYROMETA URI
+// is resolved again for every new connection, as Pyro does.
 func (p *Proxy) resolve(ctx context.Context) (URI, error) {
-	p.mu.Lock()
-	t := p.target
-	p.mu.Unlock()
-	if t.Protocol == uri.ProtoPyro {
-		return t, nil
+	if p.uri.Protocol == uri.ProtoPyro {
+		return p.uri, nil
 	}
 	r := p.resolver
 	if r == nil {
@@ -278,12 +295,28 @@ func (p *Proxy) resolve(ctx context.Context) (URI, error) {
 	return r(ctx, p.uri, p)
 }
 
-// connect dials and performs the CONNECT handshake.
+// connect resolves the proxy's URI, dials and performs the CONNECT
+// handshake. When the target of a resolved URI fails, the resolver is
+// told (ResolveFailed) and a changed answer is tried once.
 func (p *Proxy) connect(ctx context.Context) (*clientConn, error) {
 	target, err := p.resolve(ctx)
 	if err != nil {
 		return nil, err
 	}
+	c, err := p.connectTo(ctx, target)
+	if err != nil && p.uri.Protocol != uri.ProtoPyro && ResolveFailed != nil && ctx.Err() == nil {
+		ResolveFailed(p.uri, target)
+		if t2, rerr := p.resolve(ctx); rerr == nil && !t2.Equal(target) {
+			if c, err = p.connectTo(ctx, t2); err != nil {
+				ResolveFailed(p.uri, t2)
+			}
+		}
+	}
+	return c, err
+}
+
+// connectTo dials target and performs the CONNECT handshake.
+func (p *Proxy) connectTo(ctx context.Context, target URI) (*clientConn, error) {
 	p.mu.Lock()
 	p.target = target
 	p.mu.Unlock()
@@ -313,7 +346,7 @@ func (p *Proxy) connect(ctx context.Context) (*clientConn, error) {
 	if tc, ok := nc.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
 	}
-	c := &clientConn{nc: nc, br: bufio.NewReaderSize(nc, 8192)}
+	c := &clientConn{nc: nc, br: bufio.NewReaderSize(nc, 8192), target: target}
 	stop := p.deadline(dctx, c)
 	defer stop()
 	hs := py.NewDict(2)
@@ -600,12 +633,17 @@ func (p *Proxy) invokeOnce(ctx context.Context, call *codec.Call, o callOptions)
 		return nil, err
 	}
 	if call.Object == "" {
-		p.mu.Lock()
-		call.Object = p.target.Object
-		p.mu.Unlock()
+		// the object of this connection's target (a resolved URI may
+		// reach different objects on different connections)
+		cl := *call
+		cl.Object = c.target.Object
+		call = &cl
 	}
 	v, broken, err := p.exchange(ctx, c, call, o)
 	p.release(c, broken)
+	if err != nil && p.uri.Protocol != uri.ProtoPyro && ResolveFailed != nil && (broken || errors.Is(err, ErrDaemon)) {
+		ResolveFailed(p.uri, c.target)
+	}
 	return v, err
 }
 
@@ -689,6 +727,21 @@ func (p *Proxy) liveProxies(v any) any {
 	case []any:
 		for i, e := range x {
 			x[i] = p.liveProxies(e)
+		}
+	case py.Tuple:
+		for i, e := range x {
+			x[i] = p.liveProxies(e)
+		}
+	case *py.Dict:
+		// Pyro autoproxies registered objects at any depth, dict values
+		// included; containers are converted in place
+		for i := 0; i < x.Len(); i++ {
+			switch e := x.Value(i).(type) {
+			case *codec.ProxyRef:
+				_ = x.Set(x.Key(i), p.liveProxies(e))
+			case []any, py.Tuple, *py.Dict:
+				p.liveProxies(e)
+			}
 		}
 	}
 	return v

@@ -518,11 +518,13 @@ func buildArgs(ctx context.Context, m *method, args []any, kwargs *py.Dict) ([]r
 		return nil, &PythonError{Class: "TypeError", Msg: fmt.Sprintf("%s() takes %d positional arguments but %d were given", m.name, nfixed, len(args))}
 	}
 	var extra []any
+	var extraSet []bool // variadic slots given (positionally or by keyword)
 	for i, a := range args {
 		if i < nfixed {
 			vals[i], set[i] = a, true
 		} else {
 			extra = append(extra, a)
+			extraSet = append(extraSet, true)
 		}
 	}
 	var kw Kwargs
@@ -531,15 +533,21 @@ func buildArgs(ctx context.Context, m *method, args []any, kwargs *py.Dict) ([]r
 		v := kwargs.Value(i)
 		pos := -1
 		for j, n := range m.names {
-			if n == k && j < len(m.params) {
+			if n == k && (j < len(m.params) || m.variadic) {
 				pos = j
 			}
 		}
-		if m.variadic && pos == nfixed {
-			if len(extra) > 0 {
+		if m.variadic && pos >= nfixed {
+			// names past the fixed parameters name the variadic slots
+			slot := pos - nfixed
+			if slot < len(extra) && extraSet[slot] {
 				return nil, &PythonError{Class: "TypeError", Msg: fmt.Sprintf("%s() got multiple values for argument '%s'", m.name, k)}
 			}
-			extra = []any{v}
+			for len(extra) <= slot {
+				extra = append(extra, nil)
+				extraSet = append(extraSet, false)
+			}
+			extra[slot], extraSet[slot] = v, true
 			continue
 		}
 		switch {
@@ -578,6 +586,9 @@ func buildArgs(ctx context.Context, m *method, args []any, kwargs *py.Dict) ([]r
 		st := m.params[len(m.params)-1]
 		sl := reflect.MakeSlice(st, len(extra), len(extra))
 		for i, a := range extra {
+			if !extraSet[i] {
+				continue // a skipped slot keeps the zero value
+			}
 			if err := py.ConvertValue(sl.Index(i), a); err != nil {
 				return nil, prefixArg(err, nfixed+i+1)
 			}
@@ -776,35 +787,121 @@ func (c *serverConn) autoproxy(v any) any {
 // autoproxyValue does autoproxy's work and reports whether it replaced
 // anything (results may hold uncomparable values such as py.Tuple, so
 // "changed" cannot be found by comparing interfaces).
+//
+// Like Pyro's serializer hook, it finds registered objects at any depth
+// of lists, tuples, dict values, and Go slices, arrays and maps whose
+// elements may hold pointers (a changed Go slice becomes a list, a
+// changed Go map a map[K]any). Struct fields are not searched.
 func (c *serverConn) autoproxyValue(v any) (any, bool) {
-	if v == nil {
+	return c.autoproxyDepth(v, 0)
+}
+
+func (c *serverConn) autoproxyDepth(v any, depth int) (any, bool) {
+	if v == nil || depth > py.DefaultMaxDepth {
+		return v, false
+	}
+	switch x := v.(type) {
+	case []any:
+		return c.autoproxyList(x, depth)
+	case py.Tuple:
+		if out, changed := c.autoproxyList(x, depth); changed {
+			return py.Tuple(out.([]any)), true
+		}
+		return v, false
+	case *py.Dict:
+		var out *py.Dict
+		for i := 0; i < x.Len(); i++ {
+			p, changed := c.autoproxyDepth(x.Value(i), depth+1)
+			if changed && out == nil {
+				out = py.NewDict(x.Len())
+				for j := 0; j < i; j++ {
+					_ = out.Set(x.Key(j), x.Value(j))
+				}
+			}
+			if out != nil {
+				_ = out.Set(x.Key(i), p)
+			}
+		}
+		if out != nil {
+			return out, true
+		}
 		return v, false
 	}
 	rv := reflect.ValueOf(v)
-	if rv.Kind() == reflect.Pointer && rv.Type().Comparable() {
+	switch rv.Kind() {
+	case reflect.Pointer:
+		if !rv.Type().Comparable() {
+			return v, false
+		}
 		c.d.mu.RLock()
 		id, ok := c.d.byValue[v]
 		c.d.mu.RUnlock()
 		if ok {
 			return c.d.proxyRef(id), true
 		}
-		return v, false
-	}
-	if l, ok := v.([]any); ok {
-		var out []any
-		for i, e := range l {
-			if p, changed := c.autoproxyValue(e); changed {
-				if out == nil {
-					out = append([]any(nil), l...)
-				}
-				out[i] = p
-			}
+	case reflect.Slice, reflect.Array:
+		if !mayHoldPointer(rv.Type().Elem(), 0) {
+			return v, false
 		}
-		if out != nil {
+		l := make([]any, rv.Len())
+		for i := range l {
+			l[i] = rv.Index(i).Interface()
+		}
+		if out, changed := c.autoproxyList(l, depth); changed {
 			return out, true
 		}
+	case reflect.Map:
+		if !mayHoldPointer(rv.Type().Elem(), 0) {
+			return v, false
+		}
+		changedAny := false
+		for it := rv.MapRange(); it.Next() && !changedAny; {
+			_, changedAny = c.autoproxyDepth(it.Value().Interface(), depth+1)
+		}
+		if !changedAny {
+			return v, false
+		}
+		out := reflect.MakeMapWithSize(reflect.MapOf(rv.Type().Key(), reflect.TypeFor[any]()), rv.Len())
+		for it := rv.MapRange(); it.Next(); {
+			p, _ := c.autoproxyDepth(it.Value().Interface(), depth+1)
+			out.SetMapIndex(it.Key(), reflect.ValueOf(&p).Elem())
+		}
+		return out.Interface(), true
 	}
 	return v, false
+}
+
+// autoproxyList replaces registered objects in a list; it returns a new
+// []any only when something changed.
+func (c *serverConn) autoproxyList(l []any, depth int) (any, bool) {
+	var out []any
+	for i, e := range l {
+		if p, changed := c.autoproxyDepth(e, depth+1); changed {
+			if out == nil {
+				out = append([]any(nil), l...)
+			}
+			out[i] = p
+		}
+	}
+	if out != nil {
+		return out, true
+	}
+	return l, false
+}
+
+// mayHoldPointer reports whether values of type t can hold a pointer to a
+// registered object where autoproxy looks for one.
+func mayHoldPointer(t reflect.Type, depth int) bool {
+	if depth > 32 {
+		return true
+	}
+	switch t.Kind() {
+	case reflect.Interface, reflect.Pointer:
+		return true
+	case reflect.Slice, reflect.Array, reflect.Map:
+		return mayHoldPointer(t.Elem(), depth+1)
+	}
+	return false
 }
 
 func (d *Daemon) proxyRef(id string) *codec.ProxyRef {

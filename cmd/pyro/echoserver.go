@@ -53,8 +53,8 @@ func echoserverMain(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.StringVar(&host, "H", "", "`host` name or address to bind the server on (default: config HOST, localhost)")
 	fs.IntVar(&port, "p", 0, "`port` to bind the server on (0 = any free port)")
 	fs.StringVar(&unixSocket, "u", "", "unix domain socket `name` to bind the server on (@name = abstract)")
-	fs.BoolVar(&naming, "n", false, "register with the name server (not available yet)")
-	fs.BoolVar(&startNS, "N", false, "also start a name server (not available yet)")
+	fs.BoolVar(&naming, "n", false, "register the object with the name server (found as pyro4-nsc finds it)")
+	fs.BoolVar(&startNS, "N", false, "also start a name server (on the server host and NS_PORT) and register with it")
 	fs.BoolVar(&verbose, "v", false, "verbose output: log every call to stdout (overrides -q)")
 	fs.BoolVar(&quiet, "q", false, "don't output anything")
 	fs.StringVar(&key, "k", "", keyFlagHelp)
@@ -69,10 +69,6 @@ func echoserverMain(ctx context.Context, args []string, stdout, stderr io.Writer
 			hostSet = true
 		}
 	})
-	if naming || startNS {
-		fmt.Fprintln(stderr, "error: name server support is not implemented yet (-n, -N)")
-		return exitUsage
-	}
 	cfg, err := loadConfig(environ)
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
@@ -100,9 +96,10 @@ func echoserverMain(ctx context.Context, args []string, stdout, stderr io.Writer
 	if verbose {
 		level = slog.LevelInfo
 	}
+	logger := slog.New(slog.NewTextHandler(&syncWriter{w: stderr}, &slog.HandlerOptions{Level: level}))
 	dopts := []pyro.DaemonOption{
 		pyro.WithPort(port),
-		pyro.WithLogger(slog.New(slog.NewTextHandler(&syncWriter{w: stderr}, &slog.HandlerOptions{Level: level}))),
+		pyro.WithLogger(logger),
 	}
 	if hostSet {
 		dopts = append(dopts, pyro.WithHost(host))
@@ -123,7 +120,15 @@ func echoserverMain(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return exitRemote
 	}
-	if verbose {
+	if naming || startNS {
+		cleanup, err := echoNameServer(ctx, cfg, host, hostSet, d, startNS, verbose, say, logger)
+		if err != nil {
+			d.Close()
+			fmt.Fprintf(stderr, "error: %v\n", err)
+			return exitRemote
+		}
+		defer cleanup()
+	} else if verbose {
 		say("not using a name server.")
 	}
 	say("object name: %s", echoserver.ObjectID)

@@ -13,8 +13,8 @@ func TestStartWaitsForReady(t *testing.T) {
 	s := Cmd{Args: []string{"-c", `
 import sys, time
 print("noise before")
-print("READY PYRO:x@127.0.0.1:1 extra")
 sys.stderr.write("to stderr\n")
+print("READY PYRO:x@127.0.0.1:1 extra")
 time.sleep(60)
 `}}.Start(t)
 	if s.Ready != "PYRO:x@127.0.0.1:1 extra" {

@@ -103,6 +103,10 @@ class Thing(object):
     def big(self, n):
         return "x" * n
 
+    def sleep(self, seconds):
+        time.sleep(seconds)
+        return seconds
+
     def request_flags(self, data):
         return Pyro4.current_context.msg_flags
 
@@ -149,6 +153,9 @@ class Thing(object):
         c = Child("kid")
         self._daemon.register(c)
         return c
+
+    def child_map(self):
+        return {"kid": self.child(), "all": [self.child(), self.child()], "n": 1}
 
     def handshake_seen(self):
         return getattr(Pyro4.current_context.client, "pyrogo_handshake", None)

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/pyrogo/pyro/naming"
+)
+
+const nsHelp = `
+Ns runs a name server, the Go twin of pyro4-ns (python -m Pyro4.naming):
+the same remote object (Pyro.NameServer), the same ports (NS_PORT 9090,
+broadcast NS_BCPORT 9091), the same startup output, so Python and Go
+programs and pyro4-nsc use it unchanged. It serves until SIGINT or
+SIGTERM, then shuts down cleanly.
+
+The broadcast responder for discovery is not started when the server is
+bound to a loopback address, to IPv6 or to a unix socket, or with -x.
+
+Storage: "memory" (default; lost at exit) or "sql:FILE" (SQLite, the same
+tables as pyro4-ns -s sql:FILE, so either name server can open the file).
+
+The configuration is Pyro's defaults with the PYRO_* environment variables
+applied (see "pyro config"): HOST, NS_PORT, NS_BCHOST, NS_BCPORT,
+NS_AUTOCLEAN, NATHOST, NATPORT, ... The HMAC key comes from PYRO_HMAC_KEY,
+or from -k (not both; -k is visible to other local users).
+
+Long flag names (--host, --port, --unixsocket, --storage, --nobc, --key)
+work too, as in pyro4-ns.
+
+Exit status: 0 after a signal; 1 when the server cannot run (port taken,
+storage unusable); 2 for usage errors.`
+
+// nsOptions are settings that tests change; the command line cannot.
+type nsOptions struct {
+	serverOpts []naming.ServerOption
+	ready      func(*naming.Server) // called once serving
+}
+
+func runNS(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
+	return nsMain(ctx, args, stdout, stderr, environ, nsOptions{})
+}
+
+func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string, opts nsOptions) int {
+	fs := newFlagSet("ns", "ns [-n host] [-p port] [-u unixsocket] [-s storage] [-x] [--bchost H] [--bcport P] [--nathost H] [--natport P] [-k key]", nsHelp, stderr)
+	var (
+		host, unixSocket, storage, bcHost, natHost, key string
+		port, bcPort, natPort                           int
+		noBC, verbose                                   bool
+	)
+	for _, n := range []string{"n", "host"} {
+		fs.StringVar(&host, n, "", "`host` name or address to bind the server on (default: config HOST, localhost)")
+	}
+	for _, n := range []string{"p", "port"} {
+		fs.IntVar(&port, n, 0, "`port` to bind the server on (default: config NS_PORT, 9090; 0 = random)")
+	}
+	for _, n := range []string{"u", "unixsocket"} {
+		fs.StringVar(&unixSocket, n, "", "unix domain socket `name` to bind the server on")
+	}
+	for _, n := range []string{"s", "storage"} {
+		fs.StringVar(&storage, n, "memory", "`storage` to use: memory or sql:FILE")
+	}
+	for _, n := range []string{"x", "nobc"} {
+		fs.BoolVar(&noBC, n, false, "don't start a broadcast server")
+	}
+	for _, n := range []string{"k", "key"} {
+		fs.StringVar(&key, n, "", keyFlagHelp)
+	}
+	fs.StringVar(&bcHost, "bchost", "", "`host` to bind the broadcast server on (default: config NS_BCHOST, all interfaces)")
+	fs.IntVar(&bcPort, "bcport", 0, "`port` to bind the broadcast server on (default: config NS_BCPORT, 9091)")
+	fs.StringVar(&natHost, "nathost", "", "external `host` name in case of NAT")
+	fs.IntVar(&natPort, "natport", 0, "external `port` in case of NAT")
+	fs.BoolVar(&verbose, "v", false, "log registrations and other events to stderr")
+	if code, done := parseFlags(fs, args); done {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return usageError(fs, "unexpected arguments: %q", fs.Args())
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	cfg, err := loadConfig(environ)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitUsage
+	}
+	if err := applyKeyFlag(cfg, key, environ, stderr); err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitUsage
+	}
+	if natHost != "" {
+		cfg.NATHost = natHost
+	}
+	if set["natport"] {
+		cfg.NATPort = natPort
+	}
+	level := slog.LevelWarn
+	if verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(&syncWriter{w: stderr}, &slog.HandlerOptions{Level: level}))
+	store, err := naming.OpenStorage(storage)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		if errors.Is(err, naming.ErrStorageSpec) {
+			return exitUsage
+		}
+		return exitRemote
+	}
+	sopts := []naming.ServerOption{naming.WithStorage(store), naming.WithLogger(logger), naming.WithBroadcast(!noBC)}
+	if set["n"] || set["host"] {
+		sopts = append(sopts, naming.WithHost(host))
+	}
+	if set["p"] || set["port"] {
+		sopts = append(sopts, naming.WithPort(port))
+	}
+	if unixSocket != "" {
+		sopts = append(sopts, naming.WithUnixSocket(unixSocket))
+	}
+	if set["bchost"] {
+		sopts = append(sopts, naming.WithBroadcastHost(bcHost))
+	}
+	if set["bcport"] {
+		sopts = append(sopts, naming.WithBroadcastPort(bcPort))
+	}
+	sopts = append(sopts, opts.serverOpts...)
+	srv, err := naming.Start(cfg, sopts...)
+	if err != nil {
+		store.Close()
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitRemote
+	}
+	out := &syncWriter{w: stdout}
+	switch srv.NoBroadcastReason() {
+	case "localhost":
+		fmt.Fprintln(out, "Not starting broadcast server for localhost.")
+	case "IPv6":
+		fmt.Fprintln(out, "Not starting broadcast server for IPv6.")
+	case "":
+		fmt.Fprintf(out, "Broadcast server running on %s\n", srv.Responder().Location())
+	}
+	if n, err := srv.NameServer().Count(); err == nil && n > 1 {
+		fmt.Fprintf(out, "Persistent store contains %d existing registrations.\n", n)
+	}
+	fmt.Fprintf(out, "NS running on %s (%s)\n", srv.InternalURI().Location(), srv.BindDescription())
+	if len(cfg.HMACKey) == 0 {
+		fmt.Fprintln(out, "Warning: HMAC key not set. Anyone can connect to this server!")
+	}
+	if srv.NATActive() {
+		fmt.Fprintf(out, "internal URI = %s\n", srv.InternalURI())
+		fmt.Fprintf(out, "external URI = %s\n", srv.URI())
+	} else {
+		fmt.Fprintf(out, "URI = %s\n", srv.URI())
+	}
+	if opts.ready != nil {
+		opts.ready(srv)
+	}
+	code := exitOK
+	select {
+	case <-ctx.Done():
+	case <-srv.Done():
+		fmt.Fprintf(stderr, "error: %v\n", srv.Err())
+		code = exitRemote
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		fmt.Fprintf(stderr, "warning: shutdown: %v\n", err)
+	}
+	fmt.Fprintln(out, "NS shut down.")
+	return code
+}

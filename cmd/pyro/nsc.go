@@ -1,0 +1,294 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/naming"
+	"github.com/pyrogo/pyro/py"
+)
+
+const nscHelp = `
+Nsc controls a name server (Go or Python), the Go twin of pyro4-nsc
+(python -m Pyro4.nsc), with the same commands and the same output:
+
+  ping                    check that the name server answers
+  list [prefix]           list registrations (names starting with prefix)
+  listmatching pattern    list names matching a Python regular expression
+  listmeta_all tag...     list registrations having all the tags
+  listmeta_any tag...     list registrations having any of the tags
+  lookup name             print the URI (and metadata) of a name
+  register name uri       register a name (refused if it exists)
+  remove name             remove a name
+  removematching pattern  remove names matching a pattern (asks y/n)
+  setmeta name [tag...]   replace (or clear) the metadata of a name
+
+The name server is located as pyro4-nsc does: at -n host (or -u socket);
+otherwise on NS_HOST if that is localhost, then by UDP broadcast (-p is
+then also the broadcast port), then on NS_HOST:NS_PORT.
+
+Like pyro4-nsc, a failed command prints "Error: <class> - <message>" and
+the exit status is still 0; a missing command argument exits with 1 and a
+usage error with 2. The HMAC key comes from PYRO_HMAC_KEY, or from -k
+(not both). Options may also follow the command, as with pyro4-nsc.`
+
+var nscCommands = []string{"register", "remove", "removematching", "list", "listmatching", "lookup",
+	"listmeta_all", "listmeta_any", "setmeta", "ping"}
+
+func runNSC(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
+	return nscMain(ctx, args, os.Stdin, stdout, stderr, environ)
+}
+
+// nscExit is a command's SystemExit: a message for stderr and status 1.
+type nscExit string
+
+func (e nscExit) Error() string { return string(e) }
+
+func nscMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
+	fs := newFlagSet("nsc", "nsc [-n host] [-p port] [-u unixsocket] [-k key] [-v] command [args]", nscHelp, stderr)
+	var (
+		host, unixSocket, key string
+		port                  int
+		verbose               bool
+	)
+	for _, n := range []string{"n", "host"} {
+		fs.StringVar(&host, n, "", "`host` name of the name server")
+	}
+	for _, n := range []string{"p", "port"} {
+		fs.IntVar(&port, n, 0, "`port` of the name server (or the broadcast port if no host is given)")
+	}
+	for _, n := range []string{"u", "unixsocket"} {
+		fs.StringVar(&unixSocket, n, "", "unix domain socket `name` of the name server")
+	}
+	for _, n := range []string{"k", "key"} {
+		fs.StringVar(&key, n, "", keyFlagHelp)
+	}
+	for _, n := range []string{"v", "verbose"} {
+		fs.BoolVar(&verbose, n, false, "verbose output")
+	}
+	// options may be interspersed with the command and its arguments
+	var pos []string
+	for rest := args; len(rest) > 0; {
+		if code, done := parseFlags(fs, rest); done {
+			return code
+		}
+		left := fs.Args()
+		if consumed := len(rest) - len(left); consumed > 0 && rest[consumed-1] == "--" {
+			pos = append(pos, left...)
+			break
+		}
+		if len(left) == 0 {
+			break
+		}
+		pos = append(pos, left[0])
+		rest = left[1:]
+	}
+	if len(pos) == 0 || !slices.Contains(nscCommands, pos[0]) {
+		return usageError(fs, "invalid or missing command")
+	}
+	cfg, err := loadConfig(environ)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitUsage
+	}
+	if err := applyKeyFlag(cfg, key, environ, stderr); err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitUsage
+	}
+	if verbose {
+		fmt.Fprintln(stdout, "Locating name server...")
+	}
+	if unixSocket != "" {
+		host = "./u:" + unixSocket
+	}
+	ns, err := naming.Locate(ctx, cfg, host, port, nil)
+	if err != nil {
+		fmt.Fprintf(stdout, "Error: %s\n", errMessage(err))
+		return exitOK
+	}
+	defer ns.Close()
+	if verbose {
+		fmt.Fprintf(stdout, "Name server found: %s\n", ns.URI())
+	}
+	err = nscCommand(ctx, ns, pos, stdin, stdout)
+	var exit nscExit
+	switch {
+	case errors.As(err, &exit):
+		fmt.Fprintln(stderr, string(exit))
+		return exitRemote
+	case err != nil:
+		fmt.Fprintf(stdout, "Error: %s - %s\n", errClass(err), errMessage(err))
+	}
+	if verbose {
+		fmt.Fprintln(stdout, "Done.")
+	}
+	return exitOK
+}
+
+// errClass is the Python class name pyro4-nsc would print for err.
+func errClass(err error) string {
+	var re *pyro.RemoteError
+	var pe *pyro.Error
+	switch {
+	case errors.As(err, &re):
+		return re.Exception.ShortClass()
+	case errors.As(err, &pe):
+		return pe.Class.Name()
+	case errors.Is(err, errEOF):
+		return "EOFError"
+	}
+	return "PyroError"
+}
+
+// errMessage is str(exception).
+func errMessage(err error) string {
+	var re *pyro.RemoteError
+	if errors.As(err, &re) {
+		return re.Message()
+	}
+	return err.Error()
+}
+
+var errEOF = errors.New("EOF when reading a line")
+
+// nscCommand runs one command (args[0]) against the name server.
+func nscCommand(ctx context.Context, ns *pyro.Proxy, args []string, stdin io.Reader, stdout io.Writer) error {
+	printList := func(v any, title string) error {
+		regs, err := naming.ParseList(v)
+		if err != nil {
+			return err
+		}
+		slices.SortFunc(regs, func(a, b naming.Registration) int { return strings.Compare(a.Name, b.Name) })
+		var b strings.Builder
+		fmt.Fprintf(&b, "--------START LIST %s\n", title)
+		for _, r := range regs {
+			fmt.Fprintf(&b, "%s --> %s\n", r.Name, r.URI)
+			if len(r.Metadata) > 0 {
+				fmt.Fprintf(&b, "    metadata: %s\n", listRepr(r.Metadata))
+			}
+		}
+		fmt.Fprintf(&b, "--------END LIST %s\n", title)
+		_, err = io.WriteString(stdout, b.String())
+		return err
+	}
+	list := func(kw map[string]any, title string) error {
+		kw["return_metadata"] = true
+		v, err := ns.CallKw(ctx, "list", nil, kw)
+		if err != nil {
+			return err
+		}
+		return printList(v, title)
+	}
+	tags := func(ss []string) *py.Set {
+		s := py.NewSet(len(ss), false)
+		for _, t := range ss {
+			_ = s.Add(t)
+		}
+		return s
+	}
+	switch args[0] {
+	case "ping":
+		if _, err := ns.Call(ctx, "ping"); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "Name server ping ok.")
+	case "list":
+		if len(args) == 1 {
+			return list(map[string]any{}, "")
+		}
+		return list(map[string]any{"prefix": args[1]}, fmt.Sprintf("- prefix '%s'", args[1]))
+	case "listmatching":
+		if len(args) != 2 {
+			return nscExit("requires one argument: pattern")
+		}
+		return list(map[string]any{"regex": args[1]}, fmt.Sprintf("- regex '%s'", args[1]))
+	case "listmeta_all", "listmeta_any":
+		if len(args) < 2 {
+			return nscExit("requires at least one metadata tag argument")
+		}
+		key := strings.Replace(args[0], "listmeta", "metadata", 1)
+		return list(map[string]any{key: tags(args[1:])}, " - searched by metadata")
+	case "lookup":
+		if len(args) != 2 {
+			return nscExit("requires one argument: name")
+		}
+		u, meta, err := naming.NewClient(ns).LookupMetadata(ctx, args[1])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, u)
+		if len(meta) > 0 {
+			fmt.Fprintf(stdout, "metadata: %s\n", listRepr(meta))
+		}
+	case "register":
+		if len(args) != 3 {
+			return nscExit("requires two arguments: name uri")
+		}
+		if _, err := ns.CallKw(ctx, "register", []any{args[1], args[2]}, map[string]any{"safe": true}); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Registered %s\n", args[1])
+	case "remove":
+		if len(args) != 2 {
+			return nscExit("requires one argument: name")
+		}
+		n, err := pyro.CallT[int](ctx, ns, "remove", args[1])
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			fmt.Fprintf(stdout, "Removed %s\n", args[1])
+		} else {
+			fmt.Fprintln(stdout, "Nothing removed")
+		}
+	case "removematching":
+		if len(args) != 2 {
+			return nscExit("requires one argument: pattern")
+		}
+		fmt.Fprint(stdout, "Potentially removing lots of items from the Name server. Are you sure (y/n)?")
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return errEOF
+		}
+		if sure := strings.TrimSpace(line); sure == "y" || sure == "Y" {
+			v, err := ns.CallKw(ctx, "remove", nil, map[string]any{"regex": args[1]})
+			if err != nil {
+				return err
+			}
+			var n int
+			if err := py.Convert(&n, v); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "%d items removed.\n", n)
+		}
+	case "setmeta":
+		if len(args) < 2 {
+			return nscExit("requires at least 2 arguments: uri and zero or more meta tags")
+		}
+		if _, err := ns.Call(ctx, "set_metadata", args[1], tags(args[2:])); err != nil {
+			return err
+		}
+		if len(args) > 2 {
+			fmt.Fprintln(stdout, "Metadata updated")
+		} else {
+			fmt.Fprintln(stdout, "Metadata cleared")
+		}
+	}
+	return nil
+}
+
+// listRepr prints strings as Python prints a list of str.
+func listRepr(ss []string) string {
+	l := make([]any, len(ss))
+	for i, s := range ss {
+		l[i] = s
+	}
+	return py.Repr(l)
+}

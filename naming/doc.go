@@ -1,0 +1,47 @@
+// Package naming is pyrogo's name server: a drop-in replacement for
+// Pyro4's pyro4-ns, its clients and its discovery, interoperable with
+// Python Pyro4 programs in both directions.
+//
+// # Server side
+//
+// Start runs a name server in-process (what "pyro ns" does): a daemon
+// holding the NameServer object as "Pyro.NameServer", registered under
+// its own name with the metadata {"class:Pyro4.naming.NameServer"}, a UDP
+// broadcast responder for discovery (not on loopback, IPv6 or unix-socket
+// binds, as in Pyro) and, with NS_AUTOCLEAN, the removal of registrations
+// whose server has been unreachable for 20 s:
+//
+//	srv, err := naming.Start(cfg, naming.WithHost("0.0.0.0"))
+//	fmt.Println("URI =", srv.URI())
+//	defer srv.Shutdown(ctx)
+//
+// The NameServer object has exactly Pyro4's remote methods (count, list,
+// lookup, ping, register, remove, set_metadata) with the same parameters,
+// results and exceptions; list and remove take Python regular expressions
+// with re.match semantics, translated to Go's linear-time regexp so that
+// no pattern can stall the server (constructs RE2 cannot run, such as
+// backreferences and lookaround, are refused with NamingError).
+//
+// Registrations live in a Storage: MemoryStorage by default, others
+// through OpenStorage specs ("memory", "sql:FILE" once package
+// naming/sqlstore is imported, which registers itself with
+// RegisterStorage).
+//
+// A server program registers its daemon's objects with RegisterAll and
+// removes them again with the function it returns.
+//
+// # Client side
+//
+// Locate finds a name server with Pyro's locateNS algorithm (direct host,
+// localhost, UDP broadcast, NS_HOST) and returns a proxy for it; Client
+// gives that proxy typed methods. Discover is the broadcast step alone.
+//
+// Importing this package also enables PYRONAME: and PYROMETA: URIs in
+// pyro.NewProxy: its init function installs Resolve as
+// pyro.DefaultResolver. A proxy resolves its URI for every new connection;
+// Resolve caches answers for a few seconds, and a failed connection or
+// call drops the cached answer (pyro.ResolveFailed).
+//
+// Library code here never prints; it logs through the slog.Logger given
+// with WithLogger.
+package naming

@@ -1,0 +1,342 @@
+package naming
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pyrogo/pyro"
+)
+
+// ServerOption configures Start.
+type ServerOption func(*serverOptions)
+
+type serverOptions struct {
+	host              string
+	hostSet           bool
+	port              int
+	portSet           bool
+	unixSocket        string
+	storage           Storage
+	noBroadcast       bool
+	bcHost            string
+	bcHostSet         bool
+	bcPort            int
+	bcPortSet         bool
+	logger            *slog.Logger
+	autoclean         *AutocleanTiming
+	daemonOpts        []pyro.DaemonOption
+	loopbackBroadcast bool // tests: start the responder on loopback binds too
+}
+
+// WithHost binds the name server to host (default: the config's HOST).
+func WithHost(host string) ServerOption {
+	return func(o *serverOptions) { o.host, o.hostSet = host, true }
+}
+
+// WithPort binds the name server to port (default: the config's NS_PORT,
+// 9090; 0 = any free port).
+func WithPort(port int) ServerOption {
+	return func(o *serverOptions) { o.port, o.portSet = port, true }
+}
+
+// WithUnixSocket binds the name server to a unix domain socket instead
+// of TCP (no broadcast responder then).
+func WithUnixSocket(path string) ServerOption {
+	return func(o *serverOptions) { o.unixSocket = path }
+}
+
+// WithStorage sets the registrations' storage (default: a new
+// MemoryStorage). The server closes it when it shuts down.
+func WithStorage(s Storage) ServerOption { return func(o *serverOptions) { o.storage = s } }
+
+// WithBroadcast turns the broadcast responder off (false) or on (true,
+// the default). Even when on, it is not started for a unix socket, an
+// IPv6 address or a loopback address, as in pyro4-ns.
+func WithBroadcast(enabled bool) ServerOption {
+	return func(o *serverOptions) { o.noBroadcast = !enabled }
+}
+
+// WithBroadcastHost binds the responder to host (default: the config's
+// NS_BCHOST, "" = all interfaces).
+func WithBroadcastHost(host string) ServerOption {
+	return func(o *serverOptions) { o.bcHost, o.bcHostSet = host, true }
+}
+
+// WithBroadcastPort binds the responder to port (default: the config's
+// NS_BCPORT, 9091; 0 = any).
+func WithBroadcastPort(port int) ServerOption {
+	return func(o *serverOptions) { o.bcPort, o.bcPortSet = port, true }
+}
+
+// WithLogger sets the logger of the name server, its daemon, responder
+// and auto-clean (default: discard).
+func WithLogger(l *slog.Logger) ServerOption { return func(o *serverOptions) { o.logger = l } }
+
+// WithAutoclean sets the auto-clean timings, overriding the config's
+// NS_AUTOCLEAN and its 3 s minimum (meant for tests).
+func WithAutoclean(t AutocleanTiming) ServerOption {
+	return func(o *serverOptions) { o.autoclean = &t }
+}
+
+// WithDaemonOptions passes options to the name server's daemon (TLS,
+// handshake validation, ...).
+func WithDaemonOptions(opts ...pyro.DaemonOption) ServerOption {
+	return func(o *serverOptions) { o.daemonOpts = append(o.daemonOpts, opts...) }
+}
+
+// Server is a running name server: a daemon holding the NameServer object
+// under "Pyro.NameServer", plus the broadcast responder and auto-clean
+// when they apply. Its goroutines run from Start until Shutdown or Close.
+type Server struct {
+	ns        *NameServer
+	daemon    *pyro.Daemon
+	store     Storage
+	uri       pyro.URI
+	internal  pyro.URI
+	responder *Responder
+	noBcWhy   string
+	log       *slog.Logger
+
+	stopClean context.CancelFunc
+	wg        sync.WaitGroup
+	served    chan struct{}
+	serveErr  error
+	closeOnce sync.Once
+}
+
+// Start creates a name server as pyro4-ns does and starts serving (cfg
+// nil means pyro.BuiltinConfig()): it binds the daemon (the config's
+// HOST and NS_PORT unless options say otherwise), registers the
+// NameServer object, registers its own URI under "Pyro.NameServer" with
+// the metadata {"class:Pyro4.naming.NameServer"} (replacing an entry a
+// persistent storage kept from a previous run), starts the broadcast
+// responder unless the bind address is loopback, IPv6 or a unix socket,
+// and starts auto-clean if NS_AUTOCLEAN is set (it must then be ≥ 3 s).
+// The HMAC key is the config's.
+func Start(cfg *pyro.Config, opts ...ServerOption) (*Server, error) {
+	if cfg == nil {
+		cfg = pyro.BuiltinConfig()
+	}
+	o := serverOptions{}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	logger := o.logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	var timing AutocleanTiming
+	if o.autoclean != nil {
+		timing = *o.autoclean
+	} else if cfg.NSAutoclean > 0 {
+		if cfg.NSAutoclean < minAutoclean.Seconds() {
+			return nil, fmt.Errorf("NS_AUTOCLEAN cannot be smaller than %d", int(minAutoclean.Seconds()))
+		}
+		timing.Period = time.Duration(cfg.NSAutoclean * float64(time.Second))
+	}
+	store := o.storage
+	if store == nil {
+		store = NewMemoryStorage()
+	}
+	s := &Server{store: store, log: logger, served: make(chan struct{})}
+	s.ns = NewNameServer(store, logger)
+
+	port := cfg.NSPort
+	if o.portSet {
+		port = o.port
+	}
+	dopts := []pyro.DaemonOption{pyro.WithPort(port), pyro.WithLogger(logger)}
+	if o.hostSet {
+		dopts = append(dopts, pyro.WithHost(o.host))
+	}
+	if o.unixSocket != "" {
+		dopts = append(dopts, pyro.WithUnixSocket(o.unixSocket))
+	}
+	dopts = append(dopts, o.daemonOpts...)
+	d, err := pyro.NewDaemon(cfg, dopts...)
+	if err != nil {
+		return nil, err
+	}
+	s.daemon = d
+	fail := func(err error) (*Server, error) {
+		d.Close()
+		return nil, err
+	}
+	if _, err := d.Register(s.ns, ObjectID); err != nil {
+		return fail(err)
+	}
+	s.uri = d.URIFor(ObjectID)
+	s.internal = internalURI(d, s.uri, o.host)
+	if err := s.ns.register(ObjectID, s.uri.String(), []string{ClassMetadata}); err != nil {
+		return fail(storeErr(err))
+	}
+
+	// broadcast responder, by pyro4-ns's rules
+	tcp, isTCP := d.Addr().(*net.TCPAddr)
+	switch {
+	case !isTCP:
+		s.noBcWhy = "unix socket"
+	case tcp.IP.To4() == nil:
+		s.noBcWhy = "IPv6"
+	case tcp.IP.IsLoopback() && !o.loopbackBroadcast:
+		s.noBcWhy = "localhost"
+	case o.noBroadcast:
+		s.noBcWhy = "disabled"
+	default:
+		bcHost, bcPort := cfg.NSBcHost, cfg.NSBcPort
+		if o.bcHostSet {
+			bcHost = o.bcHost
+		}
+		if o.bcPortSet {
+			bcPort = o.bcPort
+		}
+		r, err := StartResponder(bcHost, bcPort, s.internal, cfg.SockReuse, logger)
+		if err != nil {
+			return fail(err)
+		}
+		s.responder = r
+	}
+
+	if timing.Period > 0 {
+		ctx, cancel := context.WithCancel(context.Background())
+		s.stopClean = cancel
+		c := newCleaner(s.ns, timing, cfg, logger)
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			c.run(ctx)
+		}()
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer close(s.served)
+		if err := d.Serve(context.Background()); err != nil && !errors.Is(err, pyro.ErrDaemonClosed) {
+			s.serveErr = err
+			logger.Error("naming: name server stopped serving", "err", err)
+		}
+	}()
+	logger.Info("naming: name server running", "uri", s.uri.String())
+	return s, nil
+}
+
+// internalURI is the name server's URI without NAT: the daemon's own
+// location (the host it was given, or the bound address).
+func internalURI(d *pyro.Daemon, external pyro.URI, host string) pyro.URI {
+	cfg := d.Config()
+	if cfg.NATHost == "" {
+		return external
+	}
+	u := external
+	switch a := d.Addr().(type) {
+	case *net.TCPAddr:
+		u.Port = a.Port
+		u.Host = a.IP.String()
+		if host == "" {
+			host = cfg.Host
+		}
+		if host != "" && net.ParseIP(host) == nil {
+			u.Host = host
+		}
+		if a.IP.IsUnspecified() {
+			if h, err := os.Hostname(); err == nil {
+				u.Host = h
+			}
+		}
+	}
+	return u
+}
+
+// URI returns the name server's URI (with the NAT host and port when the
+// config has them) — what pyro4-ns prints as "URI = ...".
+func (s *Server) URI() pyro.URI { return s.uri }
+
+// InternalURI returns the URI without NAT translation (the one broadcast
+// discovery answers with).
+func (s *Server) InternalURI() pyro.URI { return s.internal }
+
+// NATActive reports whether URI and InternalURI differ (NAT configured).
+func (s *Server) NATActive() bool { return !s.uri.Equal(s.internal) }
+
+// Addr returns the address the name server's daemon listens on.
+func (s *Server) Addr() net.Addr { return s.daemon.Addr() }
+
+// Daemon returns the name server's daemon; other objects may be
+// registered in it.
+func (s *Server) Daemon() *pyro.Daemon { return s.daemon }
+
+// NameServer returns the name server object.
+func (s *Server) NameServer() *NameServer { return s.ns }
+
+// Responder returns the broadcast responder, or nil when none runs.
+func (s *Server) Responder() *Responder { return s.responder }
+
+// NoBroadcastReason says why no broadcast responder runs: "localhost",
+// "IPv6", "unix socket" or "disabled"; "" when one runs.
+func (s *Server) NoBroadcastReason() string { return s.noBcWhy }
+
+// Done is closed when the daemon stopped serving (after Shutdown or
+// Close, or when its listener failed; see Err).
+func (s *Server) Done() <-chan struct{} { return s.served }
+
+// Err returns why serving stopped on its own (nil after a shutdown).
+func (s *Server) Err() error {
+	select {
+	case <-s.served:
+		return s.serveErr
+	default:
+		return nil
+	}
+}
+
+// Shutdown stops the responder and auto-clean, shuts the daemon down
+// gracefully (calls in progress finish until ctx expires), waits for
+// every goroutine and closes the storage.
+func (s *Server) Shutdown(ctx context.Context) error {
+	return s.stop(func() error { return s.daemon.Shutdown(ctx) })
+}
+
+// Close stops everything at once and closes the storage.
+func (s *Server) Close() error {
+	return s.stop(s.daemon.Close)
+}
+
+func (s *Server) stop(stopDaemon func() error) error {
+	var err error
+	s.closeOnce.Do(func() {
+		if s.responder != nil {
+			s.responder.Close()
+		}
+		if s.stopClean != nil {
+			s.stopClean()
+		}
+		err = stopDaemon()
+		s.wg.Wait()
+		if cerr := s.store.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+		s.log.Info("naming: name server stopped")
+	})
+	return err
+}
+
+// BindDescription returns the host part pyro4-ns prints in "NS running
+// on HOST:PORT (IP)": the bound IP address, or "Unix domain socket".
+func (s *Server) BindDescription() string {
+	switch a := s.daemon.Addr().(type) {
+	case *net.TCPAddr:
+		return a.IP.String()
+	case *net.UnixAddr:
+		return "Unix domain socket"
+	default:
+		h, _, _ := strings.Cut(a.String(), ":")
+		return h
+	}
+}
