@@ -44,8 +44,12 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -429,4 +433,114 @@ func TestPythonClientThroughput(t *testing.T) {
 		t.Logf("%-8s Python client, %d calls: Go daemon %8.0f calls/s, Python echo server %8.0f calls/s, Go/Python %.2fx",
 			ser, n, g, p, g/p)
 	}
+}
+
+// TestServerThroughput compares the Go echo server with Python's own
+// (python -m Pyro4.test.echoserver) as separate processes driven by the
+// same 32 concurrent Go clients: calls per second, and calls per second of
+// server CPU time (user+system, from /proc), which is what a server costs
+// independently of the client sharing the machine. Only with
+// PYROGO_PYBENCH=1 (seconds per measurement from PYROGO_PYBENCH_SECONDS,
+// default 3); it never fails on the figures.
+func TestServerThroughput(t *testing.T) {
+	if os.Getenv("PYROGO_PYBENCH") == "" {
+		t.Skip("set PYROGO_PYBENCH=1 to run the server throughput comparison")
+	}
+	secs := 3.0
+	if s := os.Getenv("PYROGO_PYBENCH_SECONDS"); s != "" {
+		var err error
+		if secs, err = strconv.ParseFloat(s, 64); err != nil || secs <= 0 {
+			t.Fatalf("PYROGO_PYBENCH_SECONDS=%q", s)
+		}
+	}
+	pytest.Python(t)
+	pyEcho := pytest.Cmd{
+		Args:  []string{"-m", "Pyro4.test.echoserver", "-H", "127.0.0.1", "-q"},
+		Env:   []string{pyServerEnv},
+		Ready: regexp.MustCompile(`^echo uri: (\S+)`),
+	}
+	pyEcho.Args = pyEcho.Args[:len(pyEcho.Args)-1] // -q would hide the uri line
+	py := pyEcho.Start(t)
+	goURI, goPid := startGoEchoProcess(t)
+	msg := strings.Repeat("x", 48)
+	measure := func(ser, uri string, pid int) (rate, perCPU float64) {
+		const clients = 32
+		p, err := pyro.NewProxy(uri, nil, pyro.WithSerializer(ser), pyro.WithMaxConns(clients))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		ctx := context.Background()
+		if _, err := p.Call(ctx, "echo", msg); err != nil {
+			t.Fatal(err)
+		}
+		var calls atomic.Int64
+		cpu0 := procCPU(t, pid)
+		start := time.Now()
+		deadline := start.Add(time.Duration(secs * float64(time.Second)))
+		var wg sync.WaitGroup
+		for i := 0; i < clients; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for time.Now().Before(deadline) {
+					if _, err := p.Call(ctx, "echo", msg); err != nil {
+						t.Error(err)
+						return
+					}
+					calls.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		elapsed := time.Since(start).Seconds()
+		cpu := procCPU(t, pid) - cpu0
+		n := float64(calls.Load())
+		return n / elapsed, n / cpu
+	}
+	for _, ser := range []string{"serpent", "marshal", "json"} {
+		g, gc := measure(ser, goURI, goPid)
+		p, pc := measure(ser, py.Ready, py.Pid())
+		t.Logf("%-8s 32 Go clients: Go server %6.0f calls/s (%6.0f per CPU-second), Python server %6.0f calls/s (%6.0f per CPU-second); Go/Python %.1fx calls/s, %.1fx per CPU-second",
+			ser, g, gc, p, pc, g/p, gc/pc)
+	}
+}
+
+// startGoEchoProcess builds cmd/pyro and runs "pyro echoserver" as its own
+// process, returning its URI and pid.
+func startGoEchoProcess(t *testing.T) (string, int) {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "pyro")
+	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/pyro").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "echoserver", "-H", "127.0.0.1")
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if u, ok := strings.CutPrefix(sc.Text(), "echo uri: "); ok {
+			go io.Copy(io.Discard, stdout)
+			return u, cmd.Process.Pid
+		}
+	}
+	t.Fatal("pyro echoserver printed no uri")
+	return "", 0
+}
+
+// procCPU returns the user+system CPU seconds a process has used.
+func procCPU(t *testing.T, pid int) float64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Skip("no /proc:", err)
+	}
+	// fields after the ")" that ends the command name; utime and stime are 14 and 15
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / 100 // USER_HZ is 100 on Linux
 }

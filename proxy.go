@@ -172,12 +172,14 @@ func (p *Proxy) HMACKey() []byte { return p.wireOpts.HMACKey }
 
 // clientConn is one connection of a proxy.
 type clientConn struct {
-	nc       net.Conn
-	br       *bufio.Reader
-	seq      uint16
-	wbuf     []byte
-	lastUsed time.Time
-	target   URI // the PYRO URI this connection reached
+	nc          net.Conn
+	br          *bufio.Reader
+	seq         uint16
+	wbuf        []byte
+	lastUsed    time.Time
+	pbuf        []byte // payload scratch, reused per call
+	hasDeadline bool   // a deadline may be set on nc
+	target      URI    // the PYRO URI this connection reached
 }
 
 // staleCheckAfter is the idle time after which a pooled connection is
@@ -461,16 +463,20 @@ func metadataFrom(v any) (*metadata, error) {
 // deadline applies ctx's deadline (or the proxy timeout) to the
 // connection and interrupts it when ctx is cancelled.
 func (p *Proxy) deadline(ctx context.Context, c *clientConn) func() {
-	if dl, ok := ctx.Deadline(); ok {
-		c.nc.SetDeadline(dl)
+	var dl time.Time
+	if d, ok := ctx.Deadline(); ok {
+		dl = d
 	} else if p.timeout > 0 {
-		c.nc.SetDeadline(time.Now().Add(p.timeout))
-	} else {
-		c.nc.SetDeadline(time.Time{})
+		dl = time.Now().Add(p.timeout)
+	}
+	if !dl.IsZero() || c.hasDeadline {
+		c.nc.SetDeadline(dl)
+		c.hasDeadline = !dl.IsZero()
 	}
 	if ctx.Done() == nil {
 		return func() {}
 	}
+	c.hasDeadline = true // the AfterFunc below may set one
 	stop := context.AfterFunc(ctx, func() { c.nc.SetDeadline(time.Unix(1, 0)) })
 	return func() { stop() }
 }
@@ -533,6 +539,10 @@ func (p *Proxy) metadata(ctx context.Context) (*metadata, error) {
 	return p.meta, nil
 }
 
+// noKwargs is the empty kwargs dict of calls without keyword arguments;
+// it is only ever read.
+var noKwargs = py.NewDict(0)
+
 // callOptions are per-call settings.
 type callOptions struct {
 	oneway bool
@@ -562,9 +572,12 @@ func (p *Proxy) CallKw(ctx context.Context, method string, args []any, kwargs ma
 		}
 		o.oneway = contains(md.Oneway, method)
 	}
-	kw := py.NewDict(len(kwargs))
-	for k, v := range kwargs {
-		kw.SetString(k, v)
+	kw := noKwargs
+	if len(kwargs) > 0 {
+		kw = py.NewDict(len(kwargs))
+		for k, v := range kwargs {
+			kw.SetString(k, v)
+		}
 	}
 	return p.invoke(ctx, &codec.Call{Method: method, Args: args, Kwargs: kw}, o)
 }
@@ -651,7 +664,10 @@ func (p *Proxy) invokeOnce(ctx context.Context, call *codec.Call, o callOptions)
 func (p *Proxy) exchange(ctx context.Context, c *clientConn, call *codec.Call, o callOptions) (any, bool, error) {
 	stop := p.deadline(ctx, c)
 	defer stop()
-	data, err := p.codec.MarshalCall(call)
+	data, err := p.codec.AppendCall(c.pbuf[:0], call)
+	if err == nil && cap(data) <= 1<<20 {
+		c.pbuf = data // keep small buffers for the next call
+	}
 	if err != nil {
 		return nil, false, wrapError(ErrSerialize, err.Error(), err)
 	}

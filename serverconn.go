@@ -30,6 +30,7 @@ type serverConn struct {
 	nc       net.Conn
 	br       *bufio.Reader
 	wbuf     []byte
+	pbuf     []byte // payload scratch, reused per reply
 	info     ConnInfo
 	sessions map[string]any
 	shake    any
@@ -261,7 +262,6 @@ func (c *serverConn) handle(msg *wire.Message) bool {
 			cc.Annotations[a.Key] = a.Value
 		}
 	}
-	ctx := context.WithValue(context.Background(), callCtxKey{}, cc)
 	r := d.lookup(call.Object)
 	if r == nil {
 		if !oneway {
@@ -271,7 +271,7 @@ func (c *serverConn) handle(msg *wire.Message) bool {
 	}
 	obj := r.instance(c)
 	if msg.Flags&wire.FlagBatch != 0 {
-		results := c.runBatch(ctx, r, obj, call)
+		results := c.runBatch(cc, r, obj, call)
 		if oneway {
 			return true
 		}
@@ -305,14 +305,14 @@ func (c *serverConn) handle(msg *wire.Message) bool {
 			d.wg.Add(1)
 			go func() {
 				defer d.wg.Done()
-				_, _ = c.invoke(ctx, m, obj, call.Args, call.Kwargs)
+				_, _ = c.invoke(cc, m, obj, call.Args, call.Kwargs)
 			}()
 		} else {
-			_, _ = c.invoke(ctx, m, obj, call.Args, call.Kwargs)
+			_, _ = c.invoke(cc, m, obj, call.Args, call.Kwargs)
 		}
 		return true
 	}
-	result, err := c.invoke(ctx, m, obj, call.Args, call.Kwargs)
+	result, err := c.invoke(cc, m, obj, call.Args, call.Kwargs)
 	if err != nil {
 		var tb []string
 		if pe, ok := err.(*panicError); ok {
@@ -472,7 +472,11 @@ type streamSource struct {
 }
 
 // invoke converts arguments, calls the method and recovers panics.
-func (c *serverConn) invoke(ctx context.Context, m *method, obj any, args []any, kwargs *py.Dict) (result any, err error) {
+func (c *serverConn) invoke(cc *CallContext, m *method, obj any, args []any, kwargs *py.Dict) (result any, err error) {
+	var ctx context.Context
+	if m.hasCtx {
+		ctx = context.WithValue(context.Background(), callCtxKey{}, cc)
+	}
 	in, err := buildArgs(ctx, m, args, kwargs)
 	if err != nil {
 		return nil, err
@@ -612,7 +616,7 @@ func prefixArg(err error, n int) error {
 	return &PythonError{Class: "TypeError", Msg: "arg " + strconv.Itoa(n) + ": " + err.Error()}
 }
 
-func (c *serverConn) runBatch(ctx context.Context, r *registration, obj any, call *codec.Call) []any {
+func (c *serverConn) runBatch(cc *CallContext, r *registration, obj any, call *codec.Call) []any {
 	results := make([]any, 0, len(call.Args))
 	for _, item := range call.Args {
 		var parts []any
@@ -643,7 +647,7 @@ func (c *serverConn) runBatch(ctx context.Context, r *registration, obj any, cal
 				if target != nil {
 					callObj = target
 				}
-				res, err = c.invoke(ctx, m, callObj, args, kw)
+				res, err = c.invoke(cc, m, callObj, args, kw)
 				if s, ok := res.(streamSource); ok {
 					s.stop()
 					res = nil
@@ -729,7 +733,10 @@ func (c *serverConn) attribute(r *registration, obj any, call *codec.Call) (any,
 }
 
 func (c *serverConn) sendResult(cd codec.Codec, req *wire.Message, cc *CallContext, v any, flags wire.Flags) bool {
-	data, err := cd.Marshal(v)
+	data, err := cd.AppendMarshal(c.pbuf[:0], v)
+	if err == nil && cap(data) <= 1<<20 {
+		c.pbuf = data // keep small buffers for the next reply
+	}
 	if err != nil {
 		exc := &py.Exception{Class: "Pyro4.errors.SerializeError", Args: py.Tuple{err.Error()}}
 		c.sendException(cd, req, exc, nil)

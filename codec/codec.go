@@ -31,12 +31,16 @@ type Codec interface {
 	Name() string
 	// Marshal encodes a value: a call result, an exception, a handshake.
 	Marshal(v any) ([]byte, error)
+	// AppendMarshal is Marshal appending to dst (reusing its capacity).
+	AppendMarshal(dst []byte, v any) ([]byte, error)
 	// Unmarshal decodes a value, restoring Pyro's class dicts.
 	Unmarshal(data []byte) (any, error)
 	// MarshalCall encodes an INVOKE request in this serializer's shape.
 	// A nil call or a keyword argument name that is not a str fails with
 	// an error matching ErrCallShape.
 	MarshalCall(c *Call) ([]byte, error)
+	// AppendCall is MarshalCall appending to dst.
+	AppendCall(dst []byte, c *Call) ([]byte, error)
 	// UnmarshalCall decodes an INVOKE request.
 	UnmarshalCall(data []byte) (*Call, error)
 }
@@ -154,15 +158,17 @@ func newSerpent(lim py.Limits) *serpentCodec {
 	return &serpentCodec{dec: serpent.Decoder{Limits: lim, DictHook: restoreClass}}
 }
 
-func (*serpentCodec) ID() int                           { return IDSerpent }
-func (*serpentCodec) Name() string                      { return "serpent" }
-func (c *serpentCodec) Marshal(v any) ([]byte, error)   { return c.enc.Append(nil, v) }
-func (c *serpentCodec) Unmarshal(b []byte) (any, error) { return c.dec.Decode(b) }
-func (c *serpentCodec) MarshalCall(call *Call) ([]byte, error) {
+func (*serpentCodec) ID() int                                           { return IDSerpent }
+func (*serpentCodec) Name() string                                      { return "serpent" }
+func (c *serpentCodec) AppendMarshal(dst []byte, v any) ([]byte, error) { return c.enc.Append(dst, v) }
+func (c *serpentCodec) Marshal(v any) ([]byte, error)                   { return c.enc.Append(nil, v) }
+func (c *serpentCodec) Unmarshal(b []byte) (any, error)                 { return c.dec.Decode(b) }
+func (c *serpentCodec) MarshalCall(call *Call) ([]byte, error)          { return c.AppendCall(nil, call) }
+func (c *serpentCodec) AppendCall(dst []byte, call *Call) ([]byte, error) {
 	if err := call.validate("serpent"); err != nil {
 		return nil, err
 	}
-	return c.enc.Append(nil, py.Tuple{call.Object, call.Method, py.Tuple(call.argsOrEmpty()), kwargsValue(call.Kwargs)})
+	return c.enc.Append(dst, py.Tuple{call.Object, call.Method, py.Tuple(call.argsOrEmpty()), kwargsValue(call.Kwargs)})
 }
 func (c *serpentCodec) UnmarshalCall(b []byte) (*Call, error) {
 	v, err := c.dec.Decode(b)
@@ -183,15 +189,17 @@ func newMarshal(lim py.Limits) *marshalCodec {
 	return &marshalCodec{dec: marshal.Decoder{Limits: lim, DictHook: restoreClass}}
 }
 
-func (*marshalCodec) ID() int                           { return IDMarshal }
-func (*marshalCodec) Name() string                      { return "marshal" }
-func (c *marshalCodec) Marshal(v any) ([]byte, error)   { return c.enc.Append(nil, v) }
-func (c *marshalCodec) Unmarshal(b []byte) (any, error) { return c.dec.Decode(b) }
-func (c *marshalCodec) MarshalCall(call *Call) ([]byte, error) {
+func (*marshalCodec) ID() int                                           { return IDMarshal }
+func (*marshalCodec) Name() string                                      { return "marshal" }
+func (c *marshalCodec) AppendMarshal(dst []byte, v any) ([]byte, error) { return c.enc.Append(dst, v) }
+func (c *marshalCodec) Marshal(v any) ([]byte, error)                   { return c.enc.Append(nil, v) }
+func (c *marshalCodec) Unmarshal(b []byte) (any, error)                 { return c.dec.Decode(b) }
+func (c *marshalCodec) MarshalCall(call *Call) ([]byte, error)          { return c.AppendCall(nil, call) }
+func (c *marshalCodec) AppendCall(dst []byte, call *Call) ([]byte, error) {
 	if err := call.validate("marshal"); err != nil {
 		return nil, err
 	}
-	return c.enc.Append(nil, py.Tuple{call.Object, call.Method, call.argsOrEmpty(), kwargsValue(call.Kwargs)})
+	return c.enc.Append(dst, py.Tuple{call.Object, call.Method, call.argsOrEmpty(), kwargsValue(call.Kwargs)})
 }
 func (c *marshalCodec) UnmarshalCall(b []byte) (*Call, error) {
 	v, err := c.dec.Decode(b)
@@ -212,11 +220,13 @@ func newJSON(lim py.Limits) *jsonCodec {
 	return &jsonCodec{dec: pyjson.Decoder{Limits: lim, DictHook: restoreClass}}
 }
 
-func (*jsonCodec) ID() int                           { return IDJSON }
-func (*jsonCodec) Name() string                      { return "json" }
-func (c *jsonCodec) Marshal(v any) ([]byte, error)   { return c.enc.Append(nil, v) }
-func (c *jsonCodec) Unmarshal(b []byte) (any, error) { return c.dec.Decode(b) }
-func (c *jsonCodec) MarshalCall(call *Call) ([]byte, error) {
+func (*jsonCodec) ID() int                                           { return IDJSON }
+func (*jsonCodec) Name() string                                      { return "json" }
+func (c *jsonCodec) AppendMarshal(dst []byte, v any) ([]byte, error) { return c.enc.Append(dst, v) }
+func (c *jsonCodec) Marshal(v any) ([]byte, error)                   { return c.enc.Append(nil, v) }
+func (c *jsonCodec) Unmarshal(b []byte) (any, error)                 { return c.dec.Decode(b) }
+func (c *jsonCodec) MarshalCall(call *Call) ([]byte, error)          { return c.AppendCall(nil, call) }
+func (c *jsonCodec) AppendCall(dst []byte, call *Call) ([]byte, error) {
 	if err := call.validate("json"); err != nil {
 		return nil, err
 	}
@@ -225,7 +235,7 @@ func (c *jsonCodec) MarshalCall(call *Call) ([]byte, error) {
 	d.SetString("method", call.Method)
 	d.SetString("params", call.argsOrEmpty())
 	d.SetString("kwargs", kwargsValue(call.Kwargs))
-	return c.enc.Append(nil, d)
+	return c.enc.Append(dst, d)
 }
 func (c *jsonCodec) UnmarshalCall(b []byte) (*Call, error) {
 	v, err := c.dec.Decode(b)
@@ -257,15 +267,17 @@ func newMsgpack(lim py.Limits) *msgpackCodec {
 	return &msgpackCodec{dec: pymsgpack.Decoder{Limits: lim, DictHook: restoreClass}}
 }
 
-func (*msgpackCodec) ID() int                           { return IDMsgpack }
-func (*msgpackCodec) Name() string                      { return "msgpack" }
-func (c *msgpackCodec) Marshal(v any) ([]byte, error)   { return c.enc.Append(nil, v) }
-func (c *msgpackCodec) Unmarshal(b []byte) (any, error) { return c.dec.Decode(b) }
-func (c *msgpackCodec) MarshalCall(call *Call) ([]byte, error) {
+func (*msgpackCodec) ID() int                                           { return IDMsgpack }
+func (*msgpackCodec) Name() string                                      { return "msgpack" }
+func (c *msgpackCodec) AppendMarshal(dst []byte, v any) ([]byte, error) { return c.enc.Append(dst, v) }
+func (c *msgpackCodec) Marshal(v any) ([]byte, error)                   { return c.enc.Append(nil, v) }
+func (c *msgpackCodec) Unmarshal(b []byte) (any, error)                 { return c.dec.Decode(b) }
+func (c *msgpackCodec) MarshalCall(call *Call) ([]byte, error)          { return c.AppendCall(nil, call) }
+func (c *msgpackCodec) AppendCall(dst []byte, call *Call) ([]byte, error) {
 	if err := call.validate("msgpack"); err != nil {
 		return nil, err
 	}
-	return c.enc.Append(nil, []any{call.Object, call.Method, call.argsOrEmpty(), kwargsValue(call.Kwargs)})
+	return c.enc.Append(dst, []any{call.Object, call.Method, call.argsOrEmpty(), kwargsValue(call.Kwargs)})
 }
 func (c *msgpackCodec) UnmarshalCall(b []byte) (*Call, error) {
 	v, err := c.dec.Decode(b)

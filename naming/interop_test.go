@@ -32,10 +32,16 @@ func startPyNS(t testing.TB, env ...string) pyro.URI {
 // name server: the outputs (results, exception classes and messages)
 // must be identical line by line.
 func TestPythonClientSameAsPyroNS(t *testing.T) {
+	for _, ser := range []string{"serpent", "json", "marshal"} {
+		t.Run(ser, func(t *testing.T) { sameAsPyroNS(t, ser) })
+	}
+}
+
+func sameAsPyroNS(t *testing.T, serializer string) {
 	pyNS := startPyNS(t)
 	goNS := startNS(t, nil).URI()
 	run := func(u pyro.URI) []string {
-		res := pytest.Cmd{Args: []string{"testdata/ns_calls.py", u.Host, strconv.Itoa(u.Port)}}.Run(t)
+		res := pytest.Cmd{Args: []string{"testdata/ns_calls.py", u.Host, strconv.Itoa(u.Port)}, Env: []string{"PYRO_SERIALIZER=" + serializer}}.Run(t)
 		if res.ExitCode != 0 {
 			t.Fatalf("ns_calls.py against %s: exit %d\n%s", u, res.ExitCode, res.Stderr)
 		}
@@ -53,11 +59,17 @@ func TestPythonClientSameAsPyroNS(t *testing.T) {
 		if i < len(got) {
 			g = got[i]
 		}
+		if serializer == "marshal" && strings.HasSuffix(w, "builtins.ValueError: unmarshallable object") && strings.Contains(g, ": OK (URI(") {
+			// pyro4-ns cannot marshal a URI inside a tuple (its marshal
+			// serializer converts only top-level class instances); the
+			// Go name server can, and the Python client reads it
+			continue
+		}
 		if w != g {
 			t.Errorf("line %d:\npyro4-ns: %s\ngo ns:    %s", i+1, w, g)
 		}
 	}
-	if testing.Verbose() {
+	if testing.Verbose() && serializer == "serpent" {
 		t.Logf("%d calls identical; e.g.\n%s", len(want), strings.Join(want[:12], "\n"))
 	}
 }

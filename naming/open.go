@@ -16,7 +16,10 @@ var ErrStorageSpec = errors.New("bad storage spec")
 // specError is an OpenStorage error for the spec itself.
 type specError struct{ msg string }
 
-func (e *specError) Error() string        { return e.msg }
+// Error returns the message.
+func (e *specError) Error() string { return e.msg }
+
+// Is makes errors.Is(err, ErrStorageSpec) true.
 func (e *specError) Is(target error) bool { return target == ErrStorageSpec }
 
 // StorageOpener opens a storage from the part of a storage spec after

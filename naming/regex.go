@@ -19,6 +19,7 @@ type regexError struct {
 	pos int // character position, -1 when unknown
 }
 
+// Error returns Python's wording: "message at position N".
 func (e *regexError) Error() string {
 	if e.pos < 0 {
 		return e.msg

@@ -7,7 +7,9 @@ import (
 	"iter"
 	"net"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -61,18 +63,25 @@ func TestOpenStorage(t *testing.T) {
 			t.Errorf("%q: %v", spec, err)
 		}
 	}
-	RegisterStorage("test-scheme", func(arg string) (Storage, error) {
-		if arg != "x" {
-			return nil, errors.New("bad arg")
-		}
-		return NewMemoryStorage(), nil
-	})
+	registerTestScheme.Do(func() { RegisterStorage("test-scheme", testOpener) })
 	if s, err := OpenStorage("test-scheme:x"); err != nil || s == nil {
 		t.Errorf("registered scheme: %v", err)
+	}
+	if _, err := OpenStorage("test-scheme:y"); err == nil || err.Error() != "bad arg" {
+		t.Errorf("opener error: %v", err)
 	}
 	if !slices.Contains(StorageSchemes(), "test-scheme") {
 		t.Errorf("schemes %v", StorageSchemes())
 	}
+}
+
+var registerTestScheme sync.Once
+
+func testOpener(arg string) (Storage, error) {
+	if arg != "x" {
+		return nil, errors.New("bad arg")
+	}
+	return NewMemoryStorage(), nil
 }
 
 // failingStorage fails every operation after a point.
@@ -210,4 +219,40 @@ func TestServerNAT(t *testing.T) {
 	if e.URI != s.URI().String() {
 		t.Errorf("own registration %v", e.URI)
 	}
+}
+
+// The name server object exposes exactly Pyro4's methods, nothing else.
+func TestNameServerMetadata(t *testing.T) {
+	s := startNS(t, nil)
+	p, err := pyro.NewProxy(s.URI().String(), testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	methods, oneway, attrs, err := p.Metadata(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(methods)
+	if strings.Join(methods, " ") != "count list lookup ping register remove set_metadata" || len(oneway) != 0 || len(attrs) != 0 {
+		t.Errorf("metadata: %v %v %v", methods, oneway, attrs)
+	}
+}
+
+// IPv6 binds get no responder, with pyro4-ns's reason.
+func TestServerIPv6(t *testing.T) {
+	ln, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skip("no IPv6 loopback")
+	}
+	ln.Close()
+	s := startNS(t, nil, WithHost("::1"), withLoopbackBroadcast())
+	if s.NoBroadcastReason() != "IPv6" || s.URI().String() != "PYRO:Pyro.NameServer@[::1]:"+strconv.Itoa(s.URI().Port) {
+		t.Errorf("%v %q", s.URI(), s.NoBroadcastReason())
+	}
+	p, err := Locate(ctxT(t), testConfig(), "::1", s.URI().Port, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
 }

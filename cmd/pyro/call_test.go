@@ -44,7 +44,7 @@ func TestCallGoEcho(t *testing.T) {
 		{"timeout", []string{"--timeout", "0.1", uri, "slow"}, 2, "", "Error: receiving: timeout\n"},
 		{"bad uri", []string{"garbage", "echo", "1"}, 2, "", "Error: invalid uri"},
 		{"refused", []string{refused, "echo", "1"}, 2, "", "Error: cannot connect to 127.0.0.1:"},
-		{"pyroname unresolved", []string{"PYRONAME:test.echoserver", "echo", "1"}, 2, "", "Error: cannot resolve PYRONAME:test.echoserver"},
+		{"pyroname unresolved", []string{"PYRONAME:test.echoserver@127.0.0.1:" + itoa(freePort(t)), "echo", "1"}, 2, "", "Error: Failed to locate the nameserver"},
 		{"bare word arg", []string{uri, "echo", "hello"}, 2, "", "Error: argument 1 (hello): "},
 		{"second arg bad", []string{uri, "echo", "1", "[1,"}, 2, "", "Error: argument 2 ([1,): "},
 		{"bad kw literal", []string{"--kw", "message=nope", uri, "echo"}, 2, "", "Error: keyword argument message (nope): "},

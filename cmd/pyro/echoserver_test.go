@@ -189,8 +189,6 @@ func TestEchoserverStartErrors(t *testing.T) {
 		stderr  string
 	}{
 		{"key twice", []string{"PYRO_HMAC_KEY=a"}, []string{"-k", "b"}, "error: don't use -k and PYRO_HMAC_KEY at the same time"},
-		{"naming", nil, []string{"-n"}, "name server support is not implemented yet"},
-		{"start ns", nil, []string{"-N"}, "name server support is not implemented yet"},
 		{"bad env", []string{"PYRO_COMMTIMEOUT=soon"}, nil, "PYRO_COMMTIMEOUT"},
 		{"extra args", nil, []string{"extra"}, "unexpected arguments"},
 		{"bad port", nil, []string{"-p", "x"}, "invalid value"},
@@ -208,6 +206,13 @@ func TestEchoserverStartErrors(t *testing.T) {
 			}
 		})
 	}
+	t.Run("no name server", func(t *testing.T) {
+		// -n with no name server anywhere: NS_HOST direct, broadcast (2.1 s), NS_HOST again
+		r := runEcho(t, []string{"PYRO_NS_HOST=127.0.0.1", "PYRO_NS_PORT=" + itoa(freePort(t)), "PYRO_BROADCAST_ADDRS=127.0.0.1"}, "-H", "127.0.0.1", "-n")
+		if code := r.wait(t); code != exitRemote || !strings.Contains(r.stderr.String(), "Failed to locate the nameserver") {
+			t.Errorf("exit code %d, stderr %q", code, r.stderr)
+		}
+	})
 	t.Run("port in use", func(t *testing.T) {
 		first := startEcho(t, nil, "-H", "127.0.0.1")
 		port := first.uri[strings.LastIndexByte(first.uri, ':')+1:]

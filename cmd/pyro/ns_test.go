@@ -414,6 +414,10 @@ func TestEchoserverNaming(t *testing.T) {
 	if res.Stdout != "via ns\n" {
 		t.Errorf("python PYRONAME call: %q %s", res.Stdout, res.Stderr)
 	}
+	code, out, errs := callCmd(t, cleanEnviron(), "PYRONAME:test.echoserver@127.0.0.1:"+strconv.Itoa(r.uri.Port), "echo", "'by name'")
+	if code != 0 || out != "'by name'\n" {
+		t.Errorf("pyro call PYRONAME: %d %q %q", code, out, errs)
+	}
 	e.cancel()
 	if code := e.wait(t); code != 0 {
 		t.Errorf("echoserver exit %d", code)

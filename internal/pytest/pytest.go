@@ -142,6 +142,9 @@ type Server struct {
 	once    sync.Once
 }
 
+// Pid returns the process id of the server.
+func (s *Server) Pid() int { return s.cmd.Process.Pid }
+
 // syncBuffer is a bytes.Buffer safe for a writer goroutine and readers.
 type syncBuffer struct {
 	mu sync.Mutex
