@@ -6,7 +6,6 @@ import (
 	"math/big"
 	"reflect"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/pyrogo/pyro/py"
@@ -318,57 +317,12 @@ func appendString(b []byte, s string) ([]byte, error) {
 	return append(b, '\''), nil
 }
 
-const hexDigits = "0123456789abcdef"
 
 func appendQuoted(b []byte, s string) ([]byte, error) {
 	if !utf8.ValidString(s) {
 		return nil, unsupported("str", "invalid UTF-8")
 	}
-	quote := byte('\'')
-	if strings.IndexByte(s, '\'') >= 0 && strings.IndexByte(s, '"') < 0 {
-		quote = '"'
-	}
-	b = append(b, quote)
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			i++
-			switch {
-			case c == quote || c == '\\':
-				b = append(b, '\\', c)
-			case c == '\t':
-				b = append(b, '\\', 't')
-			case c == '\n':
-				b = append(b, '\\', 'n')
-			case c == '\r':
-				b = append(b, '\\', 'r')
-			case c < 0x20 || c == 0x7f:
-				b = append(b, '\\', 'x', hexDigits[c>>4], hexDigits[c&15])
-			default:
-				b = append(b, c)
-			}
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case printable(r):
-			b = append(b, s[i:i+n]...)
-		case r <= 0xff:
-			b = append(b, '\\', 'x', hexDigits[r>>4], hexDigits[r&15])
-		case r <= 0xffff:
-			b = append(b, '\\', 'u')
-			for shift := 12; shift >= 0; shift -= 4 {
-				b = append(b, hexDigits[(r>>shift)&15])
-			}
-		default:
-			b = append(b, '\\', 'U')
-			for shift := 28; shift >= 0; shift -= 4 {
-				b = append(b, hexDigits[(r>>shift)&15])
-			}
-		}
-		i += n
-	}
-	return append(b, quote), nil
+	return py.AppendQuotedString(b, s), nil
 }
 
 // printable reports whether CPython 3.11's repr writes the non-ASCII rune
