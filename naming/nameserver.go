@@ -493,7 +493,9 @@ func argCount(method string, min, max, given int) error {
 }
 
 // storeErr turns a storage failure into an error for the caller: Pyro
-// and Python errors pass unchanged, others become NamingError.
+// and Python errors pass unchanged, others become NamingError with the
+// storage's own text (the sql storage writes Pyro's "sqlite error in
+// setitem: ..." texts).
 func storeErr(err error) error {
 	if err == nil {
 		return nil
@@ -503,5 +505,5 @@ func storeErr(err error) error {
 	if errors.As(err, &pe) || errors.As(err, &ye) {
 		return err
 	}
-	return pyro.NewError(pyro.ErrNaming, "storage failure: "+err.Error())
+	return pyro.NewError(pyro.ErrNaming, err.Error())
 }

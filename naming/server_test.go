@@ -124,7 +124,7 @@ func TestServerStorage(t *testing.T) {
 	}
 	st.fail = true
 	_, err = c.Lookup(ctx, "kept")
-	if !errors.Is(err, pyro.ErrNaming) || !strings.Contains(err.Error(), "storage failure: disk on fire") {
+	if !errors.Is(err, pyro.ErrNaming) || !strings.Contains(err.Error(), "disk on fire") {
 		t.Errorf("lookup: %v", err)
 	}
 	if _, err := c.List(ctx, Filter{Prefix: "k"}); !errors.Is(err, pyro.ErrNaming) {

@@ -8,7 +8,9 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/naming"
+	_ "github.com/pyrogo/pyro/naming/sqlstore" // sql:FILE storage
 )
 
 const nsHelp = `
@@ -75,6 +77,8 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	fs.StringVar(&natHost, "nathost", "", "external `host` name in case of NAT")
 	fs.IntVar(&natPort, "natport", 0, "external `port` in case of NAT")
 	fs.BoolVar(&verbose, "v", false, "log registrations and other events to stderr")
+	tf := addTLSFlags(fs, tlsServer)
+	sf := addSecretFlags(fs, true)
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
@@ -89,6 +93,15 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 		return exitUsage
 	}
 	if err := applyKeyFlag(cfg, key, environ, stderr); err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitUsage
+	}
+	if err := tf.apply(cfg); err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitUsage
+	}
+	passphrases, err := sf.apply(cfg, key, environ)
+	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return exitUsage
 	}
@@ -126,6 +139,9 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	}
 	if set["bcport"] {
 		sopts = append(sopts, naming.WithBroadcastPort(bcPort))
+	}
+	if passphrases != nil {
+		sopts = append(sopts, naming.WithDaemonOptions(pyro.WithAllowedIdentifications(passphrases)))
 	}
 	sopts = append(sopts, opts.serverOpts...)
 	srv, err := naming.Start(cfg, sopts...)

@@ -46,7 +46,10 @@
 // a long listing does not hold up a Python name server's writes. When the
 // last connection to the file closes, SQLite folds the log back into the
 // main file and removes the -wal and -shm side files, so a stopped name
-// server leaves one self-contained file, as Pyro's does.
+// server leaves one self-contained file, as Pyro's does. Write-ahead
+// logging needs shared memory between the processes using the file, so
+// the file must be on a local file system (not NFS or SMB), and every
+// process using it on the same machine.
 //
 // A Store is safe for concurrent use: reads run in parallel on a pool of
 // connections, writes from one process are serialised by a mutex, and a

@@ -35,9 +35,7 @@ const maxQueryTags = 10000
 // memoryRefused is Pyro's message for ":memory:" (a ValueError there).
 const memoryRefused = "We don't support the sqlite :memory: database type. Just use the default volatile in-memory store."
 
-// SQL text. The column list of entryCols and the ORDER BY of every entry
-// query are what scanEntries expects: one row per (entry, tag), rows of
-// one entry together, an entry without tags as one row with a NULL tag.
+// SQL text.
 const (
 	createNames = `CREATE TABLE pyro_names (
 	id integer PRIMARY KEY,
@@ -52,19 +50,19 @@ const (
 	createIndexes = `CREATE INDEX IF NOT EXISTS pyrogo_metadata_object ON pyro_metadata(object, metadata);
 CREATE INDEX IF NOT EXISTS pyrogo_metadata_tag ON pyro_metadata(metadata, object)`
 
-	entryCols = `SELECT n.id, n.name, n.uri, m.metadata FROM pyro_names AS n LEFT JOIN pyro_metadata AS m ON m.object = n.id`
-	entryOrder = ` ORDER BY n.id, m.metadata`
+	sqlGet     = `SELECT n.uri, m.metadata FROM pyro_names AS n LEFT JOIN pyro_metadata AS m ON m.object = n.id WHERE n.name = ? ORDER BY m.metadata`
+	sqlIDOf    = `SELECT id FROM pyro_names WHERE name = ?`
+	sqlDelMeta = `DELETE FROM pyro_metadata WHERE object = ?`
+	sqlDelName = `DELETE FROM pyro_names WHERE id = ?`
+	sqlInsName = `INSERT INTO pyro_names(name, uri) VALUES (?, ?)`
+	sqlInsMeta = `INSERT INTO pyro_metadata(object, metadata) VALUES (?, ?)`
+	sqlLen     = `SELECT count(*) FROM pyro_names`
 
-	sqlGet        = `SELECT n.uri, m.metadata FROM pyro_names AS n LEFT JOIN pyro_metadata AS m ON m.object = n.id WHERE n.name = ? ORDER BY m.metadata`
-	sqlAll        = entryCols + entryOrder
-	sqlPrefixFrom = entryCols + ` WHERE n.name >= ?` + entryOrder
-	sqlPrefix     = entryCols + ` WHERE n.name >= ? AND n.name < ?` + entryOrder
-	sqlIDOf       = `SELECT id FROM pyro_names WHERE name = ?`
-	sqlDelMeta    = `DELETE FROM pyro_metadata WHERE object = ?`
-	sqlDelName    = `DELETE FROM pyro_names WHERE id = ?`
-	sqlInsName    = `INSERT INTO pyro_names(name, uri) VALUES (?, ?)`
-	sqlInsMeta    = `INSERT INTO pyro_metadata(object, metadata) VALUES (?, ?)`
-	sqlLen        = `SELECT count(*) FROM pyro_names`
+	// ListPrefix's conditions on pyro_names AS n (see Store.join).
+	wherePrefixFrom = ` WHERE n.name >= ?`
+	wherePrefix     = ` WHERE n.name >= ? AND n.name < ?`
+	sqlAllNames     = `SELECT id, name, uri FROM pyro_names ORDER BY id`
+	sqlAllTags      = `SELECT object, metadata FROM pyro_metadata ORDER BY object, metadata`
 )
 
 // Store is a naming.Storage in a SQLite file shared with Pyro4's
@@ -127,7 +125,7 @@ func Open(path string) (*Store, error) {
 	db.SetMaxOpenConns(n)
 	db.SetMaxIdleConns(n)
 	s := &Store{db: db, path: abs}
-	if err := s.init(); err != nil {
+	if err := s.setup(); err != nil {
 		db.Close()
 		return nil, wrap("open", err)
 	}
@@ -151,9 +149,9 @@ func dsn(abs string) string {
 	return u.String()
 }
 
-// init switches the file to WAL, creates or migrates the schema and
+// setup switches the file to WAL, creates or migrates the schema and
 // prepares the statements.
-func (s *Store) init() error {
+func (s *Store) setup() error {
 	ctx := context.Background()
 	if err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&s.mode); err != nil {
 		return err
@@ -284,10 +282,11 @@ func (s *Store) Get(name string) (naming.Entry, bool, error) {
 func (s *Store) Put(e naming.Entry) error {
 	tags := normalizeTags(e.Metadata)
 	return wrap("setitem", s.write(func(tx *sql.Tx) error {
-		if _, err := deleteName(tx, s, e.Name); err != nil {
+		st := s.txStmts(tx)
+		if _, err := st.deleteName(e.Name); err != nil {
 			return err
 		}
-		res, err := tx.Stmt(s.insName).Exec(e.Name, e.URI)
+		res, err := st.insName.Exec(e.Name, e.URI)
 		if err != nil {
 			return err
 		}
@@ -295,37 +294,13 @@ func (s *Store) Put(e naming.Entry) error {
 		if err != nil {
 			return err
 		}
-		if len(tags) == 0 {
-			return nil
-		}
-		ins := tx.Stmt(s.insMeta)
 		for _, t := range tags {
-			if _, err := ins.Exec(id, t); err != nil {
+			if _, err := st.insMeta.Exec(id, t); err != nil {
 				return err
 			}
 		}
 		return nil
 	}))
-}
-
-// deleteName deletes name and its tags in tx and reports whether it
-// existed.
-func deleteName(tx *sql.Tx, s *Store, name string) (bool, error) {
-	var id int64
-	err := tx.Stmt(s.idOf).QueryRow(name).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	if _, err := tx.Stmt(s.delMeta).Exec(id); err != nil {
-		return false, err
-	}
-	if _, err := tx.Stmt(s.delName).Exec(id); err != nil {
-		return false, err
-	}
-	return true, nil
 }
 
 // Delete removes the named entries (and their tags) in one durable
@@ -336,9 +311,10 @@ func (s *Store) Delete(names ...string) (int, error) {
 	}
 	count := 0
 	err := s.write(func(tx *sql.Tx) error {
+		st := s.txStmts(tx)
 		count = 0
 		for _, name := range names {
-			ok, err := deleteName(tx, s, name)
+			ok, err := st.deleteName(name)
 			if err != nil {
 				return err
 			}
@@ -354,6 +330,39 @@ func (s *Store) Delete(names ...string) (int, error) {
 	return count, nil
 }
 
+// writeStmts are the prepared statements of the writes, bound to one
+// transaction.
+type writeStmts struct {
+	idOf, delMeta, delName, insName, insMeta *sql.Stmt
+}
+
+// txStmts binds the write statements to tx.
+func (s *Store) txStmts(tx *sql.Tx) writeStmts {
+	return writeStmts{
+		idOf: tx.Stmt(s.idOf), delMeta: tx.Stmt(s.delMeta), delName: tx.Stmt(s.delName),
+		insName: tx.Stmt(s.insName), insMeta: tx.Stmt(s.insMeta),
+	}
+}
+
+// deleteName deletes name and its tags and reports whether it existed.
+func (st writeStmts) deleteName(name string) (bool, error) {
+	var id int64
+	err := st.idOf.QueryRow(name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if _, err := st.delMeta.Exec(id); err != nil {
+		return false, err
+	}
+	if _, err := st.delName.Exec(id); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
 // Len returns the number of entries.
 func (s *Store) Len() (int, error) {
 	var n int
@@ -365,18 +374,14 @@ func (s *Store) Len() (int, error) {
 
 // All iterates over every entry in id order (registration order, a
 // replaced entry counting as new), with tags sorted. It reads one
-// consistent snapshot on one pooled connection while the loop runs;
-// writes by others go on meanwhile (they are not seen), but the loop body
-// must not write to this Store.
+// consistent snapshot, in a read transaction on one pooled connection,
+// while the loop runs; writes by others go on meanwhile (they are not
+// seen), but the loop body must not write to this Store. Other calls from
+// the loop body are served by other pooled connections (of which there
+// are at least four).
 func (s *Store) All() iter.Seq2[naming.Entry, error] {
 	return func(yield func(naming.Entry, error) bool) {
-		rows, err := s.db.Query(sqlAll)
-		if err != nil {
-			yield(naming.Entry{}, wrap("everything", err))
-			return
-		}
-		defer rows.Close()
-		for e, err := range scanEntries(rows) {
+		for e, err := range s.scanAll() {
 			if err != nil {
 				yield(naming.Entry{}, wrap("everything", err))
 				return
@@ -392,18 +397,13 @@ func (s *Store) All() iter.Seq2[naming.Entry, error] {
 // byte for byte like strings.HasPrefix (no wildcards, case-sensitive,
 // unlike Pyro's LIKE query), in id order.
 func (s *Store) ListPrefix(prefix string) ([]naming.Entry, error) {
-	var rows *sql.Rows
-	var err error
+	var seq iter.Seq2[naming.Entry, error]
 	if hi, ok := prefixEnd(prefix); ok {
-		rows, err = s.db.Query(sqlPrefix, prefix, hi)
+		seq = s.join(wherePrefix, prefix, hi)
 	} else {
-		rows, err = s.db.Query(sqlPrefixFrom, prefix)
+		seq = s.join(wherePrefixFrom, prefix)
 	}
-	if err != nil {
-		return nil, wrap("optimized_prefix_list", err)
-	}
-	defer rows.Close()
-	out, err := collect(rows, func(e naming.Entry) bool { return strings.HasPrefix(e.Name, prefix) })
+	out, err := collect(seq, func(e naming.Entry) bool { return strings.HasPrefix(e.Name, prefix) })
 	return out, wrap("optimized_prefix_list", err)
 }
 
@@ -435,48 +435,37 @@ func (s *Store) ListMetadata(tags []string, all bool) ([]naming.Entry, error) {
 		for _, t := range tags {
 			want[t] = true
 		}
-		var out []naming.Entry
-		for e, err := range s.All() {
-			if err != nil {
-				return nil, err
-			}
+		out, err := collect(s.scanAll(), func(e naming.Entry) bool {
 			n := 0
 			for _, t := range e.Metadata {
 				if want[t] {
 					n++
 				}
 			}
-			if (all && n == len(want)) || (!all && n > 0) {
-				out = append(out, e)
-			}
-		}
-		return out, nil
+			return (all && n == len(want)) || (!all && n > 0)
+		})
+		return out, wrap("optimized_metadata_search", err)
 	}
 	args := make([]any, 0, len(tags)+1)
 	for _, t := range tags {
 		args = append(args, t)
 	}
-	in := strings.Repeat("?, ", len(tags)-1) + "?"
-	q := entryCols + ` WHERE n.id IN (SELECT object FROM pyro_metadata WHERE metadata IN (` + in + `)`
+	where := ` WHERE n.id IN (SELECT object FROM pyro_metadata WHERE metadata IN (` + strings.Repeat("?, ", len(tags)-1) + `?)`
 	if all {
-		q += ` GROUP BY object HAVING count(DISTINCT metadata) = ?`
+		// As Pyro: the entries having as many of the tags as there are.
+		where += ` GROUP BY object HAVING count(DISTINCT metadata) = ?`
 		args = append(args, len(tags))
 	}
-	q += `)` + entryOrder
-	rows, err := s.db.Query(q, args...)
-	if err != nil {
-		return nil, wrap("optimized_metadata_search", err)
-	}
-	defer rows.Close()
-	out, err := collect(rows, nil)
+	where += `)`
+	out, err := collect(s.join(where, args...), nil)
 	return out, wrap("optimized_metadata_search", err)
 }
 
-// collect gathers the entries of rows that keep accepts (all when keep is
+// collect gathers the entries of seq that keep accepts (all when keep is
 // nil).
-func collect(rows *sql.Rows, keep func(naming.Entry) bool) ([]naming.Entry, error) {
+func collect(seq iter.Seq2[naming.Entry, error], keep func(naming.Entry) bool) ([]naming.Entry, error) {
 	var out []naming.Entry
-	for e, err := range scanEntries(rows) {
+	for e, err := range seq {
 		if err != nil {
 			return nil, err
 		}
@@ -487,10 +476,120 @@ func collect(rows *sql.Rows, keep func(naming.Entry) bool) ([]naming.Entry, erro
 	return out, nil
 }
 
-// scanEntries turns rows of (id, name, uri, tag-or-NULL), the rows of one
-// entry consecutive and its tags in order, into entries.
-func scanEntries(rows *sql.Rows) iter.Seq2[naming.Entry, error] {
+// scanAll iterates over all entries in id order. In one read
+// transaction it reads pyro_names ordered by id and pyro_metadata ordered
+// by (object, metadata), both sequentially, and merges the two: for a
+// whole table that is faster than a join, which looks every name's tags
+// up in the index and repeats name and URI on the row of each tag.
+func (s *Store) scanAll() iter.Seq2[naming.Entry, error] {
 	return func(yield func(naming.Entry, error) bool) {
+		tx, err := s.db.BeginTx(context.Background(), &sql.TxOptions{ReadOnly: true}) // a deferred BEGIN
+		if err != nil {
+			yield(naming.Entry{}, err)
+			return
+		}
+		defer tx.Rollback() //nolint:errcheck // nothing to undo
+		names, err := tx.Query(sqlAllNames)
+		if err != nil {
+			yield(naming.Entry{}, err)
+			return
+		}
+		defer names.Close()
+		tags, err := tx.Query(sqlAllTags)
+		if err != nil {
+			yield(naming.Entry{}, err)
+			return
+		}
+		defer tags.Close()
+		intern := map[string]string{} // one string per distinct tag
+		var tagObj int64
+		var tag sql.RawBytes // never NULL (NOT NULL column)
+		haveTag := false
+		nextTag := func() error {
+			if haveTag = tags.Next(); !haveTag {
+				return tags.Err()
+			}
+			return tags.Scan(&tagObj, &tag)
+		}
+		if err := nextTag(); err != nil {
+			yield(naming.Entry{}, err)
+			return
+		}
+		for names.Next() {
+			var id int64
+			var e naming.Entry
+			if err := names.Scan(&id, &e.Name, &e.URI); err != nil {
+				yield(naming.Entry{}, err)
+				return
+			}
+			// tagObj < id: a tag of an object missing from pyro_names
+			// (impossible with foreign_keys=ON, as Pyro and pyrogo write).
+			for haveTag && tagObj <= id {
+				if tagObj == id {
+					t, ok := intern[string(tag)]
+					if !ok {
+						t = string(tag)
+						intern[t] = t
+					}
+					e.Metadata = append(e.Metadata, t)
+				}
+				if err := nextTag(); err != nil {
+					yield(naming.Entry{}, err)
+					return
+				}
+			}
+			e.Metadata = slices.Compact(e.Metadata)
+			if !yield(e, nil) {
+				return
+			}
+		}
+		if err := names.Err(); err != nil {
+			yield(naming.Entry{}, err)
+		}
+	}
+}
+
+// Close closes the database. When no other connection (of this or
+// another process) has the file open, SQLite then folds the write-ahead
+// log into the file and removes the -wal and -shm files. Calling Close
+// again returns the first result.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		for _, st := range []*sql.Stmt{s.get, s.idOf, s.delMeta, s.delName, s.insName, s.insMeta} {
+			if st != nil {
+				st.Close()
+			}
+		}
+		s.closeErr = wrap("close", s.db.Close())
+	})
+	return s.closeErr
+}
+
+// normalizeTags returns the tags sorted and without duplicates, or nil.
+func normalizeTags(tags []string) []string {
+	if len(tags) == 0 {
+		return nil
+	}
+	out := slices.Clone(tags)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// join iterates over the entries of pyro_names AS n that satisfy where (a
+// WHERE clause), in id order, with one statement: n joined with their
+// tags, one row per (entry, tag), an entry without tags as one row with a
+// NULL tag. For a part of the table this is faster than scanAll's two
+// statements.
+func (s *Store) join(where string, args ...any) iter.Seq2[naming.Entry, error] {
+	q := `SELECT n.id, n.name, n.uri, m.metadata FROM pyro_names AS n LEFT JOIN pyro_metadata AS m ON m.object = n.id` +
+		where + ` ORDER BY n.id, m.metadata`
+	return func(yield func(naming.Entry, error) bool) {
+		rows, err := s.db.Query(q, args...)
+		if err != nil {
+			yield(naming.Entry{}, err)
+			return
+		}
+		defer rows.Close()
 		var cur naming.Entry
 		var curID int64
 		have := false
@@ -524,30 +623,4 @@ func scanEntries(rows *sql.Rows) iter.Seq2[naming.Entry, error] {
 			yield(cur, nil)
 		}
 	}
-}
-
-// Close closes the database. When no other connection (of this or
-// another process) has the file open, SQLite then folds the write-ahead
-// log into the file and removes the -wal and -shm files. Calling Close
-// again returns the first result.
-func (s *Store) Close() error {
-	s.closeOnce.Do(func() {
-		for _, st := range []*sql.Stmt{s.get, s.idOf, s.delMeta, s.delName, s.insName, s.insMeta} {
-			if st != nil {
-				st.Close()
-			}
-		}
-		s.closeErr = wrap("close", s.db.Close())
-	})
-	return s.closeErr
-}
-
-// normalizeTags returns the tags sorted and without duplicates, or nil.
-func normalizeTags(tags []string) []string {
-	if len(tags) == 0 {
-		return nil
-	}
-	out := slices.Clone(tags)
-	slices.Sort(out)
-	return slices.Compact(out)
 }

@@ -19,7 +19,15 @@ func TestMain(m *testing.M) {
 	if runChild() {
 		return
 	}
-	goleak.VerifyTestMain(m)
+	code := m.Run()
+	removeBenchTemplate()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 // openTemp opens a store in a new file of a temporary directory; it is
@@ -459,6 +467,11 @@ func TestSchema(t *testing.T) {
 	s.db.QueryRow(`SELECT count(*) FROM pragma_index_list('pyro_names') WHERE "unique" = 1`).Scan(&unique)
 	if unique != 1 {
 		t.Errorf("pyro_names has %d unique indexes", unique)
+	}
+	var idx int
+	s.db.QueryRow(`SELECT count(*) FROM pragma_index_list('pyro_metadata')`).Scan(&idx)
+	if idx != 2 {
+		t.Errorf("pyro_metadata has %d indexes, want 2", idx)
 	}
 	var sync int
 	s.db.QueryRow(`PRAGMA synchronous`).Scan(&sync)
