@@ -3,6 +3,7 @@ package pyro
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"net"
 )
 
@@ -25,6 +26,12 @@ type CallContext struct {
 	ResponseAnnotations map[string][]byte
 	// Handshake is the value the client sent in its CONNECT.
 	Handshake any
+	// TLS is the state of the client's TLS connection (with the client's
+	// verified certificates under mutual TLS); nil without TLS.
+	TLS *tls.ConnectionState
+	// Identity names the passphrase the client authenticated with (see
+	// Daemon.SetAllowedIdentities); "" when none was required.
+	Identity string
 }
 
 type callCtxKey struct{}

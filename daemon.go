@@ -2,6 +2,7 @@ package pyro
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -53,6 +54,15 @@ type HandshakeFunc func(ctx context.Context, conn *ConnInfo, data any) (any, err
 type ConnInfo struct {
 	RemoteAddr net.Addr
 	LocalAddr  net.Addr
+	// Identity names the passphrase the client authenticated with (see
+	// Daemon.SetAllowedIdentifications); "" when none was required.
+	Identity string
+	// TLS is the state of the client's TLS connection (protocol version,
+	// cipher suite, the client's verified certificates under mutual TLS);
+	// nil without TLS.
+	TLS *tls.ConnectionState
+
+	conn net.Conn // the accepted connection, for PeerCredentials
 }
 
 type registration struct {
@@ -128,6 +138,9 @@ type Daemon struct {
 	connMu    sync.Mutex
 	conns     map[*serverConn]struct{}
 	connCount atomic.Int64
+	sec       security      // validators, authentication, bound HMAC (validator.go)
+	tlsConf   *tls.Config   // nil: no TLS (tls.go)
+	peerCheck PeerCertCheck // client certificate check (tls.go)
 	wg        sync.WaitGroup
 	closing   atomic.Bool
 	done      chan struct{}
@@ -181,6 +194,9 @@ func NewDaemon(cfg *Config, opts ...DaemonOption) (*Daemon, error) {
 }
 
 func (d *Daemon) listen() error {
+	if err := d.setupTLS(); err != nil {
+		return err
+	}
 	if d.ln == nil {
 		var err error
 		if d.unixSocket != "" {
@@ -188,7 +204,7 @@ func (d *Daemon) listen() error {
 			if name[0] == 0 {
 				name = "@" + name[1:]
 			}
-			d.ln, err = net.Listen("unix", name)
+			d.ln, err = d.listenUnix(name) // mode 0600 by default (validator.go)
 		} else {
 			host := d.host
 			if host == "" {
@@ -396,8 +412,12 @@ func (r *registration) instance(c *serverConn) any {
 
 // Serve accepts connections until Shutdown or Close, or until ctx is
 // done (then it closes the daemon). It returns ErrDaemonClosed after a
-// shutdown.
+// shutdown. When the daemon can be reached by others than its owner (a
+// non-loopback address, an abstract or shared unix socket) and neither
+// TLS, an HMAC key, passphrases nor an authenticating validator protect
+// it, Serve first logs a warning that names the risk.
 func (d *Daemon) Serve(ctx context.Context) error {
+	d.warnExposure()
 	stop := context.AfterFunc(ctx, func() { d.Close() })
 	defer stop()
 	d.wg.Add(1)
@@ -430,7 +450,7 @@ func (d *Daemon) Serve(ctx context.Context) error {
 			return wrapError(ErrCommunication, "accept: "+err.Error(), err)
 		}
 		delay = 0
-		c := d.newConn(nc)
+		c := d.newConn(d.wrapConn(nc)) // TLS: the handshake runs in c.serve
 		d.connMu.Lock()
 		if d.closing.Load() {
 			d.connMu.Unlock()

@@ -20,6 +20,16 @@
 // can execute code exists (pickle is refused), every decoder has limits,
 // dotted names are refused, and HMAC signing is Pyro4-compatible.
 //
+// TLS and mutual TLS work as Pyro4's SSL=True does, so Python peers
+// interoperate: set the config's SSL items (SSL, SSL_SERVERCERT,
+// SSL_CACERTS, SSL_REQUIRECLIENTCERT, SSL_CLIENTCERT, ...; see
+// ServerTLSConfig and ClientTLSConfig), or pass a *tls.Config with
+// WithTLS (daemon) and WithTLSConfig (proxy). Proxies verify the server
+// certificate against the host of the URI; WithPeerCertCheck and
+// WithProxyPeerCertCheck add checks of the peer's certificate (common
+// name, serial, SANs, fingerprint pinning), and CallContext.TLS shows the
+// client's certificate to methods.
+//
 // Errors: a Python exception raised by the remote side is a *RemoteError;
 // local failures are *Error values of Pyro's classes (ErrCommunication,
 // ErrConnectionClosed, ErrTimeout, ErrProtocol, ...), which work with

@@ -2,7 +2,16 @@
 
 package pyro
 
-import "net"
+import (
+	"crypto/tls"
+	"net"
+)
 
-// socketIdle cannot peek on this platform; connections count as idle.
-func socketIdle(net.Conn) bool { return true }
+// socketIdle cannot peek on this platform; connections count as idle,
+// except TLS connections with records buffered in their TLS layer.
+func socketIdle(nc net.Conn) bool {
+	if tc, ok := nc.(*tls.Conn); ok {
+		return tlsNothingBuffered(tc)
+	}
+	return true
+}

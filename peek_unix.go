@@ -3,6 +3,7 @@
 package pyro
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"syscall"
@@ -10,8 +11,12 @@ import (
 
 // socketIdle reports whether a connection has nothing to read and is not
 // closed by the peer, without blocking (recv with MSG_PEEK|MSG_DONTWAIT).
+// A TLS connection must also have no records buffered in its TLS layer.
 // Connections that are not plain sockets count as idle.
 func socketIdle(nc net.Conn) bool {
+	if tc, ok := nc.(*tls.Conn); ok {
+		return socketIdle(tc.NetConn()) && tlsNothingBuffered(tc)
+	}
 	if u, ok := nc.(interface{ NetConn() net.Conn }); ok {
 		nc = u.NetConn()
 	}

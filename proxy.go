@@ -3,11 +3,13 @@ package pyro
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"iter"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pyrogo/pyro/codec"
@@ -113,6 +115,11 @@ type Proxy struct {
 	timeout        time.Duration
 	maxConns       int
 	resolver       Resolver
+	ident          atomic.Pointer[clientAuth] // passphrase identification (auth.go)
+	boundHMAC      bool                       // replay-protected HMAC mode (hmacbind.go)
+	tlsConf        *tls.Config                // nil: no TLS (tls.go)
+	tlsSet         bool                       // WithTLSConfig was given
+	peerCheck      PeerCertCheck              // server certificate check (tls.go)
 
 	mu     sync.Mutex
 	target URI // resolved PYRO URI
@@ -156,6 +163,9 @@ func NewProxyURI(u URI, cfg *Config, opts ...ProxyOption) (*Proxy, error) {
 		}
 		p.codec = c
 	}
+	if err := p.setupTLS(); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -177,9 +187,10 @@ type clientConn struct {
 	seq         uint16
 	wbuf        []byte
 	lastUsed    time.Time
-	pbuf        []byte // payload scratch, reused per call
-	hasDeadline bool   // a deadline may be set on nc
-	target      URI    // the PYRO URI this connection reached
+	pbuf        []byte        // payload scratch, reused per call
+	hasDeadline bool          // a deadline may be set on nc
+	target      URI           // the PYRO URI this connection reached
+	wopts       *wire.Options // per-connection options (bound HMAC); nil = the proxy's
 }
 
 // staleCheckAfter is the idle time after which a pooled connection is
@@ -348,11 +359,14 @@ func (p *Proxy) connectTo(ctx context.Context, target URI) (*clientConn, error) 
 	if tc, ok := nc.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
 	}
+	if nc, err = p.startTLS(dctx, nc, target); err != nil {
+		return nil, fail(err)
+	}
 	c := &clientConn{nc: nc, br: bufio.NewReaderSize(nc, 8192), target: target}
 	stop := p.deadline(dctx, c)
 	defer stop()
 	hs := py.NewDict(2)
-	hs.SetString("handshake", p.handshake)
+	hs.SetString("handshake", p.handshakeData())
 	var flags wire.Flags
 	if p.cfg.Metadata {
 		hs.SetString("object", target.Object)
@@ -364,6 +378,11 @@ func (p *Proxy) connectTo(ctx context.Context, target URI) (*clientConn, error) 
 		return nil, fail(err)
 	}
 	msg := &wire.Message{Type: wire.MsgConnect, Flags: flags, Seq: c.seq, SerializerID: uint16(p.codec.ID()), Data: data}
+	var clientNonce []byte
+	if p.boundHMAC {
+		clientNonce = newBindNonce()
+		msg.SetAnnotation(wire.AnnBindNonce, clientNonce)
+	}
 	if err := c.write(msg, &p.wireOpts); err != nil {
 		nc.Close()
 		return nil, fail(netErr(err, "sending"))
@@ -423,7 +442,24 @@ func (p *Proxy) connectTo(ctx context.Context, target URI) (*clientConn, error) 
 			return nil, fail(err)
 		}
 	}
+	if p.boundHMAC {
+		sn, ok := reply.Annotation(wire.AnnBindNonce)
+		if !ok || len(sn) != wire.BindNonceSize {
+			nc.Close()
+			return nil, fail(NewError(ErrSecurity, "the daemon does not use replay-protected HMAC"))
+		}
+		c.wopts = (&boundNonces{client: clientNonce, server: sn}).options(&p.wireOpts, false)
+	}
 	return c, nil
+}
+
+// opts returns the wire options of the connection's messages after the
+// handshake.
+func (c *clientConn) opts(p *Proxy) *wire.Options {
+	if c.wopts != nil {
+		return c.wopts
+	}
+	return &p.wireOpts
 }
 
 func errText(err error) string {
@@ -680,7 +716,7 @@ func (p *Proxy) exchange(ctx context.Context, c *clientConn, call *codec.Call, o
 		flags |= wire.FlagBatch
 	}
 	msg := &wire.Message{Type: wire.MsgInvoke, Flags: flags, Seq: c.seq, SerializerID: uint16(p.codec.ID()), Data: data}
-	if err := c.write(msg, &p.wireOpts); err != nil {
+	if err := c.write(msg, c.opts(p)); err != nil {
 		if errors.Is(err, wire.ErrTooLarge) {
 			return nil, false, wrapError(ErrMessageTooLarge, err.Error(), err)
 		}
@@ -689,7 +725,7 @@ func (p *Proxy) exchange(ctx context.Context, c *clientConn, call *codec.Call, o
 	if o.oneway {
 		return nil, false, nil
 	}
-	reply, err := wire.ReadMessage(c.br, &p.wireOpts)
+	reply, err := wire.ReadMessage(c.br, c.opts(p))
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, true, ctxError(ctx.Err())
@@ -730,12 +766,14 @@ func (p *Proxy) exchange(ctx context.Context, c *clientConn, call *codec.Call, o
 func (p *Proxy) liveProxies(v any) any {
 	switch x := v.(type) {
 	case *codec.ProxyRef:
-		np, err := NewProxyURI(x.URI, p.cfg, WithProxyHMACKey(p.wireOpts.HMACKey))
+		np, err := NewProxyURI(x.URI, p.cfg, WithProxyHMACKey(p.wireOpts.HMACKey), inheritTLS(p))
 		if err != nil {
 			return v
 		}
 		np.codec = p.codec
 		np.handshake = x.Handshake
+		np.ident.Store(p.ident.Load())
+		np.boundHMAC = p.boundHMAC
 		if np.handshake == nil {
 			np.handshake = "hello"
 		}

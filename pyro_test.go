@@ -114,7 +114,7 @@ type transport struct {
 
 func transports(t *testing.T) []transport {
 	key := []byte("secret key")
-	return []transport{
+	return append([]transport{
 		{name: "tcp", daemon: func(*testing.T, *Config) []DaemonOption { return nil }},
 		{name: "tcp6", daemon: func(t *testing.T, _ *Config) []DaemonOption {
 			ln, err := net.Listen("tcp", "[::1]:0")
@@ -131,7 +131,12 @@ func transports(t *testing.T) []transport {
 		}},
 		{name: "hmac", daemon: func(*testing.T, *Config) []DaemonOption { return []DaemonOption{WithHMACKey(key)} },
 			proxy: []ProxyOption{WithProxyHMACKey(key)}},
-	}
+		{name: "hmac-replay-protected", daemon: func(*testing.T, *Config) []DaemonOption { return []DaemonOption{WithReplayProtectedHMAC(key)} },
+			proxy: []ProxyOption{WithProxyReplayProtectedHMAC(key)}},
+		{name: "passphrase", daemon: func(*testing.T, *Config) []DaemonOption {
+			return []DaemonOption{WithAllowedIdentifications([]string{"other", "pass phrase"})}
+		}, proxy: []ProxyOption{WithIdentification("pass phrase")}},
+	}, tlsTransports(t)...)
 }
 
 // startDaemon runs a daemon with a Thing registered as "thing" and

@@ -34,7 +34,8 @@ type serverConn struct {
 	info     ConnInfo
 	sessions map[string]any
 	shake    any
-	counted  bool // holds a MAXCONNECTIONS slot
+	release  func()        // from the connection validators, called when the connection ends
+	wopts    *wire.Options // the daemon's, or this connection's own for a bound HMAC
 
 	wmu    sync.Mutex // serialises writes (oneway goroutines never write)
 	busy   atomic.Bool
@@ -42,8 +43,8 @@ type serverConn struct {
 }
 
 func (d *Daemon) newConn(nc net.Conn) *serverConn {
-	return &serverConn{d: d, nc: nc, br: bufio.NewReaderSize(nc, 8192),
-		info: ConnInfo{RemoteAddr: nc.RemoteAddr(), LocalAddr: nc.LocalAddr()}}
+	return &serverConn{d: d, nc: nc, br: bufio.NewReaderSize(nc, 8192), wopts: &d.wireOpts,
+		info: ConnInfo{RemoteAddr: nc.RemoteAddr(), LocalAddr: nc.LocalAddr(), conn: nc}}
 }
 
 func (c *serverConn) closeIfIdle() {
@@ -61,12 +62,12 @@ func (c *serverConn) close() {
 func (c *serverConn) serve() {
 	defer func() {
 		c.close()
-		if c.counted {
-			c.d.connCount.Add(-1)
+		if c.release != nil {
+			c.release()
 		}
 		c.d.removeConn(c)
 	}()
-	if !c.handshake() {
+	if !c.tlsHandshake() || !c.handshake() {
 		return
 	}
 	timeout := seconds(c.d.cfg.CommTimeout)
@@ -74,7 +75,7 @@ func (c *serverConn) serve() {
 		if timeout > 0 {
 			c.nc.SetReadDeadline(time.Now().Add(timeout))
 		}
-		msg, err := wire.ReadMessage(c.br, &c.d.wireOpts)
+		msg, err := wire.ReadMessage(c.br, c.wopts)
 		if err != nil {
 			if !errors.Is(err, wire.ErrClosed) && !c.d.closing.Load() {
 				c.d.log.Info("pyro: dropping client", "peer", c.info.RemoteAddr, "err", err)
@@ -90,16 +91,58 @@ func (c *serverConn) serve() {
 	}
 }
 
-// handshake runs the CONNECT exchange; false means the connection is done.
+// MaxHandshakeSize limits the CONNECT message (payload plus annotations,
+// and the payload after decompression): a client that is not yet
+// authenticated cannot make the daemon read or decode more than this.
+// Larger CONNECTs are refused by closing the connection, undecoded.
+const MaxHandshakeSize = 64 << 10
+
+// handshake runs the connection validators and the CONNECT exchange;
+// false means the connection is done.
+//
+// Order: the validators (limits, host lists, peer credentials) run first,
+// on what the connection itself tells; the CONNECT is read under the
+// handshake deadline and MaxHandshakeSize; a refused client gets its
+// CONNECTFAIL only then, so the reason is not lost to a reset. Then the
+// serializer check, the decoding of the handshake data, passphrase
+// authentication, the bound-HMAC nonce exchange, and last the
+// application's HandshakeFunc.
 func (c *serverConn) handshake() bool {
 	d := c.d
 	timeout := seconds(d.cfg.CommTimeout)
 	if timeout <= 0 {
 		timeout = defaultHandshakeTimeout
 	}
-	c.nc.SetDeadline(time.Now().Add(timeout))
+	deadline := time.Now().Add(timeout)
+	c.nc.SetDeadline(deadline)
 	defer c.nc.SetDeadline(time.Time{})
-	msg, err := wire.ReadMessage(c.br, &d.wireOpts)
+	vctx, cancel := context.WithDeadline(context.Background(), deadline)
+	release, verr := d.validateConn(vctx, &c.info)
+	cancel()
+	c.release = release
+	if verr != nil {
+		if t := time.Now().Add(refusalReadTimeout); t.Before(deadline) {
+			c.nc.SetDeadline(t)
+		}
+	}
+	opts := *c.wopts
+	if opts.MaxMessageSize <= 0 || opts.MaxMessageSize > MaxHandshakeSize {
+		opts.MaxMessageSize = MaxHandshakeSize
+	}
+	opts.MaxDecompressedSize = opts.MaxMessageSize
+	msg, err := wire.ReadMessage(c.br, &opts)
+	if verr != nil {
+		d.log.Warn("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", verr.Error())
+		var ne net.Error
+		if !errors.Is(err, wire.ErrClosed) && !errors.As(err, &ne) {
+			var seq uint16
+			if err == nil {
+				seq = msg.Seq
+			}
+			c.connectFail(seq, verr.Error())
+		}
+		return false
+	}
 	if err != nil {
 		if errors.Is(err, wire.ErrClosed) {
 			return false
@@ -109,6 +152,7 @@ func (c *serverConn) handshake() bool {
 			return false // timeout or network failure: nothing to answer
 		}
 		if errors.Is(err, wire.ErrTooLarge) {
+			d.log.Info("pyro: oversized CONNECT, closing", "peer", c.info.RemoteAddr, "err", err)
 			return false // Pyro closes without answering
 		}
 		c.connectFail(0, err.Error())
@@ -117,15 +161,6 @@ func (c *serverConn) handshake() bool {
 	if msg.Type != wire.MsgConnect {
 		c.connectFail(0, "invalid msg type "+strconv.Itoa(int(msg.Type))+" received")
 		return false
-	}
-	if d.cfg.MaxConnections > 0 {
-		if d.connCount.Add(1) > int64(d.cfg.MaxConnections) {
-			d.connCount.Add(-1)
-			d.log.Warn("pyro: connection refused, daemon at MAXCONNECTIONS", "peer", c.info.RemoteAddr, "max", d.cfg.MaxConnections)
-			c.connectFail(msg.Seq, "no free workers, increase server threadpool size")
-			return false
-		}
-		c.counted = true // released in serve
 	}
 	id := int(msg.SerializerID)
 	if !d.accepted[id] {
@@ -144,10 +179,29 @@ func (c *serverConn) handshake() bool {
 		c.connectFail(msg.Seq, "'handshake'")
 		return false
 	}
+	shake, ident, err := d.sec.auth.authenticate(c.info.RemoteAddr, shake)
+	if err != nil {
+		detail := ""
+		if ae, ok := err.(*authError); ok {
+			detail = ae.Detail
+		}
+		d.log.Warn("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", err.Error(), "detail", detail)
+		c.connectFailWith(cd, msg.Seq, err.Error())
+		return false
+	}
+	c.info.Identity = ident
 	c.shake = shake
+	var bind *boundNonces
+	if d.sec.boundHMAC {
+		if bind, err = serverBindNonces(msg); err != nil {
+			d.log.Warn("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", err.Error())
+			c.connectFailWith(cd, msg.Seq, err.Error())
+			return false
+		}
+	}
 	var response any = "hello"
 	if d.handshake != nil {
-		ctx := context.WithValue(context.Background(), callCtxKey{}, &CallContext{Peer: c.info.RemoteAddr, Handshake: shake})
+		ctx := context.WithValue(context.Background(), callCtxKey{}, &CallContext{Peer: c.info.RemoteAddr, Handshake: shake, TLS: c.info.TLS})
 		r, err := d.handshake(ctx, &c.info, shake)
 		if err != nil {
 			d.log.Info("pyro: handshake refused", "peer", c.info.RemoteAddr, "reason", err.Error())
@@ -177,7 +231,16 @@ func (c *serverConn) handshake() bool {
 	}
 	reply := &wire.Message{Type: wire.MsgConnectOK, Flags: flags, Seq: msg.Seq, SerializerID: uint16(id), Data: data}
 	reply.SetAnnotation(wire.AnnCorr, corrOf(msg))
-	return c.send(reply) == nil
+	if bind != nil {
+		reply.SetAnnotation(wire.AnnBindNonce, bind.server)
+	}
+	if c.send(reply) != nil {
+		return false
+	}
+	if bind != nil {
+		c.wopts = bind.options(c.wopts, true)
+	}
+	return true
 }
 
 func corrOf(m *wire.Message) []byte {
@@ -209,7 +272,7 @@ func (c *serverConn) send(m *wire.Message) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	var err error
-	c.wbuf, err = wire.AppendMessage(c.wbuf[:0], m, &c.d.wireOpts)
+	c.wbuf, err = wire.AppendMessage(c.wbuf[:0], m, c.wopts)
 	if err != nil {
 		return err
 	}
@@ -254,7 +317,7 @@ func (c *serverConn) handle(msg *wire.Message) bool {
 		}
 		return true
 	}
-	cc := &CallContext{Peer: c.info.RemoteAddr, Seq: msg.Seq, Flags: uint16(msg.Flags), SerializerID: id, Handshake: c.shake}
+	cc := &CallContext{Peer: c.info.RemoteAddr, Seq: msg.Seq, Flags: uint16(msg.Flags), SerializerID: id, Handshake: c.shake, TLS: c.info.TLS, Identity: c.info.Identity}
 	copy(cc.CorrelationID[:], corrOf(msg))
 	if len(msg.Annotations) > 0 {
 		cc.Annotations = make(map[string][]byte, len(msg.Annotations))

@@ -2,6 +2,7 @@ package naming
 
 import (
 	"context"
+	"crypto/tls"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -101,9 +102,11 @@ func Resolve(ctx context.Context, u pyro.URI, p *pyro.Proxy) (pyro.URI, error) {
 	}
 	cfg := pyro.BuiltinConfig()
 	var hkey []byte
+	var tlsCfg *tls.Config
 	if p != nil {
 		cfg = p.Config()
 		hkey = p.HMACKey()
+		tlsCfg = p.TLSConfig() // a name server reached with the proxy's own TLS settings
 	}
 	k := cacheKey(u, cfg, hkey)
 	ttl := time.Duration(resolveTTL.Load())
@@ -133,7 +136,7 @@ func Resolve(ctx context.Context, u pyro.URI, p *pyro.Proxy) (pyro.URI, error) {
 	cache.inflight[k] = f
 	cache.mu.Unlock()
 
-	f.targets, f.err = lookupTargets(ctx, u, cfg, hkey)
+	f.targets, f.err = lookupTargets(ctx, u, cfg, hkey, tlsCfg)
 
 	cache.mu.Lock()
 	delete(cache.inflight, k)
@@ -204,7 +207,7 @@ func Forget(u, target pyro.URI) {
 }
 
 // lookupTargets asks a name server.
-func lookupTargets(ctx context.Context, u pyro.URI, cfg *pyro.Config, hkey []byte) ([]pyro.URI, error) {
+func lookupTargets(ctx context.Context, u pyro.URI, cfg *pyro.Config, hkey []byte, tlsCfg *tls.Config) ([]pyro.URI, error) {
 	host, port := u.Host, u.Port
 	if u.Sockname != "" {
 		host, port = "./u:"+u.Sockname, 0
@@ -213,7 +216,11 @@ func lookupTargets(ctx context.Context, u pyro.URI, cfg *pyro.Config, hkey []byt
 	if key == nil {
 		key = []byte{} // the proxy has no key: neither do the NS proxies
 	}
-	ns, err := Locate(ctx, cfg, host, port, key)
+	var opts []LocateOption
+	if tlsCfg != nil {
+		opts = append(opts, WithProxyOptions(pyro.WithTLSConfig(tlsCfg)))
+	}
+	ns, err := Locate(ctx, cfg, host, port, key, opts...)
 	if err != nil {
 		return nil, err
 	}

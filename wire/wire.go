@@ -137,6 +137,11 @@ type Options struct {
 	// MaxDecompressedSize bounds the size a compressed payload may
 	// expand to; 0 means MaxMessageSize, or 256 MiB when that is 0 too.
 	MaxDecompressedSize int
+	// Binding, when set, replaces Pyro's HMAC by a MAC bound to the
+	// connection, direction and message order (see Binding); HMACKey
+	// is then not used. Options holding a Binding belong to one
+	// connection.
+	Binding *Binding
 }
 
 const defaultMaxDecompressed = 256 << 20
@@ -301,7 +306,12 @@ func ReadMessage(r io.Reader, o *Options) (*Message, error) {
 	if m.Data, err = readFull(r, hd.PayloadLen); err != nil {
 		return nil, err
 	}
-	if err := checkHMAC(m, o.HMACKey); err != nil {
+	if o.Binding != nil {
+		err = o.Binding.check(m)
+	} else {
+		err = checkHMAC(m, o.HMACKey)
+	}
+	if err != nil {
 		return m, err
 	}
 	if m.Flags&FlagCompressed != 0 {
@@ -419,7 +429,18 @@ func AppendMessage(dst []byte, m *Message, o *Options) ([]byte, error) {
 		}
 	}
 	anns := m.Annotations
-	if len(o.HMACKey) > 0 {
+	if o.Binding != nil {
+		anns = make([]Annotation, 0, len(m.Annotations)+1)
+		for _, a := range m.Annotations {
+			if a.Key != AnnHMAC {
+				anns = append(anns, a)
+			}
+		}
+		// the header fields are final here except the lengths, which
+		// the MAC covers through the chunks and payload themselves
+		hd := Header{Type: m.Type, Flags: flags, Seq: m.Seq, SerializerID: m.SerializerID}
+		anns = append(anns, Annotation{Key: AnnHMAC, Value: o.Binding.sum(o.Binding.sendLabel, o.Binding.sent, hd, anns, payload)})
+	} else if len(o.HMACKey) > 0 {
 		anns = make([]Annotation, 0, len(m.Annotations)+1)
 		for _, a := range m.Annotations {
 			if a.Key != AnnHMAC {
@@ -448,6 +469,9 @@ func AppendMessage(dst []byte, m *Message, o *Options) ([]byte, error) {
 		return nil, &TooLargeError{Size: len(payload) + annLen, Max: o.MaxMessageSize}
 	}
 	hd := Header{Type: m.Type, Flags: flags, Seq: m.Seq, PayloadLen: len(payload), SerializerID: m.SerializerID, AnnotationsLen: annLen}
+	if o.Binding != nil {
+		o.Binding.sent++ // the message is complete: it consumes its number
+	}
 	dst = slices.Grow(dst, HeaderSize+annLen+len(payload))
 	dst = hd.AppendHeader(dst)
 	for _, a := range anns {

@@ -71,6 +71,8 @@ func runCall(ctx context.Context, args []string, stdout, stderr io.Writer, envir
 	fs.Var(&kw, "kw", "keyword argument `name=LITERAL` (repeatable)")
 	fs.Float64Var(&timeout, "timeout", 0, "timeout in `seconds` for each network operation (default: config COMMTIMEOUT; 0 = none)")
 	fs.BoolVar(&traceback, "traceback", false, "print the remote traceback of a remote exception")
+	tf := addTLSFlags(fs, tlsClient)
+	sf := addSecretFlags(fs, false)
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
@@ -126,7 +128,19 @@ func runCall(ctx context.Context, args []string, stdout, stderr io.Writer, envir
 		fmt.Fprintf(stderr, "Error: %v\n", err)
 		return exitUsage
 	}
+	if err := tf.apply(cfg); err != nil {
+		fmt.Fprintf(stderr, "Error: %v\n", err)
+		return exitUsage
+	}
+	passphrases, err := sf.apply(cfg, key, environ)
+	if err != nil {
+		fmt.Fprintf(stderr, "Error: %v\n", err)
+		return exitUsage
+	}
 	var popts []pyro.ProxyOption
+	if passphrases != nil {
+		popts = append(popts, pyro.WithIdentification(passphrases[0]))
+	}
 	if serializer != "" {
 		popts = append(popts, pyro.WithSerializer(serializer))
 	}

@@ -29,6 +29,28 @@ comes from PYRO_HMAC_KEY, or from -k; -k prints a warning, because other
 local users can read command lines in the process list, and -k together
 with PYRO_HMAC_KEY is an error.
 
+# Keys, passphrases and connection limits
+
+The HMAC key may also come from a file: --key-file FILE, or the
+environment variable PYRO_HMAC_KEY_FILE (ns, nsc, echoserver, call). The
+key is the file's text without the line end; "pyro genkey -o FILE" writes
+a new random key to a new file with mode 0600. At most one of -k,
+PYRO_HMAC_KEY and a key file may be given.
+
+Passphrases (pyro.Daemon.SetAllowedIdentifications) come from a file
+too: --passphrase-file FILE, or PYRO_PASSPHRASE_FILE, one passphrase per
+line (empty lines and lines starting with # are skipped). The servers (ns,
+echoserver) then refuse clients that do not prove one of them; the
+clients (nsc, call) prove the first one. Key and passphrase files must be
+accessible by their owner only (chmod 600), or the command refuses them
+(exit status 2). Passphrases never travel over the wire: see the README
+for the scheme and the few lines a Python Pyro4 client needs.
+
+PYRO_MAXCONNECTIONS limits how many connections a server command (ns,
+echoserver) serves at the same time; the limit is exact, and a client over
+it gets "server too busy: MAXCONNECTIONS (N) reached". Servers bound to a
+non-loopback address without TLS, HMAC key or passphrases log a warning.
+
 # pyro echoserver
 
 	pyro echoserver [-H host] [-p port] [-u unixsocket] [-n] [-N] [-v] [-q] [-k key]
@@ -109,5 +131,44 @@ Prints every configuration item, its value and where the value comes from
 	HMAC_KEY = <set>  (environment)
 
 Secret values (HMAC_KEY, SSL_*KEYPASSWD) are never printed.
+
+# TLS and mutual TLS
+
+Every server command (echoserver, ns) and client command (call, nsc)
+speaks TLS like Pyro4 with SSL=True, so Python peers interoperate. The
+settings are Pyro's SSL_* config items, taken from the PYRO_SSL*
+environment variables and from flags; a flag --ssl-ITEM sets the item
+SSL_ITEM and wins over the environment, and any --ssl-* flag implies
+--ssl:
+
+	--ssl                      use TLS (SSL)
+	--ssl-servercert FILE      server certificate, PEM (servers)
+	--ssl-serverkey FILE       its private key (default: in the certificate file)
+	--ssl-requireclientcert    demand client certificates: mutual TLS (servers)
+	--ssl-cacerts FILE|DIR     CA certificates that verify the other side
+	--ssl-clientcert FILE      client certificate, PEM (clients; echoserver -n)
+	--ssl-clientkey FILE       its private key (default: in the certificate file)
+
+The passwords of encrypted keys come only from PYRO_SSL_SERVERKEYPASSWD
+and PYRO_SSL_CLIENTKEYPASSWD, never from a flag (other local users can
+read command lines). TLS 1.2 is the minimum. A client checks that the
+server certificate names the host of the URI (an IP address URI needs an
+IP address in the certificate). With SSL_CACERTS set it trusts only those
+CAs, otherwise the system's; a server requiring client certificates
+trusts only SSL_CACERTS.
+
+"pyro certs DIR" makes a development CA with a server and a client
+certificate and prints the environment for both sides; mutual TLS then
+takes two commands:
+
+	pyro certs ./certs
+	pyro echoserver --ssl-servercert certs/server.crt --ssl-serverkey certs/server.key \
+		--ssl-cacerts certs/ca.crt --ssl-requireclientcert
+	pyro call --ssl-cacerts certs/ca.crt --ssl-clientcert certs/client.crt \
+		--ssl-clientkey certs/client.key PYRO:test.echoserver@localhost:PORT echo "'hi'"
+
+A name server started with TLS flags (pyro ns) serves lookups over TLS;
+pyro nsc, pyro call PYRONAME:... and pyro echoserver -n reach it with the
+client flags.
 */
 package main

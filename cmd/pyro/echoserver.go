@@ -58,6 +58,8 @@ func echoserverMain(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.BoolVar(&verbose, "v", false, "verbose output: log every call to stdout (overrides -q)")
 	fs.BoolVar(&quiet, "q", false, "don't output anything")
 	fs.StringVar(&key, "k", "", keyFlagHelp)
+	tf := addTLSFlags(fs, tlsServer|tlsClient) // a client of the name server with -n
+	sf := addSecretFlags(fs, true)
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
@@ -75,6 +77,15 @@ func echoserverMain(ctx context.Context, args []string, stdout, stderr io.Writer
 		return exitUsage
 	}
 	if err := applyKeyFlag(cfg, key, environ, stderr); err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitUsage
+	}
+	if err := tf.apply(cfg); err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitUsage
+	}
+	passphrases, err := sf.apply(cfg, key, environ)
+	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return exitUsage
 	}
@@ -106,6 +117,9 @@ func echoserverMain(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	if unixSocket != "" {
 		dopts = append(dopts, pyro.WithUnixSocket(unixSocket))
+	}
+	if passphrases != nil {
+		dopts = append(dopts, pyro.WithAllowedIdentifications(passphrases))
 	}
 	d, err := pyro.NewDaemon(cfg, dopts...)
 	if err != nil {

@@ -37,7 +37,10 @@ func startNSProcess(t *testing.T, bin string, port int, storage string) (*exec.C
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			lines <- sc.Text()
+			select { // never block: nobody may be reading after a failure
+			case lines <- sc.Text():
+			default:
+			}
 		}
 		close(lines)
 		io.Copy(io.Discard, stdout)
@@ -56,10 +59,6 @@ func startNSProcess(t *testing.T, bin string, port int, storage string) (*exec.C
 				t.Fatalf("pyro ns ended before printing its URI; stderr:\n%s", stderr.String())
 			}
 			if u, found := strings.CutPrefix(line, "URI = "); found {
-				go func() {
-					for range lines {
-					}
-				}()
 				return cmd, exited, u
 			}
 		case <-timeout:

@@ -73,6 +73,8 @@ func nscMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	for _, n := range []string{"v", "verbose"} {
 		fs.BoolVar(&verbose, n, false, "verbose output")
 	}
+	tf := addTLSFlags(fs, tlsClient)
+	sf := addSecretFlags(fs, false)
 	// options may be interspersed with the command and its arguments
 	var pos []string
 	for rest := args; len(rest) > 0; {
@@ -102,13 +104,26 @@ func nscMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return exitUsage
 	}
+	if err := tf.apply(cfg); err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitUsage
+	}
+	passphrases, err := sf.apply(cfg, key, environ)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitUsage
+	}
+	var lopts []naming.LocateOption
+	if passphrases != nil {
+		lopts = append(lopts, naming.WithProxyOptions(pyro.WithIdentification(passphrases[0])))
+	}
 	if verbose {
 		fmt.Fprintln(stdout, "Locating name server...")
 	}
 	if unixSocket != "" {
 		host = "./u:" + unixSocket
 	}
-	ns, err := naming.Locate(ctx, cfg, host, port, nil)
+	ns, err := naming.Locate(ctx, cfg, host, port, nil, lopts...)
 	if err != nil {
 		fmt.Fprintf(stdout, "Error: %s\n", errMessage(err))
 		return exitOK
