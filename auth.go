@@ -385,3 +385,18 @@ func (p *Proxy) handshakeData() any {
 	}
 	return authHandshake(a.key, p.handshake, time.Now())
 }
+
+// AuthOptions returns options that give another proxy the passphrase
+// identification and the HMAC mode of p (not its HMAC key: HMACKey gives
+// that), without revealing the passphrase. A resolver uses them to reach
+// a name server that requires the same passphrase.
+func (p *Proxy) AuthOptions() []ProxyOption {
+	var opts []ProxyOption
+	if a := p.ident.Load(); a != nil {
+		opts = append(opts, func(np *Proxy) error { np.ident.Store(a); return nil })
+	}
+	if p.boundHMAC {
+		opts = append(opts, func(np *Proxy) error { np.boundHMAC = true; return nil })
+	}
+	return opts
+}

@@ -420,7 +420,14 @@ func (d *Daemon) Serve(ctx context.Context) error {
 	d.warnExposure()
 	stop := context.AfterFunc(ctx, func() { d.Close() })
 	defer stop()
+	// under connMu, so that a Shutdown that already waits sees no Add
+	d.connMu.Lock()
+	if d.closing.Load() {
+		d.connMu.Unlock()
+		return ErrDaemonClosed
+	}
 	d.wg.Add(1)
+	d.connMu.Unlock()
 	go func() {
 		defer d.wg.Done()
 		d.housekeeping()

@@ -30,6 +30,17 @@
 // name, serial, SANs, fingerprint pinning), and CallContext.TLS shows the
 // client's certificate to methods.
 //
+// Who may connect is decided before anything a client sends is decoded:
+// connection validators (ConnValidator; the exact MAXCONNECTIONS limit,
+// MaxConnectionsPerHost, AllowHosts and DenyHosts, AllowPeerCredentials
+// for unix sockets, whose files are created with mode 0600) run for every
+// new connection, and a refused client gets a ConnectionDeniedError with
+// the reason. Daemon.SetAllowedIdentifications and Proxy.SetIdentification
+// add passphrase authentication that never sends the passphrase and cannot
+// be replayed (a Python client needs a few lines, see the README), and
+// WithReplayProtectedHMAC binds every message to its connection. Serve
+// warns when a daemon is reachable from the network unprotected.
+//
 // Errors: a Python exception raised by the remote side is a *RemoteError;
 // local failures are *Error values of Pyro's classes (ErrCommunication,
 // ErrConnectionClosed, ErrTimeout, ErrProtocol, ...), which work with

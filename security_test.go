@@ -1308,3 +1308,17 @@ func TestReplayCacheBounded(t *testing.T) {
 		t.Errorf("%d nonces kept after the old ones expired", n)
 	}
 }
+
+// TestAuthOptions: another proxy made with AuthOptions authenticates as
+// the first one does.
+func TestAuthOptions(t *testing.T) {
+	_, u, _, _ := authDaemon(t, map[string]string{"a": "pw"})
+	p := newProxy(t, u, nil, WithIdentification("pw"))
+	q := newProxy(t, u, nil, p.AuthOptions()...)
+	if _, err := q.Call(context.Background(), "echo", 1); err != nil {
+		t.Error(err)
+	}
+	if len(newProxy(t, u, nil).AuthOptions()) != 0 {
+		t.Error("options from a proxy without identification")
+	}
+}
