@@ -317,7 +317,6 @@ func appendString(b []byte, s string) ([]byte, error) {
 	return append(b, '\''), nil
 }
 
-
 func appendQuoted(b []byte, s string) ([]byte, error) {
 	if !utf8.ValidString(s) {
 		return nil, unsupported("str", "invalid UTF-8")
