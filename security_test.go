@@ -240,7 +240,7 @@ func TestMaxConnectionsExact(t *testing.T) {
 func TestMaxConnectionsFlood(t *testing.T) {
 	cfg := BuiltinConfig()
 	cfg.MaxConnections = 8
-	cfg.CommTimeout = 1
+	cfg.CommTimeout = 3 // silent connections hold their slots while the flood lasts
 	rec := &recLog{}
 	d, u, _ := startDaemon(t, cfg, WithLogger(rec.logger()))
 	ctx := context.Background()
@@ -1242,25 +1242,42 @@ func TestHostileSecurity(t *testing.T) {
 			refused(t, dial(), proof(key, nil), "security reasons: too many failed authentication attempts")
 		}},
 		{"connection flood", func(t *testing.T, dial attacker) {
-			var cs []*rawClient
-			for i := 0; i < 60; i++ {
-				cs = append(cs, dial())
+			// a daemon of its own without COMMTIMEOUT, whose slots are all
+			// taken by established clients: every new connection meets a
+			// full daemon, however slow the machine
+			fcfg := BuiltinConfig()
+			fcfg.MaxConnections = 10
+			fd, fu, _ := startDaemon(t, fcfg, WithAllowedIdentifications([]string{pass}))
+			ip := dial().nc.LocalAddr().(*net.TCPAddr).IP.String()
+			var held []*rawClient
+			for fd.Connections() < fcfg.MaxConnections {
+				c := dialFrom(t, fu.Location(), ip)
+				if r := c.connectWith(proof(key, nil)); r == nil || r.Type != wire.MsgConnectOK {
+					t.Fatalf("filling the daemon: %v", r)
+				}
+				held = append(held, c)
 			}
 			refusedN := 0
-			for _, x := range cs {
-				x.nc.SetDeadline(time.Now().Add(3 * time.Second))
+			for i := 0; i < 40; i++ {
+				x := dialFrom(t, fu.Location(), ip)
 				x.send(serpentConnect("thing"))
 				if m, err := x.recv(); err == nil && m.Type == wire.MsgConnectFail {
 					if v, _ := codec.Default(int(m.SerializerID)).Unmarshal(m.Data); strings.HasPrefix(v.(string), ReasonTooBusy) {
 						refusedN++
 					}
 				}
-			}
-			for _, x := range cs {
 				x.nc.Close()
 			}
-			if refusedN < 35 {
-				t.Errorf("only %d of 60 refused as too busy", refusedN)
+			if refusedN != 40 {
+				t.Errorf("only %d of 40 refused as too busy", refusedN)
+			}
+			// the established clients were served throughout
+			for i, x := range held {
+				x.send(invoke(1, 1, "thing", "echo", i))
+				if m, err := x.recv(); err != nil || m.Type != wire.MsgResult || m.Flags&wire.FlagException != 0 {
+					t.Fatalf("established client %d: %v %v", i, m, err)
+				}
+				x.nc.Close()
 			}
 		}},
 	}
