@@ -119,20 +119,7 @@ func runCall(ctx context.Context, args []string, stdout, stderr io.Writer, envir
 		kwargs[name] = v
 	}
 
-	cfg, err := loadConfig(environ)
-	if err != nil {
-		fmt.Fprintf(stderr, "Error: %v\n", err)
-		return exitUsage
-	}
-	if err := applyKeyFlag(cfg, key, environ, stderr); err != nil {
-		fmt.Fprintf(stderr, "Error: %v\n", err)
-		return exitUsage
-	}
-	if err := tf.apply(cfg); err != nil {
-		fmt.Fprintf(stderr, "Error: %v\n", err)
-		return exitUsage
-	}
-	passphrases, err := sf.apply(cfg, key, environ)
+	cfg, passphrases, err := commandConfig(environ, key, tf, sf, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "Error: %v\n", err)
 		return exitUsage

@@ -71,20 +71,7 @@ func echoserverMain(ctx context.Context, args []string, stdout, stderr io.Writer
 			hostSet = true
 		}
 	})
-	cfg, err := loadConfig(environ)
-	if err != nil {
-		fmt.Fprintf(stderr, "error: %v\n", err)
-		return exitUsage
-	}
-	if err := applyKeyFlag(cfg, key, environ, stderr); err != nil {
-		fmt.Fprintf(stderr, "error: %v\n", err)
-		return exitUsage
-	}
-	if err := tf.apply(cfg); err != nil {
-		fmt.Fprintf(stderr, "error: %v\n", err)
-		return exitUsage
-	}
-	passphrases, err := sf.apply(cfg, key, environ)
+	cfg, passphrases, err := commandConfig(environ, key, tf, sf, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return exitUsage

@@ -87,20 +87,7 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	cfg, err := loadConfig(environ)
-	if err != nil {
-		fmt.Fprintf(stderr, "error: %v\n", err)
-		return exitUsage
-	}
-	if err := applyKeyFlag(cfg, key, environ, stderr); err != nil {
-		fmt.Fprintf(stderr, "error: %v\n", err)
-		return exitUsage
-	}
-	if err := tf.apply(cfg); err != nil {
-		fmt.Fprintf(stderr, "error: %v\n", err)
-		return exitUsage
-	}
-	passphrases, err := sf.apply(cfg, key, environ)
+	cfg, passphrases, err := commandConfig(environ, key, tf, sf, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return exitUsage

@@ -95,20 +95,7 @@ func nscMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if len(pos) == 0 || !slices.Contains(nscCommands, pos[0]) {
 		return usageError(fs, "invalid or missing command")
 	}
-	cfg, err := loadConfig(environ)
-	if err != nil {
-		fmt.Fprintf(stderr, "error: %v\n", err)
-		return exitUsage
-	}
-	if err := applyKeyFlag(cfg, key, environ, stderr); err != nil {
-		fmt.Fprintf(stderr, "error: %v\n", err)
-		return exitUsage
-	}
-	if err := tf.apply(cfg); err != nil {
-		fmt.Fprintf(stderr, "error: %v\n", err)
-		return exitUsage
-	}
-	passphrases, err := sf.apply(cfg, key, environ)
+	cfg, passphrases, err := commandConfig(environ, key, tf, sf, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return exitUsage

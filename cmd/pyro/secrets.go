@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 
 	"github.com/pyrogo/pyro"
 )
@@ -75,4 +76,26 @@ func (s *secretFlags) apply(cfg *pyro.Config, keyFlag string, environ []string) 
 		return nil, nil
 	}
 	return pyro.ReadPassphraseFile(passFile)
+}
+
+// commandConfig loads a command's configuration in the order every
+// command uses: the PYRO_* environment, then the HMAC key flag, the TLS
+// flags and the secret files. It returns the passphrases given (nil for
+// none).
+func commandConfig(environ []string, key string, tf *tlsFlags, sf *secretFlags, stderr io.Writer) (*pyro.Config, []string, error) {
+	cfg, err := loadConfig(environ)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := applyKeyFlag(cfg, key, environ, stderr); err != nil {
+		return nil, nil, err
+	}
+	if err := tf.apply(cfg); err != nil {
+		return nil, nil, err
+	}
+	passphrases, err := sf.apply(cfg, key, environ)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, passphrases, nil
 }
