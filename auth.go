@@ -400,3 +400,16 @@ func (p *Proxy) AuthOptions() []ProxyOption {
 	}
 	return opts
 }
+
+// IdentificationTag returns a short tag that tells the proxy's passphrase
+// identification apart from others without revealing it (a hash of the
+// derived key), or "" when the proxy has none. Caches of answers obtained
+// with the proxy's identity (such as the PYRONAME: resolver's) key on it.
+func (p *Proxy) IdentificationTag() string {
+	a := p.ident.Load()
+	if a == nil {
+		return ""
+	}
+	sum := sha256.Sum256(append([]byte("pyrogo identification tag\n"), a.key...))
+	return hex.EncodeToString(sum[:8])
+}

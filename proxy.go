@@ -757,7 +757,10 @@ func (p *Proxy) exchange(ctx context.Context, c *clientConn, call *codec.Call, o
 		if !ok {
 			return nil, false, NewError(ErrProtocol, "exception reply does not hold an exception but "+py.TypeName(v))
 		}
-		return nil, false, &RemoteError{Exception: exc}
+		re := &RemoteError{Exception: exc}
+		// a daemon closes the connection after a SecurityError: do not
+		// reuse it
+		return nil, errors.Is(re, ErrSecurity), re
 	}
 	return p.liveProxies(v), false, nil
 }

@@ -142,7 +142,7 @@ func BenchmarkLargeRegistry(b *testing.B) {
 				kw[3] = tagList(tc.f.MetadataAny)
 			}
 			for range b.N {
-				d, err := s.NameServer().List(kw...)
+				d, err := s.NameServer().List(context.Background(), kw...)
 				if err != nil || d.Len() != tc.count {
 					b.Fatalf("%d results, %v", d.Len(), err)
 				}

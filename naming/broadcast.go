@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pyrogo/pyro"
@@ -41,6 +42,8 @@ type Responder struct {
 	conn  *net.UDPConn
 	nsURI pyro.URI
 	log   *slog.Logger
+
+	policy atomic.Pointer[Policy] // nil: answer everyone
 
 	done chan struct{}
 	once sync.Once
@@ -85,6 +88,11 @@ func StartResponder(host string, port int, nsURI pyro.URI, reuse bool, logger *s
 	}()
 	return r, nil
 }
+
+// SetPolicy makes the responder answer only the requesters whose host
+// p's broadcast rules allow (nil: everyone). Server does this for
+// WithPolicy.
+func (r *Responder) SetPolicy(p *Policy) { r.policy.Store(p) }
 
 // Addr returns the responder's bound address.
 func (r *Responder) Addr() *net.UDPAddr { return r.conn.LocalAddr().(*net.UDPAddr) }
@@ -132,6 +140,10 @@ func (r *Responder) serve() {
 		}
 		if !r.allow(peer.IP, time.Now()) {
 			r.log.Debug("naming: broadcast request dropped by rate limit", "peer", peer)
+			continue
+		}
+		if p := r.policy.Load(); p != nil && !p.AllowsBroadcast(peer.IP) {
+			r.log.Info("naming: broadcast request ignored by policy", "peer", peer)
 			continue
 		}
 		reply, ok := r.answerFor(peer)

@@ -1,11 +1,13 @@
 package naming
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/py"
@@ -36,6 +38,8 @@ type NameServer struct {
 	store Storage
 	log   *slog.Logger
 	mu    sync.Mutex // serializes read-modify-write operations
+
+	policy atomic.Pointer[Policy] // nil: everything allowed
 }
 
 // NewNameServer returns a name server object using store (nil means a new
@@ -59,29 +63,38 @@ func (ns *NameServer) PyroExpose() pyro.Exposure {
 		"remove":       {"name", "prefix", "regex"},
 		"list":         {"prefix", "regex", "metadata_all", "metadata_any", "return_metadata"},
 		"set_metadata": {"name", "metadata"},
-	}}
+	}, Hide: []string{"SetPolicy"}}
 }
 
 // Count returns the number of registrations, the name server's own
 // included.
-func (ns *NameServer) Count() (int, error) {
+func (ns *NameServer) Count(ctx context.Context) (int, error) {
+	if err := ns.check(ctx, OpConnect, "count", ""); err != nil {
+		return 0, err
+	}
 	n, err := ns.store.Len()
 	return n, storeErr(err)
 }
 
-// Ping does nothing; a successful call shows the name server is alive.
-func (ns *NameServer) Ping() {}
+// Ping does nothing; a successful call shows the name server is alive
+// (and that the policy, if any, lets the caller in).
+func (ns *NameServer) Ping(ctx context.Context) error {
+	return ns.check(ctx, OpConnect, "ping", "")
+}
 
 // Lookup is lookup(name, return_metadata=False): the URI registered under
 // name (a URI object on the wire), or with return_metadata the tuple
 // (URI, [tags]). An unknown name is NamingError("unknown name: <name>").
-func (ns *NameServer) Lookup(name any, opt ...any) (any, error) {
+func (ns *NameServer) Lookup(ctx context.Context, name any, opt ...any) (any, error) {
 	if err := argCount("lookup", 1, 2, 1+len(opt)); err != nil {
 		return nil, err
 	}
 	s, ok := name.(string)
 	if !ok {
 		return nil, &pyro.PythonError{Class: "TypeError", Msg: fmt.Sprintf("can only concatenate str (not %q) to str", py.TypeName(name))}
+	}
+	if err := ns.check(ctx, OpLookup, "lookup", s); err != nil {
+		return nil, err
 	}
 	e, found, err := ns.store.Get(s)
 	if err != nil {
@@ -105,7 +118,7 @@ func (ns *NameServer) Lookup(name any, opt ...any) (any, error) {
 // metadata is an iterable of str (not a str) stored as a set. With safe,
 // an existing name is NamingError("name already registered: <name>");
 // otherwise it is replaced.
-func (ns *NameServer) Register(name, uriArg any, opt ...any) error {
+func (ns *NameServer) Register(ctx context.Context, name, uriArg any, opt ...any) error {
 	if err := argCount("register", 2, 4, 2+len(opt)); err != nil {
 		return err
 	}
@@ -124,6 +137,9 @@ func (ns *NameServer) Register(name, uriArg any, opt ...any) error {
 	n, ok := name.(string)
 	if !ok {
 		return typeError("name must be a str")
+	}
+	if err := ns.check(ctx, OpRegister, "register", n); err != nil {
+		return err
 	}
 	tags, err := metadataArg(optArg(opt, 1), "metadata")
 	if err != nil {
@@ -147,10 +163,13 @@ func (ns *NameServer) Register(name, uriArg any, opt ...any) error {
 // SetMetadata is set_metadata(name, metadata): it replaces the tags of a
 // registration (None or empty clears them). An unknown name is
 // NamingError("unknown name: <name>").
-func (ns *NameServer) SetMetadata(name, metadata any) error {
+func (ns *NameServer) SetMetadata(ctx context.Context, name, metadata any) error {
 	n, ok := name.(string)
 	if !ok {
 		return typeError("name must be a str")
+	}
+	if err := ns.check(ctx, OpRegister, "set_metadata", n); err != nil {
+		return err
 	}
 	tags, err := metadataArg(metadata, "metadata")
 	if err != nil {
@@ -173,14 +192,20 @@ func (ns *NameServer) SetMetadata(name, metadata any) error {
 // many registrations it removed. The exact name is tried first; when it
 // is not registered, the prefix, then the regex (Python re.match). The
 // name server's own registration is never removed.
-func (ns *NameServer) Remove(opt ...any) (int, error) {
+func (ns *NameServer) Remove(ctx context.Context, opt ...any) (int, error) {
 	if err := argCount("remove", 0, 3, len(opt)); err != nil {
 		return 0, err
 	}
 	name, prefix, regex := optArg(opt, 0), optArg(opt, 1), optArg(opt, 2)
+	if err := ns.check(ctx, OpConnect, "remove", ""); err != nil {
+		return 0, err
+	}
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
 	if s, ok := name.(string); ok && s != "" && s != ObjectID {
+		if err := ns.check(ctx, OpRemove, "remove", s); err != nil {
+			return 0, err
+		}
 		n, err := ns.store.Delete(s)
 		if err != nil {
 			return 0, storeErr(err)
@@ -209,6 +234,11 @@ func (ns *NameServer) Remove(opt ...any) (int, error) {
 			names = append(names, e.Name)
 		}
 	}
+	for _, n := range names { // all or nothing: one refused name refuses the removal
+		if err := ns.check(ctx, OpRemove, "remove", n); err != nil {
+			return 0, err
+		}
+	}
 	if _, err := ns.store.Delete(names...); err != nil {
 		return 0, storeErr(err)
 	}
@@ -222,8 +252,11 @@ func (ns *NameServer) Remove(opt ...any) (int, error) {
 // be given (ValueError otherwise); an empty one lists everything. prefix
 // is a plain prefix, regex a Python re.match pattern, metadata_all selects
 // entries having all the tags, metadata_any entries having any.
-func (ns *NameServer) List(opt ...any) (*py.Dict, error) {
+func (ns *NameServer) List(ctx context.Context, opt ...any) (*py.Dict, error) {
 	if err := argCount("list", 0, 5, len(opt)); err != nil {
+		return nil, err
+	}
+	if err := ns.check(ctx, OpConnect, "list", ""); err != nil {
 		return nil, err
 	}
 	prefix, regex, all, anyOf := optArg(opt, 0), optArg(opt, 1), optArg(opt, 2), optArg(opt, 3)
@@ -253,6 +286,7 @@ func (ns *NameServer) List(opt ...any) (*py.Dict, error) {
 	if err != nil {
 		return nil, err
 	}
+	entries = ns.visible(ctx, entries)
 	withMeta := truthy(optArg(opt, 4))
 	d := py.NewDict(len(entries))
 	for _, e := range entries {

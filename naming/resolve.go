@@ -68,12 +68,16 @@ func FlushResolveCache() {
 	cache.mu.Unlock()
 }
 
-// cacheKey identifies a URI resolved with a config and key.
-func cacheKey(u pyro.URI, cfg *pyro.Config, key []byte) string {
+// cacheKey identifies a URI resolved with a config, key and passphrase
+// identification (its tag), so that clients with different identities
+// never share an answer.
+func cacheKey(u pyro.URI, cfg *pyro.Config, key []byte, ident string) string {
 	var b strings.Builder
 	b.WriteString(u.String())
 	b.WriteByte(0)
 	b.Write(key)
+	b.WriteByte(0)
+	b.WriteString(ident)
 	b.WriteByte(0)
 	if u.Host == "" && u.Sockname == "" {
 		b.WriteString(cfg.NSHost + ":" + strconv.Itoa(cfg.NSPort) + ":" + strconv.Itoa(cfg.NSBcPort) + ":" + strings.Join(cfg.BroadcastAddrs, ","))
@@ -87,8 +91,9 @@ func cacheKey(u pyro.URI, cfg *pyro.Config, key []byte) string {
 // search), then PYRONAME calls lookup(name), and PYROMETA calls
 // list(metadata_all=tags) and picks one of the registrations at random
 // (none is NamingError "no registrations available with desired metadata
-// properties {...}"). p supplies the configuration and HMAC key and may be
-// nil (built-in config, no key).
+// properties {...}"). p supplies the configuration, HMAC key, TLS settings
+// and passphrase identification (see Proxy.AuthOptions) and may be nil
+// (built-in config, no key).
 //
 // Answers are cached for a short time (DefaultResolveTTL), since a proxy
 // resolves again for every new connection; Forget, which proxies call
@@ -103,12 +108,16 @@ func Resolve(ctx context.Context, u pyro.URI, p *pyro.Proxy) (pyro.URI, error) {
 	cfg := pyro.BuiltinConfig()
 	var hkey []byte
 	var tlsCfg *tls.Config
+	var auth []pyro.ProxyOption
+	var ident string
 	if p != nil {
 		cfg = p.Config()
 		hkey = p.HMACKey()
 		tlsCfg = p.TLSConfig() // a name server reached with the proxy's own TLS settings
+		auth = p.AuthOptions() // and with its passphrase identification
+		ident = p.IdentificationTag()
 	}
-	k := cacheKey(u, cfg, hkey)
+	k := cacheKey(u, cfg, hkey, ident)
 	ttl := time.Duration(resolveTTL.Load())
 	now := time.Now()
 	cache.mu.Lock()
@@ -136,7 +145,7 @@ func Resolve(ctx context.Context, u pyro.URI, p *pyro.Proxy) (pyro.URI, error) {
 	cache.inflight[k] = f
 	cache.mu.Unlock()
 
-	f.targets, f.err = lookupTargets(ctx, u, cfg, hkey, tlsCfg)
+	f.targets, f.err = lookupTargets(ctx, u, cfg, hkey, tlsCfg, auth)
 
 	cache.mu.Lock()
 	delete(cache.inflight, k)
@@ -207,7 +216,7 @@ func Forget(u, target pyro.URI) {
 }
 
 // lookupTargets asks a name server.
-func lookupTargets(ctx context.Context, u pyro.URI, cfg *pyro.Config, hkey []byte, tlsCfg *tls.Config) ([]pyro.URI, error) {
+func lookupTargets(ctx context.Context, u pyro.URI, cfg *pyro.Config, hkey []byte, tlsCfg *tls.Config, auth []pyro.ProxyOption) ([]pyro.URI, error) {
 	host, port := u.Host, u.Port
 	if u.Sockname != "" {
 		host, port = "./u:"+u.Sockname, 0
@@ -219,6 +228,9 @@ func lookupTargets(ctx context.Context, u pyro.URI, cfg *pyro.Config, hkey []byt
 	var opts []LocateOption
 	if tlsCfg != nil {
 		opts = append(opts, WithProxyOptions(pyro.WithTLSConfig(tlsCfg)))
+	}
+	if len(auth) > 0 {
+		opts = append(opts, WithProxyOptions(auth...))
 	}
 	ns, err := Locate(ctx, cfg, host, port, key, opts...)
 	if err != nil {

@@ -32,6 +32,7 @@ type serverOptions struct {
 	logger            *slog.Logger
 	autoclean         *AutocleanTiming
 	daemonOpts        []pyro.DaemonOption
+	policy            *Policy
 	loopbackBroadcast bool // tests: start the responder on loopback binds too
 }
 
@@ -159,6 +160,10 @@ func Start(cfg *pyro.Config, opts ...ServerOption) (*Server, error) {
 	if o.unixSocket != "" {
 		dopts = append(dopts, pyro.WithUnixSocket(o.unixSocket))
 	}
+	if o.policy != nil {
+		s.ns.SetPolicy(o.policy)
+		dopts = append(dopts, pyro.WithConnValidators(o.policy))
+	}
 	dopts = append(dopts, o.daemonOpts...)
 	d, err := pyro.NewDaemon(cfg, dopts...)
 	if err != nil {
@@ -201,6 +206,7 @@ func Start(cfg *pyro.Config, opts ...ServerOption) (*Server, error) {
 		if err != nil {
 			return fail(err)
 		}
+		r.SetPolicy(o.policy)
 		s.responder = r
 	}
 

@@ -170,5 +170,29 @@ takes two commands:
 A name server started with TLS flags (pyro ns) serves lookups over TLS;
 pyro nsc, pyro call PYRONAME:... and pyro echoserver -n reach it with the
 client flags.
+
+# Name server access policy
+
+	pyro ns --policy FILE [other flags]
+
+makes the name server enforce an access policy: which clients, by
+passphrase identity, TLS client certificate common name or host, may
+connect, get a broadcast discovery answer, register or remove which names,
+and look up or list which. One rule per line, # starts a comment:
+
+	# allow|deny OPS [name=GLOB] [prefix=P] [identity=GLOB] [cn=GLOB] [host=IP|CIDR|unix]
+	deny all host=10.0.0.0/8
+	allow connect,broadcast
+	allow register,remove name=lab.* identity=#0
+	allow lookup,list name=*
+
+OPS: connect, broadcast, register, remove, lookup, list or all, comma
+separated. The first matching rule decides; what no rule allows is denied.
+With --passphrase-file, the identity of the file's passphrases is #0, #1,
+... in file order. A refused operation prints "Error: SecurityError - ..."
+in pyro nsc and a warning in the server's log; a syntax error in FILE is a
+usage error (exit status 2) naming the line. PYRONAME: resolution (pyro
+call, echoserver -n) uses the client's --passphrase-file for the name
+server too. See SECURITY.md for details.
 */
 package main

@@ -122,7 +122,7 @@ func echoserverMain(ctx context.Context, args []string, stdout, stderr io.Writer
 		return exitRemote
 	}
 	if naming || startNS {
-		cleanup, err := echoNameServer(ctx, cfg, host, hostSet, d, startNS, verbose, say, logger)
+		cleanup, err := echoNameServer(ctx, cfg, host, hostSet, d, startNS, verbose, say, logger, passphrases)
 		if err != nil {
 			d.Close()
 			fmt.Fprintf(stderr, "error: %v\n", err)

@@ -16,9 +16,12 @@ import (
 // name server (that one, or by the locateNS search) and registers the echo
 // object as "test.echoserver". The returned function removes the
 // registration (only if it still points at this server) and stops a name
-// server it started; call it when the echo server stops.
+// server it started; call it when the echo server stops. With
+// passphrases (--passphrase-file), the echo server identifies itself to
+// the name server with the first one, and a name server it starts
+// requires them as the echo server does.
 func echoNameServer(ctx context.Context, cfg *pyro.Config, host string, hostSet bool, d *pyro.Daemon,
-	startNS, verbose bool, say func(string, ...any), logger *slog.Logger) (func(), error) {
+	startNS, verbose bool, say func(string, ...any), logger *slog.Logger, passphrases []string) (func(), error) {
 	var srv *naming.Server
 	stopNS := func() {
 		if srv != nil {
@@ -33,6 +36,9 @@ func echoNameServer(ctx context.Context, cfg *pyro.Config, host string, hostSet 
 		if hostSet {
 			opts = append(opts, naming.WithHost(host))
 		}
+		if passphrases != nil {
+			opts = append(opts, naming.WithDaemonOptions(pyro.WithAllowedIdentifications(passphrases)))
+		}
 		var err error
 		if srv, err = naming.Start(cfg, opts...); err != nil {
 			return nil, err
@@ -44,7 +50,11 @@ func echoNameServer(ctx context.Context, cfg *pyro.Config, host string, hostSet 
 	}
 	lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	ns, err := naming.Locate(lctx, cfg, nsHost, nsPort, nil)
+	var lopts []naming.LocateOption
+	if len(passphrases) > 0 {
+		lopts = append(lopts, naming.WithProxyOptions(pyro.WithIdentification(passphrases[0])))
+	}
+	ns, err := naming.Locate(lctx, cfg, nsHost, nsPort, nil, lopts...)
 	if err != nil {
 		stopNS()
 		return nil, err

@@ -31,6 +31,21 @@ applied (see "pyro config"): HOST, NS_PORT, NS_BCHOST, NS_BCPORT,
 NS_AUTOCLEAN, NATHOST, NATPORT, ... The HMAC key comes from PYRO_HMAC_KEY,
 or from -k (not both; -k is visible to other local users).
 
+--policy FILE makes the server enforce an access policy: which clients
+(by passphrase identity, TLS client certificate common name or host) may
+connect, get a broadcast answer, register, remove, look up and list which
+names. One rule per line, the first matching rule wins, anything not
+allowed is denied:
+
+    # allow|deny OPS [name=GLOB] [prefix=P] [identity=GLOB] [cn=GLOB] [host=IP|CIDR|unix]
+    deny all host=10.0.0.0/8
+    allow connect,broadcast
+    allow register,remove name=lab.* identity=alice
+    allow lookup,list name=*
+
+A refused operation is a SecurityError for the client and a warning in
+the log.
+
 Long flag names (--host, --port, --unixsocket, --storage, --nobc, --key)
 work too, as in pyro4-ns.
 
@@ -48,11 +63,11 @@ func runNS(ctx context.Context, args []string, stdout, stderr io.Writer, environ
 }
 
 func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string, opts nsOptions) int {
-	fs := newFlagSet("ns", "ns [-n host] [-p port] [-u unixsocket] [-s storage] [-x] [--bchost H] [--bcport P] [--nathost H] [--natport P] [-k key]", nsHelp, stderr)
+	fs := newFlagSet("ns", "ns [-n host] [-p port] [-u unixsocket] [-s storage] [-x] [--bchost H] [--bcport P] [--nathost H] [--natport P] [-k key] [--policy file]", nsHelp, stderr)
 	var (
-		host, unixSocket, storage, bcHost, natHost, key string
-		port, bcPort, natPort                           int
-		noBC, verbose                                   bool
+		host, unixSocket, storage, bcHost, natHost, key, policyFile string
+		port, bcPort, natPort                                       int
+		noBC, verbose                                               bool
 	)
 	for _, n := range []string{"n", "host"} {
 		fs.StringVar(&host, n, "", "`host` name or address to bind the server on (default: config HOST, localhost)")
@@ -76,6 +91,7 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	fs.IntVar(&bcPort, "bcport", 0, "`port` to bind the broadcast server on (default: config NS_BCPORT, 9091)")
 	fs.StringVar(&natHost, "nathost", "", "external `host` name in case of NAT")
 	fs.IntVar(&natPort, "natport", 0, "external `port` in case of NAT")
+	fs.StringVar(&policyFile, "policy", "", "enforce the access policy in `file` (who may connect, discover, register, remove, look up and list which names; see doc)")
 	fs.BoolVar(&verbose, "v", false, "log registrations and other events to stderr")
 	tf := addTLSFlags(fs, tlsServer)
 	sf := addSecretFlags(fs, true)
@@ -103,6 +119,13 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(&syncWriter{w: stderr}, &slog.HandlerOptions{Level: level}))
+	var policy *naming.Policy
+	if policyFile != "" {
+		if policy, err = naming.LoadPolicy(policyFile); err != nil {
+			fmt.Fprintf(stderr, "error: %v\n", err)
+			return exitUsage
+		}
+	}
 	store, err := naming.OpenStorage(storage)
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
@@ -130,6 +153,9 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	if passphrases != nil {
 		sopts = append(sopts, naming.WithDaemonOptions(pyro.WithAllowedIdentifications(passphrases)))
 	}
+	if policy != nil {
+		sopts = append(sopts, naming.WithPolicy(policy))
+	}
 	sopts = append(sopts, opts.serverOpts...)
 	srv, err := naming.Start(cfg, sopts...)
 	if err != nil {
@@ -146,7 +172,7 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	case "":
 		fmt.Fprintf(out, "Broadcast server running on %s\n", srv.Responder().Location())
 	}
-	if n, err := srv.NameServer().Count(); err == nil && n > 1 {
+	if n, err := srv.NameServer().Count(context.Background()); err == nil && n > 1 {
 		fmt.Fprintf(out, "Persistent store contains %d existing registrations.\n", n)
 	}
 	fmt.Fprintf(out, "NS running on %s (%s)\n", srv.InternalURI().Location(), srv.BindDescription())
