@@ -86,7 +86,7 @@ func echoserverMain(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 	}
 	say("Starting Pyro's built-in test echo server.")
-	if len(cfg.HMACKey) == 0 {
+	if openToAnyone(cfg, passphrases) {
 		say("Warning: HMAC key not set. Anyone can connect to this server!")
 	}
 

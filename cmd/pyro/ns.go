@@ -176,7 +176,7 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 		fmt.Fprintf(out, "Persistent store contains %d existing registrations.\n", n)
 	}
 	fmt.Fprintf(out, "NS running on %s (%s)\n", srv.InternalURI().Location(), srv.BindDescription())
-	if len(cfg.HMACKey) == 0 {
+	if openToAnyone(cfg, passphrases) {
 		fmt.Fprintln(out, "Warning: HMAC key not set. Anyone can connect to this server!")
 	}
 	if srv.NATActive() {

@@ -99,3 +99,10 @@ func commandConfig(environ []string, key string, tf *tlsFlags, sf *secretFlags, 
 	}
 	return cfg, passphrases, nil
 }
+
+// openToAnyone reports whether a server command should print Pyro's "HMAC
+// key not set. Anyone can connect" warning: no HMAC key, and neither
+// client certificates nor passphrases that would make the sentence false.
+func openToAnyone(cfg *pyro.Config, passphrases []string) bool {
+	return len(cfg.HMACKey) == 0 && !(cfg.SSL && cfg.SSLRequireClientCert) && len(passphrases) == 0
+}
