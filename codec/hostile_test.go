@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/pyrogo/pyro/internal/testbound"
 	"runtime"
 	"slices"
 	"strings"
@@ -24,12 +25,7 @@ const (
 	hostileMaxAlloc = 64 << 20
 )
 
-func hostileTimeBound() time.Duration {
-	if raceEnabled {
-		return 10 * hostileMaxTime
-	}
-	return hostileMaxTime
-}
+func hostileTimeBound() time.Duration { return testbound.Scale(hostileMaxTime) }
 
 // Pickle payloads a malicious peer might send under any serializer id.
 var (

@@ -2,6 +2,7 @@ package serpent
 
 import (
 	"errors"
+	"github.com/pyrogo/pyro/internal/testbound"
 	"math"
 	"runtime"
 	"strings"
@@ -29,7 +30,7 @@ func decodeBounded(d *Decoder, in []byte) (v any, err error, took time.Duration,
 // small factor of the input size.
 func checkBounds(t *testing.T, name string, in []byte, took time.Duration, alloc uint64) {
 	t.Helper()
-	if took > 10*time.Second { // generous: the machine may be busy; hangs take far longer
+	if took > testbound.Scale(10*time.Second) { // generous: the machine may be busy; hangs take far longer
 		t.Errorf("%s: took %v", name, took)
 	}
 	if testing.Verbose() && alloc > uint64(len(in)) {

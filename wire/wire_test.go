@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"github.com/pyrogo/pyro/internal/testbound"
 	"io"
 	"os"
 	"path/filepath"
@@ -185,7 +186,7 @@ func TestHostileFrames(t *testing.T) {
 			if tt.text != "" && err.Error() != tt.text {
 				t.Errorf("text %q, want %q", err.Error(), tt.text)
 			}
-			if d := time.Since(start); d > 2*time.Second {
+			if d := time.Since(start); d > testbound.Scale(2*time.Second) {
 				t.Errorf("took %v", d)
 			}
 		})
