@@ -31,6 +31,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/pyrogo/pyro/internal/testbound"
 	"io"
 	"iter"
 	"math"
@@ -864,7 +865,7 @@ func goProxySuite(t *testing.T, srv pyServers, ser string) {
 		if err := p.Oneway(ctx, "oneway_inc", 1); err != nil { // explicit oneway
 			t.Fatal(err)
 		}
-		if time.Since(start) > 2*time.Second {
+		if time.Since(start) > testbound.Scale(2*time.Second) {
 			t.Errorf("oneway calls took %v", time.Since(start))
 		}
 		deadline := time.Now().Add(5 * time.Second)

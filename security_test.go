@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/pyrogo/pyro/internal/testbound"
 	"io"
 	"log/slog"
 	"net"
@@ -298,7 +299,7 @@ func TestMaxConnectionsFlood(t *testing.T) {
 	}
 	wg.Wait()
 	close(conns)
-	if worst > time.Second {
+	if worst > testbound.Scale(time.Second) {
 		t.Errorf("an established client waited %v during the flood", worst)
 	}
 	if accepted.Load() > 4 || refused.Load() < flood/2-4 {
@@ -314,7 +315,7 @@ func TestMaxConnectionsFlood(t *testing.T) {
 	waitFor(t, func() bool { return d.Connections() == 4 })
 	start := time.Now()
 	late := newProxy(t, u, nil)
-	if _, err := late.Call(ctx, "echo", 1); err != nil || time.Since(start) > time.Second {
+	if _, err := late.Call(ctx, "echo", 1); err != nil || time.Since(start) > testbound.Scale(time.Second) {
 		t.Errorf("new client after the flood: %v after %v", err, time.Since(start))
 	}
 	late.Close()
@@ -1008,7 +1009,7 @@ func TestSlowloris(t *testing.T) {
 				}()
 			}
 			c.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
-			if _, err := c.br.ReadByte(); err == nil || time.Since(start) > 2*time.Second {
+			if _, err := c.br.ReadByte(); err == nil || time.Since(start) > testbound.Scale(2*time.Second) {
 				lingered.Add(1)
 			}
 			c.nc.Close()
@@ -1221,7 +1222,7 @@ func TestHostileSecurity(t *testing.T) {
 			c := dial()
 			c.nc.Write([]byte("PYRO\x00\x30"))
 			start := time.Now()
-			if !c.closed() || time.Since(start) > 2*time.Second {
+			if !c.closed() || time.Since(start) > testbound.Scale(2*time.Second) {
 				t.Errorf("slow client held for %v", time.Since(start))
 			}
 		}},

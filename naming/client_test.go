@@ -2,6 +2,7 @@ package naming
 
 import (
 	"errors"
+	"github.com/pyrogo/pyro/internal/testbound"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -156,7 +157,7 @@ func TestLocate(t *testing.T) {
 	if !errors.Is(err, pyro.ErrNaming) || !strings.HasPrefix(err.Error(), "Failed to locate the nameserver") {
 		t.Errorf("no name server: %v", err)
 	}
-	if time.Since(start) > 5*time.Second {
+	if time.Since(start) > testbound.Scale(5*time.Second) {
 		t.Errorf("took %v", time.Since(start))
 	}
 	_, err = Locate(ctx, cfg, "127.0.0.1", cfg.NSPort, nil)
