@@ -1,21 +1,3 @@
-// Package pytest runs real Python Pyro4 peers for pyrogo's interop tests
-// and benchmarks: it finds an interpreter that has Pyro4, serpent and
-// msgpack, starts long-running Python servers and waits until they say
-// they are ready, runs one-shot client scripts, and makes sure every
-// process it started is gone when the test ends.
-//
-// Tests that need Python call Python (directly or through Start/Run). When
-// no suitable interpreter exists the test is skipped, unless the
-// environment variable CI is non-empty: then it fails, because CI must run
-// the interop tests. PYROGO_PYTHON names an interpreter to use instead of
-// /usr/bin/python3 or python3 on PATH.
-//
-// Every process runs as "python -u" (unbuffered, so readiness lines arrive
-// at once) with an environment built by Env: the caller's environment
-// without any PYRO_* variables (so a developer's settings cannot change
-// what the tests exercise), plus PYTHONDONTWRITEBYTECODE=1 (no __pycache__
-// in testdata), PYTHONHASHSEED=0 and PYTHONIOENCODING=utf-8, plus the
-// PYRO_* settings the caller passes explicitly.
 package pytest
 
 import (
