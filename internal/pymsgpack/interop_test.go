@@ -5,10 +5,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"github.com/pyrogo/pyro/internal/pytest"
 	"math"
 	"math/big"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,64 +16,12 @@ import (
 	"github.com/pyrogo/pyro/py"
 )
 
-// pythonOrSkip returns a Python 3 interpreter with Pyro4 and msgpack, or
-// skips the test (fails it when the environment variable CI is set).
-func pythonOrSkip(t *testing.T) string {
-	t.Helper()
-	cands := []string{"/usr/bin/python3", "python3"}
-	if p := os.Getenv("PYROGO_PYTHON"); p != "" {
-		cands = []string{p}
-	}
-	for _, c := range cands {
-		path, err := exec.LookPath(c)
-		if err != nil {
-			continue
-		}
-		if exec.Command(path, "-c", "import Pyro4, msgpack").Run() == nil {
-			return path
-		}
-	}
-	msg := "interop: no python3 with the Pyro4 and msgpack modules (set PYROGO_PYTHON to one)"
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
-
-// runPython runs testdata/interop.py once with all requests and returns
-// one decoded answer per request.
+// runPython runs the shared serializer interop script (package
+// internal/pytest) once with all requests; it skips without Python, or
+// fails when the environment variable CI is set.
 func runPython(t *testing.T, mode string, reqs []map[string]any) []map[string]any {
 	t.Helper()
-	python := pythonOrSkip(t)
-	var in bytes.Buffer
-	for _, r := range reqs {
-		line, err := json.Marshal(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		in.Write(line)
-		in.WriteByte('\n')
-	}
-	cmd := exec.Command(python, "testdata/interop.py", "msgpack", mode)
-	cmd.Stdin = &in
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("python: %v\n%s", err, stderr.String())
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(lines) != len(reqs) {
-		t.Fatalf("python answered %d lines for %d requests\n%s", len(lines), len(reqs), stderr.String())
-	}
-	ans := make([]map[string]any, len(lines))
-	for i, l := range lines {
-		if err := json.Unmarshal([]byte(l), &ans[i]); err != nil {
-			t.Fatalf("bad answer %q: %v", l, err)
-		}
-	}
-	return ans
+	return pytest.SerializerInterop(t, "msgpack", mode, reqs)
 }
 
 const (

@@ -1,6 +1,6 @@
 """Interop helper for the Go tests: talks to Pyro4's own serializers.
 
-Usage: interop.py SERIALIZER MODE, with JSON requests on stdin (one per
+Usage: serializer_interop.py SERIALIZER MODE, with JSON requests on stdin (one per
 line) and one JSON answer per request on stdout.
 
 MODE dump: request {"expr": E, "call": bool}. E is evaluated; the value
