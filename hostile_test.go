@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
 	"testing"
 	"time"
 
@@ -43,11 +44,13 @@ func (c *rawClient) recv() (*wire.Message, error) {
 	return wire.ReadMessage(c.br, nil)
 }
 
-// closed reports whether the server closed the connection (no reply).
+// closed reports whether the server closed the connection without a
+// reply: the read ends in EOF or a reset, not in our read timeout and not
+// with data.
 func (c *rawClient) closed() bool {
 	c.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
 	_, err := c.br.ReadByte()
-	return err != nil && !errors.Is(err, context.DeadlineExceeded)
+	return err != nil && !errors.Is(err, os.ErrDeadlineExceeded)
 }
 
 func serpentConnect(obj string) *wire.Message {
