@@ -80,7 +80,7 @@ type DaemonOption func(*Daemon) error
 
 // WithHost binds the daemon to host instead of the config's HOST.
 func WithHost(host string) DaemonOption {
-	return func(d *Daemon) error { d.host = host; d.hostSet = true; return nil }
+	return func(d *Daemon) error { d.host = host; return nil }
 }
 
 // WithPort binds the daemon to port (0 = any free port).
@@ -118,7 +118,6 @@ type Daemon struct {
 	log           *slog.Logger
 	handshake     HandshakeFunc
 	host          string
-	hostSet       bool
 	port          int
 	unixSocket    string
 	ln            net.Listener

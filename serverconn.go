@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"net"
 	"reflect"
 	"runtime/debug"
@@ -395,7 +396,7 @@ func (c *serverConn) handle(msg *wire.Message) bool {
 	}
 	if d.cfg.IterStreaming {
 		if seq, ok := result.(streamSource); ok {
-			sid := d.streams.addWithStop(c, seq.seq, seq.stop)
+			sid := d.streams.add(c, seq.seq, seq.stop)
 			exc := &py.Exception{Class: "Pyro4.errors.ProtocolError", Args: py.Tuple{"result of call is an iterator"}, Attributes: py.DictOf("_pyroTraceback", nil)}
 			return c.sendStreamStart(cd, msg, exc, sid)
 		}
@@ -567,7 +568,7 @@ func (c *serverConn) invoke(cc *CallContext, m *method, obj any, args []any, kwa
 	}
 	rv := out[0]
 	if seq, ok := seqOf(rv); ok {
-		next, stop := pullSeq(seq)
+		next, stop := iter.Pull(seq)
 		return streamSource{seq: next, stop: stop}, nil
 	}
 	return c.autoproxy(rv.Interface()), nil

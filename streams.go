@@ -1,7 +1,6 @@
 package pyro
 
 import (
-	"iter"
 	"sync"
 	"time"
 )
@@ -25,11 +24,8 @@ type streamTable struct {
 
 func (t *streamTable) init() { t.streams = map[string]*stream{} }
 
-func (t *streamTable) add(owner *serverConn, next func() (any, bool)) string {
-	return t.addWithStop(owner, next, nil)
-}
-
-func (t *streamTable) addWithStop(owner *serverConn, next func() (any, bool), stop func()) string {
+// add registers a stream; stop (may be nil) releases its iterator.
+func (t *streamTable) add(owner *serverConn, next func() (any, bool), stop func()) string {
 	s := &stream{id: uuidString(newUUID4()), next: next, stop: stop, owner: owner, created: time.Now()}
 	t.mu.Lock()
 	t.streams[s.id] = s
@@ -135,9 +131,4 @@ func (t *streamTable) count() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return len(t.streams)
-}
-
-// pullSeq turns a push iterator into next/stop functions.
-func pullSeq(seq iter.Seq[any]) (func() (any, bool), func()) {
-	return iter.Pull(seq)
 }
