@@ -33,6 +33,12 @@ type Codec interface {
 	Marshal(v any) ([]byte, error)
 	// AppendMarshal is Marshal appending to dst (reusing its capacity).
 	AppendMarshal(dst []byte, v any) ([]byte, error)
+	// AppendMarshalLimit is AppendMarshal with the output bounded by lim
+	// (see py.SizeLimit): the encoder stops with an error matching
+	// py.ErrTooLarge (or lim.Grow's error) once the output would pass
+	// lim.Max, instead of building all of it. A daemon bounds its replies
+	// this way by its MAX_MESSAGE_SIZE and memory budget.
+	AppendMarshalLimit(dst []byte, v any, lim *py.SizeLimit) ([]byte, error)
 	// Unmarshal decodes a value, restoring Pyro's class dicts.
 	Unmarshal(data []byte) (any, error)
 	// MarshalCall encodes an INVOKE request in this serializer's shape.

@@ -36,6 +36,16 @@ func Marshal(v any) ([]byte, error) {
 // and the error is a *py.UnsupportedError (py.ErrUnsupported) or, for too
 // deep a value, a *py.LimitError (py.ErrLimit).
 func (e *Encoder) Append(b []byte, v any) ([]byte, error) {
+	return e.AppendLimit(b, v, nil)
+}
+
+// AppendLimit is Append with the output bounded by lim (nil: no bound):
+// once the appended bytes would pass lim.Max, and lim.Grow grants no more
+// room, encoding stops with a *py.SizeError (py.ErrTooLarge) or Grow's
+// error, and b is returned unchanged in length. Because the encoder writes
+// shared values (decoded back-references) in full each time, this is what
+// keeps a small decoded value from expanding into a huge output.
+func (e *Encoder) AppendLimit(b []byte, v any, lim *py.SizeLimit) ([]byte, error) {
 	maxDepth := e.MaxDepth
 	switch {
 	case maxDepth == 0:
@@ -43,7 +53,7 @@ func (e *Encoder) Append(b []byte, v any) ([]byte, error) {
 	case maxDepth < 0:
 		maxDepth = int(^uint(0) >> 1)
 	}
-	w := writer{maxDepth: maxDepth}
+	w := writer{maxDepth: maxDepth, bound: py.NewOutputBound(lim, len(b))}
 	n := len(b)
 	out, err := w.value(b, v, 0, false)
 	if err != nil {
@@ -54,6 +64,12 @@ func (e *Encoder) Append(b []byte, v any) ([]byte, error) {
 
 type writer struct {
 	maxDepth int
+	bound    py.OutputBound
+}
+
+// room makes sure n more bytes may be appended (see py.OutputBound).
+func (w *writer) room(b []byte, n int) ([]byte, error) {
+	return w.bound.Room(b, n, formatName)
 }
 
 func unsupported(typ, reason string) error {
@@ -86,6 +102,10 @@ func (w *writer) value(b []byte, v any, depth int, converted bool) ([]byte, erro
 	case int64:
 		return appendInt(b, x), nil
 	case string:
+		b, err := w.room(b, len(x)+5)
+		if err != nil {
+			return b, err
+		}
 		return appendStr(b, x)
 	case float64:
 		b = append(b, typeBinaryFloat)
@@ -101,10 +121,18 @@ func (w *writer) value(b []byte, v any, depth int, converted bool) ([]byte, erro
 		if x.IsInt64() {
 			return appendInt(b, x.Int64()), nil
 		}
+		b, err := w.room(b, x.BitLen()/15*2+7)
+		if err != nil {
+			return b, err
+		}
 		return appendBigLong(b, x), nil
 	case []byte:
+		b, err := w.room(b, len(x)+5)
+		if err != nil {
+			return b, err
+		}
 		b = append(b, typeString)
-		b, err := appendSize(b, len(x), "bytes")
+		b, err = appendSize(b, len(x), "bytes")
 		if err != nil {
 			return b, err
 		}
@@ -144,6 +172,9 @@ func (w *writer) value(b []byte, v any, depth int, converted bool) ([]byte, erro
 				return b, err
 			}
 			if b, err = w.value(b, x.Value(i), depth+1, false); err != nil {
+				return b, err
+			}
+			if b, err = w.room(b, 0); err != nil {
 				return b, err
 			}
 		}
@@ -193,6 +224,9 @@ func (w *writer) elems(b []byte, items []any, depth int) ([]byte, error) {
 	var err error
 	for _, it := range items {
 		if b, err = w.value(b, it, depth, false); err != nil {
+			return b, err
+		}
+		if b, err = w.room(b, 0); err != nil {
 			return b, err
 		}
 	}

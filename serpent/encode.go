@@ -52,6 +52,14 @@ func Marshal(v any) ([]byte, error) {
 // returned unchanged (same length) with a *py.UnsupportedError or
 // *py.LimitError.
 func (e *Encoder) Append(b []byte, v any) ([]byte, error) {
+	return e.AppendLimit(b, v, nil)
+}
+
+// AppendLimit is Append with the output bounded by lim (nil: no bound):
+// once the appended bytes would pass lim.Max, and lim.Grow grants no more
+// room, encoding stops with a *py.SizeError (py.ErrTooLarge) or Grow's
+// error, and b is returned unchanged in length.
+func (e *Encoder) AppendLimit(b []byte, v any, lim *py.SizeLimit) ([]byte, error) {
 	n := len(b)
 	max := e.MaxDepth
 	switch {
@@ -60,7 +68,7 @@ func (e *Encoder) Append(b []byte, v any) ([]byte, error) {
 	case max < 0 || max > hardMaxDepth:
 		max = hardMaxDepth
 	}
-	st := encoder{bytesRepr: e.BytesRepr, maxDepth: max}
+	st := encoder{bytesRepr: e.BytesRepr, maxDepth: max, bound: py.NewOutputBound(lim, n)}
 	if !e.NoHeader {
 		b = append(b, Header...)
 	}
@@ -74,6 +82,12 @@ func (e *Encoder) Append(b []byte, v any) ([]byte, error) {
 type encoder struct {
 	bytesRepr bool
 	maxDepth  int
+	bound     py.OutputBound
+}
+
+// room makes sure n more bytes may be appended (see py.OutputBound).
+func (e *encoder) room(b []byte, n int) ([]byte, error) {
+	return e.bound.Room(b, n, formatName)
 }
 
 func unsupported(typ, reason string) error {
@@ -104,16 +118,29 @@ func (e *encoder) value(b []byte, v any, depth int) ([]byte, error) {
 		if x == nil {
 			return nil, unsupported("int", "nil *big.Int")
 		}
+		b, err := e.room(b, x.BitLen()/3+2)
+		if err != nil {
+			return nil, err
+		}
 		return x.Append(b, 10), nil
 	case float64:
 		return appendFloat(b, x), nil
 	case complex128:
 		return appendComplex(b, x)
 	case string:
-		return appendString(b, x)
+		return e.str(b, x)
 	case []byte:
 		if e.bytesRepr {
-			return append(b, py.QuoteBytes(x)...), nil
+			q := py.QuoteBytes(x)
+			b, err := e.room(b, len(q))
+			if err != nil {
+				return nil, err
+			}
+			return append(b, q...), nil
+		}
+		b, err := e.room(b, base64.StdEncoding.EncodedLen(len(x))+len(base64Head)+len(base64Tail))
+		if err != nil {
+			return nil, err
 		}
 		return appendBase64(b, x), nil
 	case py.Tuple:
@@ -129,6 +156,9 @@ func (e *encoder) value(b []byte, v any, depth int) ([]byte, error) {
 			if i < len(x)-1 || len(x) == 1 {
 				b = append(b, ',')
 			}
+			if b, err = e.room(b, 0); err != nil {
+				return nil, err
+			}
 		}
 		return append(b, ')'), nil
 	case []any:
@@ -142,6 +172,9 @@ func (e *encoder) value(b []byte, v any, depth int) ([]byte, error) {
 			}
 			var err error
 			if b, err = e.value(b, it, depth+1); err != nil {
+				return nil, err
+			}
+			if b, err = e.room(b, 0); err != nil {
 				return nil, err
 			}
 		}
@@ -166,6 +199,9 @@ func (e *encoder) value(b []byte, v any, depth int) ([]byte, error) {
 			}
 			var err error
 			if b, err = e.value(b, it, depth+1); err != nil {
+				return nil, err
+			}
+			if b, err = e.room(b, 0); err != nil {
 				return nil, err
 			}
 		}
@@ -214,7 +250,7 @@ func (e *encoder) dict(b []byte, d *py.Dict, depth int) ([]byte, error) {
 		k := d.Key(i)
 		var err error
 		if s, ok := k.(string); ok {
-			if b, err = appendString(b, s); err != nil {
+			if b, err = e.str(b, s); err != nil {
 				return nil, err
 			}
 		} else {
@@ -227,6 +263,9 @@ func (e *encoder) dict(b []byte, d *py.Dict, depth int) ([]byte, error) {
 		}
 		b = append(b, ':')
 		if b, err = e.value(b, d.Value(i), depth+1); err != nil {
+			return nil, err
+		}
+		if b, err = e.room(b, 0); err != nil {
 			return nil, err
 		}
 	}
@@ -302,6 +341,19 @@ func appendComplex(b []byte, c complex128) ([]byte, error) {
 	return append(b, 'j', ')'), nil
 }
 
+// str appends a string within the output bound: the room for its
+// unescaped form is made first, and the escaped result checked after.
+func (e *encoder) str(b []byte, s string) ([]byte, error) {
+	b, err := e.room(b, len(s)+2)
+	if err != nil {
+		return nil, err
+	}
+	if b, err = appendString(b, s); err != nil {
+		return nil, err
+	}
+	return e.room(b, 0)
+}
+
 // appendString writes Python's repr of s as CPython 3.11 does: single
 // quotes unless s contains ' and no ", backslash escapes for the quote,
 // backslash, \t \n \r, and \xhh / \uhhhh / \Uhhhhhhhh for every other
@@ -331,7 +383,12 @@ func printable(r rune) bool { return py.IsPrintable(r) }
 // appendBase64 writes bytes the way serpent does (Python's repr of a dict,
 // hence the spaces).
 func appendBase64(b []byte, p []byte) []byte {
-	b = append(b, "{'data': '"...)
+	b = append(b, base64Head...)
 	b = base64.StdEncoding.AppendEncode(b, p)
-	return append(b, "', 'encoding': 'base64'}"...)
+	return append(b, base64Tail...)
 }
+
+const (
+	base64Head = "{'data': '"
+	base64Tail = "', 'encoding': 'base64'}"
+)

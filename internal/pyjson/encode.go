@@ -24,12 +24,20 @@ type Encoder struct {
 // slice. On error the returned slice is b unchanged (its spare capacity may
 // have been written to).
 func (e *Encoder) Append(b []byte, v any) ([]byte, error) {
+	return e.AppendLimit(b, v, nil)
+}
+
+// AppendLimit is Append with the output bounded by lim (nil: no bound):
+// once the appended bytes would pass lim.Max, and lim.Grow grants no more
+// room, encoding stops with a *py.SizeError (py.ErrTooLarge) or Grow's
+// error, and b is returned unchanged in length.
+func (e *Encoder) AppendLimit(b []byte, v any, lim *py.SizeLimit) ([]byte, error) {
 	maxDepth := py.DefaultMaxDepth
 	if e != nil {
 		maxDepth = e.MaxDepth
 	}
 	maxDepth = py.Limits{MaxDepth: maxDepth}.Resolved().MaxDepth
-	enc := encoder{maxDepth: maxDepth}
+	enc := encoder{maxDepth: maxDepth, bound: py.NewOutputBound(lim, len(b))}
 	out, err := enc.value(b, v, 0, false)
 	if err != nil {
 		return b, err
@@ -39,6 +47,25 @@ func (e *Encoder) Append(b []byte, v any) ([]byte, error) {
 
 type encoder struct {
 	maxDepth int
+	bound    py.OutputBound
+}
+
+// room makes sure n more bytes may be appended (see py.OutputBound).
+func (e *encoder) room(b []byte, n int) ([]byte, error) {
+	return e.bound.Room(b, n, "json")
+}
+
+// str appends a string within the output bound: the room for its
+// unescaped form is made first, and the escaped result checked after.
+func (e *encoder) str(b []byte, s string) ([]byte, error) {
+	b, err := e.room(b, len(s)+2)
+	if err != nil {
+		return b, err
+	}
+	if b, err = appendString(b, s); err != nil {
+		return b, err
+	}
+	return e.room(b, 0)
 }
 
 // notSerializable is Pyro's SerializeError for a value json cannot carry.
@@ -77,11 +104,15 @@ func (e *encoder) value(b []byte, v any, depth int, converted bool) ([]byte, err
 		if v == nil {
 			return append(b, "null"...), nil
 		}
+		b, err := e.room(b, v.BitLen()/3+2)
+		if err != nil {
+			return b, err
+		}
 		return v.Append(b, 10), nil
 	case float64:
 		return appendFloat(b, v), nil
 	case string:
-		return appendString(b, v)
+		return e.str(b, v)
 	case py.Tuple:
 		return e.seq(b, v, depth)
 	case []any:
@@ -152,6 +183,9 @@ func (e *encoder) seq(b []byte, items []any, depth int) ([]byte, error) {
 		if b, err = e.value(b, it, depth+1, false); err != nil {
 			return b, err
 		}
+		if b, err = e.room(b, 0); err != nil {
+			return b, err
+		}
 	}
 	return append(b, ']'), nil
 }
@@ -166,11 +200,19 @@ func (e *encoder) dict(b []byte, d *py.Dict, depth int) ([]byte, error) {
 			b = append(b, ',', ' ')
 		}
 		var err error
-		if b, err = appendKey(b, d.Key(i)); err != nil {
+		if k, ok := d.Key(i).(string); ok {
+			b, err = e.str(b, k)
+		} else {
+			b, err = appendKey(b, d.Key(i))
+		}
+		if err != nil {
 			return b, err
 		}
 		b = append(b, ':', ' ')
 		if b, err = e.value(b, d.Value(i), depth+1, false); err != nil {
+			return b, err
+		}
+		if b, err = e.room(b, 0); err != nil {
 			return b, err
 		}
 	}

@@ -47,6 +47,14 @@ type encoder struct {
 	enc      *msgpack.Encoder
 	maxDepth int
 	timeExt  bool
+	bound    py.OutputBound
+}
+
+// room makes sure n more bytes may be appended (see py.OutputBound).
+func (e *encoder) room(n int) error {
+	var err error
+	e.w.b, err = e.bound.Room(e.w.b, n, "msgpack")
+	return err
 }
 
 var encoderPool = sync.Pool{New: func() any {
@@ -59,6 +67,14 @@ var encoderPool = sync.Pool{New: func() any {
 // slice. On error the returned slice is b unchanged (its spare capacity may
 // have been written to).
 func (e *Encoder) Append(b []byte, v any) ([]byte, error) {
+	return e.AppendLimit(b, v, nil)
+}
+
+// AppendLimit is Append with the output bounded by lim (nil: no bound):
+// once the appended bytes would pass lim.Max, and lim.Grow grants no more
+// room, encoding stops with a *py.SizeError (py.ErrTooLarge) or Grow's
+// error, and b is returned unchanged in length.
+func (e *Encoder) AppendLimit(b []byte, v any, lim *py.SizeLimit) ([]byte, error) {
 	var cfg Encoder
 	if e != nil {
 		cfg = *e
@@ -67,9 +83,11 @@ func (e *Encoder) Append(b []byte, v any) ([]byte, error) {
 	enc.w.b = b
 	enc.maxDepth = py.Limits{MaxDepth: cfg.MaxDepth}.Resolved().MaxDepth
 	enc.timeExt = cfg.TimeExt
+	enc.bound = py.NewOutputBound(lim, len(b))
 	err := enc.value(v, 0, false)
 	out := enc.w.b
 	enc.w.b = nil
+	enc.bound = py.OutputBound{}
 	encoderPool.Put(enc)
 	if err != nil {
 		return b, err
@@ -120,6 +138,9 @@ func (e *encoder) value(v any, depth int, converted bool) error {
 	case []byte:
 		if len(v) > math.MaxUint32 {
 			return tooLong("bytes", len(v))
+		}
+		if err := e.room(len(v) + 5); err != nil {
+			return err
 		}
 		if err := e.enc.EncodeBytesLen(len(v)); err != nil {
 			return err
@@ -197,6 +218,9 @@ func (e *encoder) str(s string) error {
 	if len(s) > math.MaxUint32 {
 		return tooLong("str", len(s))
 	}
+	if err := e.room(len(s) + 5); err != nil {
+		return err
+	}
 	return e.enc.EncodeString(s)
 }
 
@@ -210,6 +234,9 @@ func (e *encoder) bigInt(v *big.Int) error {
 		return e.enc.EncodeInt(v.Int64())
 	case v.IsUint64():
 		return e.enc.EncodeUint(v.Uint64())
+	}
+	if err := e.room(v.BitLen()/3 + 8); err != nil {
+		return err
 	}
 	digits := v.Append(nil, 10)
 	if len(digits) > math.MaxUint32 {
@@ -248,6 +275,9 @@ func (e *encoder) seq(items []any, depth int) error {
 		if err := e.value(it, depth+1, false); err != nil {
 			return err
 		}
+		if err := e.room(0); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -268,6 +298,9 @@ func (e *encoder) dict(d *py.Dict, depth int) error {
 			return err
 		}
 		if err := e.value(d.Value(i), depth+1, false); err != nil {
+			return err
+		}
+		if err := e.room(0); err != nil {
 			return err
 		}
 	}
