@@ -32,7 +32,9 @@ type Config struct {
 	OnewayThreaded       bool     // ONEWAY_THREADED: run oneway calls concurrently
 	DetailedTraceback    bool     // DETAILED_TRACEBACK (Go tracebacks carry no locals)
 	AutoProxy            bool     // AUTOPROXY: registered objects in results become proxies
-	MaxMessageSize       int      // MAX_MESSAGE_SIZE: payload+annotations bytes; 0 = no limit
+	MaxMessageSize       int      // MAX_MESSAGE_SIZE: payload+annotations bytes; default 64 MiB; 0 = only the protocol's 2 GiB
+	MemoryBudget         int      // MEMORY_BUDGET (pyrogo): bytes a daemon holds for all clients' messages; default 256 MiB; 0 = no limit
+	WriteTimeout         float64  // WRITETIMEOUT (pyrogo): seconds a reply write may go without progress, also when COMMTIMEOUT is 0; 0 = COMMTIMEOUT only
 	BroadcastAddrs       []string // BROADCAST_ADDRS
 	PreferIPVersion      int      // PREFER_IP_VERSION: 4, 6 or 0
 	Serializer           string   // SERIALIZER: what proxies send
@@ -83,8 +85,11 @@ func (s Source) String() string {
 
 // BuiltinConfig returns Pyro4 4.82's built-in defaults, ignoring the
 // environment — the safe choice when the environment cannot be trusted.
-// pyrogo departs from Pyro in one place: MaxConnections is 0 (Go daemons
-// are not bound to a 40-thread pool; set a limit explicitly).
+// pyrogo departs from Pyro where Pyro's default is unsafe or does not
+// apply: MaxConnections is 0 (Go daemons are not bound to a 40-thread
+// pool; set a limit explicitly); MaxMessageSize is 64 MiB, not unlimited;
+// and the pyrogo items MemoryBudget (256 MiB) and WriteTimeout (30 s)
+// bound what clients can make a daemon hold (see SECURITY.md).
 func BuiltinConfig() *Config {
 	return &Config{
 		Host: "localhost", NSHost: "localhost", NSPort: 9090, NSBcPort: 9091,
@@ -92,6 +97,7 @@ func BuiltinConfig() *Config {
 		BroadcastAddrs: []string{"<broadcast>", "0.0.0.0"}, PreferIPVersion: 4,
 		Serializer: "serpent", SerializersAccepted: []string{"serpent", "marshal", "json"},
 		Metadata: true, RequireExpose: true, IterStreaming: true, IterStreamLinger: 30.0,
+		MaxMessageSize: DefaultMaxMessageSize, MemoryBudget: DefaultMemoryBudget, WriteTimeout: DefaultWriteTimeout,
 		ThreadpoolSize: 40,
 		sources:        map[string]Source{},
 	}
@@ -142,6 +148,7 @@ func pyroItemName(field string) string {
 		"SSLServerKeyPasswd": "SSL_SERVERKEYPASSWD", "SSLRequireClientCert": "SSL_REQUIRECLIENTCERT",
 		"SSLClientCert": "SSL_CLIENTCERT", "SSLClientKey": "SSL_CLIENTKEY", "SSLClientKeyPasswd": "SSL_CLIENTKEYPASSWD",
 		"SSLCACerts": "SSL_CACERTS", "HMACKey": "HMAC_KEY",
+		"MemoryBudget": "MEMORY_BUDGET",
 	}
 	if n, ok := special[field]; ok {
 		return n

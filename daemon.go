@@ -126,6 +126,7 @@ type Daemon struct {
 	locPort       int
 	wireOpts      wire.Options
 	accepted      map[int]bool
+	mem           *memBudget // MEMORY_BUDGET (budget.go)
 
 	mu       sync.RWMutex
 	objects  map[string]*registration
@@ -164,6 +165,7 @@ func NewDaemon(cfg *Config, opts ...DaemonOption) (*Daemon, error) {
 		accepted: map[int]bool{},
 	}
 	d.wireOpts = wire.Options{MaxMessageSize: cfg.MaxMessageSize, HMACKey: cfg.HMACKey, Compress: cfg.Compression}
+	d.mem = newMemBudget(cfg.MemoryBudget)
 	for _, o := range opts {
 		if err := o(d); err != nil {
 			return nil, err

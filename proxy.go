@@ -517,13 +517,22 @@ func (p *Proxy) deadline(ctx context.Context, c *clientConn) func() {
 	return func() { stop() }
 }
 
+// write sends m: a small message copied into the connection's scratch
+// buffer and written at once, a large one as its header and its payload
+// in one writev, without copying the payload.
 func (c *clientConn) write(m *wire.Message, o *wire.Options) error {
-	var err error
-	c.wbuf, err = wire.AppendMessage(c.wbuf[:0], m, o)
+	head, payload, err := wire.AppendFrame(c.wbuf[:0], m, o)
 	if err != nil {
 		return err
 	}
-	_, err = c.nc.Write(c.wbuf)
+	if len(head)+len(payload) <= keepScratch {
+		c.wbuf = append(head, payload...)
+		_, err = c.nc.Write(c.wbuf)
+		return err
+	}
+	c.wbuf = head
+	bufs := net.Buffers{head, payload}
+	_, err = bufs.WriteTo(c.nc)
 	return err
 }
 
@@ -701,7 +710,7 @@ func (p *Proxy) exchange(ctx context.Context, c *clientConn, call *codec.Call, o
 	stop := p.deadline(ctx, c)
 	defer stop()
 	data, err := p.codec.AppendCall(c.pbuf[:0], call)
-	if err == nil && cap(data) <= 1<<20 {
+	if err == nil && cap(data) <= keepScratch {
 		c.pbuf = data // keep small buffers for the next call
 	}
 	if err != nil {

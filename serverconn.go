@@ -36,7 +36,9 @@ type serverConn struct {
 	sessions map[string]any
 	shake    any
 	release  func()        // from the connection validators, called when the connection ends
-	wopts    *wire.Options // the daemon's, or this connection's own for a bound HMAC
+	wopts    *wire.Options // the daemon's, or this connection's own for a bound HMAC or a budget
+	mem      connMem       // this connection's share of the daemon's memory budget (budget.go)
+	inHeld   int           // budget held by the request being handled
 
 	wmu    sync.Mutex // serialises writes (oneway goroutines never write)
 	busy   atomic.Bool
@@ -44,7 +46,7 @@ type serverConn struct {
 }
 
 func (d *Daemon) newConn(nc net.Conn) *serverConn {
-	return &serverConn{d: d, nc: nc, br: bufio.NewReaderSize(nc, 8192), wopts: &d.wireOpts,
+	return &serverConn{d: d, nc: nc, br: bufio.NewReaderSize(nc, 8192), wopts: &d.wireOpts, mem: connMem{b: d.mem},
 		info: ConnInfo{RemoteAddr: nc.RemoteAddr(), LocalAddr: nc.LocalAddr(), conn: nc}}
 }
 
@@ -71,6 +73,7 @@ func (c *serverConn) serve() {
 	if !c.tlsHandshake() || !c.handshake() {
 		return
 	}
+	c.chargeReads()
 	timeout := seconds(c.d.cfg.CommTimeout)
 	for !c.d.closing.Load() {
 		if timeout > 0 {
@@ -78,13 +81,18 @@ func (c *serverConn) serve() {
 		}
 		msg, err := wire.ReadMessage(c.br, c.wopts)
 		if err != nil {
-			if !errors.Is(err, wire.ErrClosed) && !c.d.closing.Load() {
+			if errors.Is(err, errMemoryBudget) {
+				c.d.log.Warn("pyro: request refused, memory budget exhausted; dropping client", "peer", c.info.RemoteAddr, "err", err)
+			} else if !errors.Is(err, wire.ErrClosed) && !c.d.closing.Load() {
 				c.d.log.Info("pyro: dropping client", "peer", c.info.RemoteAddr, "err", err)
 			}
 			return
 		}
 		c.busy.Store(true)
+		c.inHeld = msg.Held()
 		keep := c.handle(msg)
+		c.mem.Release(c.inHeld)
+		c.inHeld = 0
 		c.busy.Store(false)
 		if !keep {
 			return
@@ -265,26 +273,12 @@ func (c *serverConn) connectFailWith(cd codec.Codec, seq uint16, reason string) 
 		cd = codec.Default(codec.IDMarshal)
 	}
 	m := &wire.Message{Type: wire.MsgConnectFail, Seq: seq, SerializerID: uint16(cd.ID()), Data: data}
-	c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	_ = c.send(m)
+	_ = c.sendWithin(m, 5*time.Second)
 }
 
+// send writes m under the daemon's write deadline (budget.go).
 func (c *serverConn) send(m *wire.Message) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	var err error
-	c.wbuf, err = wire.AppendMessage(c.wbuf[:0], m, c.wopts)
-	if err != nil {
-		return err
-	}
-	if t := seconds(c.d.cfg.CommTimeout); t > 0 {
-		c.nc.SetWriteDeadline(time.Now().Add(t))
-	}
-	_, err = c.nc.Write(c.wbuf)
-	if cap(c.wbuf) > 1<<20 {
-		c.wbuf = nil // don't pin a huge buffer to an idle connection
-	}
-	return err
+	return c.sendWithin(m, c.d.writeTimeout())
 }
 
 // handle serves one INVOKE or PING; false means close the connection.
@@ -312,6 +306,7 @@ func (c *serverConn) handle(msg *wire.Message) bool {
 		return false
 	}
 	call, err := cd.UnmarshalCall(msg.Data)
+	msg.Data = nil // decoded: its budget charge now stands for the arguments
 	if err != nil {
 		if !oneway {
 			c.sendException(cd, msg, &py.Exception{Class: "Pyro4.errors.SerializeError", Args: py.Tuple{"cannot decode call: " + err.Error()}}, nil)
@@ -366,9 +361,12 @@ func (c *serverConn) handle(msg *wire.Message) bool {
 	}
 	if oneway {
 		if d.cfg.OnewayThreaded {
+			held := c.inHeld // the arguments live on in the goroutine
+			c.inHeld = 0
 			d.wg.Add(1)
 			go func() {
 				defer d.wg.Done()
+				defer c.mem.Release(held)
 				_, _ = c.invoke(cc, m, obj, call.Args, call.Kwargs)
 			}()
 		} else {
@@ -797,13 +795,15 @@ func (c *serverConn) attribute(r *registration, obj any, call *codec.Call) (any,
 }
 
 func (c *serverConn) sendResult(cd codec.Codec, req *wire.Message, cc *CallContext, v any, flags wire.Flags) bool {
-	data, err := cd.AppendMarshal(c.pbuf[:0], v)
-	if err == nil && cap(data) <= 1<<20 {
+	rm := replyMem{m: &c.mem, max: c.maxReply(cc.ResponseAnnotations)}
+	defer rm.release()
+	data, err := cd.AppendMarshalLimit(c.pbuf[:0], v, rm.limit())
+	if err == nil && cap(data) <= keepScratch {
 		c.pbuf = data // keep small buffers for the next reply
 	}
 	if err != nil {
-		exc := &py.Exception{Class: "Pyro4.errors.SerializeError", Args: py.Tuple{err.Error()}}
-		c.sendException(cd, req, exc, nil)
+		rm.release()
+		c.sendException(cd, req, c.encodeFailure(err), nil)
 		return true
 	}
 	reply := &wire.Message{Type: wire.MsgResult, Flags: flags, Seq: req.Seq, SerializerID: req.SerializerID, Data: data}
@@ -829,9 +829,17 @@ func (c *serverConn) sendException(cd codec.Codec, req *wire.Message, exc *py.Ex
 		}
 		exc.Attributes = py.DictOf("_pyroTraceback", toAnyList(tb))
 	}
-	data, err := cd.Marshal(exc)
+	rm := replyMem{m: &c.mem, max: c.maxReply(nil)}
+	defer rm.release()
+	data, err := cd.AppendMarshalLimit(nil, exc, rm.limit())
 	if err != nil {
-		data, _ = cd.Marshal(&py.Exception{Class: "Pyro4.errors.PyroError", Args: py.Tuple{"Error serializing exception: " + err.Error()}})
+		rm.release()
+		fallback := &py.Exception{Class: "Pyro4.errors.PyroError", Args: py.Tuple{"Error serializing exception: " + err.Error()}}
+		var be *budgetError
+		if errors.As(err, &be) {
+			fallback = be.Exception()
+		}
+		data, _ = cd.Marshal(fallback)
 	}
 	_ = c.send(&wire.Message{Type: wire.MsgResult, Flags: wire.FlagException, Seq: req.Seq, SerializerID: req.SerializerID, Data: data})
 }

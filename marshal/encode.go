@@ -102,7 +102,7 @@ func (w *writer) value(b []byte, v any, depth int, converted bool) ([]byte, erro
 	case int64:
 		return appendInt(b, x), nil
 	case string:
-		b, err := w.room(b, len(x)+5)
+		b, err := w.room(b, strHeadLen(len(x))+len(x))
 		if err != nil {
 			return b, err
 		}
@@ -273,6 +273,15 @@ func appendBigLong(b []byte, x *big.Int) []byte {
 		b = binary.LittleEndian.AppendUint16(b, uint16(d&0x7fff))
 	}
 	return b
+}
+
+// strHeadLen is the size of the type and length bytes appendStr writes
+// before a str of n bytes (at least: a short non-ASCII str takes 5).
+func strHeadLen(n int) int {
+	if n < 256 {
+		return 2
+	}
+	return 5
 }
 
 // appendStr writes s as CPython 3.11 does for a non-interned str: 'z' for

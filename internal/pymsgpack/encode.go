@@ -139,7 +139,7 @@ func (e *encoder) value(v any, depth int, converted bool) error {
 		if len(v) > math.MaxUint32 {
 			return tooLong("bytes", len(v))
 		}
-		if err := e.room(len(v) + 5); err != nil {
+		if err := e.room(headLen(len(v), false) + len(v)); err != nil {
 			return err
 		}
 		if err := e.enc.EncodeBytesLen(len(v)); err != nil {
@@ -218,10 +218,23 @@ func (e *encoder) str(s string) error {
 	if len(s) > math.MaxUint32 {
 		return tooLong("str", len(s))
 	}
-	if err := e.room(len(s) + 5); err != nil {
+	if err := e.room(headLen(len(s), true) + len(s)); err != nil {
 		return err
 	}
 	return e.enc.EncodeString(s)
+}
+
+// headLen is the size of the msgpack header of a str (or bin) of n bytes.
+func headLen(n int, str bool) int {
+	switch {
+	case str && n <= 31:
+		return 1
+	case n <= math.MaxUint8:
+		return 2
+	case n <= math.MaxUint16:
+		return 3
+	}
+	return 5
 }
 
 // bigInt writes an int the way msgpack-python plus Pyro's hook do: uint64
