@@ -311,3 +311,17 @@ func (c *serverConn) chargeReads() {
 	o.Budget = &c.mem
 	c.wopts = &o
 }
+
+// chargeDecode charges the budget for the decoding of a large payload of
+// n bytes: while the arguments are built the payload and the arguments
+// both exist (afterwards the payload's own charge stands for the
+// arguments). It returns what to release once decoding is done.
+func (c *serverConn) chargeDecode(n int) (int, error) {
+	if n <= keepScratch || c.d.mem.limit == 0 {
+		return 0, nil
+	}
+	if err := c.mem.Acquire(n); err != nil {
+		return 0, err
+	}
+	return n, nil
+}

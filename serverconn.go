@@ -305,8 +305,16 @@ func (c *serverConn) handle(msg *wire.Message) bool {
 		d.log.Info("pyro: request with serializer not accepted", "peer", c.info.RemoteAddr, "serializer", id)
 		return false
 	}
+	decoding, err := c.chargeDecode(len(msg.Data))
+	if err != nil {
+		if !oneway {
+			c.sendException(cd, msg, c.encodeFailure(err), nil)
+		}
+		return true
+	}
 	call, err := cd.UnmarshalCall(msg.Data)
 	msg.Data = nil // decoded: its budget charge now stands for the arguments
+	c.mem.Release(decoding)
 	if err != nil {
 		if !oneway {
 			c.sendException(cd, msg, &py.Exception{Class: "Pyro4.errors.SerializeError", Args: py.Tuple{"cannot decode call: " + err.Error()}}, nil)
@@ -835,9 +843,8 @@ func (c *serverConn) sendException(cd codec.Codec, req *wire.Message, exc *py.Ex
 	if err != nil {
 		rm.release()
 		fallback := &py.Exception{Class: "Pyro4.errors.PyroError", Args: py.Tuple{"Error serializing exception: " + err.Error()}}
-		var be *budgetError
-		if errors.As(err, &be) {
-			fallback = be.Exception()
+		if errors.Is(err, errMemoryBudget) || errors.Is(err, py.ErrTooLarge) {
+			fallback = c.encodeFailure(err)
 		}
 		data, _ = cd.Marshal(fallback)
 	}

@@ -41,6 +41,18 @@ func (e *EchoServer) PyroExpose() pyro.Exposure {
 	}
 }
 
+// logRepr logs what with the repr of v, which is only computed when
+// verbose: the repr of a large or reference-sharing message can be far
+// larger than the message itself.
+func (e *EchoServer) logRepr(what string, v any) {
+	e.mu.Lock()
+	on := e.verbose && e.Out != nil
+	e.mu.Unlock()
+	if on {
+		e.logf("%s: %s", what, py.Repr(v))
+	}
+}
+
 func (e *EchoServer) logf(format string, args ...any) {
 	e.mu.Lock()
 	v, out := e.verbose, e.Out
@@ -52,7 +64,7 @@ func (e *EchoServer) logf(format string, args ...any) {
 
 // Echo returns the message.
 func (e *EchoServer) Echo(message any) any {
-	e.logf("echo: %s", py.Repr(message))
+	e.logRepr("echo", message)
 	return message
 }
 
@@ -70,7 +82,7 @@ func (e *EchoServer) ErrorWithText() error {
 
 // OnewayEcho is echo, called oneway.
 func (e *EchoServer) OnewayEcho(message any) string {
-	e.logf("oneway_echo: %s", py.Repr(message))
+	e.logRepr("oneway_echo", message)
 	return "bogus return value"
 }
 

@@ -1,0 +1,538 @@
+package main
+
+// Memory attacks against the real commands, run as child processes whose
+// resident memory is read from /proc (issue 8, items 2 and 3, and the
+// marshal back-reference weakness). Each test watches the child while it
+// is attacked and kills it as soon as it passes the bound, so a regression
+// fails fast instead of taking the machine's memory.
+
+import (
+	"bufio"
+	"bytes"
+	"compress/zlib"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/codec"
+	"github.com/pyrogo/pyro/internal/testbound"
+	"github.com/pyrogo/pyro/py"
+	"github.com/pyrogo/pyro/wire"
+)
+
+// rssLimit is what the echo server may reach under each attack.
+const rssLimit = 1 << 30
+
+var (
+	plainBinOnce sync.Once
+	plainBinPath string
+	plainBinErr  error
+)
+
+// plainBinary returns the pyro command built without the race detector:
+// the resident memory of a race-instrumented binary says nothing about the
+// real one. Without -race in GOFLAGS it is pyroBinary's build.
+func plainBinary(t *testing.T) string {
+	t.Helper()
+	bin := pyroBinary(t) // also makes binDir, removed by TestMain
+	if !strings.Contains(os.Getenv("GOFLAGS"), "-race") {
+		return bin
+	}
+	plainBinOnce.Do(func() {
+		var flags []string
+		for _, f := range strings.Fields(os.Getenv("GOFLAGS")) {
+			if f != "-race" {
+				flags = append(flags, f)
+			}
+		}
+		plainBinPath = filepath.Join(binDir, "pyro-norace")
+		cmd := exec.Command("go", "build", "-o", plainBinPath, ".")
+		cmd.Env = append(os.Environ(), "GOFLAGS="+strings.Join(flags, " "))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			plainBinErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if plainBinErr != nil {
+		t.Fatal(plainBinErr)
+	}
+	return plainBinPath
+}
+
+// procMem reads a "Vm…:  N kB" line of /proc/PID/status, in bytes.
+func procMem(pid int, field string) (int64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
+}
+
+// child is a running "pyro echoserver" process.
+type child struct {
+	cmd    *exec.Cmd
+	uri    string
+	exited chan struct{}
+	stderr *outBuf
+	killed atomic.Bool // by the watchdog, over the limit
+	peak   atomic.Int64
+}
+
+func startEchoChild(t *testing.T, env ...string) *child {
+	t.Helper()
+	cmd := exec.Command(plainBinary(t), "echoserver", "-H", "127.0.0.1")
+	cmd.Env = cleanEnviron(env...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &child{cmd: cmd, exited: make(chan struct{}), stderr: newOutBuf()}
+	cmd.Stderr = c.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	uris := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if u, ok := strings.CutPrefix(sc.Text(), "echo uri: "); ok {
+				uris <- u
+			}
+		}
+		cmd.Wait()
+		close(c.exited)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-c.exited
+	})
+	select {
+	case c.uri = <-uris:
+	case <-c.exited:
+		t.Fatalf("echo server ended before printing its URI: %s", c.stderr)
+	case <-time.After(waitLimit):
+		t.Fatal("echo server printed no URI")
+	}
+	return c
+}
+
+// watch samples the child's resident memory until stop is closed and
+// kills it once it passes limit.
+func (c *child) watch(limit int64, stop <-chan struct{}) {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-c.exited:
+			return
+		case <-tick.C:
+		}
+		rss, err := procMem(c.cmd.Process.Pid, "VmRSS")
+		if err != nil {
+			continue
+		}
+		if rss > c.peak.Load() {
+			c.peak.Store(rss)
+		}
+		if rss > limit {
+			c.killed.Store(true)
+			c.cmd.Process.Kill()
+			return
+		}
+	}
+}
+
+// check fails the test if the child passed limit at any time (VmHWM is
+// the kernel's own peak, which also catches what sampling missed).
+func (c *child) check(t *testing.T, what string, limit int64) {
+	t.Helper()
+	if c.killed.Load() {
+		t.Fatalf("%s: the echo server passed %d MiB resident and was killed", what, limit>>20)
+	}
+	hwm, err := procMem(c.cmd.Process.Pid, "VmHWM")
+	if err != nil {
+		t.Fatalf("%s: the echo server is gone: %v; stderr:\n%s", what, err, c.stderr)
+	}
+	t.Logf("%s: echo server peak resident memory %d MiB (sampled peak %d MiB)", what, hwm>>20, c.peak.Load()>>20)
+	if hwm > limit {
+		t.Errorf("%s: peak resident memory %d MiB, want under %d MiB", what, hwm>>20, limit>>20)
+	}
+}
+
+// attacker is a raw client connection.
+type attacker struct {
+	nc net.Conn
+	br *bufio.Reader
+}
+
+func dialAttacker(t *testing.T, uri string) *attacker {
+	t.Helper()
+	u, err := pyro.ParseURI(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := net.Dial("tcp", u.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	a := &attacker{nc: nc, br: bufio.NewReader(nc)}
+	hs, _ := codec.Default(codec.IDSerpent).Marshal(py.DictOf("handshake", "hello"))
+	nc.SetDeadline(time.Now().Add(waitLimit))
+	if err := wire.WriteMessage(nc, &wire.Message{Type: wire.MsgConnect, SerializerID: codec.IDSerpent, Data: hs}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := wire.ReadMessage(a.br, nil); err != nil || m.Type != wire.MsgConnectOK {
+		t.Fatalf("connect: %v %v", m, err)
+	}
+	nc.SetDeadline(time.Time{})
+	return a
+}
+
+// sendRaw sends an INVOKE with a ready payload (flags say if it is
+// compressed).
+func (a *attacker) sendRaw(seq uint16, ser int, flags wire.Flags, payload []byte) error {
+	hd := wire.Header{Type: wire.MsgInvoke, Flags: flags, Seq: seq, PayloadLen: len(payload), SerializerID: uint16(ser)}
+	_, err := a.nc.Write(append(hd.AppendHeader(nil), payload...))
+	return err
+}
+
+// compressedEcho is the zlib form of the serpent call
+// echo('x' * n), made in pieces so the test never holds n bytes.
+func compressedEcho(t *testing.T, n int) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	zw := zlib.NewWriter(&out)
+	zw.Write([]byte("# serpent utf-8 python3.2\n('test.echoserver','echo',('"))
+	piece := bytes.Repeat([]byte{'x'}, 1<<20)
+	for left := n; left > 0; left -= len(piece) {
+		zw.Write(piece[:min(left, len(piece))])
+	}
+	zw.Write([]byte("',),{})"))
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// goodClient calls echo with a short text until stop is closed, and
+// reports how many calls succeeded and the first failure.
+func goodClient(t *testing.T, uri string, stop <-chan struct{}) (ok *atomic.Int64, failed func() error) {
+	ok = &atomic.Int64{}
+	var mu sync.Mutex
+	var first error
+	done := make(chan struct{})
+	p, err := pyro.NewProxy(uri, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(done)
+		defer p.Close()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), testbound.Scale(20*time.Second))
+			v, err := p.Call(ctx, "echo", "still here "+strconv.Itoa(i))
+			cancel()
+			if err == nil && v != "still here "+strconv.Itoa(i) {
+				err = fmt.Errorf("echo returned %v", v)
+			}
+			if err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+				return
+			}
+			ok.Add(1)
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	t.Cleanup(func() { <-done })
+	return ok, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		return first
+	}
+}
+
+// TestEchoserverZipBombs: three clients at once, each sending a ~250 KB
+// compressed call that expands to 250 MB, three times over, leave
+// "pyro echoserver" (default settings) under 1 GiB resident and serving
+// another client throughout; each bomb is refused by closing its
+// connection, as Pyro does for a message over MAX_MESSAGE_SIZE. Before the
+// fix the server inflated and echoed each bomb (2 GB peak for one).
+func TestEchoserverZipBombs(t *testing.T) {
+	bomb := compressedEcho(t, 250_000_000)
+	t.Logf("bomb: %d bytes, expanding to 250 MB", len(bomb))
+	c := startEchoChild(t)
+	stop := make(chan struct{})
+	go c.watch(rssLimit, stop)
+	ok, failed := goodClient(t, c.uri, stop)
+	var wg sync.WaitGroup
+	errs := make(chan error, 9)
+	for i := 0; i < 3; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for round := 0; round < 3; round++ {
+				a := dialAttacker(t, c.uri)
+				if err := a.sendRaw(1, codec.IDSerpent, wire.FlagCompressed, bomb); err != nil {
+					errs <- fmt.Errorf("sending the bomb: %v", err)
+					return
+				}
+				a.nc.SetReadDeadline(time.Now().Add(testbound.Scale(60 * time.Second)))
+				m, err := wire.ReadMessage(a.br, nil)
+				if err == nil {
+					errs <- fmt.Errorf("the bomb got a %v reply of %d bytes", m.Type, len(m.Data))
+				} else if !errors.Is(err, wire.ErrClosed) && !errors.Is(err, syscall.ECONNRESET) {
+					errs <- fmt.Errorf("the bomb's connection: %v", err)
+				}
+				a.nc.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	before := ok.Load()
+	time.Sleep(200 * time.Millisecond) // still serving after the attack
+	close(stop)
+	if err := failed(); err != nil {
+		t.Errorf("the good client failed during the attack: %v", err)
+	}
+	if ok.Load() == 0 || ok.Load() == before && failed() == nil {
+		t.Errorf("the good client got %d answers (%d before the attack ended)", ok.Load(), before)
+	}
+	c.check(t, "three clients × three 250 MB zip bombs", rssLimit)
+}
+
+// TestEchoserverNeverReadingClients: forty clients each ask (with a 16 KB
+// compressed call) for a 16 MB reply and never read it. "pyro echoserver"
+// (default settings) stays under 1 GiB resident and keeps serving another
+// client: the replies it holds are bounded by the memory budget, calls
+// beyond it are refused, and the write deadline (30 s without progress)
+// will drop the rest. Before the fix every reply was built and held
+// forever (1.7 GB for 40 clients, a crash for 100).
+func TestEchoserverNeverReadingClients(t *testing.T) {
+	call := compressedEcho(t, 16_000_000)
+	t.Logf("call: %d bytes, expanding to 16 MB", len(call))
+	c := startEchoChild(t)
+	stop := make(chan struct{})
+	go c.watch(rssLimit, stop)
+	ok, failed := goodClient(t, c.uri, stop)
+	var attackers []*attacker
+	for i := 0; i < 40; i++ {
+		a := dialAttacker(t, c.uri)
+		if err := a.sendRaw(1, codec.IDSerpent, wire.FlagCompressed, call); err != nil {
+			t.Fatal(err)
+		}
+		attackers = append(attackers, a)
+	}
+	// the daemon has read (or refused) every call when its memory stops
+	// growing; give it time, then check that it still serves
+	var last int64
+	for settled := 0; settled < 10; time.Sleep(100 * time.Millisecond) {
+		rss, err := procMem(c.cmd.Process.Pid, "VmRSS")
+		if err != nil {
+			break
+		}
+		if rss > last+4<<20 {
+			settled = 0
+		} else {
+			settled++
+		}
+		last = max(last, rss)
+	}
+	before := ok.Load()
+	if v, err := newProxy(t, c.uri).Call(context.Background(), "echo", "new client"); err != nil || v != "new client" {
+		t.Errorf("a new client during the attack: %v %v", v, err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	if err := failed(); err != nil {
+		t.Errorf("the good client failed during the attack: %v", err)
+	}
+	if ok.Load() <= before {
+		t.Errorf("the good client got no answer while the replies were held (%d before, %d after)", before, ok.Load())
+	}
+	c.check(t, "forty never-reading clients of 16 MB replies", rssLimit)
+	for _, a := range attackers {
+		a.nc.Close()
+	}
+}
+
+// marshalRefCall is a marshal INVOKE payload of about 5×n bytes:
+// echo(l) where l is a list of n references to one str of size bytes.
+func marshalRefCall(n, size int) []byte {
+	b := []byte{')', 4, 'z', byte(len("test.echoserver"))}
+	b = append(b, "test.echoserver"...)
+	b = append(b, 'z', 4)
+	b = append(b, "echo"...)
+	b = append(b, '[', 1, 0, 0, 0) // vargs: [l]
+	b = append(b, '[')
+	b = binary.LittleEndian.AppendUint32(b, uint32(n))
+	b = append(b, 'a'|0x80) // FLAG_REF: reference 0
+	b = binary.LittleEndian.AppendUint32(b, uint32(size))
+	b = append(b, bytes.Repeat([]byte{'y'}, size)...)
+	for i := 1; i < n; i++ {
+		b = append(b, 'r', 0, 0, 0, 0)
+	}
+	return append(b, '{', '0') // kwargs: {}
+}
+
+// TestEchoserverMarshalBackReferences: a 1.25 MB marshal call whose
+// back-references expand to 250 MB is answered with a
+// MessageTooLargeError, the encoder stopping at MAX_MESSAGE_SIZE (64 MiB),
+// and the server stays small and serving. Before the fix the server wrote
+// out all 250 MB (Pyro4, which keeps the references, answers 1 MB).
+func TestEchoserverMarshalBackReferences(t *testing.T) {
+	payload := marshalRefCall(250_000, 1000)
+	c := startEchoChild(t)
+	stop := make(chan struct{})
+	go c.watch(512<<20, stop)
+	ok, failed := goodClient(t, c.uri, stop)
+	for i := 0; i < 3; i++ {
+		a := dialAttacker(t, c.uri)
+		if err := a.sendRaw(1, codec.IDMarshal, 0, payload); err != nil {
+			t.Fatal(err)
+		}
+		a.nc.SetReadDeadline(time.Now().Add(testbound.Scale(60 * time.Second)))
+		m, err := wire.ReadMessage(a.br, &wire.Options{MaxMessageSize: 1 << 20})
+		if err != nil {
+			t.Fatalf("reply: %v (killed by the watchdog: %v); stderr:\n%s", err, c.killed.Load(), c.stderr)
+		}
+		v, err := codec.Default(codec.IDMarshal).Unmarshal(m.Data)
+		exc, isExc := v.(*py.Exception)
+		if err != nil || m.Flags&wire.FlagException == 0 || !isExc || exc.Class != "Pyro4.errors.MessageTooLargeError" {
+			t.Fatalf("reply flags %#x, %d bytes: %v %v", m.Flags, len(m.Data), v, err)
+		}
+		if !strings.Contains(exc.Message(), "max message size exceeded") {
+			t.Errorf("message %q", exc.Message())
+		}
+		a.nc.Close()
+	}
+	time.Sleep(200 * time.Millisecond)
+	close(stop)
+	if err := failed(); err != nil || ok.Load() == 0 {
+		t.Errorf("the good client: %d answers, %v", ok.Load(), err)
+	}
+	c.check(t, "marshal back-reference echo", 512<<20)
+}
+
+// hostileServer answers every connection like a Pyro daemon whose object
+// has an echo method, and replies to the call with a compressed payload.
+func hostileServer(t *testing.T, reply []byte) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		ln.Close()
+		wg.Wait()
+	})
+	cd := codec.Default(codec.IDSerpent)
+	meta := py.DictOf("methods", []any{"echo"}, "oneway", []any{}, "attrs", []any{})
+	ok, _ := cd.Marshal(py.DictOf("handshake", "hello", "meta", meta))
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer nc.Close()
+				nc.SetDeadline(time.Now().Add(testbound.Scale(60 * time.Second)))
+				br := bufio.NewReader(nc)
+				m, err := wire.ReadMessage(br, &wire.Options{MaxMessageSize: 1 << 16})
+				if err != nil {
+					return
+				}
+				wire.WriteMessage(nc, &wire.Message{Type: wire.MsgConnectOK, Flags: m.Flags & wire.FlagMetaOnConnect, SerializerID: m.SerializerID, Data: ok}, nil)
+				if m, err = wire.ReadMessage(br, &wire.Options{MaxMessageSize: 1 << 16}); err != nil {
+					return
+				}
+				hd := wire.Header{Type: wire.MsgResult, Flags: wire.FlagCompressed, Seq: m.Seq, PayloadLen: len(reply), SerializerID: m.SerializerID}
+				nc.Write(append(hd.AppendHeader(nil), reply...))
+				io := make([]byte, 1)
+				br.Read(io) // until the client hangs up
+			}()
+		}
+	}()
+	return "PYRO:thing@" + ln.Addr().String()
+}
+
+// TestCallHostileServerReply: "pyro call" (a child process) against a
+// server whose ~250 KB reply expands to 250 MB stays small and reports
+// the oversized reply. Before the fix it inflated the reply and reached
+// 1.5 GB.
+func TestCallHostileServerReply(t *testing.T) {
+	var out bytes.Buffer
+	zw := zlib.NewWriter(&out)
+	zw.Write([]byte("# serpent utf-8 python3.2\n'"))
+	piece := bytes.Repeat([]byte{'z'}, 1<<20)
+	for i := 0; i < 250; i++ {
+		zw.Write(piece)
+	}
+	zw.Write([]byte("'"))
+	zw.Close()
+	uri := hostileServer(t, out.Bytes())
+	cmd := exec.Command(plainBinary(t), "call", uri, "echo", "1")
+	cmd.Env = cleanEnviron()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(testbound.Scale(60 * time.Second)):
+		cmd.Process.Kill()
+		<-done
+		t.Fatal("pyro call did not end")
+	}
+	maxRSS := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss << 10
+	t.Logf("pyro call: peak resident memory %d MiB; exit %v; stderr %q", maxRSS>>20, err, stderr.String())
+	if code := cmd.ProcessState.ExitCode(); code != exitUsage || !strings.Contains(stderr.String(), "max message size exceeded") {
+		t.Errorf("exit %d, stderr %q, stdout %d bytes", code, stderr.String(), stdout.Len())
+	}
+	if maxRSS > 128<<20 {
+		t.Errorf("pyro call reached %d MiB resident on a 250 KB reply", maxRSS>>20)
+	}
+}
