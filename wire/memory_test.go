@@ -50,7 +50,7 @@ func allocOf(f func()) uint64 {
 // exact buffer. A buffer that doubles and copies costs 2–3 N.
 func TestReadMemoryFactor(t *testing.T) {
 	chunk := bytes.Repeat([]byte("0123456789abcdef"), 4096) // 64 KiB, compresses well
-	for _, n := range []int{1 << 20, 8 << 20, 32 << 20} {
+	for _, n := range []int{1 << 20, 4 << 20, 16 << 20} {
 		payload := bytes.Repeat(chunk, n/len(chunk))
 		plain := rawMessage(0, payload)
 		comp := rawMessage(FlagCompressed, zlibOf(t, chunk, n/len(chunk)))
@@ -82,14 +82,14 @@ func TestReadMemoryFactor(t *testing.T) {
 	}
 }
 
-// TestZipBombMemory: a 250 KB payload that inflates to 250 MB is refused
+// TestZipBombMemory: a 32 KB payload that inflates to 32 MiB is refused
 // at the limit having cost the first inflate buffer (≤ 1 MiB), not the
 // limit and not the expansion.
 func TestZipBombMemory(t *testing.T) {
-	bomb := zlibOf(t, make([]byte, 1<<20), 250)
-	t.Logf("bomb: %d bytes inflating to 250 MiB", len(bomb))
+	bomb := zlibOf(t, make([]byte, 1<<20), 32)
+	t.Logf("bomb: %d bytes inflating to 32 MiB", len(bomb))
 	in := rawMessage(FlagCompressed, bomb)
-	for _, o := range []*Options{{MaxMessageSize: 64 << 20}, {MaxDecompressedSize: 100 << 20}} {
+	for _, o := range []*Options{{MaxMessageSize: 8 << 20}, {MaxDecompressedSize: 4 << 20}} {
 		limit := o.MaxMessageSize + o.MaxDecompressedSize
 		var err error
 		got := allocOf(func() {
@@ -139,7 +139,7 @@ func (b *recBudget) Release(n int) {
 func TestBudget(t *testing.T) {
 	big := bytes.Repeat([]byte("x"), 3<<20)
 	small := []byte("hello")
-	bomb := zlibOf(t, make([]byte, 1<<20), 100)
+	bomb := zlibOf(t, make([]byte, 1<<20), 20)
 	anns := []Annotation{{Key: "CORR", Value: bytes.Repeat([]byte{7}, 16)}}
 	mk := func(payload []byte, compress bool) []byte {
 		b, err := AppendMessage(nil, &Message{Type: MsgInvoke, Annotations: anns, Data: payload}, &Options{Compress: compress})
