@@ -9,11 +9,13 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"compress/flate"
 	"compress/zlib"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -217,22 +219,81 @@ func (a *attacker) sendRaw(seq uint16, ser int, flags wire.Flags, payload []byte
 	return err
 }
 
-// compressedEcho is the zlib form of the serpent call
-// echo('x' * n), made in pieces so the test never holds n bytes.
+// compressedEcho is the zlib form of the serpent call echo('x' * n).
 func compressedEcho(t *testing.T, n int) []byte {
 	t.Helper()
-	var out bytes.Buffer
-	zw := zlib.NewWriter(&out)
-	zw.Write([]byte("# serpent utf-8 python3.2\n('test.echoserver','echo',('"))
-	piece := bytes.Repeat([]byte{'x'}, 1<<20)
-	for left := n; left > 0; left -= len(piece) {
-		zw.Write(piece[:min(left, len(piece))])
+	return repeatZlib(t, []byte("# serpent utf-8 python3.2\n('test.echoserver','echo',('"), 'x', n, []byte("',),{})"))
+}
+
+// repeatZlib returns the zlib stream of prefix, n times the byte c, and
+// suffix, without compressing n bytes (which takes half a minute under
+// the race detector): the deflate blocks of 1 MiB of c, made with a
+// dictionary of c's, are valid after any 32 KiB of c and are repeated;
+// the Adler-32 of the run of c's has a closed form.
+func repeatZlib(t *testing.T, prefix []byte, c byte, n int, suffix []byte) []byte {
+	t.Helper()
+	const window, block = 32 << 10, 1 << 20
+	if n < window {
+		t.Fatalf("repeatZlib: run of %d bytes is shorter than the window", n)
 	}
-	zw.Write([]byte("',),{})"))
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
+	run := bytes.Repeat([]byte{c}, block)
+	deflate := func(dict, data []byte, final bool) []byte {
+		var b bytes.Buffer
+		fw, err := flate.NewWriterDict(&b, flate.DefaultCompression, dict)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw.Write(data)
+		if final {
+			err = fw.Close()
+		} else {
+			err = fw.Flush() // ends byte-aligned, the stream not final
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
 	}
-	return out.Bytes()
+	out := []byte{0x78, 0x9c}
+	out = append(out, deflate(nil, append(append([]byte{}, prefix...), run[:window]...), false)...)
+	left := n - window
+	mid := deflate(run[:window], run, false)
+	for ; left > block; left -= block {
+		out = append(out, mid...)
+	}
+	out = append(out, deflate(run[:window], append(append([]byte{}, run[:left]...), suffix...), true)...)
+	// Adler-32: a = 1 + Σ bytes, b = Σ of the a's after each byte, mod
+	// 65521; a run of k bytes c after (a, b) adds k·c to a and
+	// k·a + c·k(k+1)/2 to b.
+	const mod = 65521
+	a, b := uint64(1), uint64(0)
+	feed := func(p []byte) {
+		for _, x := range p {
+			a = (a + uint64(x)) % mod
+			b = (b + a) % mod
+		}
+	}
+	feed(prefix)
+	k := uint64(n)
+	b = (b + k%mod*a + uint64(c)*((k*(k+1)/2)%mod)) % mod
+	a = (a + k%mod*uint64(c)) % mod
+	feed(suffix)
+	return binary.BigEndian.AppendUint32(out, uint32(b<<16|a))
+}
+
+func TestRepeatZlib(t *testing.T) {
+	for _, n := range []int{32 << 10, 1 << 20, 3<<20 + 12345} {
+		z := repeatZlib(t, []byte("head"), 'q', n, []byte("tail"))
+		zr, err := zlib.NewReader(bytes.NewReader(z))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(zr)
+		want := "head" + strings.Repeat("q", n) + "tail"
+		if err != nil || string(got) != want {
+			t.Fatalf("n=%d: %v, %d bytes", n, err, len(got))
+		}
+	}
 }
 
 // goodClient calls echo with a short text until stop is closed, and
@@ -447,92 +508,129 @@ func TestEchoserverMarshalBackReferences(t *testing.T) {
 	c.check(t, "marshal back-reference echo", 512<<20)
 }
 
-// hostileServer answers every connection like a Pyro daemon whose object
-// has an echo method, and replies to the call with a compressed payload.
-func hostileServer(t *testing.T, reply []byte) string {
+// hostileServer answers a connection like a Pyro daemon whose object has
+// an echo method, and replies to the call with a compressed payload; hung
+// up is closed when the client hangs up after that reply.
+func hostileServer(t *testing.T, reply []byte) (uri string, hungUp <-chan struct{}) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
+	done := make(chan struct{})
 	t.Cleanup(func() {
 		ln.Close()
-		wg.Wait()
+		<-done
 	})
+	closed := make(chan struct{})
 	cd := codec.Default(codec.IDSerpent)
 	meta := py.DictOf("methods", []any{"echo"}, "oneway", []any{}, "attrs", []any{})
 	ok, _ := cd.Marshal(py.DictOf("handshake", "hello", "meta", meta))
-	wg.Add(1)
 	go func() {
-		defer wg.Done()
-		for {
-			nc, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer nc.Close()
-				nc.SetDeadline(time.Now().Add(testbound.Scale(60 * time.Second)))
-				br := bufio.NewReader(nc)
-				m, err := wire.ReadMessage(br, &wire.Options{MaxMessageSize: 1 << 16})
-				if err != nil {
-					return
-				}
-				wire.WriteMessage(nc, &wire.Message{Type: wire.MsgConnectOK, Flags: m.Flags & wire.FlagMetaOnConnect, SerializerID: m.SerializerID, Data: ok}, nil)
-				if m, err = wire.ReadMessage(br, &wire.Options{MaxMessageSize: 1 << 16}); err != nil {
-					return
-				}
-				hd := wire.Header{Type: wire.MsgResult, Flags: wire.FlagCompressed, Seq: m.Seq, PayloadLen: len(reply), SerializerID: m.SerializerID}
-				nc.Write(append(hd.AppendHeader(nil), reply...))
-				io := make([]byte, 1)
-				br.Read(io) // until the client hangs up
-			}()
+		defer close(done)
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		nc.SetDeadline(time.Now().Add(testbound.Scale(60 * time.Second)))
+		br := bufio.NewReader(nc)
+		m, err := wire.ReadMessage(br, &wire.Options{MaxMessageSize: 1 << 16})
+		if err != nil {
+			return
+		}
+		wire.WriteMessage(nc, &wire.Message{Type: wire.MsgConnectOK, Flags: m.Flags & wire.FlagMetaOnConnect, SerializerID: m.SerializerID, Data: ok}, nil)
+		if m, err = wire.ReadMessage(br, &wire.Options{MaxMessageSize: 1 << 16}); err != nil {
+			return
+		}
+		hd := wire.Header{Type: wire.MsgResult, Flags: wire.FlagCompressed, Seq: m.Seq, PayloadLen: len(reply), SerializerID: m.SerializerID}
+		if _, err := nc.Write(append(hd.AppendHeader(nil), reply...)); err != nil {
+			return
+		}
+		if _, err := br.ReadByte(); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+			close(closed)
 		}
 	}()
-	return "PYRO:thing@" + ln.Addr().String()
+	return "PYRO:thing@" + ln.Addr().String(), closed
+}
+
+// fullPipe returns a pipe whose buffer is already full, so that a child
+// writing to it blocks (and stays alive to be measured) until the reader
+// drains it.
+func fullPipe(t *testing.T) (r, w *os.File) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close(); w.Close() })
+	fd := int(w.Fd())
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		t.Fatal(err)
+	}
+	junk := make([]byte, 4096)
+	for {
+		if _, err := syscall.Write(fd, junk); err != nil {
+			break // EAGAIN: full
+		}
+	}
+	if err := syscall.SetNonblock(fd, false); err != nil {
+		t.Fatal(err)
+	}
+	return r, w
 }
 
 // TestCallHostileServerReply: "pyro call" (a child process) against a
 // server whose ~250 KB reply expands to 250 MB stays small and reports
 // the oversized reply. Before the fix it inflated the reply and reached
 // 1.5 GB.
+//
+// The child's peak resident memory is read from /proc while it is still
+// alive: its stderr is a full pipe, so its error message blocks it until
+// the test has measured. (The rusage of a finished child would also count
+// the test process's memory, which Linux folds in at the vfork-exec.)
 func TestCallHostileServerReply(t *testing.T) {
-	var out bytes.Buffer
-	zw := zlib.NewWriter(&out)
-	zw.Write([]byte("# serpent utf-8 python3.2\n'"))
-	piece := bytes.Repeat([]byte{'z'}, 1<<20)
-	for i := 0; i < 250; i++ {
-		zw.Write(piece)
-	}
-	zw.Write([]byte("'"))
-	zw.Close()
-	uri := hostileServer(t, out.Bytes())
+	reply := repeatZlib(t, []byte("# serpent utf-8 python3.2\n'"), 'z', 250<<20, []byte("'"))
+	uri, hungUp := hostileServer(t, reply)
+	errR, errW := fullPipe(t)
 	cmd := exec.Command(plainBinary(t), "call", uri, "echo", "1")
 	cmd.Env = cleanEnviron()
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	var stdout bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, errW
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	var err error
+	errW.Close()
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() { cmd.Process.Kill(); errR.Close(); <-exited })
+	stop := make(chan struct{})
+	c := &child{cmd: cmd, exited: exited}
+	go c.watch(1<<30, stop)
 	select {
-	case err = <-done:
+	case <-hungUp:
+	case <-exited:
+		t.Fatalf("pyro call exited before hanging up; stdout %d bytes", stdout.Len())
 	case <-time.After(testbound.Scale(60 * time.Second)):
-		cmd.Process.Kill()
-		<-done
-		t.Fatal("pyro call did not end")
+		t.Fatal("pyro call did not hang up")
 	}
-	maxRSS := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss << 10
-	t.Logf("pyro call: peak resident memory %d MiB; exit %v; stderr %q", maxRSS>>20, err, stderr.String())
-	if code := cmd.ProcessState.ExitCode(); code != exitUsage || !strings.Contains(stderr.String(), "max message size exceeded") {
-		t.Errorf("exit %d, stderr %q, stdout %d bytes", code, stderr.String(), stdout.Len())
+	hwm, err := procMem(cmd.Process.Pid, "VmHWM")
+	close(stop)
+	if c.killed.Load() {
+		t.Fatal("pyro call passed 1 GiB resident and was killed")
 	}
-	if maxRSS > 128<<20 {
-		t.Errorf("pyro call reached %d MiB resident on a 250 KB reply", maxRSS>>20)
+	if err != nil {
+		t.Fatalf("pyro call is gone: %v", err)
+	}
+	var stderr bytes.Buffer
+	stderr.ReadFrom(errR) // until the child exits
+	<-exited
+	msg := strings.TrimLeft(stderr.String(), "\x00")
+	t.Logf("pyro call: peak resident memory %d MiB; exit %d; stderr %q", hwm>>20, cmd.ProcessState.ExitCode(), msg)
+	if code := cmd.ProcessState.ExitCode(); code != exitUsage || !strings.Contains(msg, "max message size exceeded") {
+		t.Errorf("exit %d, stderr %q, stdout %d bytes", code, msg, stdout.Len())
+	}
+	if hwm > 64<<20 || c.killed.Load() {
+		t.Errorf("pyro call reached %d MiB resident on a 250 KB reply", max(hwm, c.peak.Load())>>20)
 	}
 }
