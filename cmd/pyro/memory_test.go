@@ -610,6 +610,9 @@ func TestCallHostileServerReply(t *testing.T) {
 	select {
 	case <-hungUp:
 	case <-exited:
+		if c.killed.Load() {
+			t.Fatal("pyro call passed 1 GiB resident and was killed")
+		}
 		t.Fatalf("pyro call exited before hanging up; stdout %d bytes", stdout.Len())
 	case <-time.After(testbound.Scale(60 * time.Second)):
 		t.Fatal("pyro call did not hang up")
