@@ -154,23 +154,32 @@ func (m *connMem) Release(n int) {
 }
 
 // replyMem charges an encoded reply as it grows (a py.SizeLimit.Grow)
-// and bounds it by MAX_MESSAGE_SIZE.
+// and bounds it by MAX_MESSAGE_SIZE. A connection has one, reused for
+// each reply (replies are encoded one at a time, by the connection's
+// goroutine), so that encoding allocates nothing for it.
 type replyMem struct {
 	m       *connMem
 	max     int // MAX_MESSAGE_SIZE, or the protocol's limit
 	granted int
 	lim     py.SizeLimit
+	grow    func(int) (int, error) // r.charge, bound once
 }
 
-// limit returns the size limit to encode a reply with.
-func (r *replyMem) limit() *py.SizeLimit {
+// start begins a reply of at most max bytes and returns its size limit;
+// release ends it.
+func (r *replyMem) start(max int) *py.SizeLimit {
+	if r.grow == nil {
+		r.grow = r.charge
+	}
+	r.release()
+	r.max = max
 	r.lim = py.SizeLimit{Grow: r.grow}
 	return &r.lim
 }
 
-// grow grants room for need bytes, doubling the grant (so a reply is
+// charge grants room for need bytes, doubling the grant (so a reply is
 // copied a few times at most) within MAX_MESSAGE_SIZE and the budget.
-func (r *replyMem) grow(need int) (int, error) {
+func (r *replyMem) charge(need int) (int, error) {
 	if need > r.max {
 		return 0, &py.SizeError{Format: "reply", Max: r.max}
 	}

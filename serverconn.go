@@ -38,6 +38,7 @@ type serverConn struct {
 	release  func()        // from the connection validators, called when the connection ends
 	wopts    *wire.Options // the daemon's, or this connection's own for a bound HMAC or a budget
 	mem      connMem       // this connection's share of the daemon's memory budget (budget.go)
+	reply    replyMem      // the charge of the reply being encoded and sent
 	inHeld   int           // budget held by the request being handled
 
 	wmu    sync.Mutex // serialises writes (oneway goroutines never write)
@@ -46,8 +47,10 @@ type serverConn struct {
 }
 
 func (d *Daemon) newConn(nc net.Conn) *serverConn {
-	return &serverConn{d: d, nc: nc, br: bufio.NewReaderSize(nc, 8192), wopts: &d.wireOpts, mem: connMem{b: d.mem},
+	c := &serverConn{d: d, nc: nc, br: bufio.NewReaderSize(nc, 8192), wopts: &d.wireOpts, mem: connMem{b: d.mem},
 		info: ConnInfo{RemoteAddr: nc.RemoteAddr(), LocalAddr: nc.LocalAddr(), conn: nc}}
+	c.reply.m = &c.mem
+	return c
 }
 
 func (c *serverConn) closeIfIdle() {
@@ -803,9 +806,9 @@ func (c *serverConn) attribute(r *registration, obj any, call *codec.Call) (any,
 }
 
 func (c *serverConn) sendResult(cd codec.Codec, req *wire.Message, cc *CallContext, v any, flags wire.Flags) bool {
-	rm := replyMem{m: &c.mem, max: c.maxReply(cc.ResponseAnnotations)}
+	rm := &c.reply
 	defer rm.release()
-	data, err := cd.AppendMarshalLimit(c.pbuf[:0], v, rm.limit())
+	data, err := cd.AppendMarshalLimit(c.pbuf[:0], v, rm.start(c.maxReply(cc.ResponseAnnotations)))
 	if err == nil && cap(data) <= keepScratch {
 		c.pbuf = data // keep small buffers for the next reply
 	}
@@ -837,9 +840,9 @@ func (c *serverConn) sendException(cd codec.Codec, req *wire.Message, exc *py.Ex
 		}
 		exc.Attributes = py.DictOf("_pyroTraceback", toAnyList(tb))
 	}
-	rm := replyMem{m: &c.mem, max: c.maxReply(nil)}
+	rm := &c.reply
 	defer rm.release()
-	data, err := cd.AppendMarshalLimit(nil, exc, rm.limit())
+	data, err := cd.AppendMarshalLimit(nil, exc, rm.start(c.maxReply(nil)))
 	if err != nil {
 		rm.release()
 		fallback := &py.Exception{Class: "Pyro4.errors.PyroError", Args: py.Tuple{"Error serializing exception: " + err.Error()}}
