@@ -343,7 +343,12 @@ func (p *Proxy) connectTo(ctx context.Context, target URI) (*clientConn, error) 
 		if errors.As(err, &pe) && pe.Class.isA(ErrConnectionDenied) {
 			return err
 		}
-		return wrapError(ErrCommunication, "cannot connect to "+loc+": "+errText(err), err)
+		class := ErrCommunication
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
+			class = ErrTimeout // a CommunicationError too, as in Pyro
+		}
+		return wrapError(class, "cannot connect to "+loc+": "+errText(err), err)
 	}
 	dctx := ctx
 	if _, ok := ctx.Deadline(); !ok && p.timeout > 0 {

@@ -314,7 +314,7 @@ func (c *serverConn) handle(msg *wire.Message) bool {
 	call, err := cd.UnmarshalCall(msg.Data)
 	if err != nil {
 		if !oneway {
-			c.sendException(cd, msg, &py.Exception{Class: "Pyro4.errors.SerializeError", Args: py.Tuple{"cannot decode call: " + err.Error()}}, nil)
+			c.sendException(cd, msg, wrapError(ErrSerialize, "cannot decode call: "+err.Error(), err).Exception(), nil)
 		}
 		return true
 	}
@@ -383,9 +383,7 @@ func (c *serverConn) handle(msg *wire.Message) bool {
 			tb = pe.traceback(d.cfg.DetailedTraceback)
 		}
 		exc := exceptionFor(err)
-		var pyroErr *Error
-		isComm := errors.As(err, &pyroErr) && pyroErr.Class.isA(ErrCommunication) && !pyroErr.Class.isA(ErrSerialize)
-		if isComm {
+		if dropsConnection(exc) {
 			return false // Pyro: a CommunicationError from a method drops the connection, no reply
 		}
 		c.sendException(cd, msg, exc, tb)
@@ -397,7 +395,7 @@ func (c *serverConn) handle(msg *wire.Message) bool {
 	if d.cfg.IterStreaming {
 		if seq, ok := result.(streamSource); ok {
 			sid := d.streams.add(c, seq.seq, seq.stop)
-			exc := &py.Exception{Class: "Pyro4.errors.ProtocolError", Args: py.Tuple{"result of call is an iterator"}, Attributes: py.DictOf("_pyroTraceback", nil)}
+			exc := &py.Exception{Class: ErrProtocol.PythonName(), Args: py.Tuple{"result of call is an iterator"}, Attributes: py.DictOf("_pyroTraceback", nil)}
 			return c.sendStreamStart(cd, msg, exc, sid)
 		}
 	} else if seq, ok := result.(streamSource); ok {
@@ -802,7 +800,7 @@ func (c *serverConn) sendResult(cd codec.Codec, req *wire.Message, cc *CallConte
 		c.pbuf = data // keep small buffers for the next reply
 	}
 	if err != nil {
-		exc := &py.Exception{Class: "Pyro4.errors.SerializeError", Args: py.Tuple{err.Error()}}
+		exc := wrapError(ErrSerialize, err.Error(), err).Exception()
 		c.sendException(cd, req, exc, nil)
 		return true
 	}
@@ -831,7 +829,7 @@ func (c *serverConn) sendException(cd codec.Codec, req *wire.Message, exc *py.Ex
 	}
 	data, err := cd.Marshal(exc)
 	if err != nil {
-		data, _ = cd.Marshal(&py.Exception{Class: "Pyro4.errors.PyroError", Args: py.Tuple{"Error serializing exception: " + err.Error()}})
+		data, _ = cd.Marshal(&py.Exception{Class: ErrPyro.PythonName(), Args: py.Tuple{"Error serializing exception: " + err.Error()}})
 	}
 	_ = c.send(&wire.Message{Type: wire.MsgResult, Flags: wire.FlagException, Seq: req.Seq, SerializerID: req.SerializerID, Data: data})
 }
