@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/pyrogo/pyro/codec"
+	"github.com/pyrogo/pyro/py"
 	"github.com/pyrogo/pyro/uri"
 	"github.com/pyrogo/pyro/wire"
 )
@@ -100,6 +101,13 @@ func WithListener(ln net.Listener) DaemonOption {
 // WithLogger sets the logger; the default discards.
 func WithLogger(l *slog.Logger) DaemonOption { return func(d *Daemon) error { d.log = l; return nil } }
 
+// WithIgnoreUnknownKeys makes struct arguments ignore dict keys that
+// match no field, as encoding/json does. By default such a key (a Python
+// caller's typo) fails the call with a TypeError that names it.
+func WithIgnoreUnknownKeys() DaemonOption {
+	return func(d *Daemon) error { d.conv.DisallowUnknownKeys = false; return nil }
+}
+
 // WithHandshake installs a handshake validator.
 func WithHandshake(f HandshakeFunc) DaemonOption {
 	return func(d *Daemon) error { d.handshake = f; return nil }
@@ -126,6 +134,7 @@ type Daemon struct {
 	locPort       int
 	wireOpts      wire.Options
 	accepted      map[int]bool
+	conv          py.ConvertOptions // how arguments are converted
 
 	mu       sync.RWMutex
 	objects  map[string]*registration
@@ -162,6 +171,7 @@ func NewDaemon(cfg *Config, opts ...DaemonOption) (*Daemon, error) {
 		conns:    map[*serverConn]struct{}{},
 		done:     make(chan struct{}),
 		accepted: map[int]bool{},
+		conv:     py.ConvertOptions{DisallowUnknownKeys: true},
 	}
 	d.wireOpts = wire.Options{MaxMessageSize: cfg.MaxMessageSize, HMACKey: cfg.HMACKey, Compress: cfg.Compression}
 	for _, o := range opts {
@@ -309,6 +319,9 @@ func (d *Daemon) register(r *registration, id string) (URI, error) {
 	if err != nil {
 		return URI{}, err
 	}
+	if err := exposesSomething(ti); err != nil {
+		return URI{}, err
+	}
 	r.ti = ti
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -373,6 +386,10 @@ func (d *Daemon) typeInfo(obj any) (*typeInfo, error) {
 	ti, err := exposeType(t, ex)
 	if err != nil {
 		return nil, NewError(ErrDaemon, err.Error())
+	}
+	if len(ti.skipped) > 0 && exposesSomething(ti) == nil { // else Register's error names them
+		d.log.Warn("pyro: exported methods not exposed: their signatures cannot be called remotely (hide them with PyroExpose().Hide)",
+			"type", t.String(), "methods", strings.Join(ti.skipped, "; "))
 	}
 	d.mu.Lock()
 	d.typeMemo[t] = ti

@@ -539,7 +539,7 @@ func (c *serverConn) invoke(cc *CallContext, m *method, obj any, args []any, kwa
 	if m.hasCtx {
 		ctx = context.WithValue(context.Background(), callCtxKey{}, cc)
 	}
-	in, err := buildArgs(ctx, m, args, kwargs)
+	in, err := buildArgs(ctx, m, args, kwargs, c.d.conv)
 	if err != nil {
 		return nil, err
 	}
@@ -573,7 +573,7 @@ func (c *serverConn) invoke(cc *CallContext, m *method, obj any, args []any, kwa
 }
 
 // buildArgs converts Python arguments to the method's parameter types.
-func buildArgs(ctx context.Context, m *method, args []any, kwargs *py.Dict) ([]reflect.Value, error) {
+func buildArgs(ctx context.Context, m *method, args []any, kwargs *py.Dict, conv py.ConvertOptions) ([]reflect.Value, error) {
 	nfixed := len(m.params)
 	if m.variadic {
 		nfixed--
@@ -643,7 +643,7 @@ func buildArgs(ctx context.Context, m *method, args []any, kwargs *py.Dict) ([]r
 			return nil, &PythonError{Class: "TypeError", Msg: fmt.Sprintf("%s() missing required argument %s", m.name, name)}
 		}
 		p := reflect.New(m.params[i]).Elem()
-		if err := py.ConvertValue(p, vals[i]); err != nil {
+		if err := conv.ConvertValue(p, vals[i]); err != nil {
 			return nil, prefixArg(err, i+1)
 		}
 		in = append(in, p)
@@ -655,7 +655,7 @@ func buildArgs(ctx context.Context, m *method, args []any, kwargs *py.Dict) ([]r
 			if !extraSet[i] {
 				continue // a skipped slot keeps the zero value
 			}
-			if err := py.ConvertValue(sl.Index(i), a); err != nil {
+			if err := conv.ConvertValue(sl.Index(i), a); err != nil {
 				return nil, prefixArg(err, nfixed+i+1)
 			}
 		}
@@ -773,7 +773,7 @@ func (c *serverConn) attribute(r *registration, obj any, call *codec.Call) (any,
 	if a.setter >= 0 {
 		m := v.Method(a.setter)
 		p := reflect.New(m.Type().In(0)).Elem()
-		if err := py.ConvertValue(p, call.Args[1]); err != nil {
+		if err := c.d.conv.ConvertValue(p, call.Args[1]); err != nil {
 			return nil, prefixArg(err, 2)
 		}
 		out := m.Call([]reflect.Value{p})
@@ -787,7 +787,7 @@ func (c *serverConn) attribute(r *registration, obj any, call *codec.Call) (any,
 	}
 	f := v.Elem().FieldByIndex(a.field)
 	p := reflect.New(f.Type()).Elem()
-	if err := py.ConvertValue(p, call.Args[1]); err != nil {
+	if err := c.d.conv.ConvertValue(p, call.Args[1]); err != nil {
 		return nil, prefixArg(err, 2)
 	}
 	f.Set(p)
