@@ -1,8 +1,9 @@
-package pyro
+package pyro_test
 
 import (
 	"testing"
 
+	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/internal/pytest"
 )
 
@@ -15,7 +16,7 @@ type Shipment struct {
 type shipping struct{}
 
 func (shipping) Send(s Shipment) Shipment { return s }
-func (shipping) Label() Shipment         { return Shipment{TrackingCode: "ab12", WeightKg: 1.5} }
+func (shipping) Label() Shipment          { return Shipment{TrackingCode: "ab12", WeightKg: 1.5} }
 
 // TestStructArgumentKeys: a Python caller's typo in a struct argument is a
 // TypeError naming the key (unless the daemon relaxes it), and struct
@@ -23,7 +24,7 @@ func (shipping) Label() Shipment         { return Shipment{TrackingCode: "ab12",
 func TestStructArgumentKeys(t *testing.T) {
 	pytest.Python(t)
 	strict := startDaemonWith(t, shipping{})
-	lenient := startDaemonWith(t, shipping{}, WithIgnoreUnknownKeys())
+	lenient := startDaemonWith(t, shipping{}, pyro.WithIgnoreUnknownKeys())
 	good := "({'tracking_code': 'x1', 'weight_kg': 2.5},)"
 	typo := "({'tracking_code': 'x1', 'wieght_kg': 2.5},)"
 	calls := []pyCall{
@@ -35,7 +36,7 @@ func TestStructArgumentKeys(t *testing.T) {
 	want := []pyResult{
 		{OK: true, Type: "builtins.dict", Repr: "{'tracking_code': 'ab12', 'weight_kg': 1.5}"},
 		{OK: true, Type: "builtins.dict", Repr: "{'tracking_code': 'x1', 'weight_kg': 2.5}"},
-		{Class: "builtins.TypeError", Message: "arg 1: unknown key 'wieght_kg' for pyro.Shipment (fields: tracking_code, weight_kg)"},
+		{Class: "builtins.TypeError", Message: "arg 1: unknown key 'wieght_kg' for pyro_test.Shipment (fields: tracking_code, weight_kg)"},
 		{OK: true, Type: "builtins.dict", Repr: "{'tracking_code': 'x1', 'weight_kg': 0.0}"},
 	}
 	for _, ser := range []string{"serpent", "json", "marshal", "msgpack"} {
