@@ -63,7 +63,13 @@ func startDaemonWith(t *testing.T, obj any, opts ...pyro.DaemonOption) string {
 // returns the object's URI.
 func startObject(t *testing.T, id string, obj any, opts ...pyro.DaemonOption) string {
 	t.Helper()
-	cfg := pyro.BuiltinConfig()
+	return startObjectConfig(t, pyro.BuiltinConfig(), id, obj, opts...)
+}
+
+// startObjectConfig is startObject with a config (its accepted serializers
+// are set to all four).
+func startObjectConfig(t *testing.T, cfg *pyro.Config, id string, obj any, opts ...pyro.DaemonOption) string {
+	t.Helper()
 	cfg.SerializersAccepted = []string{"serpent", "json", "marshal", "msgpack"}
 	d, err := pyro.NewDaemon(cfg, opts...)
 	if err != nil {

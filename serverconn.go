@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"log/slog"
 	"net"
 	"reflect"
 	"runtime/debug"
@@ -71,6 +72,9 @@ func (c *serverConn) serve() {
 	if !c.tlsHandshake() || !c.handshake() {
 		return
 	}
+	c.d.log.Info("pyro: client connected", "peer", c.info.RemoteAddr, "identity", c.info.Identity)
+	defer c.d.log.Info("pyro: client disconnected", "peer", c.info.RemoteAddr)
+	wireLog := wireLogging(c.d.cfg, c.d.log)
 	timeout := seconds(c.d.cfg.CommTimeout)
 	for !c.d.closing.Load() {
 		if timeout > 0 {
@@ -82,6 +86,9 @@ func (c *serverConn) serve() {
 				c.d.log.Info("pyro: dropping client", "peer", c.info.RemoteAddr, "err", err)
 			}
 			return
+		}
+		if wireLog {
+			c.d.logWire("daemon wiredata received", msg)
 		}
 		c.busy.Store(true)
 		keep := c.handle(msg)
@@ -132,6 +139,9 @@ func (c *serverConn) handshake() bool {
 	}
 	opts.MaxDecompressedSize = opts.MaxMessageSize
 	msg, err := wire.ReadMessage(c.br, &opts)
+	if err == nil && wireLogging(d.cfg, d.log) {
+		d.logWire("daemon handshake received", msg)
+	}
 	if verr != nil {
 		d.log.Warn("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", verr.Error())
 		var ne net.Error
@@ -270,6 +280,9 @@ func (c *serverConn) connectFailWith(cd codec.Codec, seq uint16, reason string) 
 }
 
 func (c *serverConn) send(m *wire.Message) error {
+	if wireLogging(c.d.cfg, c.d.log) {
+		c.d.logWire("daemon wiredata sending", m)
+	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	var err error
@@ -312,6 +325,10 @@ func (c *serverConn) handle(msg *wire.Message) bool {
 		return false
 	}
 	call, err := cd.UnmarshalCall(msg.Data)
+	if err == nil && d.log.Enabled(context.Background(), slog.LevelDebug) {
+		d.log.Debug("pyro: call", "peer", c.info.RemoteAddr, "object", call.Object, "method", call.Method,
+			"oneway", oneway, "batch", msg.Flags&wire.FlagBatch != 0)
+	}
 	if err != nil {
 		if !oneway {
 			c.sendException(cd, msg, wrapError(ErrSerialize, "cannot decode call: "+err.Error(), err).Exception(), nil)
