@@ -2,6 +2,7 @@ package pyro_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -69,5 +70,38 @@ func TestDaemonAndProxyLogging(t *testing.T) {
 			want(pl, `msg="pyro: proxy wiredata sending"`, wire)
 			want(pl, `msg="pyro: proxy wiredata received"`, wire)
 		})
+	}
+}
+
+// TestDaemonLogsRefusalsAtInfo: a refused connection is an info line
+// (a flood of refused clients must not fill a warning log).
+func TestDaemonLogsRefusalsAtInfo(t *testing.T) {
+	dlog, dbuf := bufferLogger(slog.LevelDebug)
+	d, err := pyro.NewDaemon(nil, pyro.WithLogger(dlog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.SetAllowedIdentifications([]string{"secret words"})
+	u, err := d.Register(&echoserver.EchoServer{}, echoserver.ObjectID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- d.Serve(context.Background()) }()
+	defer func() {
+		d.Close()
+		<-served
+	}()
+	p, err := pyro.NewProxyURI(u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if _, err := p.Call(context.Background(), "echo", 1); !errors.Is(err, pyro.ErrConnectionDenied) {
+		t.Fatalf("call without passphrase: %v", err)
+	}
+	waitLog(t, dbuf, "connection refused")
+	if s := dbuf.String(); !strings.Contains(s, `level=INFO msg="pyro: connection refused"`) || strings.Contains(s, "level=WARN") {
+		t.Errorf("log:\n%s", s)
 	}
 }

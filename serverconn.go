@@ -143,7 +143,7 @@ func (c *serverConn) handshake() bool {
 		d.logWire("daemon handshake received", msg)
 	}
 	if verr != nil {
-		d.log.Warn("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", verr.Error())
+		d.log.Info("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", verr.Error())
 		var ne net.Error
 		if !errors.Is(err, wire.ErrClosed) && !errors.As(err, &ne) {
 			var seq uint16
@@ -196,7 +196,7 @@ func (c *serverConn) handshake() bool {
 		if ae, ok := err.(*authError); ok {
 			detail = ae.Detail
 		}
-		d.log.Warn("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", err.Error(), "detail", detail)
+		d.log.Info("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", err.Error(), "detail", detail)
 		c.connectFailWith(cd, msg.Seq, err.Error())
 		return false
 	}
@@ -205,7 +205,7 @@ func (c *serverConn) handshake() bool {
 	var bind *boundNonces
 	if d.sec.boundHMAC {
 		if bind, err = serverBindNonces(msg); err != nil {
-			d.log.Warn("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", err.Error())
+			d.log.Info("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", err.Error())
 			c.connectFailWith(cd, msg.Seq, err.Error())
 			return false
 		}

@@ -680,7 +680,7 @@ func (c *serverConn) tlsHandshake() bool {
 		return true
 	}
 	reason := "client certificate refused: " + err.Error()
-	d.log.Warn("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", reason)
+	d.log.Info("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", reason)
 	// read the CONNECT first, so that the client gets the CONNECTFAIL
 	// rather than a reset for unread data
 	opts := d.wireOpts
