@@ -828,3 +828,73 @@ func TestPassphrasePythonClient(t *testing.T) {
 		t.Error("README.md does not show the snippet of testdata/auth/client.py")
 	}
 }
+
+// TestPassphrasePyro5Shape runs the README's pyrogo_proxy with
+// base=Pyro5.api.Proxy (testdata/auth/pyro5_shape.py) against a Python
+// Pyro5 daemon that plays pyrogo's part of the exchange, since pyrogo does
+// not speak Pyro5's protocol yet: a right passphrase is served (the proxy
+// fetches the metadata after the proof, as it must with pyrogo's empty
+// metadata before it), a wrong one is refused and the connection
+// released, and a daemon that does not ask for the proof is refused.
+func TestPassphrasePyro5Shape(t *testing.T) {
+	pytest.Python(t)
+	src, err := filepath.Abs(filepath.Join("..", "shared", "peers", "Pyro5-src"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(src, "Pyro5", "client.py")); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("Pyro5 source not found: %v", err)
+		}
+		t.Skipf("Pyro5 source not found: %v", err)
+	}
+	res := pytest.Cmd{Args: []string{"testdata/auth/pyro5_shape.py"}, Env: []string{"PYTHONPATH=" + src}}.Run(t)
+	var out struct {
+		Right, Wrong, Open pyAuthResult
+		Calls              []string
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(res.Stdout)), &out); err != nil {
+		t.Fatalf("pyro5_shape.py: exit %d, output %q: %v\n%s", res.ExitCode, res.Stdout, err, res.Stderr)
+	}
+	if !out.Right.OK || out.Right.Echo != "hi" {
+		t.Errorf("right passphrase: %+v", out.Right)
+	}
+	if out.Wrong.OK || out.Wrong.Error != "SecurityError: "+reasonAuthFailed || out.Wrong.Connected {
+		t.Errorf("wrong passphrase: %+v", out.Wrong)
+	}
+	if out.Open.OK || out.Open.Error != "PermissionError: the server did not ask for the passphrase" || out.Open.Connected {
+		t.Errorf("daemon without passphrases: %+v", out.Open)
+	}
+	if want := "authenticate get_metadata echo authenticate"; strings.Join(out.Calls, " ") != want {
+		t.Errorf("the Pyro5 daemon served %v, want %s", out.Calls, want)
+	}
+}
+
+// TestPassphraseWithOtherLayers: passphrases combine with the
+// replay-protected HMAC mode (the proof travels under the connection's
+// bound HMAC), and work for proxies that do not ask for metadata.
+func TestPassphraseWithOtherLayers(t *testing.T) {
+	ctx := context.Background()
+	key := []byte("hmac key")
+	_, u, _, seen := authDaemon(t, map[string]string{"a": "pw"}, WithReplayProtectedHMAC(key))
+	p := newProxy(t, u, nil, WithIdentification("pw"), WithProxyReplayProtectedHMAC(key))
+	for i := 0; i < 3; i++ {
+		if v, err := p.Call(ctx, "echo", i); err != nil || v != int64(i) {
+			t.Fatalf("call %d: %v %v", i, v, err)
+		}
+	}
+	if len(*seen) != 1 {
+		t.Errorf("HandshakeFunc saw %v", *seen)
+	}
+	cfg := BuiltinConfig()
+	cfg.Metadata = false
+	_, u2, _, _ := authDaemon(t, map[string]string{"a": "pw"})
+	if v, err := newProxy(t, u2, cfg, WithIdentification("pw")).Call(ctx, "echo", "no meta"); err != nil || v != "no meta" {
+		t.Errorf("without metadata: %v %v", v, err)
+	}
+	// an unknown object is refused after the proof, as without passphrases
+	bad := u2
+	bad.Object = "nothing"
+	_, err := newProxy(t, bad, nil, WithIdentification("pw")).Call(ctx, "echo", 1)
+	wantDenied(t, err, "rejected: unknown object")
+}

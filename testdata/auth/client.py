@@ -12,11 +12,11 @@ Prints one JSON line: {"ok": true, "echo": ..., "again": ...} where again
 is the echo after a reconnect (a new challenge), or {"ok": false,
 "error": "<class>: <message>", "connected": <whether the proxy kept the
 connection>}.
+
+pyro5_shape.py imports pyrogo_proxy from here to run it with Pyro5.
 """
 import json
 import sys
-
-uri, passphrase = sys.argv[1], sys.argv[2]
 
 import hashlib, hmac, os
 import Pyro4
@@ -53,17 +53,24 @@ def pyrogo_proxy(uri, passphrase, base=Pyro4.Proxy):
     proxy._pyroHandshake = {"auth": "pyrogo-auth-v2", "data": "hello"}
     return proxy
 
-proxy = pyrogo_proxy(uri, passphrase)
 # end of README snippet
 
-proxy._pyroTimeout = 20
-try:
-    result = proxy.echo("hi")
-    # a new connection answers a new challenge
-    proxy._pyroRelease()
-    again = proxy.echo("hi")
-    out = {"ok": True, "echo": result, "again": again}
-except Exception as e:
-    out = {"ok": False, "error": "%s: %s" % (type(e).__name__, e), "connected": proxy._pyroConnection is not None}
-print(json.dumps(out))
-sys.exit(0 if out["ok"] else 1)
+
+def main():
+    uri, passphrase = sys.argv[1], sys.argv[2]
+    proxy = pyrogo_proxy(uri, passphrase)
+    proxy._pyroTimeout = 20
+    try:
+        result = proxy.echo("hi")
+        # a new connection answers a new challenge
+        proxy._pyroRelease()
+        again = proxy.echo("hi")
+        out = {"ok": True, "echo": result, "again": again}
+    except Exception as e:
+        out = {"ok": False, "error": "%s: %s" % (type(e).__name__, e), "connected": proxy._pyroConnection is not None}
+    print(json.dumps(out))
+    sys.exit(0 if out["ok"] else 1)
+
+
+if __name__ == "__main__":
+    main()
