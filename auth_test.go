@@ -898,3 +898,22 @@ func TestPassphraseWithOtherLayers(t *testing.T) {
 	_, err := newProxy(t, bad, nil, WithIdentification("pw")).Call(ctx, "echo", 1)
 	wantDenied(t, err, "rejected: unknown object")
 }
+
+// TestPassphraseIPv6: over IPv6 the endpoint carries brackets in Go's
+// form and none in Python's ("::1:port"); both are the daemon's.
+func TestPassphraseIPv6(t *testing.T) {
+	ln, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	_, u, _, _ := authDaemon(t, map[string]string{"six": "pw"}, WithListener(ln))
+	if _, err := newProxy(t, u, nil, WithIdentification("pw")).Call(context.Background(), "echo", 1); err != nil {
+		t.Errorf("Go proxy over IPv6 (%s): %v", u, err)
+	}
+	t.Run("Python", func(t *testing.T) {
+		pytest.Python(t)
+		if r := runAuthClient(t, u, "pw"); !r.OK || r.Echo != "hi" {
+			t.Errorf("Python over IPv6 (%s): %+v", u, r)
+		}
+	})
+}
