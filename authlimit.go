@@ -46,7 +46,7 @@ const (
 	authGlobalStep     = 4 // global failures per doubling of the global delay
 	authGlobalPerSrc   = 2 // a source adds to the global count while its own count is below this
 	authKnownGood      = time.Hour
-	maxAuthSources     = 4096 // sources remembered; the oldest give way
+	maxAuthSources     = 4096 // sources remembered; beyond, the faded ones and then a random quarter give way
 )
 
 // decayCount is a count that halves every half-life.

@@ -154,36 +154,9 @@ func (c *serverConn) checkCertHash(h string) (reason, detail string) {
 func (c *serverConn) authenticate(pa *authPending, cd codec.Codec, connect *wire.Message, dict *py.Dict, bind *boundNonces, deadline time.Time) bool {
 	d := c.d
 	wantMeta := connect.Flags&wire.FlagMetaOnConnect != 0
-	ch := py.NewDict(2)
-	ch.SetString("auth", AuthScheme)
-	ch.SetString("challenge", pa.challenge)
-	var resp any = ch
-	var flags wire.Flags
-	if wantMeta {
-		// Pyro's shape, without metadata before the proof: Pyro4 and
-		// Pyro5 proxies take an empty meta as "not known yet"
-		rd := py.NewDict(2)
-		rd.SetString("handshake", ch)
-		rd.SetString("meta", py.NewDict(0))
-		resp, flags = rd, wire.FlagMetaOnConnect
-	}
-	data, err := cd.Marshal(resp)
-	if err != nil {
-		c.connectFailWith(cd, connect.Seq, "cannot serialize the challenge: "+err.Error())
+	if !c.sendChallenge(pa, cd, connect, bind) {
 		return false
 	}
-	challenge := &wire.Message{Type: wire.MsgConnectOK, Flags: flags, Seq: connect.Seq, SerializerID: uint16(cd.ID()), Data: data}
-	challenge.SetAnnotation(wire.AnnCorr, corrOf(connect))
-	if bind != nil {
-		challenge.SetAnnotation(wire.AnnBindNonce, bind.server)
-	}
-	if c.send(challenge) != nil {
-		return false
-	}
-	if bind != nil {
-		c.wopts = bind.options(c.wopts, true)
-	}
-
 	opts := *c.wopts
 	if opts.MaxMessageSize <= 0 || opts.MaxMessageSize > MaxHandshakeSize {
 		opts.MaxMessageSize = MaxHandshakeSize
@@ -256,7 +229,7 @@ func (c *serverConn) authenticate(pa *authPending, cd codec.Codec, connect *wire
 		}
 		result.SetString("meta", meta)
 	}
-	data, err = acd.Marshal(result)
+	data, err := acd.Marshal(result)
 	if err != nil {
 		return refuse(ErrSerialize, "cannot serialize handshake response: "+err.Error(), err.Error())
 	}
@@ -264,6 +237,41 @@ func (c *serverConn) authenticate(pa *authPending, cd codec.Codec, connect *wire
 	reply.SetAnnotation(wire.AnnCorr, corrOf(msg))
 	c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	return c.send(reply) == nil
+}
+
+// sendChallenge answers a CONNECT that asked to authenticate with the
+// challenge, and switches to the connection's bound HMAC if any.
+func (c *serverConn) sendChallenge(pa *authPending, cd codec.Codec, connect *wire.Message, bind *boundNonces) bool {
+	ch := py.NewDict(2)
+	ch.SetString("auth", AuthScheme)
+	ch.SetString("challenge", pa.challenge)
+	var resp any = ch
+	var flags wire.Flags
+	if connect.Flags&wire.FlagMetaOnConnect != 0 {
+		// Pyro's shape, without metadata before the proof: Pyro4 and
+		// Pyro5 proxies take an empty meta as "not known yet"
+		rd := py.NewDict(2)
+		rd.SetString("handshake", ch)
+		rd.SetString("meta", py.NewDict(0))
+		resp, flags = rd, wire.FlagMetaOnConnect
+	}
+	data, err := cd.Marshal(resp)
+	if err != nil {
+		c.connectFailWith(cd, connect.Seq, "cannot serialize the challenge: "+err.Error())
+		return false
+	}
+	challenge := &wire.Message{Type: wire.MsgConnectOK, Flags: flags, Seq: connect.Seq, SerializerID: uint16(cd.ID()), Data: data}
+	challenge.SetAnnotation(wire.AnnCorr, corrOf(connect))
+	if bind != nil {
+		challenge.SetAnnotation(wire.AnnBindNonce, bind.server)
+	}
+	if c.send(challenge) != nil {
+		return false
+	}
+	if bind != nil {
+		c.wopts = bind.options(c.wopts, true)
+	}
+	return true
 }
 
 // holdFor holds a connection for the delay of its authentication answer,
