@@ -232,7 +232,7 @@ func (c *serverConn) encodeFailure(err error) *py.Exception {
 		c.d.log.Info("pyro: reply exceeds MAX_MESSAGE_SIZE", "peer", c.info.RemoteAddr, "max", max)
 		return NewError(ErrMessageTooLarge, fmt.Sprintf("max message size exceeded (reply of more than %d bytes where max=%d)", max, max)).Exception()
 	}
-	return &py.Exception{Class: "Pyro4.errors.SerializeError", Args: py.Tuple{err.Error()}}
+	return wrapError(ErrSerialize, err.Error(), err).Exception()
 }
 
 // writeTimeout is how long a write may go without progress.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"log/slog"
 	"net"
 	"reflect"
 	"runtime/debug"
@@ -77,6 +78,9 @@ func (c *serverConn) serve() {
 		return
 	}
 	c.chargeReads()
+	c.d.log.Info("pyro: client connected", "peer", c.info.RemoteAddr, "identity", c.info.Identity)
+	defer c.d.log.Info("pyro: client disconnected", "peer", c.info.RemoteAddr)
+	wireLog := wireLogging(c.d.cfg, c.d.log)
 	timeout := seconds(c.d.cfg.CommTimeout)
 	for !c.d.closing.Load() {
 		if timeout > 0 {
@@ -90,6 +94,9 @@ func (c *serverConn) serve() {
 				c.d.log.Info("pyro: dropping client", "peer", c.info.RemoteAddr, "err", err)
 			}
 			return
+		}
+		if wireLog {
+			c.d.logWire("daemon wiredata received", msg)
 		}
 		c.busy.Store(true)
 		c.inHeld = msg.Held()
@@ -116,8 +123,9 @@ const MaxHandshakeSize = 64 << 10
 // on what the connection itself tells; the CONNECT is read under the
 // handshake deadline and MaxHandshakeSize; a refused client gets its
 // CONNECTFAIL only then, so the reason is not lost to a reset. Then the
-// serializer check, the decoding of the handshake data, passphrase
-// authentication, the bound-HMAC nonce exchange, and last the
+// serializer check, the decoding of the handshake data, the start of
+// passphrase authentication, the bound-HMAC nonce exchange; with
+// passphrases the challenge and the proof (authserver.go); and last the
 // application's HandshakeFunc.
 func (c *serverConn) handshake() bool {
 	d := c.d
@@ -143,8 +151,11 @@ func (c *serverConn) handshake() bool {
 	}
 	opts.MaxDecompressedSize = opts.MaxMessageSize
 	msg, err := wire.ReadMessage(c.br, &opts)
+	if err == nil && wireLogging(d.cfg, d.log) {
+		d.logWire("daemon handshake received", msg)
+	}
 	if verr != nil {
-		d.log.Warn("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", verr.Error())
+		d.log.Info("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", verr.Error())
 		var ne net.Error
 		if !errors.Is(err, wire.ErrClosed) && !errors.As(err, &ne) {
 			var seq uint16
@@ -191,49 +202,44 @@ func (c *serverConn) handshake() bool {
 		c.connectFail(msg.Seq, "'handshake'")
 		return false
 	}
-	shake, ident, err := d.sec.auth.authenticate(c.info.RemoteAddr, shake)
+	pending, err := d.sec.auth.begin(shake)
 	if err != nil {
 		detail := ""
 		if ae, ok := err.(*authError); ok {
 			detail = ae.Detail
 		}
-		d.log.Warn("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", err.Error(), "detail", detail)
+		d.log.Info("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", err.Error(), "detail", detail)
 		c.connectFailWith(cd, msg.Seq, err.Error())
 		return false
 	}
-	c.info.Identity = ident
-	c.shake = shake
 	var bind *boundNonces
 	if d.sec.boundHMAC {
 		if bind, err = serverBindNonces(msg); err != nil {
-			d.log.Warn("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", err.Error())
+			d.log.Info("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", err.Error())
 			c.connectFailWith(cd, msg.Seq, err.Error())
 			return false
 		}
 	}
-	var response any = "hello"
-	if d.handshake != nil {
-		ctx := context.WithValue(context.Background(), callCtxKey{}, &CallContext{Peer: c.info.RemoteAddr, Handshake: shake, TLS: c.info.TLS})
-		r, err := d.handshake(ctx, &c.info, shake)
-		if err != nil {
-			d.log.Info("pyro: handshake refused", "peer", c.info.RemoteAddr, "reason", err.Error())
-			c.connectFailWith(cd, msg.Seq, err.Error())
-			return false
-		}
-		response = r
+	if pending != nil {
+		return c.authenticate(pending, cd, msg, dict, bind, deadline) // authserver.go
+	}
+	c.shake = shake
+	response, err := c.appHandshake(shake)
+	if err != nil {
+		d.log.Info("pyro: handshake refused", "peer", c.info.RemoteAddr, "reason", err.Error())
+		c.connectFailWith(cd, msg.Seq, err.Error())
+		return false
 	}
 	var flags wire.Flags
 	if msg.Flags&wire.FlagMetaOnConnect != 0 {
-		objID, _ := dict.GetString("object")
-		sid, _ := objID.(string)
-		r := d.lookup(sid)
-		if r == nil {
+		meta := c.connectMeta(dict)
+		if meta == nil {
 			c.connectFailWith(cd, msg.Seq, "unknown object")
 			return false
 		}
 		rd := py.NewDict(2)
 		rd.SetString("handshake", response)
-		rd.SetString("meta", r.ti.meta.value(true))
+		rd.SetString("meta", meta)
 		response, flags = rd, wire.FlagMetaOnConnect
 	}
 	data, err := cd.Marshal(response)
@@ -253,6 +259,29 @@ func (c *serverConn) handshake() bool {
 		c.wopts = bind.options(c.wopts, true)
 	}
 	return true
+}
+
+// appHandshake runs the daemon's HandshakeFunc on the client's
+// handshake data; without one the response is "hello".
+func (c *serverConn) appHandshake(shake any) (any, error) {
+	d := c.d
+	if d.handshake == nil {
+		return "hello", nil
+	}
+	ctx := context.WithValue(context.Background(), callCtxKey{}, &CallContext{Peer: c.info.RemoteAddr, Handshake: shake, TLS: c.info.TLS, Identity: c.info.Identity})
+	return d.handshake(ctx, &c.info, shake)
+}
+
+// connectMeta returns the metadata (as lists) of the object a CONNECT
+// with META_ON_CONNECT names, or nil for an unknown object.
+func (c *serverConn) connectMeta(dict *py.Dict) *py.Dict {
+	objID, _ := dict.GetString("object")
+	sid, _ := objID.(string)
+	r := c.d.lookup(sid)
+	if r == nil {
+		return nil
+	}
+	return r.ti.meta.value(true)
 }
 
 func corrOf(m *wire.Message) []byte {
@@ -281,6 +310,9 @@ func (c *serverConn) connectFailWith(cd codec.Codec, seq uint16, reason string) 
 
 // send writes m under the daemon's write deadline (budget.go).
 func (c *serverConn) send(m *wire.Message) error {
+	if wireLogging(c.d.cfg, c.d.log) {
+		c.d.logWire("daemon wiredata sending", m)
+	}
 	return c.sendWithin(m, c.d.writeTimeout())
 }
 
@@ -318,11 +350,23 @@ func (c *serverConn) handle(msg *wire.Message) bool {
 	call, err := cd.UnmarshalCall(msg.Data)
 	msg.Data = nil // decoded: its budget charge now stands for the arguments
 	c.mem.Release(decoding)
+	if err == nil && d.log.Enabled(context.Background(), slog.LevelDebug) {
+		d.log.Debug("pyro: call", "peer", c.info.RemoteAddr, "object", call.Object, "method", call.Method,
+			"oneway", oneway, "batch", msg.Flags&wire.FlagBatch != 0)
+	}
 	if err != nil {
 		if !oneway {
-			c.sendException(cd, msg, &py.Exception{Class: "Pyro4.errors.SerializeError", Args: py.Tuple{"cannot decode call: " + err.Error()}}, nil)
+			c.sendException(cd, msg, wrapError(ErrSerialize, "cannot decode call: "+err.Error(), err).Exception(), nil)
 		}
 		return true
+	}
+	if call.Object == DaemonObjectID && call.Method == AuthMethod {
+		// a proof is answered once, before any call (authserver.go)
+		if !oneway {
+			c.sendException(cd, msg, NewError(ErrSecurity, reasonAuthNotPending).Exception(), nil)
+		}
+		d.log.Warn("pyro: authenticate call on an established connection, closing", "peer", c.info.RemoteAddr)
+		return false
 	}
 	cc := &CallContext{Peer: c.info.RemoteAddr, Seq: msg.Seq, Flags: uint16(msg.Flags), SerializerID: id, Handshake: c.shake, TLS: c.info.TLS, Identity: c.info.Identity}
 	copy(cc.CorrelationID[:], corrOf(msg))
@@ -392,9 +436,7 @@ func (c *serverConn) handle(msg *wire.Message) bool {
 			tb = pe.traceback(d.cfg.DetailedTraceback)
 		}
 		exc := exceptionFor(err)
-		var pyroErr *Error
-		isComm := errors.As(err, &pyroErr) && pyroErr.Class.isA(ErrCommunication) && !pyroErr.Class.isA(ErrSerialize)
-		if isComm {
+		if dropsConnection(exc) {
 			return false // Pyro: a CommunicationError from a method drops the connection, no reply
 		}
 		c.sendException(cd, msg, exc, tb)
@@ -406,7 +448,7 @@ func (c *serverConn) handle(msg *wire.Message) bool {
 	if d.cfg.IterStreaming {
 		if seq, ok := result.(streamSource); ok {
 			sid := d.streams.add(c, seq.seq, seq.stop)
-			exc := &py.Exception{Class: "Pyro4.errors.ProtocolError", Args: py.Tuple{"result of call is an iterator"}, Attributes: py.DictOf("_pyroTraceback", nil)}
+			exc := &py.Exception{Class: ErrProtocol.PythonName(), Args: py.Tuple{"result of call is an iterator"}, Attributes: py.DictOf("_pyroTraceback", nil)}
 			return c.sendStreamStart(cd, msg, exc, sid)
 		}
 	} else if seq, ok := result.(streamSource); ok {
@@ -550,7 +592,7 @@ func (c *serverConn) invoke(cc *CallContext, m *method, obj any, args []any, kwa
 	if m.hasCtx {
 		ctx = context.WithValue(context.Background(), callCtxKey{}, cc)
 	}
-	in, err := buildArgs(ctx, m, args, kwargs)
+	in, err := buildArgs(ctx, m, args, kwargs, c.d.conv)
 	if err != nil {
 		return nil, err
 	}
@@ -584,7 +626,7 @@ func (c *serverConn) invoke(cc *CallContext, m *method, obj any, args []any, kwa
 }
 
 // buildArgs converts Python arguments to the method's parameter types.
-func buildArgs(ctx context.Context, m *method, args []any, kwargs *py.Dict) ([]reflect.Value, error) {
+func buildArgs(ctx context.Context, m *method, args []any, kwargs *py.Dict, conv py.ConvertOptions) ([]reflect.Value, error) {
 	nfixed := len(m.params)
 	if m.variadic {
 		nfixed--
@@ -654,7 +696,7 @@ func buildArgs(ctx context.Context, m *method, args []any, kwargs *py.Dict) ([]r
 			return nil, &PythonError{Class: "TypeError", Msg: fmt.Sprintf("%s() missing required argument %s", m.name, name)}
 		}
 		p := reflect.New(m.params[i]).Elem()
-		if err := py.ConvertValue(p, vals[i]); err != nil {
+		if err := conv.ConvertValue(p, vals[i]); err != nil {
 			return nil, prefixArg(err, i+1)
 		}
 		in = append(in, p)
@@ -666,7 +708,7 @@ func buildArgs(ctx context.Context, m *method, args []any, kwargs *py.Dict) ([]r
 			if !extraSet[i] {
 				continue // a skipped slot keeps the zero value
 			}
-			if err := py.ConvertValue(sl.Index(i), a); err != nil {
+			if err := conv.ConvertValue(sl.Index(i), a); err != nil {
 				return nil, prefixArg(err, nfixed+i+1)
 			}
 		}
@@ -784,7 +826,7 @@ func (c *serverConn) attribute(r *registration, obj any, call *codec.Call) (any,
 	if a.setter >= 0 {
 		m := v.Method(a.setter)
 		p := reflect.New(m.Type().In(0)).Elem()
-		if err := py.ConvertValue(p, call.Args[1]); err != nil {
+		if err := c.d.conv.ConvertValue(p, call.Args[1]); err != nil {
 			return nil, prefixArg(err, 2)
 		}
 		out := m.Call([]reflect.Value{p})
@@ -798,7 +840,7 @@ func (c *serverConn) attribute(r *registration, obj any, call *codec.Call) (any,
 	}
 	f := v.Elem().FieldByIndex(a.field)
 	p := reflect.New(f.Type()).Elem()
-	if err := py.ConvertValue(p, call.Args[1]); err != nil {
+	if err := c.d.conv.ConvertValue(p, call.Args[1]); err != nil {
 		return nil, prefixArg(err, 2)
 	}
 	f.Set(p)
@@ -845,7 +887,7 @@ func (c *serverConn) sendException(cd codec.Codec, req *wire.Message, exc *py.Ex
 	data, err := cd.AppendMarshalLimit(nil, exc, rm.start(c.maxReply(nil)))
 	if err != nil {
 		rm.release()
-		fallback := &py.Exception{Class: "Pyro4.errors.PyroError", Args: py.Tuple{"Error serializing exception: " + err.Error()}}
+		fallback := &py.Exception{Class: ErrPyro.PythonName(), Args: py.Tuple{"Error serializing exception: " + err.Error()}}
 		if errors.Is(err, errMemoryBudget) || errors.Is(err, py.ErrTooLarge) {
 			fallback = c.encodeFailure(err)
 		}
