@@ -267,7 +267,11 @@ func (c *serverConn) sendWithin(m *wire.Message, timeout time.Duration) error {
 	}
 	if len(head)+len(payload) <= keepScratch {
 		c.wbuf = append(head, payload...)
-		err = c.writeParts(c.wbuf, nil, timeout)
+		b := c.wbuf
+		if n := c.tw.try(b); n < len(b) {
+			// the socket did not take it all at once: wait, with a deadline
+			err = c.writeParts(b[n:], nil, timeout)
+		}
 	} else {
 		err = c.writeParts(head, payload, timeout)
 	}

@@ -40,6 +40,7 @@ type serverConn struct {
 	wopts    *wire.Options // the daemon's, or this connection's own for a bound HMAC or a budget
 	mem      connMem       // this connection's share of the daemon's memory budget (budget.go)
 	reply    replyMem      // the charge of the reply being encoded and sent
+	tw       *tryWriter    // writes that need no deadline (trywrite_*.go)
 	inHeld   int           // budget held by the request being handled
 
 	wmu    sync.Mutex // serialises writes (oneway goroutines never write)
@@ -51,6 +52,7 @@ func (d *Daemon) newConn(nc net.Conn) *serverConn {
 	c := &serverConn{d: d, nc: nc, br: bufio.NewReaderSize(nc, 8192), wopts: &d.wireOpts, mem: connMem{b: d.mem},
 		info: ConnInfo{RemoteAddr: nc.RemoteAddr(), LocalAddr: nc.LocalAddr(), conn: nc}}
 	c.reply.m = &c.mem
+	c.tw = newTryWriter(nc)
 	return c
 }
 
