@@ -32,8 +32,8 @@ import (
 // most smallHolding bytes): when clients with large messages use up the
 // rest, ordinary calls are still served.
 //
-// A reply write may go WRITETIMEOUT seconds without progress (COMMTIMEOUT
-// when that is shorter), whatever COMMTIMEOUT says; large replies are
+// A reply write may go WRITE_TIMEOUT seconds without progress (COMMTIMEOUT
+// when that is shorter), also when COMMTIMEOUT is 0; large replies are
 // written in chunks and the deadline is renewed after every chunk that
 // made progress, so a slow reader is served and a client that never reads
 // is dropped, releasing what its reply held.
@@ -48,7 +48,7 @@ const (
 	// messages of the largest default size at once while a daemon stays
 	// well under 1 GiB resident under attack.
 	DefaultMemoryBudget = 256 << 20
-	// DefaultWriteTimeout is WRITETIMEOUT, in seconds: a client that
+	// DefaultWriteTimeout is WRITE_TIMEOUT, in seconds: a client that
 	// reads nothing of its reply for 30 s is dropped.
 	DefaultWriteTimeout = 30.0
 )
@@ -73,8 +73,13 @@ type memBudget struct {
 	used    atomic.Int64
 }
 
+// newMemBudget makes the budget of MEMORY_BUDGET: 0 means the default,
+// a negative value no limit.
 func newMemBudget(limit int) *memBudget {
-	if limit <= 0 {
+	if limit == 0 {
+		limit = DefaultMemoryBudget
+	}
+	if limit < 0 {
 		return &memBudget{}
 	}
 	return &memBudget{limit: int64(limit), reserve: int64(limit) / 4}
@@ -235,9 +240,16 @@ func (c *serverConn) encodeFailure(err error) *py.Exception {
 	return wrapError(ErrSerialize, err.Error(), err).Exception()
 }
 
-// writeTimeout is how long a write may go without progress.
+// writeTimeout is how long a write may go without progress: WRITE_TIMEOUT
+// (0: the default, negative: none) or COMMTIMEOUT when that is shorter.
 func (d *Daemon) writeTimeout() time.Duration {
 	wt := seconds(d.cfg.WriteTimeout)
+	switch {
+	case d.cfg.WriteTimeout == 0:
+		wt = seconds(DefaultWriteTimeout)
+	case d.cfg.WriteTimeout < 0:
+		wt = 0
+	}
 	if ct := seconds(d.cfg.CommTimeout); ct > 0 && (wt <= 0 || ct < wt) {
 		wt = ct
 	}

@@ -36,8 +36,8 @@ type Config struct {
 	DetailedTraceback    bool     // DETAILED_TRACEBACK (Go tracebacks carry no locals)
 	AutoProxy            bool     // AUTOPROXY: registered objects in results become proxies
 	MaxMessageSize       int      // MAX_MESSAGE_SIZE: payload+annotations bytes; default 64 MiB; 0 = only the protocol's 2 GiB
-	MemoryBudget         int      // MEMORY_BUDGET (pyrogo): bytes a daemon holds for all clients' messages; default 256 MiB; 0 = no limit
-	WriteTimeout         float64  // WRITETIMEOUT (pyrogo): seconds a reply write may go without progress, also when COMMTIMEOUT is 0; 0 = COMMTIMEOUT only
+	MemoryBudget         int      // MEMORY_BUDGET (pyrogo): bytes a daemon holds for all its clients' messages; 0 = 256 MiB, negative = no limit
+	WriteTimeout         float64  // WRITE_TIMEOUT (pyrogo): seconds a reply write may go without progress, even with COMMTIMEOUT 0; 0 = 30, negative = none
 	BroadcastAddrs       []string // BROADCAST_ADDRS
 	PreferIPVersion      int      // PREFER_IP_VERSION: 4, 6 or 0
 	Serializer           string   // SERIALIZER: what proxies send
@@ -94,7 +94,8 @@ func (s Source) String() string {
 // apply: MaxConnections is 0 (Go daemons are not bound to a 40-thread
 // pool; set a limit explicitly); MaxMessageSize is 64 MiB, not unlimited;
 // and the pyrogo items MemoryBudget (256 MiB) and WriteTimeout (30 s)
-// bound what clients can make a daemon hold (see SECURITY.md).
+// bound what clients can make a daemon hold (see SECURITY.md, "Message
+// size and memory").
 func BuiltinConfig() *Config {
 	return &Config{
 		Host: "localhost", NSHost: "localhost", NSPort: 9090, NSBcPort: 9091,
@@ -153,7 +154,7 @@ func pyroItemName(field string) string {
 		"SSLServerKeyPasswd": "SSL_SERVERKEYPASSWD", "SSLRequireClientCert": "SSL_REQUIRECLIENTCERT",
 		"SSLClientCert": "SSL_CLIENTCERT", "SSLClientKey": "SSL_CLIENTKEY", "SSLClientKeyPasswd": "SSL_CLIENTKEYPASSWD",
 		"SSLCACerts": "SSL_CACERTS", "HMACKey": "HMAC_KEY",
-		"MemoryBudget": "MEMORY_BUDGET",
+		"MemoryBudget": "MEMORY_BUDGET", "WriteTimeout": "WRITE_TIMEOUT",
 	}
 	if n, ok := special[field]; ok {
 		return n

@@ -96,7 +96,7 @@ func (d *Daemon) connCountNow() int {
 }
 
 // TestWriteDeadline: with COMMTIMEOUT 0 (the default), a client that
-// never reads its 16 MB reply is dropped after WRITETIMEOUT without
+// never reads its 16 MB reply is dropped after WRITE_TIMEOUT without
 // progress and the reply's memory is given back, while a client that
 // reads the same reply slowly, pausing for less than the timeout each
 // time but taking longer than it in all, gets all of it. Before, the
@@ -310,5 +310,71 @@ func TestProxyReadLimits(t *testing.T) {
 	}
 	if s, err := CallT[string](ctx, newProxy(t, u, pc), "make", 1000); err != nil || len(s) != 1000 {
 		t.Errorf("small reply: %v", err)
+	}
+}
+
+// TestMemoryConfig: the defaults (MAX_MESSAGE_SIZE 64 MiB instead of
+// Pyro4's unlimited, MEMORY_BUDGET 256 MiB, WRITE_TIMEOUT 30 s), their
+// PYRO_* variables and pyro config entries, and what 0 and negative
+// values mean; a default daemon closes a connection that announces a
+// message over 64 MiB at once.
+func TestMemoryConfig(t *testing.T) {
+	c := BuiltinConfig()
+	if c.MaxMessageSize != 64<<20 || c.MemoryBudget != 256<<20 || c.WriteTimeout != 30 {
+		t.Errorf("defaults: %d %d %v", c.MaxMessageSize, c.MemoryBudget, c.WriteTimeout)
+	}
+	want := map[string]string{"MAX_MESSAGE_SIZE": "67108864", "MEMORY_BUDGET": "268435456", "WRITE_TIMEOUT": "30"}
+	for _, e := range c.Entries() {
+		if v, ok := want[e.Name]; ok {
+			if e.Value != v || e.Source != SourceBuiltin {
+				t.Errorf("%s = %s (%v)", e.Name, e.Value, e.Source)
+			}
+			delete(want, e.Name)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("missing from Entries: %v", want)
+	}
+	if err := c.ApplyEnv([]string{"PYRO_MAX_MESSAGE_SIZE=0", "PYRO_MEMORY_BUDGET=1048576", "PYRO_WRITE_TIMEOUT=2.5"}); err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxMessageSize != 0 || c.MemoryBudget != 1<<20 || c.WriteTimeout != 2.5 || c.Source("MEMORY_BUDGET") != SourceEnv {
+		t.Errorf("env: %d %d %v", c.MaxMessageSize, c.MemoryBudget, c.WriteTimeout)
+	}
+	for _, tc := range []struct {
+		budget      int
+		limit       int64
+		write, comm float64
+		timeout     time.Duration
+	}{
+		{0, DefaultMemoryBudget, 0, 0, 30 * time.Second},
+		{-1, 0, -1, 0, 0},
+		{1 << 20, 1 << 20, 10, 0, 10 * time.Second},
+		{1 << 20, 1 << 20, 10, 2, 2 * time.Second},
+		{1 << 20, 1 << 20, -1, 3, 3 * time.Second},
+	} {
+		cfg := &Config{MemoryBudget: tc.budget, WriteTimeout: tc.write, CommTimeout: tc.comm}
+		d := &Daemon{cfg: cfg, mem: newMemBudget(cfg.MemoryBudget)}
+		if d.mem.limit != tc.limit || d.writeTimeout() != tc.timeout {
+			t.Errorf("%+v: budget %d, write timeout %v", tc, d.mem.limit, d.writeTimeout())
+		}
+	}
+	// MAX_MESSAGE_SIZE 0 still has a budget: a 12 MiB request to a daemon
+	// with an 8 MiB budget is refused
+	zero := BuiltinConfig()
+	zero.MaxMessageSize = 0
+	zero.MemoryBudget = 8 << 20
+	_, u := startMaker(t, zero)
+	if _, err := newProxy(t, u, nil).Call(context.Background(), "size", strings.Repeat("z", 12<<20)); !errors.Is(err, ErrConnectionClosed) {
+		t.Errorf("12 MiB request, no size limit, 8 MiB budget: %v", err)
+	}
+	// the default limit: a message announcing 100 MiB is refused unread
+	_, u = startMaker(t, BuiltinConfig())
+	raw := dialRaw(t, u)
+	raw.connect()
+	hd := wire.Header{Type: wire.MsgInvoke, Seq: 1, PayloadLen: 100 << 20, SerializerID: codec.IDSerpent}
+	raw.nc.Write(append(hd.AppendHeader(nil), "('maker','size',("...))
+	if !raw.closed() {
+		t.Error("a 100 MiB message was not refused by a default daemon")
 	}
 }
