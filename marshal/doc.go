@@ -73,7 +73,9 @@
 // # Encoding
 //
 // The encoder writes version 4 data that Python's marshal.loads reads, and
-// never sets FLAG_REF, so repeated values are written out in full. For
+// never sets FLAG_REF, so repeated values are written out in full: a small
+// decoded value with many references to one large value can be huge when
+// written again, which Encoder.AppendLimit bounds. For
 // values without repetitions the bytes equal CPython's marshal.dumps output
 // once CPython's FLAG_REF bits are cleared and its interned string codes
 // (t, A, Z) are mapped to their plain forms (u, a, z): ints in the int32

@@ -11,5 +11,13 @@
 // checksum, the size limit, then reads annotations and payload and checks
 // the HMAC. It never trusts a length before checking it against the limit,
 // and it allocates only as fast as bytes actually arrive, so a header that
-// claims 2 GiB followed by ten bytes costs ten bytes.
+// claims 2 GiB followed by ten bytes costs ten bytes, and a large payload
+// costs at most 1.5 times its size. Compressed payloads are inflated
+// within the limit without ever holding more than the inflated size plus
+// 1 MiB, so a zip bomb costs one bounded buffer. With Options.Budget set,
+// every allocation is charged to the budget before it is made.
+//
+// AppendMessage builds a message in one buffer; AppendFrame returns the
+// header and the payload apart, so that a large payload is written without
+// being copied.
 package wire

@@ -16,7 +16,14 @@ comes from: "builtin" (Pyro's default), "environment" (a PYRO_<ITEM>
 variable) or "code". Items are sorted by name, like pyro4-check-config
 prints them. Secrets (the HMAC key, key passwords) are never printed: a
 set secret shows as <set>. An invalid PYRO_* value is an error (exit 2),
-as it is for every pyro command.`
+as it is for every pyro command.
+
+pyrogo's memory limits differ from Pyro4's defaults: MAX_MESSAGE_SIZE is
+67108864 (64 MiB; Pyro4: 0, unlimited), MEMORY_BUDGET 268435456 (256 MiB
+that a server holds for all its clients' messages) and WRITE_TIMEOUT 30
+(seconds a reply may wait for its client to read, even with COMMTIMEOUT
+0). Change them with PYRO_MAX_MESSAGE_SIZE, PYRO_MEMORY_BUDGET and
+PYRO_WRITE_TIMEOUT; SECURITY.md, "Message size and memory", explains them.`
 
 func runConfig(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
 	fs := newFlagSet("config", "config", configHelp, stderr)
