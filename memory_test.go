@@ -89,12 +89,6 @@ func dialSmallWindow(t *testing.T, u URI) *rawClient {
 	return c
 }
 
-func (d *Daemon) connCountNow() int {
-	d.connMu.Lock()
-	defer d.connMu.Unlock()
-	return len(d.conns)
-}
-
 // TestWriteDeadline: with COMMTIMEOUT 0 (the default), a client that
 // never reads its 16 MB reply is dropped after WRITE_TIMEOUT without
 // progress and the reply's memory is given back, while a client that

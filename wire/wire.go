@@ -567,7 +567,7 @@ func decompress(b []byte, limit int, acct *account) ([]byte, error) {
 	if err := f.reset(b); err != nil {
 		return nil, badZlib(err)
 	}
-	if n, eof, err = readUpTo(f.zr, out); err != nil || n != total {
+	if n, _, err = readUpTo(f.zr, out); err != nil || n != total {
 		return nil, badZlib(fmt.Errorf("stream changed between passes (%d of %d bytes): %v", n, total, err))
 	}
 	return out, nil
