@@ -104,6 +104,9 @@ func exposeType(t reflect.Type, ex Exposure) (*typeInfo, error) {
 	for _, h := range ex.Hide {
 		hidden[h] = true
 	}
+	for name := range syncPromoted(t) {
+		hidden[name] = true
+	}
 	// attributes first: their accessor methods are not exposed as methods
 	for _, a := range ex.Attrs {
 		at := &attr{name: a, getter: -1, setter: -1}
@@ -187,6 +190,41 @@ func exposeType(t reflect.Type, ex Exposure) (*typeInfo, error) {
 	}
 	slices.Sort(ti.meta.Methods)
 	return ti, nil
+}
+
+// syncPromoted returns the names of the methods that t gets from embedded
+// fields of the sync and sync/atomic packages (a struct embedding
+// sync.Mutex has Lock and Unlock). They are never exposed: a client that
+// could call lock() would deadlock the object for everyone.
+func syncPromoted(t reflect.Type) map[string]bool {
+	out := map[string]bool{}
+	var walk func(st reflect.Type, depth int)
+	walk = func(st reflect.Type, depth int) {
+		if st == nil || depth > 8 {
+			return
+		}
+		for i := 0; i < st.NumField(); i++ {
+			f := st.Field(i)
+			if !f.Anonymous {
+				continue
+			}
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if pkg := ft.PkgPath(); pkg == "sync" || pkg == "sync/atomic" {
+				for _, mt := range []reflect.Type{ft, reflect.PointerTo(ft)} {
+					for j := 0; j < mt.NumMethod(); j++ {
+						out[mt.Method(j).Name] = true
+					}
+				}
+				continue
+			}
+			walk(derefStruct(ft), depth+1)
+		}
+	}
+	walk(derefStruct(t), 0)
+	return out
 }
 
 func derefStruct(t reflect.Type) reflect.Type {
