@@ -147,13 +147,13 @@ type Daemon struct {
 	shuttingDown       bool
 	refusing           int // connections over CONNECTION_CAP being refused
 	connCount          atomic.Int64
-	sec       security      // validators, authentication, bound HMAC (validator.go)
-	tlsConf   *tls.Config   // nil: no TLS (tls.go)
-	peerCheck PeerCertCheck // client certificate check (tls.go)
-	wg        sync.WaitGroup
-	closing   atomic.Bool
-	done      chan struct{}
-	closeOnce sync.Once
+	sec                security      // validators, authentication, bound HMAC (validator.go)
+	tlsConf            *tls.Config   // nil: no TLS (tls.go)
+	peerCheck          PeerCertCheck // client certificate check (tls.go)
+	wg                 sync.WaitGroup
+	closing            atomic.Bool
+	done               chan struct{}
+	closeOnce          sync.Once
 }
 
 // NewDaemon creates a daemon and binds its listener (cfg nil means
