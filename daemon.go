@@ -133,27 +133,30 @@ type Daemon struct {
 	typeMemo map[reflect.Type]*typeInfo
 
 	streams streamTable
-	lim     limits        // resource limits (limits.go)
-	oneway  chan struct{} // slots for oneway calls of the daemon (ONEWAY_MAX); nil = no limit
+
+	connMu    sync.Mutex
+	conns     map[*serverConn]struct{}
+	connCount atomic.Int64
+	sec       security      // validators, authentication, bound HMAC (validator.go)
+	tlsConf   *tls.Config   // nil: no TLS (tls.go)
+	peerCheck PeerCertCheck // client certificate check (tls.go)
+	wg        sync.WaitGroup
+	closing   atomic.Bool
+	done      chan struct{}
+	closeOnce sync.Once
+
+	// connection states (connstate.go), guarded by connMu like conns
+	idleHead, idleTail *serverConn // idle connections, longest-idle first
+	shuttingDown       bool
+	refusing           int // connections over CONNECTION_CAP being refused
+
+	lim    limits        // resource limits (limits.go)
+	oneway chan struct{} // slots for oneway calls of the daemon (ONEWAY_MAX); nil = no limit
 
 	// ctx is the parent of every connection's context: a child of Serve's
 	// context, cancelled (cause ErrDaemonClosed) when the daemon closes.
 	ctx       context.Context
 	cancelCtx context.CancelCauseFunc
-
-	connMu             sync.Mutex // guards conns, the idle list, shuttingDown, refusing, and each conn's state
-	conns              map[*serverConn]struct{}
-	idleHead, idleTail *serverConn // idle connections, longest-idle first (connstate.go)
-	shuttingDown       bool
-	refusing           int // connections over CONNECTION_CAP being refused
-	connCount          atomic.Int64
-	sec                security      // validators, authentication, bound HMAC (validator.go)
-	tlsConf            *tls.Config   // nil: no TLS (tls.go)
-	peerCheck          PeerCertCheck // client certificate check (tls.go)
-	wg                 sync.WaitGroup
-	closing            atomic.Bool
-	done               chan struct{}
-	closeOnce          sync.Once
 }
 
 // NewDaemon creates a daemon and binds its listener (cfg nil means
