@@ -92,13 +92,22 @@ func (c *serverConn) serve() {
 		return
 	}
 	for !c.peerGone.Load() && c.d.setIdle(c) {
-		if !c.awaitRequest() || !c.d.setActive(c) {
+		if !c.awaitRequest() {
+			return
+		}
+		if testHookBeforeActive != nil {
+			testHookBeforeActive()
+		}
+		if !c.d.setActive(c) {
 			return
 		}
 		msg, err := c.readRequest()
 		if err != nil {
 			c.logReadError(err, "request")
 			return
+		}
+		if testHookRequestRead != nil {
+			testHookRequestRead()
 		}
 		if !c.handle(msg) {
 			return
@@ -215,6 +224,11 @@ func (c *serverConn) watchPeer() (stop func()) {
 		<-done
 	}
 }
+
+// Test hooks, nil outside tests: after a request's first byte arrived and
+// before the connection is marked active; after a request was read and
+// before it is handled.
+var testHookBeforeActive, testHookRequestRead func()
 
 // errConnEnded is the cause of a connection's context once its serving
 // goroutine has ended.
@@ -699,8 +713,10 @@ func (c *serverConn) invoke(parent context.Context, cc *CallContext, m *method, 
 	var cancel context.CancelFunc
 	detach := func() bool { return true }
 	if m.hasCtx {
-		ctx, cancel = context.WithCancel(context.WithValue(context.WithoutCancel(parent), callCtxKey{}, cc))
-		detach = context.AfterFunc(parent, cancel)
+		var cancelCause context.CancelCauseFunc
+		ctx, cancelCause = context.WithCancelCause(context.WithValue(context.WithoutCancel(parent), callCtxKey{}, cc))
+		cancel = func() { cancelCause(nil) }
+		detach = context.AfterFunc(parent, func() { cancelCause(context.Cause(parent)) })
 		defer func() {
 			if _, streamed := result.(streamSource); !streamed {
 				detach()
