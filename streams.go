@@ -3,6 +3,7 @@ package pyro
 import (
 	"context"
 	"iter"
+	"slices"
 	"sync"
 	"time"
 )
@@ -239,15 +240,21 @@ func (t *streamTable) detach(owner *serverConn, linger bool) {
 	var drop []*stream
 	now := time.Now()
 	for _, s := range t.streams {
-		if s.owner != owner {
-			continue
+		if s.owner == owner {
+			drop = append(drop, s)
 		}
-		if linger {
+	}
+	if linger {
+		// oldest first, so that the oldest go first when room is needed
+		slices.SortFunc(drop, func(a, b *stream) int { return a.created.Compare(b.created) })
+		for _, s := range drop {
 			s.owner, s.detached = nil, now
 			t.linkLocked(s)
-		} else {
+		}
+		drop = nil
+	} else {
+		for _, s := range drop {
 			t.forgetLocked(s)
-			drop = append(drop, s)
 		}
 	}
 	owner.nstreams = 0
