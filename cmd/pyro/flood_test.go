@@ -265,5 +265,3 @@ func procStatus(t *testing.T, pid int, field string) int64 {
 }
 
 func mb(n int64) float64 { return float64(n) / (1 << 20) }
-
-
