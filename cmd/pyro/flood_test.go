@@ -128,6 +128,18 @@ func TestEchoserverFloods(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Error("attacker's writer still blocked after its connection closed")
 	}
+
+	// 3. what an idle connection costs (for CONNECTION_CAP's bound)
+	const idle = 2000
+	rss3 := rssOf(t, pid)
+	for i := 0; i < idle; i++ {
+		dialEcho(t, addr)
+	}
+	if v, err := good.Call(ctx, "echo", "during idle"); err != nil || v != "during idle" {
+		t.Errorf("other client with %d idle connections open: %v %v", idle, v, err)
+	}
+	rss4 := rssOf(t, pid)
+	t.Logf("%d idle connections: server RSS %.1f -> %.1f MB, %.1f KiB each", idle, mb(rss3), mb(rss4), float64(rss4-rss3)/idle/1024)
 }
 
 // startEchoProcess runs `pyro echoserver` in a process of its own and
