@@ -410,3 +410,14 @@ func TestShutdownRequestWindow(t *testing.T) {
 		})
 	}
 }
+
+// Range yields 0..n-1.
+func (o *lcObj) Range(n int) iter.Seq[int] {
+	return func(yield func(int) bool) {
+		for i := 0; i < n; i++ {
+			if !yield(i) {
+				return
+			}
+		}
+	}
+}
