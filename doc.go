@@ -16,6 +16,14 @@
 //	p, err := pyro.NewProxy("PYRO:example.warehouse@localhost:9999", nil)
 //	v, err := p.Call(ctx, "list_contents")
 //
+// A method whose first parameter is a context.Context gets one derived
+// from Serve's context: it ends when the client disconnects during the
+// call, when the daemon closes, or when the method returns (CallContextFrom
+// gives the call's details). Daemon.Shutdown lets calls in progress finish
+// until its context's deadline, then cancels them. Resource limits
+// (connections, slow requests, item streams, oneway calls) are Config
+// items with safe defaults; SECURITY.md lists them.
+//
 // Security is on by default: servers bind to localhost, no serializer that
 // can execute code exists (pickle is refused), every decoder has limits,
 // dotted names are refused, and HMAC signing is Pyro4-compatible.
