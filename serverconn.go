@@ -58,6 +58,7 @@ type serverConn struct {
 	oneway   chan struct{} // slots for running oneway calls (ONEWAY_MAXCONN), made on first use
 	peerGone atomic.Bool   // a read during a call found the client gone
 	rr       requestReader // reads the current request (readRequest)
+	rdl      time.Time     // the read deadline set on nc (serving goroutine only)
 }
 
 // connCtxKey is the context key of the *serverConn serving a call.
@@ -122,7 +123,7 @@ func (c *serverConn) awaitRequest() bool {
 	if t := c.d.lim.idle; t > 0 {
 		deadline = time.Now().Add(t)
 	}
-	c.nc.SetReadDeadline(deadline)
+	c.setReadDeadline(deadline)
 	if _, err := c.br.Peek(1); err != nil {
 		c.logReadError(err, "idle")
 		return false
@@ -139,16 +140,40 @@ func (c *serverConn) awaitRequest() bool {
 func (c *serverConn) readRequest() (*wire.Message, error) {
 	l := &c.d.lim
 	if l.request <= 0 {
-		c.nc.SetReadDeadline(time.Time{})
+		c.setReadDeadline(time.Time{})
 		return wire.ReadMessage(c.br, c.wopts)
 	}
+	if c.buffered() {
+		return wire.ReadMessage(c.br, c.wopts) // no read to bound
+	}
 	base := time.Now().Add(l.request)
-	c.rr = requestReader{c: c, base: base, set: base}
+	c.rr = requestReader{c: c, base: base}
 	if l.minRate > 0 {
 		c.rr.nsPerByte = float64(time.Second) / float64(l.minRate)
 	}
-	c.nc.SetReadDeadline(base)
+	c.setReadDeadline(base)
 	return wire.ReadMessage(&c.rr, c.wopts)
+}
+
+// buffered reports whether the whole next message is in the read buffer
+// already (the common case for a small request).
+func (c *serverConn) buffered() bool {
+	n := c.br.Buffered()
+	if n < wire.HeaderSize {
+		return false
+	}
+	hb, _ := c.br.Peek(wire.HeaderSize)
+	hd, err := wire.ParseHeader(hb)
+	return err == nil && n >= wire.HeaderSize+hd.AnnotationsLen+hd.PayloadLen
+}
+
+// setReadDeadline sets the connection's read deadline unless it is set
+// to that already.
+func (c *serverConn) setReadDeadline(t time.Time) {
+	if !t.Equal(c.rdl) {
+		c.nc.SetReadDeadline(t)
+		c.rdl = t
+	}
 }
 
 // requestReader reads a request from the connection's buffer, moving the
@@ -156,7 +181,6 @@ func (c *serverConn) readRequest() (*wire.Message, error) {
 type requestReader struct {
 	c         *serverConn
 	base      time.Time // the deadline for the first bytes
-	set       time.Time // the deadline currently set
 	nsPerByte float64   // time each byte received earns; 0 = none
 	n         int64     // bytes received
 }
@@ -165,9 +189,8 @@ func (r *requestReader) Read(p []byte) (int, error) {
 	if r.nsPerByte > 0 {
 		// move the deadline in steps of at least a second: setting it
 		// for every read would cost more than it is worth
-		if dl := r.base.Add(time.Duration(float64(r.n) * r.nsPerByte)); dl.Sub(r.set) >= time.Second {
-			r.c.nc.SetReadDeadline(dl)
-			r.set = dl
+		if dl := r.base.Add(time.Duration(float64(r.n) * r.nsPerByte)); dl.Sub(r.c.rdl) >= time.Second {
+			r.c.setReadDeadline(dl)
 		}
 	}
 	n, err := r.c.br.Read(p)
@@ -204,7 +227,7 @@ func (c *serverConn) watchPeer() (stop func()) {
 	if c.br.Buffered() > 0 {
 		return func() {}
 	}
-	c.nc.SetReadDeadline(time.Time{})
+	c.setReadDeadline(time.Time{})
 	done := make(chan struct{})
 	var stopped atomic.Bool
 	go func() {
@@ -220,7 +243,7 @@ func (c *serverConn) watchPeer() (stop func()) {
 	}()
 	return func() {
 		stopped.Store(true)
-		c.nc.SetReadDeadline(aLongTimeAgo)
+		c.setReadDeadline(aLongTimeAgo)
 		<-done
 	}
 }
