@@ -44,8 +44,11 @@
 // for unix sockets, whose files are created with mode 0600) run for every
 // new connection, and a refused client gets a ConnectionDeniedError with
 // the reason. Daemon.SetAllowedIdentifications and Proxy.SetIdentification
-// add passphrase authentication that never sends the passphrase and cannot
-// be replayed (a Python client needs a few lines, see the README), and
+// add passphrase authentication: a challenge-response in which both sides
+// prove the passphrase without sending it, bound to one connection and to
+// the daemon's address and TLS certificate, so that a recorded or relayed
+// proof is refused (a Python client needs a subclass of Pyro4.Proxy, see
+// the README), and
 // WithReplayProtectedHMAC binds every message to its connection. Serve
 // warns when a daemon is reachable from the network unprotected.
 //

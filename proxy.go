@@ -365,8 +365,9 @@ func (p *Proxy) connectTo(ctx context.Context, target URI) (*clientConn, error) 
 	c := &clientConn{nc: nc, br: bufio.NewReaderSize(nc, 8192), target: target}
 	stop := p.deadline(dctx, c)
 	defer stop()
+	ident := p.ident.Load()
 	hs := py.NewDict(2)
-	hs.SetString("handshake", p.handshakeData())
+	hs.SetString("handshake", p.handshakeData(ident))
 	var flags wire.Flags
 	if p.cfg.Metadata {
 		hs.SetString("object", target.Object)
@@ -419,10 +420,36 @@ func (p *Proxy) connectTo(ctx context.Context, target URI) (*clientConn, error) 
 		nc.Close()
 		return nil, fail(wrapError(ErrSerialize, err.Error(), err))
 	}
-	if reply.Flags&wire.FlagMetaOnConnect != 0 {
+	var metaV any
+	hasMeta := reply.Flags&wire.FlagMetaOnConnect != 0
+	if hasMeta {
 		d, _ := resp.(*py.Dict)
 		resp, _ = d.GetString("handshake")
-		metaV, _ := d.GetString("meta")
+		metaV, _ = d.GetString("meta")
+	}
+	if p.boundHMAC {
+		sn, ok := reply.Annotation(wire.AnnBindNonce)
+		if !ok || len(sn) != wire.BindNonceSize {
+			nc.Close()
+			return nil, fail(NewError(ErrSecurity, "the daemon does not use replay-protected HMAC"))
+		}
+		c.wopts = (&boundNonces{client: clientNonce, server: sn}).options(&p.wireOpts, false)
+	}
+	if ident != nil {
+		// the daemon's challenge: prove the passphrase, check its proof
+		// (authclient.go); the metadata comes with its answer
+		ar, err := p.proveIdentity(c, ident, resp, loc)
+		if err != nil {
+			nc.Close()
+			return nil, err
+		}
+		resp, metaV, hasMeta = ar.data, ar.meta, ar.hasMeta
+		if flags&wire.FlagMetaOnConnect != 0 && !hasMeta {
+			nc.Close()
+			return nil, fail(NewError(ErrProtocol, "the daemon sent no metadata"))
+		}
+	}
+	if hasMeta {
 		md, err := metadataFrom(metaV)
 		if err != nil {
 			nc.Close()
@@ -441,14 +468,6 @@ func (p *Proxy) connectTo(ctx context.Context, target URI) (*clientConn, error) 
 			nc.Close()
 			return nil, fail(err)
 		}
-	}
-	if p.boundHMAC {
-		sn, ok := reply.Annotation(wire.AnnBindNonce)
-		if !ok || len(sn) != wire.BindNonceSize {
-			nc.Close()
-			return nil, fail(NewError(ErrSecurity, "the daemon does not use replay-protected HMAC"))
-		}
-		c.wopts = (&boundNonces{client: clientNonce, server: sn}).options(&p.wireOpts, false)
 	}
 	return c, nil
 }

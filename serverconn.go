@@ -273,8 +273,9 @@ const MaxHandshakeSize = 64 << 10
 // on what the connection itself tells; the CONNECT is read under the
 // handshake deadline and MaxHandshakeSize; a refused client gets its
 // CONNECTFAIL only then, so the reason is not lost to a reset. Then the
-// serializer check, the decoding of the handshake data, passphrase
-// authentication, the bound-HMAC nonce exchange, and last the
+// serializer check, the decoding of the handshake data, the start of
+// passphrase authentication, the bound-HMAC nonce exchange; with
+// passphrases the challenge and the proof (authserver.go); and last the
 // application's HandshakeFunc.
 func (c *serverConn) handshake() bool {
 	d := c.d
@@ -352,7 +353,7 @@ func (c *serverConn) handshake() bool {
 		c.connectFail(msg.Seq, "'handshake'")
 		return false
 	}
-	shake, ident, err := d.sec.auth.authenticate(c.info.RemoteAddr, shake)
+	pending, err := d.sec.auth.begin(shake)
 	if err != nil {
 		detail := ""
 		if ae, ok := err.(*authError); ok {
@@ -362,8 +363,6 @@ func (c *serverConn) handshake() bool {
 		c.connectFailWith(cd, msg.Seq, err.Error())
 		return false
 	}
-	c.info.Identity = ident
-	c.shake = shake
 	var bind *boundNonces
 	if d.sec.boundHMAC {
 		if bind, err = serverBindNonces(msg); err != nil {
@@ -372,30 +371,26 @@ func (c *serverConn) handshake() bool {
 			return false
 		}
 	}
-	var response any = "hello"
-	if d.handshake != nil {
-		ctx, cancel := context.WithDeadline(context.WithValue(c.ctx, callCtxKey{}, &CallContext{Peer: c.info.RemoteAddr, Handshake: shake, TLS: c.info.TLS}), deadline)
-		r, err := d.handshake(ctx, &c.info, shake)
-		cancel()
-		if err != nil {
-			d.log.Info("pyro: handshake refused", "peer", c.info.RemoteAddr, "reason", err.Error())
-			c.connectFailWith(cd, msg.Seq, err.Error())
-			return false
-		}
-		response = r
+	if pending != nil {
+		return c.authenticate(pending, cd, msg, dict, bind, deadline) // authserver.go
+	}
+	c.shake = shake
+	response, err := c.appHandshake(shake)
+	if err != nil {
+		d.log.Info("pyro: handshake refused", "peer", c.info.RemoteAddr, "reason", err.Error())
+		c.connectFailWith(cd, msg.Seq, err.Error())
+		return false
 	}
 	var flags wire.Flags
 	if msg.Flags&wire.FlagMetaOnConnect != 0 {
-		objID, _ := dict.GetString("object")
-		sid, _ := objID.(string)
-		r := d.lookup(sid)
-		if r == nil {
+		meta := c.connectMeta(dict)
+		if meta == nil {
 			c.connectFailWith(cd, msg.Seq, "unknown object")
 			return false
 		}
 		rd := py.NewDict(2)
 		rd.SetString("handshake", response)
-		rd.SetString("meta", r.ti.meta.value(true))
+		rd.SetString("meta", meta)
 		response, flags = rd, wire.FlagMetaOnConnect
 	}
 	data, err := cd.Marshal(response)
@@ -415,6 +410,29 @@ func (c *serverConn) handshake() bool {
 		c.wopts = bind.options(c.wopts, true)
 	}
 	return true
+}
+
+// appHandshake runs the daemon's HandshakeFunc on the client's
+// handshake data; without one the response is "hello".
+func (c *serverConn) appHandshake(shake any) (any, error) {
+	d := c.d
+	if d.handshake == nil {
+		return "hello", nil
+	}
+	ctx := context.WithValue(c.ctx, callCtxKey{}, &CallContext{Peer: c.info.RemoteAddr, Handshake: shake, TLS: c.info.TLS, Identity: c.info.Identity})
+	return d.handshake(ctx, &c.info, shake)
+}
+
+// connectMeta returns the metadata (as lists) of the object a CONNECT
+// with META_ON_CONNECT names, or nil for an unknown object.
+func (c *serverConn) connectMeta(dict *py.Dict) *py.Dict {
+	objID, _ := dict.GetString("object")
+	sid, _ := objID.(string)
+	r := c.d.lookup(sid)
+	if r == nil {
+		return nil
+	}
+	return r.ti.meta.value(true)
 }
 
 func corrOf(m *wire.Message) []byte {
@@ -490,6 +508,14 @@ func (c *serverConn) handle(msg *wire.Message) bool {
 			c.sendException(cd, msg, &py.Exception{Class: "Pyro4.errors.SerializeError", Args: py.Tuple{"cannot decode call: " + err.Error()}}, nil)
 		}
 		return true
+	}
+	if call.Object == DaemonObjectID && call.Method == AuthMethod {
+		// a proof is answered once, before any call (authserver.go)
+		if !oneway {
+			c.sendException(cd, msg, NewError(ErrSecurity, reasonAuthNotPending).Exception(), nil)
+		}
+		d.log.Warn("pyro: authenticate call on an established connection, closing", "peer", c.info.RemoteAddr)
+		return false
 	}
 	cc := &CallContext{Peer: c.info.RemoteAddr, Seq: msg.Seq, Flags: uint16(msg.Flags), SerializerID: id, Handshake: c.shake, TLS: c.info.TLS, Identity: c.info.Identity}
 	copy(cc.CorrelationID[:], corrOf(msg))

@@ -599,6 +599,7 @@ func (d *Daemon) setupTLS() error {
 	if d.peerCheck != nil && d.tlsConf == nil {
 		return NewError(ErrCommunication, "a peer certificate check needs TLS (WithTLS or SSL=true)")
 	}
+	d.tlsConf = d.sec.auth.certs.track(d.tlsConf) // certificates passphrase proofs may name (authendpoint.go)
 	return nil
 }
 
