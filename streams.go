@@ -55,6 +55,7 @@ type streamTable struct {
 	lhead, ltail *stream // lingering streams, longest-lingering first
 	max, maxConn int     // 0 = no limit
 	closed       bool
+	drained      chan struct{} // closed when closeAll has stopped every iterator
 }
 
 func (t *streamTable) init(max, maxConn int) {
@@ -293,6 +294,10 @@ func (t *streamTable) expire(now time.Time, lifetime, linger time.Duration) {
 // are.
 func (t *streamTable) closeAll() <-chan struct{} {
 	t.mu.Lock()
+	if t.closed {
+		defer t.mu.Unlock()
+		return t.drained // a second call waits for the first one's work
+	}
 	all := t.streams
 	t.streams = map[string]*stream{}
 	t.lhead, t.ltail = nil, nil
@@ -304,8 +309,9 @@ func (t *streamTable) closeAll() <-chan struct{} {
 		}
 		s.lprev, s.lnext = nil, nil
 	}
-	t.mu.Unlock()
 	done := make(chan struct{})
+	t.drained = done
+	t.mu.Unlock()
 	if len(all) == 0 {
 		close(done)
 		return done
