@@ -73,12 +73,19 @@ func (p *Proxy) proveIdentity(c *clientConn, a *clientAuth, resp any, loc string
 	}
 	c.seq++
 	msg := &wire.Message{Type: wire.MsgInvoke, Seq: c.seq, SerializerID: uint16(p.codec.ID()), Data: data}
+	wireLog := wireLogging(p.cfg, p.log)
+	if wireLog {
+		logWire(p.log, "proxy wiredata sending", msg)
+	}
 	if err := c.write(msg, c.opts(p)); err != nil {
 		return nil, fail(netErr(err, "sending"))
 	}
 	reply, err := wire.ReadMessage(c.br, c.opts(p))
 	if err != nil {
 		return nil, fail(netErr(err, "receiving"))
+	}
+	if wireLog {
+		logWire(p.log, "proxy wiredata received", reply)
 	}
 	if reply.Type != wire.MsgResult || reply.Seq != c.seq || int(reply.SerializerID) != p.codec.ID() {
 		return nil, fail(NewError(ErrProtocol, fmt.Sprintf("invalid answer to authenticate: type %d, seq %d, serializer %d", reply.Type, reply.Seq, reply.SerializerID)))

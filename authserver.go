@@ -163,6 +163,9 @@ func (c *serverConn) authenticate(pa *authPending, cd codec.Codec, connect *wire
 	}
 	opts.MaxDecompressedSize = opts.MaxMessageSize
 	msg, err := wire.ReadMessage(c.br, &opts)
+	if err == nil && wireLogging(d.cfg, d.log) {
+		d.logWire("daemon wiredata received", msg)
+	}
 	if err != nil {
 		var ne net.Error
 		if !errors.Is(err, wire.ErrClosed) && !errors.As(err, &ne) {

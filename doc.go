@@ -16,6 +16,15 @@
 //	p, err := pyro.NewProxy("PYRO:example.warehouse@localhost:9999", nil)
 //	v, err := p.Call(ctx, "list_contents")
 //
+// Concurrency: the daemon serves every client connection in its own
+// goroutine, and a Proxy shared by several goroutines opens several
+// connections (Pyro never multiplexes calls on one), so the methods of one
+// registered object run concurrently, as HTTP handlers do. Guard shared
+// state with a mutex (the Warehouse of the package example does), or
+// register a factory with InstanceSession or InstancePerCall to give each
+// connection or call its own value. Calls on one connection run one after
+// another; oneway calls run in goroutines of their own (ONEWAY_THREADED).
+//
 // A method whose first parameter is a context.Context gets one derived
 // from Serve's context: it ends when the client disconnects during the
 // call, when the daemon closes, or when the method returns (CallContextFrom

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"reflect"
 	"runtime/debug"
@@ -92,6 +93,9 @@ func (c *serverConn) serve() {
 	if !c.tlsHandshake() || !c.handshake() {
 		return
 	}
+	c.d.log.Info("pyro: client connected", "peer", c.info.RemoteAddr, "identity", c.info.Identity)
+	defer c.d.log.Info("pyro: client disconnected", "peer", c.info.RemoteAddr)
+	wireLog := wireLogging(c.d.cfg, c.d.log)
 	for !c.peerGone.Load() && c.d.setIdle(c) {
 		if !c.awaitRequest() {
 			return
@@ -106,6 +110,9 @@ func (c *serverConn) serve() {
 		if err != nil {
 			c.logReadError(err, "request")
 			return
+		}
+		if wireLog {
+			c.d.logWire("daemon wiredata received", msg)
 		}
 		if testHookRequestRead != nil {
 			testHookRequestRead()
@@ -305,8 +312,11 @@ func (c *serverConn) handshake() bool {
 	}
 	opts.MaxDecompressedSize = opts.MaxMessageSize
 	msg, err := wire.ReadMessage(c.br, &opts)
+	if err == nil && wireLogging(d.cfg, d.log) {
+		d.logWire("daemon handshake received", msg)
+	}
 	if verr != nil {
-		d.log.Warn("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", verr.Error())
+		d.log.Info("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", verr.Error())
 		var ne net.Error
 		if !errors.Is(err, wire.ErrClosed) && !errors.As(err, &ne) {
 			var seq uint16
@@ -359,14 +369,14 @@ func (c *serverConn) handshake() bool {
 		if ae, ok := err.(*authError); ok {
 			detail = ae.Detail
 		}
-		d.log.Warn("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", err.Error(), "detail", detail)
+		d.log.Info("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", err.Error(), "detail", detail)
 		c.connectFailWith(cd, msg.Seq, err.Error())
 		return false
 	}
 	var bind *boundNonces
 	if d.sec.boundHMAC {
 		if bind, err = serverBindNonces(msg); err != nil {
-			d.log.Warn("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", err.Error())
+			d.log.Info("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", err.Error())
 			c.connectFailWith(cd, msg.Seq, err.Error())
 			return false
 		}
@@ -461,6 +471,9 @@ func (c *serverConn) connectFailWith(cd codec.Codec, seq uint16, reason string) 
 }
 
 func (c *serverConn) send(m *wire.Message) error {
+	if wireLogging(c.d.cfg, c.d.log) {
+		c.d.logWire("daemon wiredata sending", m)
+	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	var err error
@@ -503,9 +516,13 @@ func (c *serverConn) handle(msg *wire.Message) bool {
 		return false
 	}
 	call, err := cd.UnmarshalCall(msg.Data)
+	if err == nil && d.log.Enabled(context.Background(), slog.LevelDebug) {
+		d.log.Debug("pyro: call", "peer", c.info.RemoteAddr, "object", call.Object, "method", call.Method,
+			"oneway", oneway, "batch", msg.Flags&wire.FlagBatch != 0)
+	}
 	if err != nil {
 		if !oneway {
-			c.sendException(cd, msg, &py.Exception{Class: "Pyro4.errors.SerializeError", Args: py.Tuple{"cannot decode call: " + err.Error()}}, nil)
+			c.sendException(cd, msg, wrapError(ErrSerialize, "cannot decode call: "+err.Error(), err).Exception(), nil)
 		}
 		return true
 	}
@@ -596,9 +613,7 @@ func (c *serverConn) handle(msg *wire.Message) bool {
 			tb = pe.traceback(d.cfg.DetailedTraceback)
 		}
 		exc := exceptionFor(err)
-		var pyroErr *Error
-		isComm := errors.As(err, &pyroErr) && pyroErr.Class.isA(ErrCommunication) && !pyroErr.Class.isA(ErrSerialize)
-		if isComm {
+		if dropsConnection(exc) {
 			return false // Pyro: a CommunicationError from a method drops the connection, no reply
 		}
 		c.sendException(cd, msg, exc, tb)
@@ -615,7 +630,7 @@ func (c *serverConn) handle(msg *wire.Message) bool {
 				c.sendException(cd, msg, exceptionFor(err), nil)
 				return true
 			}
-			exc := &py.Exception{Class: "Pyro4.errors.ProtocolError", Args: py.Tuple{"result of call is an iterator"}, Attributes: py.DictOf("_pyroTraceback", nil)}
+			exc := &py.Exception{Class: ErrProtocol.PythonName(), Args: py.Tuple{"result of call is an iterator"}, Attributes: py.DictOf("_pyroTraceback", nil)}
 			return c.sendStreamStart(cd, msg, exc, sid)
 		}
 	} else if seq, ok := result.(streamSource); ok {
@@ -773,7 +788,7 @@ func (c *serverConn) invoke(parent context.Context, cc *CallContext, m *method, 
 			}
 		}()
 	}
-	in, err := buildArgs(ctx, m, args, kwargs)
+	in, err := buildArgs(ctx, m, args, kwargs, c.d.conv)
 	if err != nil {
 		return nil, err
 	}
@@ -869,7 +884,7 @@ func (c *serverConn) releaseOneway() {
 }
 
 // buildArgs converts Python arguments to the method's parameter types.
-func buildArgs(ctx context.Context, m *method, args []any, kwargs *py.Dict) ([]reflect.Value, error) {
+func buildArgs(ctx context.Context, m *method, args []any, kwargs *py.Dict, conv py.ConvertOptions) ([]reflect.Value, error) {
 	nfixed := len(m.params)
 	if m.variadic {
 		nfixed--
@@ -939,7 +954,7 @@ func buildArgs(ctx context.Context, m *method, args []any, kwargs *py.Dict) ([]r
 			return nil, &PythonError{Class: "TypeError", Msg: fmt.Sprintf("%s() missing required argument %s", m.name, name)}
 		}
 		p := reflect.New(m.params[i]).Elem()
-		if err := py.ConvertValue(p, vals[i]); err != nil {
+		if err := conv.ConvertValue(p, vals[i]); err != nil {
 			return nil, prefixArg(err, i+1)
 		}
 		in = append(in, p)
@@ -951,7 +966,7 @@ func buildArgs(ctx context.Context, m *method, args []any, kwargs *py.Dict) ([]r
 			if !extraSet[i] {
 				continue // a skipped slot keeps the zero value
 			}
-			if err := py.ConvertValue(sl.Index(i), a); err != nil {
+			if err := conv.ConvertValue(sl.Index(i), a); err != nil {
 				return nil, prefixArg(err, nfixed+i+1)
 			}
 		}
@@ -1069,7 +1084,7 @@ func (c *serverConn) attribute(r *registration, obj any, call *codec.Call) (any,
 	if a.setter >= 0 {
 		m := v.Method(a.setter)
 		p := reflect.New(m.Type().In(0)).Elem()
-		if err := py.ConvertValue(p, call.Args[1]); err != nil {
+		if err := c.d.conv.ConvertValue(p, call.Args[1]); err != nil {
 			return nil, prefixArg(err, 2)
 		}
 		out := m.Call([]reflect.Value{p})
@@ -1083,7 +1098,7 @@ func (c *serverConn) attribute(r *registration, obj any, call *codec.Call) (any,
 	}
 	f := v.Elem().FieldByIndex(a.field)
 	p := reflect.New(f.Type()).Elem()
-	if err := py.ConvertValue(p, call.Args[1]); err != nil {
+	if err := c.d.conv.ConvertValue(p, call.Args[1]); err != nil {
 		return nil, prefixArg(err, 2)
 	}
 	f.Set(p)
@@ -1096,7 +1111,7 @@ func (c *serverConn) sendResult(cd codec.Codec, req *wire.Message, cc *CallConte
 		c.pbuf = data // keep small buffers for the next reply
 	}
 	if err != nil {
-		exc := &py.Exception{Class: "Pyro4.errors.SerializeError", Args: py.Tuple{err.Error()}}
+		exc := wrapError(ErrSerialize, err.Error(), err).Exception()
 		c.sendException(cd, req, exc, nil)
 		return true
 	}
@@ -1125,7 +1140,7 @@ func (c *serverConn) sendException(cd codec.Codec, req *wire.Message, exc *py.Ex
 	}
 	data, err := cd.Marshal(exc)
 	if err != nil {
-		data, _ = cd.Marshal(&py.Exception{Class: "Pyro4.errors.PyroError", Args: py.Tuple{"Error serializing exception: " + err.Error()}})
+		data, _ = cd.Marshal(&py.Exception{Class: ErrPyro.PythonName(), Args: py.Tuple{"Error serializing exception: " + err.Error()}})
 	}
 	_ = c.send(&wire.Message{Type: wire.MsgResult, Flags: wire.FlagException, Seq: req.Seq, SerializerID: req.SerializerID, Data: data})
 }
