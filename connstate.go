@@ -113,7 +113,7 @@ func (d *Daemon) evictIdle(why string) bool {
 	if c == nil {
 		return false
 	}
-	d.log.Warn("pyro: evicting the longest-idle connection", "peer", c.info.RemoteAddr, "idle", time.Since(c.idleSince).Round(time.Millisecond), "reason", why)
+	d.log.Info("pyro: evicting the longest-idle connection", "peer", c.info.RemoteAddr, "idle", time.Since(c.idleSince).Round(time.Millisecond), "reason", why)
 	c.forceClose(errEvicted)
 	return true
 }

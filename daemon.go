@@ -531,7 +531,7 @@ func (d *Daemon) Serve(ctx context.Context) error {
 			if victim = d.evictIdleLocked(); victim == nil {
 				if d.refusing >= maxRefusing {
 					d.connMu.Unlock()
-					d.log.Warn("pyro: connection refused", "peer", nc.RemoteAddr(), "reason", "CONNECTION_CAP reached, none idle, too many refusals pending")
+					d.log.Info("pyro: connection refused", "peer", nc.RemoteAddr(), "reason", "CONNECTION_CAP reached, none idle, too many refusals pending")
 					c.cancel(errConnEnded)
 					nc.Close()
 					continue
@@ -548,7 +548,7 @@ func (d *Daemon) Serve(ctx context.Context) error {
 		d.wg.Add(1)
 		d.connMu.Unlock()
 		if victim != nil {
-			d.log.Warn("pyro: evicting the longest-idle connection", "peer", victim.info.RemoteAddr,
+			d.log.Info("pyro: evicting the longest-idle connection", "peer", victim.info.RemoteAddr,
 				"idle", time.Since(victim.idleSince).Round(time.Millisecond), "reason", "CONNECTION_CAP reached", "cap", d.lim.connCap)
 			victim.forceClose(errEvicted)
 		}
