@@ -272,7 +272,8 @@ func TestShutdownKeepsItsDeadline(t *testing.T) {
 	if cause := within(t, o.causes, "method's context ended"); !errors.Is(cause, ErrDaemonClosed) {
 		t.Errorf("cause %v", cause)
 	}
-	if err := within(t, res, "client returned"); !errors.Is(err, ErrCommunication) {
+	// the method's answer may get out before the connection is closed
+	if err := within(t, res, "client returned"); err != nil && !errors.Is(err, ErrCommunication) {
 		t.Errorf("client: %v", err)
 	}
 	if err := within(t, served, "Serve returned"); !errors.Is(err, ErrDaemonClosed) {
