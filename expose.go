@@ -303,9 +303,27 @@ __subclasscheck__ __subclasshook__ __unicode__ __weakref__`) {
 	return m
 }()
 
-// seqOf reports whether a result value is a stream source (iter.Seq[T],
-// a receive-capable channel) and returns a pull function for it.
-func seqOf(v reflect.Value) (iter.Seq[any], bool) {
+// isSeq reports whether a result value is a stream source (iter.Seq[T],
+// a receive-capable channel).
+func isSeq(v reflect.Value) bool {
+	if !v.IsValid() {
+		return false
+	}
+	t := v.Type()
+	switch {
+	case t.Kind() == reflect.Chan && t.ChanDir()&reflect.RecvDir != 0:
+		return !v.IsNil()
+	case t.Kind() == reflect.Func && t.NumIn() == 1 && t.NumOut() == 0:
+		y := t.In(0)
+		return y.Kind() == reflect.Func && y.NumIn() == 1 && y.NumOut() == 1 && y.Out(0).Kind() == reflect.Bool && !v.IsNil()
+	}
+	return false
+}
+
+// seqOf returns a stream source (see isSeq) as an iter.Seq[any]. A
+// channel stream also ends when done is closed, so a channel that is never
+// closed does not hold the stream's goroutine after the stream ends.
+func seqOf(v reflect.Value, done <-chan struct{}) (iter.Seq[any], bool) {
 	if !v.IsValid() {
 		return nil, false
 	}
@@ -316,9 +334,10 @@ func seqOf(v reflect.Value) (iter.Seq[any], bool) {
 			return nil, false
 		}
 		return func(yield func(any) bool) {
+			cases := []reflect.SelectCase{{Dir: reflect.SelectRecv, Chan: v}, {Dir: reflect.SelectRecv, Chan: reflect.ValueOf(done)}}
 			for {
-				x, ok := v.Recv()
-				if !ok || !yield(x.Interface()) {
+				i, x, ok := reflect.Select(cases)
+				if i == 1 || !ok || !yield(x.Interface()) {
 					return
 				}
 			}
