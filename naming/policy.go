@@ -529,7 +529,19 @@ func (ns *NameServer) deny(peer PolicyPeer, method, name, msg string) error {
 	return pyro.NewError(pyro.ErrSecurity, msg)
 }
 
-// visible filters entries to those the caller may list.
+// restricted reports whether a policy limits what the caller may see
+// (false for local Go calls and without a policy).
+func (ns *NameServer) restricted(ctx context.Context) bool {
+	if ns.policy.Load() == nil {
+		return false
+	}
+	_, remote := peerOf(ctx)
+	return remote
+}
+
+// visible filters entries to those the caller may list: every answer
+// about sets of names (list, count, remove by prefix or regex) is
+// computed over these only, so that it reveals nothing of the others.
 func (ns *NameServer) visible(ctx context.Context, entries []Entry) []Entry {
 	p := ns.policy.Load()
 	if p == nil {
@@ -546,4 +558,26 @@ func (ns *NameServer) visible(ctx context.Context, entries []Entry) []Entry {
 		}
 	}
 	return out
+}
+
+// checkKnown enforces that the caller may know whether name exists (the
+// policy lets it look the name up or list it) before an operation whose
+// answer tells: register with safe, set_metadata, remove by name. The
+// refusal is the same whether the name exists or not.
+func (ns *NameServer) checkKnown(ctx context.Context, method, name string) error {
+	p := ns.policy.Load()
+	if p == nil {
+		return nil
+	}
+	peer, remote := peerOf(ctx)
+	if !remote {
+		return nil
+	}
+	if ok, _ := p.Allowed(OpLookup, peer, name); ok {
+		return nil
+	}
+	if ok, _ := p.Allowed(OpList, peer, name); ok {
+		return nil
+	}
+	return ns.deny(peer, method, name, fmt.Sprintf("name server policy denies %s of %q (the client may not look it up)", method, name))
 }

@@ -33,6 +33,7 @@ type serverOptions struct {
 	autoclean         *AutocleanTiming
 	daemonOpts        []pyro.DaemonOption
 	policy            *Policy
+	regexBudget       int64
 	loopbackBroadcast bool // tests: start the responder on loopback binds too
 }
 
@@ -148,6 +149,7 @@ func Start(cfg *pyro.Config, opts ...ServerOption) (*Server, error) {
 	}
 	s := &Server{store: store, log: logger, served: make(chan struct{})}
 	s.ns = NewNameServer(store, logger)
+	s.ns.regex = newRegexGate(o.regexBudget)
 
 	port := cfg.NSPort
 	if o.portSet {
