@@ -21,7 +21,7 @@ func TestCompileLimits(t *testing.T) {
 		want string
 	}{
 		{strings.Repeat("a", DefaultMaxLen+1), "pattern too long (2049 characters, at most 2048)"},
-		{strings.Repeat(`(?:\w?){1000}`, 20), "pattern too complex (about"},             // refused on the estimate
+		{strings.Repeat(`(?:\w?){1000}`, 20), "pattern too complex (about"},                             // refused on the estimate
 		{strings.Repeat(`(?:\w?){1000}`, 6), "pattern too complex (12003 instructions, at most 10000)"}, // on the program
 		{strings.Repeat(`[a-z]{1,1000}`, 6), "pattern too complex"},
 		{`(?:[a-z]{1,1000}){1,5}x`, "invalid repeat count"}, // Go's own bound on nested repeats
