@@ -20,8 +20,12 @@ broadcast NS_BCPORT 9091), the same startup output, so Python and Go
 programs and pyro4-nsc use it unchanged. It serves until SIGINT or
 SIGTERM, then shuts down cleanly.
 
-The broadcast responder for discovery is not started when the server is
-bound to a loopback address, to IPv6 or to a unix socket, or with -x.
+-n 0.0.0.0 (or -n "") serves every IPv4 interface, as with pyro4-ns: the
+URI then carries 0.0.0.0, and the broadcast responder answers each
+discovery request with the address of the interface that reaches the
+requester. The broadcast responder for discovery is not started when the
+server is bound to a loopback address, to IPv6 or to a unix socket, or
+with -x.
 
 Storage: "memory" (default; lost at exit) or "sql:FILE" (SQLite, the same
 tables as pyro4-ns -s sql:FILE, so either name server can open the file).
@@ -70,7 +74,7 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 		noBC, verbose                                               bool
 	)
 	for _, n := range []string{"n", "host"} {
-		fs.StringVar(&host, n, "", "`host` name or address to bind the server on (default: config HOST, localhost)")
+		fs.StringVar(&host, n, "", "`host` name or address to bind the server on (default: config HOST, localhost; 0.0.0.0 or \"\" = all IPv4 interfaces)")
 	}
 	for _, n := range []string{"p", "port"} {
 		fs.IntVar(&port, n, 0, "`port` to bind the server on (default: config NS_PORT, 9090; 0 = random)")
