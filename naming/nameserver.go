@@ -33,9 +33,9 @@ const ClassMetadata = "class:Pyro4.naming.NameServer"
 //
 // A NameServer is safe for concurrent use. Writes that must read first
 // (register with safe, set_metadata, remove) are serialized; lookups run
-// in parallel. Listing and removal by prefix, regex or metadata work on a
-// snapshot of the registrations and hold no lock while they filter it, so
-// an expensive query never holds up a registration; regex queries are
+// in parallel. Regular expressions of list and remove are matched against
+// a copy of the names, holding no lock of the name server or its
+// storage, so an expensive query never holds up a registration; they are
 // bounded in size and work (see MaxRegexProgram and WithRegexBudget).
 type NameServer struct {
 	store Storage
@@ -77,8 +77,7 @@ func (ns *NameServer) Count(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	if ns.restricted(ctx) {
-		entries, err := ns.candidates(ctx)
-		return len(entries), err
+		return ns.countVisible(ctx)
 	}
 	n, err := ns.store.Len()
 	return n, storeErr(err)
@@ -327,43 +326,46 @@ func (ns *NameServer) List(ctx context.Context, opt ...any) (*py.Dict, error) {
 	return d, nil
 }
 
-// snapshot returns every registration, copied out of the storage: the
-// storage's lock (or read transaction) is held only while copying, never
-// while the caller filters.
-func (ns *NameServer) snapshot() ([]Entry, error) {
-	var out []Entry
+// scan calls fn with every registration the caller may list, while the
+// storage iterates (holding its read lock or read transaction), so fn
+// must be cheap: a comparison, a map lookup. Expensive tests (regular
+// expressions) run on a copy of the names, outside every lock.
+func (ns *NameServer) scan(ctx context.Context, fn func(Entry)) error {
+	may := ns.mayList(ctx)
 	for e, err := range ns.store.All() {
 		if err != nil {
-			return nil, storeErr(err)
+			return storeErr(err)
 		}
-		out = append(out, e)
+		if may == nil || may(e.Name) {
+			fn(e)
+		}
 	}
-	return out, nil
+	return nil
+}
+
+// filter returns the registrations the caller may list that keep (which
+// must be cheap, see scan) accepts.
+func (ns *NameServer) filter(ctx context.Context, keep func(Entry) bool) ([]Entry, error) {
+	var out []Entry
+	err := ns.scan(ctx, func(e Entry) {
+		if keep(e) {
+			out = append(out, e)
+		}
+	})
+	return out, err
 }
 
 // candidates returns the registrations the caller may list: all of them
 // without a policy.
 func (ns *NameServer) candidates(ctx context.Context) ([]Entry, error) {
-	entries, err := ns.snapshot()
-	if err != nil {
-		return nil, err
-	}
-	return ns.visible(ctx, entries), nil
+	return ns.filter(ctx, func(Entry) bool { return true })
 }
 
-// filter returns the registrations the caller may list that keep accepts.
-func (ns *NameServer) filter(ctx context.Context, keep func(Entry) bool) ([]Entry, error) {
-	entries, err := ns.candidates(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := entries[:0]
-	for _, e := range entries {
-		if keep(e) {
-			out = append(out, e)
-		}
-	}
-	return out, nil
+// countVisible counts the registrations the caller may list.
+func (ns *NameServer) countVisible(ctx context.Context) (int, error) {
+	n := 0
+	err := ns.scan(ctx, func(Entry) { n++ })
+	return n, err
 }
 
 // byPrefix lists the entries the caller may list whose name starts with
@@ -401,7 +403,10 @@ func (ns *NameServer) byPrefix(ctx context.Context, prefix any) ([]Entry, error)
 }
 
 // byRegex lists the entries the caller may list whose name matches the
-// pattern at its start, within the name server's regex bounds.
+// pattern at its start, within the name server's regex bounds. The
+// pattern is matched against a copy of the names, holding no lock; the
+// matching entries are then read again (a name removed meanwhile is
+// left out).
 func (ns *NameServer) byRegex(ctx context.Context, regex any) ([]Entry, error) {
 	p, ok := regex.(string)
 	if !ok {
@@ -411,11 +416,25 @@ func (ns *NameServer) byRegex(ctx context.Context, regex any) ([]Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	entries, err := ns.candidates(ctx)
-	if err != nil {
+	var names []string
+	if n, err := ns.store.Len(); err == nil {
+		names = make([]string, 0, n)
+	}
+	if err := ns.scan(ctx, func(e Entry) { names = append(names, e.Name) }); err != nil {
 		return nil, err
 	}
-	return ns.regex.match(ctx, re, entries)
+	matched, err := ns.regex.match(ctx, re, names)
+	if err != nil || len(matched) == 0 {
+		return nil, err
+	}
+	set := make(map[string]struct{}, len(matched))
+	for _, n := range matched {
+		set[n] = struct{}{}
+	}
+	return ns.filter(ctx, func(e Entry) bool {
+		_, ok := set[e.Name]
+		return ok
+	})
 }
 
 // byMetadata lists the entries the caller may list having all (or any)

@@ -539,21 +539,34 @@ func (ns *NameServer) restricted(ctx context.Context) bool {
 	return remote
 }
 
-// visible filters entries to those the caller may list: every answer
-// about sets of names (list, count, remove by prefix or regex) is
-// computed over these only, so that it reveals nothing of the others.
-func (ns *NameServer) visible(ctx context.Context, entries []Entry) []Entry {
+// mayList returns a test of the names the caller may list, or nil when
+// it may list every name. Every answer about sets of names (list, count,
+// remove by prefix or regex) is computed over these only, so that it
+// reveals nothing of the others.
+func (ns *NameServer) mayList(ctx context.Context) func(name string) bool {
 	p := ns.policy.Load()
 	if p == nil {
-		return entries
+		return nil
 	}
 	peer, remote := peerOf(ctx)
 	if !remote {
+		return nil
+	}
+	return func(name string) bool {
+		ok, _ := p.Allowed(OpList, peer, name)
+		return ok
+	}
+}
+
+// visible filters entries to those the caller may list (see mayList).
+func (ns *NameServer) visible(ctx context.Context, entries []Entry) []Entry {
+	may := ns.mayList(ctx)
+	if may == nil {
 		return entries
 	}
 	out := entries[:0:0]
 	for _, e := range entries {
-		if ok, _ := p.Allowed(OpList, peer, e.Name); ok {
+		if may(e.Name) {
 			out = append(out, e)
 		}
 	}

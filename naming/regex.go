@@ -65,12 +65,12 @@ func compilePattern(pattern string) (*pyre.Pattern, error) {
 	return p, nil
 }
 
-// match returns the entries whose name the pattern matches, spending at
-// most the gate's budget and holding one of its slots meanwhile. It holds
-// no lock of the name server or its storage: entries is a snapshot. It
-// stops early when ctx ends (the client went away).
-func (g *regexGate) match(ctx context.Context, p *pyre.Pattern, entries []Entry) ([]Entry, error) {
-	if len(entries) == 0 {
+// match returns the names the pattern matches, in order, spending at
+// most the gate's budget and holding one of its slots meanwhile. names is
+// a copy: no lock of the name server or its storage is held. It stops
+// early when ctx ends (the client went away).
+func (g *regexGate) match(ctx context.Context, p *pyre.Pattern, names []string) ([]string, error) {
+	if len(names) == 0 {
 		return nil, nil
 	}
 	t := time.NewTimer(regexWait)
@@ -84,19 +84,19 @@ func (g *regexGate) match(ctx context.Context, p *pyre.Pattern, entries []Entry)
 	}
 	defer func() { <-g.slots }()
 	b := pyre.NewBudget(g.budget)
-	var out []Entry
-	for i, e := range entries {
+	var out []string
+	for i, name := range names {
 		if i%64 == 0 && ctx.Err() != nil {
 			return nil, cancelled(ctx)
 		}
-		ok, err := b.Match(p, e.Name)
+		ok, err := b.Match(p, name)
 		if errors.Is(err, pyre.ErrBudget) {
 			return nil, pyro.NewError(pyro.ErrNaming, fmt.Sprintf(
 				"regex too costly: matching it against %d names needs more than the name server's budget of %d steps (use a simpler pattern or a prefix)",
-				len(entries), g.budget))
+				len(names), g.budget))
 		}
 		if ok {
-			out = append(out, e)
+			out = append(out, name)
 		}
 	}
 	return out, nil

@@ -183,7 +183,7 @@ func TestRegexGateSlots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	entries := []Entry{{Name: "a"}, {Name: "b"}}
+	entries := []string{"a", "b"}
 	if _, err := g.match(context.Background(), p, entries); err == nil || !strings.Contains(err.Error(), "busy") {
 		t.Errorf("all slots taken: %v", err)
 	}
@@ -194,7 +194,7 @@ func TestRegexGateSlots(t *testing.T) {
 	}
 	<-g.slots
 	out, err := g.match(context.Background(), p, entries)
-	if err != nil || len(out) != 1 || out[0].Name != "a" {
+	if err != nil || len(out) != 1 || out[0] != "a" {
 		t.Errorf("one free slot: %v %v", out, err)
 	}
 	if len(g.slots) != cap(g.slots)-1 {
