@@ -28,6 +28,19 @@ func TestNSWildcardHostDiscovery(t *testing.T) {
 		}
 		return strings.Join(keep, "\n")
 	}
+	// with NAT, the internal URI carries 0.0.0.0 too
+	nat := []string{"--nathost", "nat.example", "--natport", "4242"}
+	py := netnstest.Start(t, v.A, pytest.Env(), "external URI = ", append([]string{python, "-u", "-W", "ignore", "-m", "Pyro4.naming",
+		"-n", "0.0.0.0", "-p", fmt.Sprint(nsPort + 4), "--bcport", fmt.Sprint(bcPort + 4)}, nat...)...)
+	want := startupLines(py)
+	py.Stop()
+	goNS := netnstest.Start(t, v.A, env, "external URI = ", append([]string{bin, "ns", "-n", "0.0.0.0", "-p", fmt.Sprint(nsPort + 4),
+		"--bcport", fmt.Sprint(bcPort + 4)}, nat...)...)
+	if got := startupLines(goNS); got != want || !strings.Contains(got, "internal URI = PYRO:Pyro.NameServer@0.0.0.0:PORT") {
+		t.Errorf("pyro ns -n 0.0.0.0 with NAT printed:\n%s\npyro4-ns printed:\n%s", got, want)
+	}
+	goNS.Stop()
+
 	for _, host := range []string{"0.0.0.0", ""} {
 		t.Run(fmt.Sprintf("host=%q", host), func(t *testing.T) {
 			// the reference: pyro4-ns in namespace A
