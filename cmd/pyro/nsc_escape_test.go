@@ -26,12 +26,12 @@ func TestNSCEscapesHostileNames(t *testing.T) {
 	ctx := context.Background()
 	hostile := map[string]string{ // name → how nsc must print it
 		"evil\nPyro.NameServer --> PYRO:Pyro.NameServer@10.6.6.6:9090": `'evil\nPyro.NameServer --> PYRO:Pyro.NameServer@10.6.6.6:9090'`,
-		"red\x1b[31mALERT\x1b[0m":   `'red\x1b[31mALERT\x1b[0m'`,
-		"over\rwrite":               `'over\rwrite'`,
-		"bidi\u202etxt.exe":         `'bidi\u202etxt.exe'`,
-		"line\u2028sep":             `'line\u2028sep'`,
-		`back\slash`:                `'back\\slash'`,
-		"plain.name-ü_1":            "plain.name-ü_1",
+		"red\x1b[31mALERT\x1b[0m":                                      `'red\x1b[31mALERT\x1b[0m'`,
+		"over\rwrite":                                                  `'over\rwrite'`,
+		"bidi\u202etxt.exe":                                            `'bidi\u202etxt.exe'`,
+		"line\u2028sep":                                                `'line\u2028sep'`,
+		`back\slash`:                                                   `'back\\slash'`,
+		"plain.name-ü_1":                                               "plain.name-ü_1",
 	}
 	for name := range hostile {
 		if err := c.Register(ctx, name, "PYRO:obj@127.0.0.1:1", false, nil); err != nil {
