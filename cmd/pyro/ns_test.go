@@ -266,10 +266,6 @@ func normNSC(s, nsLoc string) string {
 func runNSCScript(t *testing.T, python bool, ns pyro.URI) []nscResult {
 	t.Helper()
 	loc := []string{"-n", ns.Host, "-p", strconv.Itoa(ns.Port)}
-	type step struct {
-		Args  []string `json:"-"`
-		Stdin string   `json:"-"`
-	}
 	var out []nscResult
 	if !python {
 		for _, s := range nscScript {
