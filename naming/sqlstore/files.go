@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"runtime"
 )
 
 // sideSuffixes are the files SQLite keeps next to a database: the
@@ -72,7 +73,7 @@ func checkFile(path string) error {
 		return &unsafeFile{path, "it is a symbolic link"}
 	case !m.IsRegular():
 		return &unsafeFile{path, "it is not a regular file"}
-	case m.Perm()&0o002 != 0:
+	case m.Perm()&0o002 != 0 && runtime.GOOS != "windows": // Windows has no such bits (writable files show 0666)
 		return &unsafeFile{path, fmt.Sprintf("every user may write it (mode %04o; chmod o-w it)", m.Perm())}
 	}
 	return nil
