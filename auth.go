@@ -3,70 +3,67 @@ package pyro
 import (
 	"crypto/hmac"
 	"crypto/pbkdf2"
-	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"errors"
-	"math"
-	"net"
 	"strconv"
-	"sync"
 	"sync/atomic"
-	"time"
-
-	"github.com/pyrogo/pyro/py"
 )
 
-// Passphrase authentication (Pyro3's identifications, made safe).
+// Passphrase authentication (Pyro3's identifications, made safe): a
+// challenge-response bound to one server and one connection, in which
+// both sides prove that they know the passphrase and the passphrase never
+// travels. Any Pyro4 (or Pyro5) client can do it with a subclass of Proxy
+// that overrides _pyroValidateHandshake (README, "Who may connect").
 //
-// A client proves that it knows one of the daemon's passphrases in the
-// handshake data of its CONNECT, so any Pyro4 client can do it: the
-// handshake value becomes the dict
+//  1. The client's CONNECT carries the handshake value
+//     {"auth": "pyrogo-auth-v2", "data": D}, D being the application's own
+//     handshake data (what the daemon's HandshakeFunc gets; "hello" when
+//     absent).
+//  2. The daemon answers CONNECTOK with {"auth": "pyrogo-auth-v2",
+//     "challenge": C}, C 64 hex digits from crypto/rand, fresh for this
+//     connection and kept nowhere else (with META_ON_CONNECT it is wrapped
+//     as {"handshake": ..., "meta": {}}: no metadata before the proof).
+//     The connection is now pending: its only allowed message is the
+//     INVOKE of step 3, under the handshake deadline and MaxHandshakeSize.
+//  3. The client calls Pyro.Daemon.authenticate(N, E, H, M): N a fresh
+//     nonce (32 to 128 hex digits); E the daemon's address as the client's
+//     socket sees it (getpeername: "ip:port" for TCP, the path for a unix
+//     socket); H the hex SHA-256 of the daemon's TLS certificate (DER) as
+//     the client received it, "" without TLS; M the hex
+//     HMAC-SHA256(K, "pyrogo-auth-v2\nclient\n" + C + "\n" + N + "\n" + E +
+//     "\n" + H), K = PBKDF2-HMAC-SHA256(passphrase, "pyrogo passphrase v1",
+//     100000 iterations, 32 bytes).
+//  4. The daemon checks that E names itself (the connection's local
+//     address, NATHOST/NATPORT, or an endpoint given with
+//     WithAuthEndpoints), that H is the hash of its own certificate under
+//     TLS and "" without, and M against the key of every passphrase, in
+//     constant time. It answers {"mac": S, "data": R} with S the same HMAC
+//     over "...\nserver\n" + the same fields (the daemon's proof), R the
+//     HandshakeFunc's response (and "meta" when the CONNECT asked for
+//     metadata), or it raises Pyro4.errors.SecurityError and closes the
+//     connection.
 //
-//	{"auth": "pyrogo-auth-v1", "nonce": N, "time": T, "mac": M, "data": D}
-//
-// where N is a fresh random nonce (32 to 128 hex digits), T the client's
-// clock in whole Unix seconds, D the application's own handshake data
-// (what the daemon's HandshakeFunc gets; "hello" when absent) and M the
-// hex HMAC-SHA256, keyed by K, of the text "pyrogo-auth-v1\n" + N + "\n" +
-// decimal T. K is PBKDF2-HMAC-SHA256 of the UTF-8 passphrase with the
-// salt "pyrogo passphrase v1", 100000 iterations, 32 bytes.
-//
-// The daemon accepts the handshake when T is within AuthWindow of its own
-// clock, M matches the key of one of its passphrases (compared in
-// constant time against every one of them), and N was not used in the
-// window before (a replay cache). So the passphrase never travels, and a
-// captured handshake cannot be used again. Failed attempts are counted
-// per client host: after AuthMaxFailures failures within AuthFailPeriod
-// the host's connections are refused until the period ends. All of this
-// happens before the HandshakeFunc runs and before any call is decoded.
-//
-// What it does not do: the connection is not encrypted or protected
-// after the handshake (use TLS, or an HMAC key, against an attacker on
-// the network path), and the derived key K is as good as the passphrase
-// for this protocol — keep passphrases out of source code and logs.
+// The client checks S, so a fake server is found out. A proof is good for
+// one challenge, so a recorded one is useless anywhere and at any time; it
+// names the server, so a relay through another address (or, under TLS,
+// behind another certificate) is refused. Every answer to a proof, right
+// or wrong, waits for the delay that the recent failures of its source
+// impose (authlimit.go): guessing is slow, and a right passphrase is never
+// locked out.
 
 // Constants of the passphrase authentication scheme.
 const (
-	AuthScheme        = "pyrogo-auth-v1"
+	AuthScheme        = "pyrogo-auth-v2"
 	AuthKDFSalt       = "pyrogo passphrase v1"
 	AuthKDFIterations = 100000
-	// AuthWindow is how far a client's timestamp may be from the
-	// daemon's clock.
-	AuthWindow = 2 * time.Minute
-	// AuthMaxFailures failed attempts from one host within
-	// AuthFailPeriod lock that host out until the period ends.
-	AuthMaxFailures = 5
-	AuthFailPeriod  = time.Minute
+	// AuthMethod is the method of the daemon object (Pyro.Daemon) that a
+	// client calls with its proof.
+	AuthMethod = "authenticate"
 )
 
-// maxReplayCache bounds the replay cache; only handshakes with a valid
-// MAC enter it, so only passphrase holders can fill it.
-const maxReplayCache = 1 << 17
-
-// maxFailHosts bounds the per-host failure table.
-const maxFailHosts = 1 << 12
+// authSchemeV1 is the scheme before challenges; it is refused.
+const authSchemeV1 = "pyrogo-auth-v1"
 
 // authKey is one allowed identity: a name and the key derived from its
 // passphrase.
@@ -84,45 +81,33 @@ func deriveAuthKey(passphrase string) []byte {
 	return k
 }
 
-func authMAC(key []byte, nonce string, ts int64) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(AuthScheme + "\n" + nonce + "\n" + strconv.FormatInt(ts, 10)))
-	return m.Sum(nil)
+// Sides of a proof.
+const (
+	authClient = "client"
+	authServer = "server"
+)
+
+// authProof is what a client sends to Pyro.Daemon.authenticate.
+type authProof struct {
+	cnonce, endpoint, certHash, mac string
 }
 
-// authHandshake builds the handshake value for key around data.
-func authHandshake(key []byte, data any, now time.Time) *py.Dict {
-	var n [16]byte
-	_, _ = rand.Read(n[:])
-	nonce := hex.EncodeToString(n[:])
-	ts := now.Unix()
-	d := py.NewDict(5)
-	d.SetString("auth", AuthScheme)
-	d.SetString("nonce", nonce)
-	d.SetString("time", ts)
-	d.SetString("mac", hex.EncodeToString(authMAC(key, nonce, ts)))
-	d.SetString("data", data)
-	return d
+// authMAC is the proof of side over a connection's fields.
+func authMAC(key []byte, side, challenge string, p *authProof) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(AuthScheme + "\n" + side + "\n" + challenge + "\n" + p.cnonce + "\n" + p.endpoint + "\n" + p.certHash))
+	return m.Sum(nil)
 }
 
 // authState is a daemon's passphrase configuration and bookkeeping.
 type authState struct {
-	keys atomic.Pointer[[]authKey] // nil or empty: authentication off
+	keys      atomic.Pointer[[]authKey] // nil or empty: authentication off
+	limit     guessLimiter              // delays for answers after failures (authlimit.go)
+	endpoints []string                  // WithAuthEndpoints
+	nat       natCache                  // NATHOST resolved (authendpoint.go)
+	certs     servedCerts               // certificates the daemon presents (authendpoint.go)
 
-	mu      sync.Mutex
-	seen    map[string]int64 // nonce -> Unix second after which it is forgotten
-	inserts int
-	fails   map[string]*failCount
-
-	// for tests
-	now        func() time.Time
-	failPeriod time.Duration
-	compares   atomic.Int64 // MAC comparisons made
-}
-
-type failCount struct {
-	n     int
-	until time.Time
+	compares atomic.Int64 // MAC comparisons made, for tests
 }
 
 func (a *authState) enabled() bool {
@@ -130,27 +115,12 @@ func (a *authState) enabled() bool {
 	return k != nil && len(*k) > 0
 }
 
-func (a *authState) clock() time.Time {
-	if a.now != nil {
-		return a.now()
-	}
-	return time.Now()
-}
-
-func (a *authState) period() time.Duration {
-	if a.failPeriod > 0 {
-		return a.failPeriod
-	}
-	return AuthFailPeriod
-}
-
 // SetAllowedIdentifications turns passphrase authentication on with the
 // given passphrases, or off with nil (Pyro3's setAllowedIdentifications).
 // A client must then authenticate with one of them (Proxy.SetIdentification)
-// or its connection is refused with a ConnectionDeniedError. The identity
-// of passphrase i is "#i" (see ConnInfo.Identity). It applies to new
-// connections; it derives a key per passphrase, which takes a few
-// milliseconds each.
+// or its connection is refused. The identity of passphrase i is "#i" (see
+// ConnInfo.Identity). It applies to new connections; it derives a key per
+// passphrase, which takes a few milliseconds each.
 func (d *Daemon) SetAllowedIdentifications(ids []string) {
 	if ids == nil {
 		d.sec.auth.keys.Store(nil)
@@ -191,168 +161,6 @@ func WithAllowedIdentifications(ids []string) DaemonOption {
 	}
 }
 
-// Refusal reasons of passphrase authentication, as clients see them.
-const (
-	reasonAuthRequired = ReasonSecurity + ": passphrase authentication required"
-	reasonAuthFailed   = ReasonSecurity + ": authentication failed"
-	reasonAuthLocked   = ReasonSecurity + ": too many failed authentication attempts, try again later"
-)
-
-// authError is a refusal: Reason goes to the client, Detail to the log.
-type authError struct{ Reason, Detail string }
-
-func (e *authError) Error() string { return e.Reason }
-
-// authenticate checks a client's handshake value. It returns the
-// application's handshake data and the identity's name; without
-// authentication configured it returns shake unchanged.
-func (a *authState) authenticate(peer net.Addr, shake any) (any, string, error) {
-	kp := a.keys.Load()
-	if kp == nil || len(*kp) == 0 {
-		return shake, "", nil
-	}
-	keys := *kp
-	now := a.clock()
-	host := peerKey(peer)
-	if a.lockedOut(host, now) {
-		return nil, "", &authError{Reason: reasonAuthLocked, Detail: "host locked out after failed attempts"}
-	}
-	fail := func(reason, detail string) (any, string, error) {
-		a.recordFailure(host, now)
-		return nil, "", &authError{Reason: reason, Detail: detail}
-	}
-	d, ok := shake.(*py.Dict)
-	if !ok {
-		return fail(reasonAuthRequired, "handshake carries no credentials")
-	}
-	scheme, _ := d.GetString("auth")
-	if s, _ := scheme.(string); s != AuthScheme {
-		return fail(reasonAuthRequired, "handshake carries no credentials")
-	}
-	nonceV, _ := d.GetString("nonce")
-	nonce, _ := nonceV.(string)
-	macV, _ := d.GetString("mac")
-	macHex, _ := macV.(string)
-	tsV, _ := d.GetString("time")
-	ts, tsOK := unixSeconds(tsV)
-	nb, nerr := hex.DecodeString(nonce)
-	mac, merr := hex.DecodeString(macHex)
-	if nerr != nil || len(nb) < 16 || len(nb) > 64 || merr != nil || len(mac) != sha256.Size || !tsOK {
-		return fail(reasonAuthFailed, "malformed credentials")
-	}
-	if skew := now.Sub(time.Unix(ts, 0)); skew > AuthWindow || skew < -AuthWindow {
-		return fail(reasonAuthFailed+" (timestamp outside the accepted window: check the clocks)", "timestamp skew "+skew.String())
-	}
-	// compare against every key, in constant time, whatever matches
-	found, idx := 0, 0
-	for i := range keys {
-		eq := subtle.ConstantTimeCompare(authMAC(keys[i].key, nonce, ts), mac)
-		a.compares.Add(1)
-		idx = subtle.ConstantTimeSelect(eq&^found, i, idx)
-		found |= eq
-	}
-	if found == 0 {
-		return fail(reasonAuthFailed, "wrong passphrase")
-	}
-	switch a.remember(nonce, ts, now) {
-	case nonceReplayed:
-		return fail(reasonAuthFailed, "replayed handshake")
-	case cacheFull:
-		return nil, "", &authError{Reason: ReasonTooBusy + ": authentication replay cache full", Detail: "replay cache full"}
-	}
-	data, ok := d.GetString("data")
-	if !ok {
-		data = "hello"
-	}
-	return data, keys[idx].name, nil
-}
-
-// unixSeconds reads an integral timestamp.
-func unixSeconds(v any) (int64, bool) {
-	switch t := v.(type) {
-	case int64:
-		return t, true
-	case float64:
-		if t == math.Trunc(t) && math.Abs(t) < 1<<53 {
-			return int64(t), true
-		}
-	}
-	return 0, false
-}
-
-// Outcomes of remember.
-const (
-	nonceNew = iota
-	nonceReplayed
-	cacheFull
-)
-
-// remember records a nonce in the replay cache, which keeps it until its
-// timestamp is out of the window; a nonce seen before is a replay.
-func (a *authState) remember(nonce string, ts int64, now time.Time) int {
-	forget := ts + int64(AuthWindow/time.Second) + 1
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.seen == nil {
-		a.seen = map[string]int64{}
-	}
-	if _, dup := a.seen[nonce]; dup {
-		return nonceReplayed
-	}
-	// forget expired nonces now and then, and always before giving up
-	if a.inserts++; a.inserts%1024 == 0 || len(a.seen) >= maxReplayCache {
-		cut := now.Unix()
-		for n, t := range a.seen {
-			if t < cut {
-				delete(a.seen, n)
-			}
-		}
-		if len(a.seen) >= maxReplayCache {
-			return cacheFull
-		}
-	}
-	a.seen[nonce] = forget
-	return nonceNew
-}
-
-func (a *authState) lockedOut(host string, now time.Time) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	f := a.fails[host]
-	if f == nil {
-		return false
-	}
-	if now.After(f.until) {
-		delete(a.fails, host)
-		return false
-	}
-	return f.n >= AuthMaxFailures
-}
-
-func (a *authState) recordFailure(host string, now time.Time) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.fails == nil {
-		a.fails = map[string]*failCount{}
-	}
-	f := a.fails[host]
-	if f == nil || now.After(f.until) {
-		if len(a.fails) >= maxFailHosts {
-			for h, x := range a.fails {
-				if now.After(x.until) || len(a.fails) >= maxFailHosts {
-					delete(a.fails, h)
-				}
-				if len(a.fails) < maxFailHosts/2 {
-					break
-				}
-			}
-		}
-		f = &failCount{until: now.Add(a.period())}
-		a.fails[host] = f
-	}
-	f.n++
-}
-
 // clientAuth is a proxy's identification: the key derived from its
 // passphrase.
 type clientAuth struct{ key []byte }
@@ -361,7 +169,13 @@ type clientAuth struct{ key []byte }
 // its next connections (Pyro3's _setIdentification); "" turns it off.
 // Call it before the first call. The passphrase itself is not kept, only
 // the key derived from it, and it never goes over the wire: each
-// connection sends a fresh proof (see Daemon.SetAllowedIdentifications).
+// connection answers the daemon's fresh challenge (see
+// Daemon.SetAllowedIdentifications).
+//
+// A proxy with an identification also requires the daemon to prove that
+// it knows the passphrase: it refuses, with a SecurityError, a daemon that
+// does not ask for the proof or whose own proof is wrong (a fake server,
+// a spoofed name server).
 func (p *Proxy) SetIdentification(id string) {
 	if id == "" {
 		p.ident.Store(nil)
@@ -373,17 +187,6 @@ func (p *Proxy) SetIdentification(id string) {
 // WithIdentification sets the proxy's passphrase (see SetIdentification).
 func WithIdentification(id string) ProxyOption {
 	return func(p *Proxy) error { p.SetIdentification(id); return nil }
-}
-
-// handshakeData is the value a new connection sends as "handshake": the
-// proxy's handshake data, wrapped in a fresh authentication proof when
-// the proxy has an identification.
-func (p *Proxy) handshakeData() any {
-	a := p.ident.Load()
-	if a == nil {
-		return p.handshake
-	}
-	return authHandshake(a.key, p.handshake, time.Now())
 }
 
 // AuthOptions returns options that give another proxy the passphrase

@@ -11,7 +11,11 @@ import (
 )
 
 // Config holds Pyro's configuration items that apply to pyrogo, under
-// their Pyro names in Go spelling. BuiltinConfig returns Pyro4's built-in
+// their Pyro names in Go spelling. SOCK_NODELAY is not one: Go sets
+// TCP_NODELAY on every TCP connection. LOGLEVEL and LOGFILE are Pyro4's
+// PYRO_LOGLEVEL and PYRO_LOGFILE variables; the library does not read
+// them (it logs only to the *slog.Logger given with WithLogger and
+// WithProxyLogger), the pyro commands do. BuiltinConfig returns Pyro4's built-in
 // defaults; DefaultConfig applies PYRO_* environment variables on top, as
 // importing Pyro4 does. Set fields in code after that; Source tells where
 // each value came from.
@@ -28,7 +32,6 @@ type Config struct {
 	CommTimeout          float64  // COMMTIMEOUT: seconds for socket operations; 0 = none
 	PollTimeout          float64  // POLLTIMEOUT: housekeeping period of servers, seconds
 	SockReuse            bool     // SOCK_REUSE
-	SockNoDelay          bool     // SOCK_NODELAY
 	OnewayThreaded       bool     // ONEWAY_THREADED: run oneway calls concurrently
 	DetailedTraceback    bool     // DETAILED_TRACEBACK (Go tracebacks carry no locals)
 	AutoProxy            bool     // AUTOPROXY: registered objects in results become proxies
@@ -37,7 +40,9 @@ type Config struct {
 	PreferIPVersion      int      // PREFER_IP_VERSION: 4, 6 or 0
 	Serializer           string   // SERIALIZER: what proxies send
 	SerializersAccepted  []string // SERIALIZERS_ACCEPTED: what daemons accept
-	LogWire              bool     // LOGWIRE: log every message at debug level
+	LogWire              bool     // LOGWIRE: log every message at debug level (daemons and proxies, to their logger)
+	LogLevel             string   // LOGLEVEL (PYRO_LOGLEVEL): the pyro commands' log level: DEBUG, INFO, WARNING, ERROR, CRITICAL
+	LogFile              string   // LOGFILE (PYRO_LOGFILE): the pyro commands' log file; "{stderr}" = stderr; "" = pyro.log when LOGLEVEL is set, else stderr
 	Metadata             bool     // METADATA: proxies ask for metadata on connect
 	RequireExpose        bool     // REQUIRE_EXPOSE (informational: Go exposes exported methods only)
 	MaxRetries           int      // MAX_RETRIES: automatic call retries after a lost connection
@@ -132,10 +137,10 @@ func pyroItemName(field string) string {
 	special := map[string]string{
 		"NSHost": "NS_HOST", "NSPort": "NS_PORT", "NSBcPort": "NS_BCPORT", "NSBcHost": "NS_BCHOST",
 		"NSAutoclean": "NS_AUTOCLEAN", "NATHost": "NATHOST", "NATPort": "NATPORT", "CommTimeout": "COMMTIMEOUT",
-		"PollTimeout": "POLLTIMEOUT", "SockReuse": "SOCK_REUSE", "SockNoDelay": "SOCK_NODELAY",
+		"PollTimeout": "POLLTIMEOUT", "SockReuse": "SOCK_REUSE",
 		"OnewayThreaded": "ONEWAY_THREADED", "DetailedTraceback": "DETAILED_TRACEBACK", "AutoProxy": "AUTOPROXY",
 		"MaxMessageSize": "MAX_MESSAGE_SIZE", "BroadcastAddrs": "BROADCAST_ADDRS", "PreferIPVersion": "PREFER_IP_VERSION",
-		"SerializersAccepted": "SERIALIZERS_ACCEPTED", "LogWire": "LOGWIRE", "RequireExpose": "REQUIRE_EXPOSE",
+		"SerializersAccepted": "SERIALIZERS_ACCEPTED", "LogWire": "LOGWIRE", "LogLevel": "LOGLEVEL", "LogFile": "LOGFILE", "RequireExpose": "REQUIRE_EXPOSE",
 		"MaxRetries": "MAX_RETRIES", "IterStreaming": "ITER_STREAMING", "IterStreamLifetime": "ITER_STREAM_LIFETIME",
 		"IterStreamLinger": "ITER_STREAM_LINGER", "MaxConnections": "MAXCONNECTIONS", "ThreadpoolSize": "THREADPOOL_SIZE",
 		"DottedNames": "DOTTEDNAMES", "SSLServerCert": "SSL_SERVERCERT", "SSLServerKey": "SSL_SERVERKEY",

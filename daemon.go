@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/pyrogo/pyro/codec"
+	"github.com/pyrogo/pyro/py"
 	"github.com/pyrogo/pyro/uri"
 	"github.com/pyrogo/pyro/wire"
 )
@@ -101,6 +102,13 @@ func WithListener(ln net.Listener) DaemonOption {
 // WithLogger sets the logger; the default discards.
 func WithLogger(l *slog.Logger) DaemonOption { return func(d *Daemon) error { d.log = l; return nil } }
 
+// WithIgnoreUnknownKeys makes struct arguments ignore dict keys that
+// match no field, as encoding/json does. By default such a key (a Python
+// caller's typo) fails the call with a TypeError that names it.
+func WithIgnoreUnknownKeys() DaemonOption {
+	return func(d *Daemon) error { d.conv.DisallowUnknownKeys = false; return nil }
+}
+
 // WithHandshake installs a handshake validator.
 func WithHandshake(f HandshakeFunc) DaemonOption {
 	return func(d *Daemon) error { d.handshake = f; return nil }
@@ -127,6 +135,7 @@ type Daemon struct {
 	locPort       int
 	wireOpts      wire.Options
 	accepted      map[int]bool
+	conv          py.ConvertOptions // how arguments are converted
 
 	mu       sync.RWMutex
 	objects  map[string]*registration
@@ -163,6 +172,7 @@ func NewDaemon(cfg *Config, opts ...DaemonOption) (*Daemon, error) {
 		conns:    map[*serverConn]struct{}{},
 		done:     make(chan struct{}),
 		accepted: map[int]bool{},
+		conv:     py.ConvertOptions{DisallowUnknownKeys: true},
 	}
 	d.wireOpts = wire.Options{MaxMessageSize: cfg.MaxMessageSize, HMACKey: cfg.HMACKey, Compress: cfg.Compression}
 	for _, o := range opts {
@@ -282,7 +292,14 @@ func (d *Daemon) URIFor(id string) URI {
 // returns its URI. obj's exported methods become remote methods under
 // their snake_case names (see Exposer for oneway methods, attributes,
 // keyword parameter names and extra names). Registering an id twice is a
-// DaemonError.
+// DaemonError, and so is a value that exposes no method and no remote
+// attribute (42, a struct without methods, a struct value whose methods
+// have pointer receivers); the error says why. Exported methods whose
+// signatures cannot be called remotely (a func, chan or unsafe pointer
+// parameter; more results than a value and an error) are not exposed and
+// are named in a warning of the daemon's logger; Exposure.Hide silences
+// it. The methods of one object are called concurrently, from one
+// goroutine per client connection: guard shared state.
 func (d *Daemon) Register(obj any, id string) (URI, error) {
 	if obj == nil {
 		return URI{}, NewError(ErrDaemon, "cannot register nil")
@@ -315,6 +332,9 @@ func (d *Daemon) register(r *registration, id string) (URI, error) {
 	}
 	ti, err := d.typeInfo(sample)
 	if err != nil {
+		return URI{}, err
+	}
+	if err := exposesSomething(ti); err != nil {
 		return URI{}, err
 	}
 	r.ti = ti
@@ -381,6 +401,10 @@ func (d *Daemon) typeInfo(obj any) (*typeInfo, error) {
 	ti, err := exposeType(t, ex)
 	if err != nil {
 		return nil, NewError(ErrDaemon, err.Error())
+	}
+	if len(ti.skipped) > 0 && exposesSomething(ti) == nil { // else Register's error names them
+		d.log.Warn("pyro: exported methods not exposed: their signatures cannot be called remotely (hide them with PyroExpose().Hide)",
+			"type", t.String(), "methods", strings.Join(ti.skipped, "; "))
 	}
 	d.mu.Lock()
 	d.typeMemo[t] = ti

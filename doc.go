@@ -16,6 +16,15 @@
 //	p, err := pyro.NewProxy("PYRO:example.warehouse@localhost:9999", nil)
 //	v, err := p.Call(ctx, "list_contents")
 //
+// Concurrency: the daemon serves every client connection in its own
+// goroutine, and a Proxy shared by several goroutines opens several
+// connections (Pyro never multiplexes calls on one), so the methods of one
+// registered object run concurrently, as HTTP handlers do. Guard shared
+// state with a mutex (the Warehouse of the package example does), or
+// register a factory with InstanceSession or InstancePerCall to give each
+// connection or call its own value. Calls on one connection run one after
+// another; oneway calls run in goroutines of their own (ONEWAY_THREADED).
+//
 // Security is on by default: servers bind to localhost, no serializer that
 // can execute code exists (pickle is refused), every decoder has limits,
 // dotted names are refused, and HMAC signing is Pyro4-compatible.
@@ -36,8 +45,11 @@
 // for unix sockets, whose files are created with mode 0600) run for every
 // new connection, and a refused client gets a ConnectionDeniedError with
 // the reason. Daemon.SetAllowedIdentifications and Proxy.SetIdentification
-// add passphrase authentication that never sends the passphrase and cannot
-// be replayed (a Python client needs a few lines, see the README), and
+// add passphrase authentication: a challenge-response in which both sides
+// prove the passphrase without sending it, bound to one connection and to
+// the daemon's address and TLS certificate, so that a recorded or relayed
+// proof is refused (a Python client needs a subclass of Pyro4.Proxy, see
+// the README), and
 // WithReplayProtectedHMAC binds every message to its connection. Serve
 // warns when a daemon is reachable from the network unprotected.
 //

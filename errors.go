@@ -1,7 +1,7 @@
 package pyro
 
 import (
-	"errors"
+	"context"
 	"strings"
 
 	"github.com/pyrogo/pyro/py"
@@ -89,8 +89,13 @@ func (e *Error) Error() string {
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// Is matches the error's class and every class above it.
+// Is matches the error's class and every class above it. A TimeoutError
+// (a call's context deadline, the proxy's timeout or COMMTIMEOUT expiring)
+// also matches context.DeadlineExceeded, like the errors of package net.
 func (e *Error) Is(target error) bool {
+	if target == context.DeadlineExceeded {
+		return e.Class.isA(ErrTimeout)
+	}
 	c, ok := target.(*ErrorClass)
 	return ok && e.Class.isA(c)
 }
@@ -168,25 +173,91 @@ func (e *PythonError) Exception() *py.Exception {
 
 // exceptionFor maps a Go error returned by a method to the exception that
 // goes on the wire. The traceback is added by the caller.
+//
+// The class comes from the outermost error in err's chain (errors.Unwrap,
+// depth first, as errors.As searches) that names one: a *RemoteError (a
+// nested call's remote exception passes through), a *PythonError, an
+// *Error, a bare class sentinel such as pyro.ErrNaming, a *py.ConvertError
+// (TypeError), or any error with an Exception() *py.Exception method.
+// Without one the class is builtins.Exception. When that error is wrapped
+// (fmt.Errorf("loading %s: %w", name, err)), the message is the whole text
+// of err, with the wrapped error's own text replaced by its Python message
+// ("loading x: bad value", not "loading x: ValueError: bad value") and a
+// wrapped sentinel's class name dropped from the end.
 func exceptionFor(err error) *py.Exception {
-	var (
-		re *RemoteError
-		pe *PythonError
-		ee *Error
-		ce *py.ConvertError
-		xe interface{ Exception() *py.Exception }
-	)
-	switch {
-	case errors.As(err, &re):
-		return &py.Exception{Class: re.Exception.Class, Args: re.Exception.Args}
-	case errors.As(err, &pe):
-		return pe.Exception()
-	case errors.As(err, &ee):
-		return ee.Exception()
-	case errors.As(err, &ce):
-		return &py.Exception{Class: "builtins.TypeError", Args: py.Tuple{err.Error()}}
-	case errors.As(err, &xe):
-		return xe.Exception()
+	var found error
+	var exc *py.Exception
+	walkErrors(err, func(e error) bool {
+		found, exc = e, classException(e)
+		return exc != nil
+	})
+	if exc == nil {
+		return &py.Exception{Class: "builtins.Exception", Args: py.Tuple{err.Error()}}
 	}
-	return &py.Exception{Class: "builtins.Exception", Args: py.Tuple{err.Error()}}
+	if found == err {
+		return exc
+	}
+	outer, inner := err.Error(), found.Error()
+	if c, ok := found.(*ErrorClass); ok {
+		if t := strings.TrimSuffix(outer, ": "+c.name); t != "" {
+			outer = t
+		}
+	} else if msg := exc.Message(); msg != inner {
+		if i := strings.LastIndex(outer, inner); i >= 0 {
+			outer = outer[:i] + msg + outer[i+len(inner):]
+		}
+	}
+	return &py.Exception{Class: exc.Class, Args: py.Tuple{outer}}
+}
+
+// classException returns the wire exception of one error in a chain, or
+// nil when that error does not choose a Python class.
+func classException(err error) *py.Exception {
+	switch e := err.(type) {
+	case *RemoteError:
+		return &py.Exception{Class: e.Exception.Class, Args: e.Exception.Args}
+	case *PythonError:
+		return e.Exception()
+	case *Error:
+		return e.Exception()
+	case *ErrorClass:
+		return &py.Exception{Class: e.PythonName(), Args: py.Tuple{e.name}}
+	case *py.ConvertError:
+		return &py.Exception{Class: "builtins.TypeError", Args: py.Tuple{e.Error()}}
+	case interface{ Exception() *py.Exception }:
+		return e.Exception()
+	}
+	return nil
+}
+
+// walkErrors calls visit for err and every error it wraps, depth first in
+// the order errors.As uses, until visit returns true.
+func walkErrors(err error, visit func(error) bool) bool {
+	for err != nil {
+		if visit(err) {
+			return true
+		}
+		switch x := err.(type) {
+		case interface{ Unwrap() error }:
+			err = x.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range x.Unwrap() {
+				if walkErrors(e, visit) {
+					return true
+				}
+			}
+			return false
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// dropsConnection reports whether a method error of this wire class makes
+// the daemon close the connection without a reply, as Pyro does for a
+// CommunicationError (other than a SerializeError) raised by a method.
+func dropsConnection(exc *py.Exception) bool {
+	c := errorClasses[exc.Class]
+	return c != nil && c.isA(ErrCommunication) && !c.isA(ErrSerialize)
 }

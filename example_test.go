@@ -3,16 +3,33 @@ package pyro_test
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sync"
 
 	"github.com/pyrogo/pyro"
 )
 
 // Warehouse is an ordinary Go value; its exported methods become remote
-// methods (Store as "store", Contents as "contents").
-type Warehouse struct{ items []string }
+// methods (Store as "store", Contents as "contents"). The daemon calls
+// them concurrently (one goroutine per client connection, and a shared
+// proxy opens several), so they guard their state like any Go value
+// shared between goroutines.
+type Warehouse struct {
+	mu    sync.Mutex
+	items []string
+}
 
-func (w *Warehouse) Store(item string)  { w.items = append(w.items, item) }
-func (w *Warehouse) Contents() []string { return w.items }
+func (w *Warehouse) Store(item string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.items = append(w.items, item)
+}
+
+func (w *Warehouse) Contents() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.items)
+}
 
 // A 20-line server and client: the daemon hosts a Warehouse, a proxy
 // calls it. A Python client could call the same URI with Pyro4.Proxy.

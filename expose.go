@@ -88,6 +88,7 @@ type typeInfo struct {
 	methods map[string]*method // by Python name and Go name
 	attrs   map[string]*attr
 	meta    metadata
+	skipped []string // exported methods that cannot be exposed, with the reason
 }
 
 // metadata is what Pyro sends in the handshake and get_metadata.
@@ -140,7 +141,10 @@ func exposeType(t reflect.Type, ex Exposure) (*typeInfo, error) {
 		}
 		md, err := describeMethod(m)
 		if err != nil {
-			continue // not callable remotely (e.g. takes a func); not exposed
+			// not callable remotely (e.g. takes a func): not exposed, and
+			// said so at registration
+			ti.skipped = append(ti.skipped, m.Name+": "+err.Error())
+			continue
 		}
 		md.name = py.Snake(m.Name)
 		md.names = ex.Params[md.name]
@@ -210,10 +214,10 @@ func describeMethod(m reflect.Method) (*method, error) {
 		md.hasKw = true
 		in = in[:len(in)-1]
 	}
-	for _, p := range in {
+	for i, p := range in {
 		switch p.Kind() {
 		case reflect.Func, reflect.Chan, reflect.UnsafePointer:
-			return nil, fmt.Errorf("parameter type %v", p)
+			return nil, fmt.Errorf("parameter %d has type %v, which no Python value converts to", i+1, p)
 		}
 	}
 	md.params = in
@@ -227,11 +231,11 @@ func describeMethod(m reflect.Method) (*method, error) {
 		}
 	case 2:
 		if ft.Out(1) != errType {
-			return nil, fmt.Errorf("second result is not error")
+			return nil, fmt.Errorf("its second result is %v, not error", ft.Out(1))
 		}
 		md.valOut, md.errOut = true, true
 	default:
-		return nil, fmt.Errorf("too many results")
+		return nil, fmt.Errorf("it has %d results (at most a value and an error)", ft.NumOut())
 	}
 	return md, nil
 }
@@ -297,4 +301,24 @@ func seqOf(v reflect.Value) (iter.Seq[any], bool) {
 		}, true
 	}
 	return nil, false
+}
+
+// exposesSomething is the registration rule: a value must expose at least
+// one method or remote attribute, or no client could do anything with it
+// (Pyro's proxies refuse such objects: "remote object doesn't expose any
+// methods or attributes"). Types with only remote attributes (Exposure.Attrs)
+// are fine. The error names the methods that were left out and why, and
+// points at pointer receivers when the value is not a pointer.
+func exposesSomething(ti *typeInfo) error {
+	if len(ti.meta.Methods) > 0 || len(ti.meta.Attrs) > 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("cannot register a %v: it has no exported method that can be called remotely and no remote attribute", ti.typ)
+	if ti.typ.Kind() != reflect.Pointer && reflect.PointerTo(ti.typ).NumMethod() > ti.typ.NumMethod() {
+		msg += fmt.Sprintf(" (the methods of %v have pointer receivers: register a pointer)", reflect.PointerTo(ti.typ))
+	}
+	if len(ti.skipped) > 0 {
+		msg += "; not exposable: " + strings.Join(ti.skipped, "; ")
+	}
+	return NewError(ErrDaemon, msg)
 }

@@ -28,7 +28,7 @@ func TestKeywordVariadicSlots(t *testing.T) {
 	}
 	m := ti.methods["find"]
 	call := func(args []any, kw ...any) ([]any, error) {
-		in, err := buildArgs(context.Background(), m, args, py.DictOf(kw...))
+		in, err := buildArgs(context.Background(), m, args, py.DictOf(kw...), py.ConvertOptions{})
 		if err != nil {
 			return nil, err
 		}

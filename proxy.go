@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -96,6 +97,13 @@ func WithHandshakeCheck(f func(response any) error) ProxyOption {
 	return func(p *Proxy) error { p.checkHandshake = f; return nil }
 }
 
+// WithProxyLogger sets the proxy's logger (the default discards). The
+// proxy logs new connections at debug level and, when the config's
+// LOGWIRE is set, every message it sends and receives.
+func WithProxyLogger(l *slog.Logger) ProxyOption {
+	return func(p *Proxy) error { p.log = l; return nil }
+}
+
 // WithTimeout sets the proxy's timeout for calls whose context has no
 // deadline (default: the config's COMMTIMEOUT; 0 = none).
 func WithTimeout(d time.Duration) ProxyOption {
@@ -120,6 +128,7 @@ type Proxy struct {
 	tlsConf        *tls.Config                // nil: no TLS (tls.go)
 	tlsSet         bool                       // WithTLSConfig was given
 	peerCheck      PeerCertCheck              // server certificate check (tls.go)
+	log            *slog.Logger
 
 	mu     sync.Mutex
 	target URI // resolved PYRO URI
@@ -155,6 +164,9 @@ func NewProxyURI(u URI, cfg *Config, opts ...ProxyOption) (*Proxy, error) {
 		if err := o(p); err != nil {
 			return nil, err
 		}
+	}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
 	}
 	if p.codec == nil {
 		c, err := codec.ForName(cfg.Serializer, codec.Options{})
@@ -343,7 +355,12 @@ func (p *Proxy) connectTo(ctx context.Context, target URI) (*clientConn, error) 
 		if errors.As(err, &pe) && pe.Class.isA(ErrConnectionDenied) {
 			return err
 		}
-		return wrapError(ErrCommunication, "cannot connect to "+loc+": "+errText(err), err)
+		class := ErrCommunication
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
+			class = ErrTimeout // a CommunicationError too, as in Pyro
+		}
+		return wrapError(class, "cannot connect to "+loc+": "+errText(err), err)
 	}
 	dctx := ctx
 	if _, ok := ctx.Deadline(); !ok && p.timeout > 0 {
@@ -365,8 +382,9 @@ func (p *Proxy) connectTo(ctx context.Context, target URI) (*clientConn, error) 
 	c := &clientConn{nc: nc, br: bufio.NewReaderSize(nc, 8192), target: target}
 	stop := p.deadline(dctx, c)
 	defer stop()
+	ident := p.ident.Load()
 	hs := py.NewDict(2)
-	hs.SetString("handshake", p.handshakeData())
+	hs.SetString("handshake", p.handshakeData(ident))
 	var flags wire.Flags
 	if p.cfg.Metadata {
 		hs.SetString("object", target.Object)
@@ -383,6 +401,10 @@ func (p *Proxy) connectTo(ctx context.Context, target URI) (*clientConn, error) 
 		clientNonce = newBindNonce()
 		msg.SetAnnotation(wire.AnnBindNonce, clientNonce)
 	}
+	wireLog := wireLogging(p.cfg, p.log)
+	if wireLog {
+		logWire(p.log, "proxy connect sending", msg)
+	}
 	if err := c.write(msg, &p.wireOpts); err != nil {
 		nc.Close()
 		return nil, fail(netErr(err, "sending"))
@@ -391,6 +413,9 @@ func (p *Proxy) connectTo(ctx context.Context, target URI) (*clientConn, error) 
 	if err != nil {
 		nc.Close()
 		return nil, fail(netErr(err, "receiving"))
+	}
+	if wireLog {
+		logWire(p.log, "proxy connect response received", reply)
 	}
 	switch reply.Type {
 	case wire.MsgConnectOK:
@@ -419,10 +444,36 @@ func (p *Proxy) connectTo(ctx context.Context, target URI) (*clientConn, error) 
 		nc.Close()
 		return nil, fail(wrapError(ErrSerialize, err.Error(), err))
 	}
-	if reply.Flags&wire.FlagMetaOnConnect != 0 {
+	var metaV any
+	hasMeta := reply.Flags&wire.FlagMetaOnConnect != 0
+	if hasMeta {
 		d, _ := resp.(*py.Dict)
 		resp, _ = d.GetString("handshake")
-		metaV, _ := d.GetString("meta")
+		metaV, _ = d.GetString("meta")
+	}
+	if p.boundHMAC {
+		sn, ok := reply.Annotation(wire.AnnBindNonce)
+		if !ok || len(sn) != wire.BindNonceSize {
+			nc.Close()
+			return nil, fail(NewError(ErrSecurity, "the daemon does not use replay-protected HMAC"))
+		}
+		c.wopts = (&boundNonces{client: clientNonce, server: sn}).options(&p.wireOpts, false)
+	}
+	if ident != nil {
+		// the daemon's challenge: prove the passphrase, check its proof
+		// (authclient.go); the metadata comes with its answer
+		ar, err := p.proveIdentity(c, ident, resp, loc)
+		if err != nil {
+			nc.Close()
+			return nil, err
+		}
+		resp, metaV, hasMeta = ar.data, ar.meta, ar.hasMeta
+		if flags&wire.FlagMetaOnConnect != 0 && !hasMeta {
+			nc.Close()
+			return nil, fail(NewError(ErrProtocol, "the daemon sent no metadata"))
+		}
+	}
+	if hasMeta {
 		md, err := metadataFrom(metaV)
 		if err != nil {
 			nc.Close()
@@ -442,14 +493,7 @@ func (p *Proxy) connectTo(ctx context.Context, target URI) (*clientConn, error) 
 			return nil, fail(err)
 		}
 	}
-	if p.boundHMAC {
-		sn, ok := reply.Annotation(wire.AnnBindNonce)
-		if !ok || len(sn) != wire.BindNonceSize {
-			nc.Close()
-			return nil, fail(NewError(ErrSecurity, "the daemon does not use replay-protected HMAC"))
-		}
-		c.wopts = (&boundNonces{client: clientNonce, server: sn}).options(&p.wireOpts, false)
-	}
+	p.log.Debug("pyro: proxy connected", "uri", target.String(), "serializer", p.codec.Name())
 	return c, nil
 }
 
@@ -716,6 +760,10 @@ func (p *Proxy) exchange(ctx context.Context, c *clientConn, call *codec.Call, o
 		flags |= wire.FlagBatch
 	}
 	msg := &wire.Message{Type: wire.MsgInvoke, Flags: flags, Seq: c.seq, SerializerID: uint16(p.codec.ID()), Data: data}
+	wireLog := wireLogging(p.cfg, p.log)
+	if wireLog {
+		logWire(p.log, "proxy wiredata sending", msg)
+	}
 	if err := c.write(msg, c.opts(p)); err != nil {
 		if errors.Is(err, wire.ErrTooLarge) {
 			return nil, false, wrapError(ErrMessageTooLarge, err.Error(), err)
@@ -731,6 +779,9 @@ func (p *Proxy) exchange(ctx context.Context, c *clientConn, call *codec.Call, o
 			return nil, true, ctxError(ctx.Err())
 		}
 		return nil, true, netErr(err, "receiving")
+	}
+	if wireLog {
+		logWire(p.log, "proxy wiredata received", reply)
 	}
 	if reply.Type != wire.MsgResult {
 		return nil, true, NewError(ErrProtocol, fmt.Sprintf("invalid msg type %d received", reply.Type))
@@ -774,6 +825,7 @@ func (p *Proxy) liveProxies(v any) any {
 			return v
 		}
 		np.codec = p.codec
+		np.log = p.log
 		np.handshake = x.Handshake
 		np.ident.Store(p.ident.Load())
 		np.boundHMAC = p.boundHMAC

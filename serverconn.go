@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"log/slog"
 	"net"
 	"reflect"
 	"runtime/debug"
@@ -71,6 +72,9 @@ func (c *serverConn) serve() {
 	if !c.tlsHandshake() || !c.handshake() {
 		return
 	}
+	c.d.log.Info("pyro: client connected", "peer", c.info.RemoteAddr, "identity", c.info.Identity)
+	defer c.d.log.Info("pyro: client disconnected", "peer", c.info.RemoteAddr)
+	wireLog := wireLogging(c.d.cfg, c.d.log)
 	timeout := seconds(c.d.cfg.CommTimeout)
 	for !c.d.closing.Load() {
 		if timeout > 0 {
@@ -82,6 +86,9 @@ func (c *serverConn) serve() {
 				c.d.log.Info("pyro: dropping client", "peer", c.info.RemoteAddr, "err", err)
 			}
 			return
+		}
+		if wireLog {
+			c.d.logWire("daemon wiredata received", msg)
 		}
 		c.busy.Store(true)
 		keep := c.handle(msg)
@@ -105,8 +112,9 @@ const MaxHandshakeSize = 64 << 10
 // on what the connection itself tells; the CONNECT is read under the
 // handshake deadline and MaxHandshakeSize; a refused client gets its
 // CONNECTFAIL only then, so the reason is not lost to a reset. Then the
-// serializer check, the decoding of the handshake data, passphrase
-// authentication, the bound-HMAC nonce exchange, and last the
+// serializer check, the decoding of the handshake data, the start of
+// passphrase authentication, the bound-HMAC nonce exchange; with
+// passphrases the challenge and the proof (authserver.go); and last the
 // application's HandshakeFunc.
 func (c *serverConn) handshake() bool {
 	d := c.d
@@ -132,8 +140,11 @@ func (c *serverConn) handshake() bool {
 	}
 	opts.MaxDecompressedSize = opts.MaxMessageSize
 	msg, err := wire.ReadMessage(c.br, &opts)
+	if err == nil && wireLogging(d.cfg, d.log) {
+		d.logWire("daemon handshake received", msg)
+	}
 	if verr != nil {
-		d.log.Warn("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", verr.Error())
+		d.log.Info("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", verr.Error())
 		var ne net.Error
 		if !errors.Is(err, wire.ErrClosed) && !errors.As(err, &ne) {
 			var seq uint16
@@ -180,49 +191,44 @@ func (c *serverConn) handshake() bool {
 		c.connectFail(msg.Seq, "'handshake'")
 		return false
 	}
-	shake, ident, err := d.sec.auth.authenticate(c.info.RemoteAddr, shake)
+	pending, err := d.sec.auth.begin(shake)
 	if err != nil {
 		detail := ""
 		if ae, ok := err.(*authError); ok {
 			detail = ae.Detail
 		}
-		d.log.Warn("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", err.Error(), "detail", detail)
+		d.log.Info("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", err.Error(), "detail", detail)
 		c.connectFailWith(cd, msg.Seq, err.Error())
 		return false
 	}
-	c.info.Identity = ident
-	c.shake = shake
 	var bind *boundNonces
 	if d.sec.boundHMAC {
 		if bind, err = serverBindNonces(msg); err != nil {
-			d.log.Warn("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", err.Error())
+			d.log.Info("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", err.Error())
 			c.connectFailWith(cd, msg.Seq, err.Error())
 			return false
 		}
 	}
-	var response any = "hello"
-	if d.handshake != nil {
-		ctx := context.WithValue(context.Background(), callCtxKey{}, &CallContext{Peer: c.info.RemoteAddr, Handshake: shake, TLS: c.info.TLS})
-		r, err := d.handshake(ctx, &c.info, shake)
-		if err != nil {
-			d.log.Info("pyro: handshake refused", "peer", c.info.RemoteAddr, "reason", err.Error())
-			c.connectFailWith(cd, msg.Seq, err.Error())
-			return false
-		}
-		response = r
+	if pending != nil {
+		return c.authenticate(pending, cd, msg, dict, bind, deadline) // authserver.go
+	}
+	c.shake = shake
+	response, err := c.appHandshake(shake)
+	if err != nil {
+		d.log.Info("pyro: handshake refused", "peer", c.info.RemoteAddr, "reason", err.Error())
+		c.connectFailWith(cd, msg.Seq, err.Error())
+		return false
 	}
 	var flags wire.Flags
 	if msg.Flags&wire.FlagMetaOnConnect != 0 {
-		objID, _ := dict.GetString("object")
-		sid, _ := objID.(string)
-		r := d.lookup(sid)
-		if r == nil {
+		meta := c.connectMeta(dict)
+		if meta == nil {
 			c.connectFailWith(cd, msg.Seq, "unknown object")
 			return false
 		}
 		rd := py.NewDict(2)
 		rd.SetString("handshake", response)
-		rd.SetString("meta", r.ti.meta.value(true))
+		rd.SetString("meta", meta)
 		response, flags = rd, wire.FlagMetaOnConnect
 	}
 	data, err := cd.Marshal(response)
@@ -242,6 +248,29 @@ func (c *serverConn) handshake() bool {
 		c.wopts = bind.options(c.wopts, true)
 	}
 	return true
+}
+
+// appHandshake runs the daemon's HandshakeFunc on the client's
+// handshake data; without one the response is "hello".
+func (c *serverConn) appHandshake(shake any) (any, error) {
+	d := c.d
+	if d.handshake == nil {
+		return "hello", nil
+	}
+	ctx := context.WithValue(context.Background(), callCtxKey{}, &CallContext{Peer: c.info.RemoteAddr, Handshake: shake, TLS: c.info.TLS, Identity: c.info.Identity})
+	return d.handshake(ctx, &c.info, shake)
+}
+
+// connectMeta returns the metadata (as lists) of the object a CONNECT
+// with META_ON_CONNECT names, or nil for an unknown object.
+func (c *serverConn) connectMeta(dict *py.Dict) *py.Dict {
+	objID, _ := dict.GetString("object")
+	sid, _ := objID.(string)
+	r := c.d.lookup(sid)
+	if r == nil {
+		return nil
+	}
+	return r.ti.meta.value(true)
 }
 
 func corrOf(m *wire.Message) []byte {
@@ -270,6 +299,9 @@ func (c *serverConn) connectFailWith(cd codec.Codec, seq uint16, reason string) 
 }
 
 func (c *serverConn) send(m *wire.Message) error {
+	if wireLogging(c.d.cfg, c.d.log) {
+		c.d.logWire("daemon wiredata sending", m)
+	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	var err error
@@ -312,11 +344,23 @@ func (c *serverConn) handle(msg *wire.Message) bool {
 		return false
 	}
 	call, err := cd.UnmarshalCall(msg.Data)
+	if err == nil && d.log.Enabled(context.Background(), slog.LevelDebug) {
+		d.log.Debug("pyro: call", "peer", c.info.RemoteAddr, "object", call.Object, "method", call.Method,
+			"oneway", oneway, "batch", msg.Flags&wire.FlagBatch != 0)
+	}
 	if err != nil {
 		if !oneway {
-			c.sendException(cd, msg, &py.Exception{Class: "Pyro4.errors.SerializeError", Args: py.Tuple{"cannot decode call: " + err.Error()}}, nil)
+			c.sendException(cd, msg, wrapError(ErrSerialize, "cannot decode call: "+err.Error(), err).Exception(), nil)
 		}
 		return true
+	}
+	if call.Object == DaemonObjectID && call.Method == AuthMethod {
+		// a proof is answered once, before any call (authserver.go)
+		if !oneway {
+			c.sendException(cd, msg, NewError(ErrSecurity, reasonAuthNotPending).Exception(), nil)
+		}
+		d.log.Warn("pyro: authenticate call on an established connection, closing", "peer", c.info.RemoteAddr)
+		return false
 	}
 	cc := &CallContext{Peer: c.info.RemoteAddr, Seq: msg.Seq, Flags: uint16(msg.Flags), SerializerID: id, Handshake: c.shake, TLS: c.info.TLS, Identity: c.info.Identity}
 	copy(cc.CorrelationID[:], corrOf(msg))
@@ -383,9 +427,7 @@ func (c *serverConn) handle(msg *wire.Message) bool {
 			tb = pe.traceback(d.cfg.DetailedTraceback)
 		}
 		exc := exceptionFor(err)
-		var pyroErr *Error
-		isComm := errors.As(err, &pyroErr) && pyroErr.Class.isA(ErrCommunication) && !pyroErr.Class.isA(ErrSerialize)
-		if isComm {
+		if dropsConnection(exc) {
 			return false // Pyro: a CommunicationError from a method drops the connection, no reply
 		}
 		c.sendException(cd, msg, exc, tb)
@@ -397,7 +439,7 @@ func (c *serverConn) handle(msg *wire.Message) bool {
 	if d.cfg.IterStreaming {
 		if seq, ok := result.(streamSource); ok {
 			sid := d.streams.add(c, seq.seq, seq.stop)
-			exc := &py.Exception{Class: "Pyro4.errors.ProtocolError", Args: py.Tuple{"result of call is an iterator"}, Attributes: py.DictOf("_pyroTraceback", nil)}
+			exc := &py.Exception{Class: ErrProtocol.PythonName(), Args: py.Tuple{"result of call is an iterator"}, Attributes: py.DictOf("_pyroTraceback", nil)}
 			return c.sendStreamStart(cd, msg, exc, sid)
 		}
 	} else if seq, ok := result.(streamSource); ok {
@@ -541,7 +583,7 @@ func (c *serverConn) invoke(cc *CallContext, m *method, obj any, args []any, kwa
 	if m.hasCtx {
 		ctx = context.WithValue(context.Background(), callCtxKey{}, cc)
 	}
-	in, err := buildArgs(ctx, m, args, kwargs)
+	in, err := buildArgs(ctx, m, args, kwargs, c.d.conv)
 	if err != nil {
 		return nil, err
 	}
@@ -575,7 +617,7 @@ func (c *serverConn) invoke(cc *CallContext, m *method, obj any, args []any, kwa
 }
 
 // buildArgs converts Python arguments to the method's parameter types.
-func buildArgs(ctx context.Context, m *method, args []any, kwargs *py.Dict) ([]reflect.Value, error) {
+func buildArgs(ctx context.Context, m *method, args []any, kwargs *py.Dict, conv py.ConvertOptions) ([]reflect.Value, error) {
 	nfixed := len(m.params)
 	if m.variadic {
 		nfixed--
@@ -645,7 +687,7 @@ func buildArgs(ctx context.Context, m *method, args []any, kwargs *py.Dict) ([]r
 			return nil, &PythonError{Class: "TypeError", Msg: fmt.Sprintf("%s() missing required argument %s", m.name, name)}
 		}
 		p := reflect.New(m.params[i]).Elem()
-		if err := py.ConvertValue(p, vals[i]); err != nil {
+		if err := conv.ConvertValue(p, vals[i]); err != nil {
 			return nil, prefixArg(err, i+1)
 		}
 		in = append(in, p)
@@ -657,7 +699,7 @@ func buildArgs(ctx context.Context, m *method, args []any, kwargs *py.Dict) ([]r
 			if !extraSet[i] {
 				continue // a skipped slot keeps the zero value
 			}
-			if err := py.ConvertValue(sl.Index(i), a); err != nil {
+			if err := conv.ConvertValue(sl.Index(i), a); err != nil {
 				return nil, prefixArg(err, nfixed+i+1)
 			}
 		}
@@ -775,7 +817,7 @@ func (c *serverConn) attribute(r *registration, obj any, call *codec.Call) (any,
 	if a.setter >= 0 {
 		m := v.Method(a.setter)
 		p := reflect.New(m.Type().In(0)).Elem()
-		if err := py.ConvertValue(p, call.Args[1]); err != nil {
+		if err := c.d.conv.ConvertValue(p, call.Args[1]); err != nil {
 			return nil, prefixArg(err, 2)
 		}
 		out := m.Call([]reflect.Value{p})
@@ -789,7 +831,7 @@ func (c *serverConn) attribute(r *registration, obj any, call *codec.Call) (any,
 	}
 	f := v.Elem().FieldByIndex(a.field)
 	p := reflect.New(f.Type()).Elem()
-	if err := py.ConvertValue(p, call.Args[1]); err != nil {
+	if err := c.d.conv.ConvertValue(p, call.Args[1]); err != nil {
 		return nil, prefixArg(err, 2)
 	}
 	f.Set(p)
@@ -802,7 +844,7 @@ func (c *serverConn) sendResult(cd codec.Codec, req *wire.Message, cc *CallConte
 		c.pbuf = data // keep small buffers for the next reply
 	}
 	if err != nil {
-		exc := &py.Exception{Class: "Pyro4.errors.SerializeError", Args: py.Tuple{err.Error()}}
+		exc := wrapError(ErrSerialize, err.Error(), err).Exception()
 		c.sendException(cd, req, exc, nil)
 		return true
 	}
@@ -831,7 +873,7 @@ func (c *serverConn) sendException(cd codec.Codec, req *wire.Message, exc *py.Ex
 	}
 	data, err := cd.Marshal(exc)
 	if err != nil {
-		data, _ = cd.Marshal(&py.Exception{Class: "Pyro4.errors.PyroError", Args: py.Tuple{"Error serializing exception: " + err.Error()}})
+		data, _ = cd.Marshal(&py.Exception{Class: ErrPyro.PythonName(), Args: py.Tuple{"Error serializing exception: " + err.Error()}})
 	}
 	_ = c.send(&wire.Message{Type: wire.MsgResult, Flags: wire.FlagException, Seq: req.Seq, SerializerID: req.SerializerID, Data: data})
 }

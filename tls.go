@@ -29,6 +29,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pyrogo/pyro/codec"
+	"github.com/pyrogo/pyro/marshal"
 	"github.com/pyrogo/pyro/wire"
 )
 
@@ -599,6 +601,7 @@ func (d *Daemon) setupTLS() error {
 	if d.peerCheck != nil && d.tlsConf == nil {
 		return NewError(ErrCommunication, "a peer certificate check needs TLS (WithTLS or SSL=true)")
 	}
+	d.tlsConf = d.sec.auth.certs.track(d.tlsConf) // certificates passphrase proofs may name (authendpoint.go)
 	return nil
 }
 
@@ -653,6 +656,11 @@ func (c *serverConn) tlsHandshake() bool {
 	tc.SetDeadline(time.Now().Add(timeout))
 	defer tc.SetDeadline(time.Time{})
 	if err := tc.Handshake(); err != nil {
+		var rhe tls.RecordHeaderError
+		if errors.As(err, &rhe) && rhe.Conn != nil && string(rhe.RecordHeader[:4]) == "PYRO" {
+			c.refusePlaintext(rhe)
+			return false
+		}
 		if !d.closing.Load() {
 			const msg = "pyro: TLS handshake failed"
 			if errors.Is(err, io.EOF) {
@@ -673,7 +681,7 @@ func (c *serverConn) tlsHandshake() bool {
 		return true
 	}
 	reason := "client certificate refused: " + err.Error()
-	d.log.Warn("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", reason)
+	d.log.Info("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", reason)
 	// read the CONNECT first, so that the client gets the CONNECTFAIL
 	// rather than a reset for unread data
 	opts := d.wireOpts
@@ -692,6 +700,39 @@ func (c *serverConn) tlsHandshake() bool {
 	}
 	c.connectFail(seq, reason)
 	return false
+}
+
+// plaintextReason is what a Pyro client that connects to a TLS daemon
+// without TLS is told.
+const plaintextReason = "this server requires TLS (SSL): connect with SSL enabled (PYRO_SSL=true, or --ssl)"
+
+// refusePlaintext answers a plaintext Pyro CONNECT sent to a TLS daemon
+// with a plaintext CONNECTFAIL that says TLS is required, so that the
+// client (Go or Python) reports the reason rather than a closed
+// connection. The TLS layer has already read the start of the CONNECT, so
+// the answer goes out at once (Pyro's clients do not check the sequence
+// number of a CONNECTFAIL); then the daemon half-closes and discards what
+// the client still sends (at most refusedConnectSize bytes, under the
+// handshake deadline still set on the connection), so that the answer is
+// not lost to a reset for unread data. The answer is always the same
+// fixed text: nothing the client sent is echoed.
+func (c *serverConn) refusePlaintext(rhe tls.RecordHeaderError) {
+	d := c.d
+	d.log.Info("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", "plaintext Pyro client on a TLS daemon")
+	data, _ := marshal.Marshal(plaintextReason)
+	// unsigned: nothing is signed for a client that has not even started
+	// TLS (a keyed client reports the missing HMAC instead of the reason)
+	out, err := wire.AppendMessage(nil, &wire.Message{Type: wire.MsgConnectFail, SerializerID: codec.IDMarshal, Data: data}, nil)
+	if err != nil {
+		return
+	}
+	if _, err := rhe.Conn.Write(out); err != nil {
+		return
+	}
+	if cw, ok := rhe.Conn.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+	}
+	_, _ = io.CopyN(io.Discard, rhe.Conn, refusedConnectSize)
 }
 
 // WithTLSConfig makes the proxy connect with TLS using conf (it overrides

@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/pyrogo/pyro/devcert"
+	"github.com/pyrogo/pyro/marshal"
 	"github.com/pyrogo/pyro/wire"
 )
 
@@ -530,7 +531,8 @@ func TestHostileTLS(t *testing.T) {
 		if !errors.Is(err, ErrCommunication) {
 			t.Errorf("plaintext proxy: %v", err)
 		}
-		// what a raw client gets back is no Pyro message
+		// what a raw client gets back is one unsigned CONNECTFAIL with a
+		// fixed reason, and nothing else
 		nc, err := net.Dial("tcp", u.Location())
 		if err != nil {
 			t.Fatal(err)
@@ -539,8 +541,11 @@ func TestHostileTLS(t *testing.T) {
 		nc.SetDeadline(time.Now().Add(5 * time.Second))
 		wire.WriteMessage(nc, serpentConnect("probe"), nil)
 		reply, _ := io.ReadAll(nc)
-		if bytes.Contains(reply, []byte("PYRO")) {
-			t.Errorf("plaintext client got a Pyro reply: % x", reply)
+		want, _ := marshal.Marshal(plaintextReason)
+		rest := bytes.NewReader(reply)
+		msg, err := wire.ReadMessage(rest, nil)
+		if err != nil || msg.Type != wire.MsgConnectFail || !bytes.Equal(msg.Data, want) || len(msg.Annotations) != 0 || rest.Len() != 0 {
+			t.Errorf("plaintext client got % x", reply)
 		}
 		mustServe(t, u, "pyrogo client", good)
 	})

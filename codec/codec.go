@@ -258,13 +258,19 @@ func (c *jsonCodec) UnmarshalCall(b []byte) (*Call, error) {
 
 // ---- msgpack
 
+// msgpackCodec writes values (results, handshakes, exceptions) as Pyro4's
+// dumps does, with times as its datetime and date extension types, so that
+// a Python client gets back the type it sent; calls are written with times
+// as ISO strings, because a Python server passes extension types to its
+// methods undecoded (pymsgpack's package documentation).
 type msgpackCodec struct {
-	dec pymsgpack.Decoder
-	enc pymsgpack.Encoder
+	dec     pymsgpack.Decoder
+	enc     pymsgpack.Encoder // values: TimeExt
+	callEnc pymsgpack.Encoder // calls
 }
 
 func newMsgpack(lim py.Limits) *msgpackCodec {
-	return &msgpackCodec{dec: pymsgpack.Decoder{Limits: lim, DictHook: restoreClass}}
+	return &msgpackCodec{dec: pymsgpack.Decoder{Limits: lim, DictHook: restoreClass}, enc: pymsgpack.Encoder{TimeExt: true}}
 }
 
 func (*msgpackCodec) ID() int                                           { return IDMsgpack }
@@ -277,7 +283,7 @@ func (c *msgpackCodec) AppendCall(dst []byte, call *Call) ([]byte, error) {
 	if err := call.validate("msgpack"); err != nil {
 		return nil, err
 	}
-	return c.enc.Append(dst, []any{call.Object, call.Method, call.argsOrEmpty(), kwargsValue(call.Kwargs)})
+	return c.callEnc.Append(dst, []any{call.Object, call.Method, call.argsOrEmpty(), kwargsValue(call.Kwargs)})
 }
 func (c *msgpackCodec) UnmarshalCall(b []byte) (*Call, error) {
 	v, err := c.dec.Decode(b)

@@ -250,8 +250,11 @@ func TestResolveThroughPassphraseNS(t *testing.T) {
 	t.Cleanup(func() { SetResolveTTL(DefaultResolveTTL) })
 	p, _ := ParsePolicyString("allow connect\nallow lookup name=thing identity=alice")
 	s := startNS(t, nil, WithPolicy(p), withIdentities(map[string]string{"alice": "alice-pass", "bob": "bob-pass"}))
-	// the target object lives in an open daemon
-	d, err := pyro.NewDaemon(testConfig(), pyro.WithHost("127.0.0.1"), pyro.WithPort(0))
+	// the target object lives in a daemon with the same passphrases (a
+	// proxy with an identification requires every daemon it talks to to
+	// prove it, the target's too)
+	d, err := pyro.NewDaemon(testConfig(), pyro.WithHost("127.0.0.1"), pyro.WithPort(0),
+		pyro.WithAllowedIdentifications([]string{"alice-pass", "bob-pass"}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -160,7 +160,9 @@ func Convert(dst any, src any) error {
 //     matches a field by the field's Python name (tag or Go name), then by
 //     its exact Go name, then case- and underscore-insensitively (FoldName:
 //     "list_contents" matches ListContents). Unknown and non-str keys are
-//     ignored; fields without a key keep their value.
+//     ignored (ConvertOptions.DisallowUnknownKeys makes them errors, as the
+//     daemon does for method arguments); fields without a key keep their
+//     value.
 //   - Everything else is a *ConvertError: "cannot convert str to int".
 //
 // src must not nest deeper than DefaultMaxDepth. The result may share
@@ -171,7 +173,43 @@ func ConvertValue(dst reflect.Value, src any) error {
 	if !dst.CanSet() {
 		return &ConvertError{Msg: fmt.Sprintf("py.ConvertValue needs a settable value, got %s", goTypeName(dst))}
 	}
-	return decoderFor(dst.Type())(dst, src, 0)
+	return decoderFor(dst.Type(), modeDefault)(dst, src, 0)
+}
+
+// ConvertOptions changes the rules of Convert and ConvertValue. The zero
+// value gives the rules of the package functions.
+type ConvertOptions struct {
+	// DisallowUnknownKeys makes a dict key that matches no field of the
+	// target struct an error that names the key and the struct's fields
+	// ("unknown key 'colour' for main.Item (fields: name, size)"), and so
+	// is a key that is not a str; by default both are ignored. The daemon
+	// sets it for method arguments, so that a Python caller's typo is a
+	// TypeError rather than a silently missing value.
+	DisallowUnknownKeys bool
+}
+
+func (o ConvertOptions) mode() decodeMode {
+	if o.DisallowUnknownKeys {
+		return modeStrictKeys
+	}
+	return modeDefault
+}
+
+// Convert is the package's Convert with the options' rules.
+func (o ConvertOptions) Convert(dst any, src any) error {
+	rv := reflect.ValueOf(dst)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return &ConvertError{Msg: fmt.Sprintf("py.Convert needs a non-nil pointer, got %s", goTypeName(rv))}
+	}
+	return o.ConvertValue(rv.Elem(), src)
+}
+
+// ConvertValue is the package's ConvertValue with the options' rules.
+func (o ConvertOptions) ConvertValue(dst reflect.Value, src any) error {
+	if !dst.CanSet() {
+		return &ConvertError{Msg: fmt.Sprintf("py.ConvertValue needs a settable value, got %s", goTypeName(dst))}
+	}
+	return decoderFor(dst.Type(), o.mode())(dst, src, 0)
 }
 
 // ConvertError reports a model value that cannot be converted to the Go

@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -16,11 +17,21 @@ import (
 // *ConvertError. depth counts the containers walked so far.
 type decoderFunc func(dst reflect.Value, src any, depth int) error
 
-var decoderCache sync.Map // reflect.Type -> decoderFunc
+// decodeMode selects a set of conversion rules; each has its own decoders.
+type decodeMode uint8
+
+const (
+	modeDefault    decodeMode = iota
+	modeStrictKeys            // ConvertOptions.DisallowUnknownKeys
+	numModes
+)
+
+var decoderCache [numModes]sync.Map // per mode: reflect.Type -> decoderFunc
 
 // decoderFor returns the cached decoder of t, building it on first use. A
 // recursive type finds a placeholder that waits for the real decoder.
-func decoderFor(t reflect.Type) decoderFunc {
+func decoderFor(t reflect.Type, mode decodeMode) decoderFunc {
+	decoderCache := &decoderCache[mode]
 	if f, ok := decoderCache.Load(t); ok {
 		return f.(decoderFunc)
 	}
@@ -36,7 +47,7 @@ func decoderFor(t reflect.Type) decoderFunc {
 	if old, loaded := decoderCache.LoadOrStore(t, placeholder); loaded {
 		return old.(decoderFunc)
 	}
-	f = newDecoder(t)
+	f = newDecoder(t, mode)
 	wg.Done()
 	decoderCache.Store(t, f)
 	return f
@@ -84,8 +95,8 @@ var (
 	stringType     = reflect.TypeFor[string]()
 )
 
-func newDecoder(t reflect.Type) decoderFunc {
-	d := newBaseDecoder(t)
+func newDecoder(t reflect.Type, mode decodeMode) decoderFunc {
+	d := newBaseDecoder(t, mode)
 	if t.Kind() == reflect.Interface {
 		return d
 	}
@@ -103,7 +114,7 @@ func newDecoder(t reflect.Type) decoderFunc {
 	}
 }
 
-func newBaseDecoder(t reflect.Type) decoderFunc {
+func newBaseDecoder(t reflect.Type, mode decodeMode) decoderFunc {
 	if t.Kind() == reflect.Interface {
 		if t.NumMethod() == 0 {
 			return decodeAny
@@ -126,7 +137,7 @@ func newBaseDecoder(t reflect.Type) decoderFunc {
 	if d := specialDecoder(t); d != nil {
 		return d
 	}
-	d := kindDecoder(t)
+	d := kindDecoder(t, mode)
 	if t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(textUnmarshalerType) {
 		return func(dst reflect.Value, src any, depth int) error {
 			s, ok := src.(string)
@@ -283,7 +294,7 @@ func specialDecoder(t reflect.Type) decoderFunc {
 	return nil
 }
 
-func kindDecoder(t reflect.Type) decoderFunc {
+func kindDecoder(t reflect.Type, mode decodeMode) decoderFunc {
 	switch t.Kind() {
 	case reflect.Bool:
 		return func(dst reflect.Value, src any, _ int) error {
@@ -339,15 +350,15 @@ func kindDecoder(t reflect.Type) decoderFunc {
 			return nil
 		}
 	case reflect.Slice:
-		return sliceDecoder(t)
+		return sliceDecoder(t, mode)
 	case reflect.Array:
-		return arrayDecoder(t)
+		return arrayDecoder(t, mode)
 	case reflect.Map:
-		return mapDecoder(t)
+		return mapDecoder(t, mode)
 	case reflect.Struct:
-		return structDecoder(t)
+		return structDecoder(t, mode)
 	case reflect.Pointer:
-		elem := decoderFor(t.Elem())
+		elem := decoderFor(t.Elem(), mode)
 		return func(dst reflect.Value, src any, depth int) error {
 			if src == nil {
 				dst.SetZero()
@@ -652,8 +663,8 @@ func bytesFromDict(d *Dict) (b []byte, ok bool, err error) {
 	return b, true, nil
 }
 
-func sliceDecoder(t reflect.Type) decoderFunc {
-	elem := decoderFor(t.Elem())
+func sliceDecoder(t reflect.Type, mode decodeMode) decoderFunc {
+	elem := decoderFor(t.Elem(), mode)
 	isBytes := isByteElem(t.Elem())
 	return func(dst reflect.Value, src any, depth int) error {
 		var xs []any
@@ -708,8 +719,8 @@ func sliceDecoder(t reflect.Type) decoderFunc {
 	}
 }
 
-func arrayDecoder(t reflect.Type) decoderFunc {
-	elem := decoderFor(t.Elem())
+func arrayDecoder(t reflect.Type, mode decodeMode) decoderFunc {
+	elem := decoderFor(t.Elem(), mode)
 	isBytes := isByteElem(t.Elem())
 	n := t.Len()
 	return func(dst reflect.Value, src any, depth int) error {
@@ -761,8 +772,8 @@ func arrayDecoder(t reflect.Type) decoderFunc {
 
 // mapKeyDecoder converts dict keys; str keys also convert to numeric and
 // bool key types by parsing, since json turns such keys into strings.
-func mapKeyDecoder(kt reflect.Type) decoderFunc {
-	base := decoderFor(kt)
+func mapKeyDecoder(kt reflect.Type, mode decodeMode) decoderFunc {
+	base := decoderFor(kt, mode)
 	if ownConversion(kt) {
 		return base
 	}
@@ -806,9 +817,9 @@ func mapKeyDecoder(kt reflect.Type) decoderFunc {
 	return base
 }
 
-func mapDecoder(t reflect.Type) decoderFunc {
-	keyDec := mapKeyDecoder(t.Key())
-	valDec := decoderFor(t.Elem())
+func mapDecoder(t reflect.Type, mode decodeMode) decoderFunc {
+	keyDec := mapKeyDecoder(t.Key(), mode)
+	valDec := decoderFor(t.Elem(), mode)
 	et := t.Elem()
 	fromSet := et.Kind() == reflect.Bool || isEmptyStruct(et)
 	keyError := func(err error, k any) error {
@@ -892,11 +903,12 @@ func mapDecoder(t reflect.Type) decoderFunc {
 	}
 }
 
-func structDecoder(t reflect.Type) decoderFunc {
+func structDecoder(t reflect.Type, mode decodeMode) decoderFunc {
 	si := cachedStructInfo(t)
+	strict := mode == modeStrictKeys
 	decs := make([]decoderFunc, len(si.fields))
 	for i, f := range si.fields {
-		decs[i] = decoderFor(f.typ)
+		decs[i] = decoderFor(f.typ, mode)
 	}
 	return func(dst reflect.Value, src any, depth int) error {
 		d, ok := src.(*Dict)
@@ -911,10 +923,16 @@ func structDecoder(t reflect.Type) decoderFunc {
 		for i := 0; i < d.Len(); i++ {
 			k, ok := d.Key(i).(string)
 			if !ok {
+				if strict {
+					return si.unknownKey(t, d.Key(i))
+				}
 				continue
 			}
 			fi, ok := si.lookup(k)
 			if !ok {
+				if strict {
+					return si.unknownKey(t, k)
+				}
 				continue
 			}
 			f := &si.fields[fi]
@@ -945,4 +963,31 @@ func fieldForSet(rv reflect.Value, index []int) (reflect.Value, error) {
 		rv = rv.Field(x)
 	}
 	return rv, nil
+}
+
+// unknownKey is the error for a dict key that names no field of struct t:
+// "unknown key 'colour' for main.Item (fields: name, size)".
+func (si *structInfo) unknownKey(t reflect.Type, key any) error {
+	const maxListed = 12
+	names := make([]string, 0, min(len(si.fields), maxListed+1))
+	for i, f := range si.fields {
+		if i == maxListed {
+			names = append(names, "...")
+			break
+		}
+		names = append(names, f.name)
+	}
+	fields := "no fields"
+	if len(names) > 0 {
+		fields = "fields: " + strings.Join(names, ", ")
+	}
+	k := key
+	if s, ok := key.(string); ok && len(s) > 40 {
+		k = s[:37] + "..."
+	}
+	what := "unknown key"
+	if _, ok := key.(string); !ok {
+		what = "non-str key"
+	}
+	return convErrf("%s %s for %s (%s)", what, Repr(k), t, fields)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -25,13 +24,21 @@ b'bytes', None, True, [1, (2, 3)], {'a': 1}. A method that returns an
 iterator prints one item per line; a remote attribute is read by giving
 its name as METHOD.
 
+The whole call (locating a name server, connecting, the call, every item
+of a stream) must finish within --timeout seconds, 30 by default, so that
+a server that accepts connections and never answers cannot hang a script;
+--timeout 0 waits without limit.
+
 Exit status: 0 on success; 1 when the remote method raised an exception,
-printed as "Error: <Class>: <message>" on stderr; 2 for usage errors and
-local or transport errors ("Error: <text>").
+printed as "pyro call: <Class>: <message>" on stderr; 2 for usage errors
+and local or transport errors, a timeout included ("pyro call: <text>").
 
 The configuration is Pyro's defaults with the PYRO_* environment variables
 applied (see "pyro config"). The HMAC key comes from PYRO_HMAC_KEY, or
 from -k (not both).`
+
+// defaultCallTimeout bounds a whole call when --timeout is not given.
+var defaultCallTimeout = 30 * time.Second
 
 // kwFlag collects repeated --kw name=LITERAL flags.
 type kwFlag struct {
@@ -69,19 +76,18 @@ func runCall(ctx context.Context, args []string, stdout, stderr io.Writer, envir
 	fs.StringVar(&key, "k", "", keyFlagHelp)
 	fs.StringVar(&serializer, "serializer", "", "serializer `name`: serpent, json, marshal or msgpack (default: config SERIALIZER)")
 	fs.Var(&kw, "kw", "keyword argument `name=LITERAL` (repeatable)")
-	fs.Float64Var(&timeout, "timeout", 0, "timeout in `seconds` for each network operation (default: config COMMTIMEOUT; 0 = none)")
+	fs.Float64Var(&timeout, "timeout", defaultCallTimeout.Seconds(), "`seconds` the whole call may take (0 = no limit; COMMTIMEOUT also bounds each network operation)")
 	fs.BoolVar(&traceback, "traceback", false, "print the remote traceback of a remote exception")
 	tf := addTLSFlags(fs, tlsClient)
 	sf := addSecretFlags(fs, false)
+	lf := addLogFlags(fs)
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
 	if fs.NArg() < 2 {
 		return usageError(fs, "need URI and METHOD")
 	}
-	var timeoutSet bool
-	fs.Visit(func(f *flag.Flag) { timeoutSet = timeoutSet || f.Name == "timeout" })
-	if timeout < 0 || math.IsNaN(timeout) || math.IsInf(timeout, 0) {
+	if timeout < 0 || math.IsNaN(timeout) || math.IsInf(timeout, 0) || timeout > 1e9 {
 		return usageError(fs, "invalid --timeout %v", timeout)
 	}
 	uriText, method := fs.Arg(0), fs.Arg(1)
@@ -101,8 +107,7 @@ func runCall(ctx context.Context, args []string, stdout, stderr io.Writer, envir
 			if name, _, _ := strings.Cut(strings.TrimLeft(lit, "-"), "="); strings.HasPrefix(lit, "-") && fs.Lookup(name) != nil {
 				return usageError(fs, "flag %s after URI: flags go before URI", lit)
 			}
-			fmt.Fprintf(stderr, "Error: argument %d (%s): %v\n", i+1, lit, err)
-			return exitUsage
+			return failf(stderr, "call", exitUsage, "argument %d (%s): %v", i+1, lit, err)
 		}
 		callArgs = append(callArgs, v)
 	}
@@ -110,8 +115,7 @@ func runCall(ctx context.Context, args []string, stdout, stderr io.Writer, envir
 	for _, name := range kw.names {
 		v, err := parseLiteral(kw.lits[name])
 		if err != nil {
-			fmt.Fprintf(stderr, "Error: keyword argument %s (%s): %v\n", name, kw.lits[name], err)
-			return exitUsage
+			return failf(stderr, "call", exitUsage, "keyword argument %s (%s): %v", name, kw.lits[name], err)
 		}
 		if kwargs == nil {
 			kwargs = map[string]any{}
@@ -121,23 +125,28 @@ func runCall(ctx context.Context, args []string, stdout, stderr io.Writer, envir
 
 	cfg, passphrases, err := commandConfig(environ, key, tf, sf, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "Error: %v\n", err)
-		return exitUsage
+		return failf(stderr, "call", exitUsage, "%v", err)
 	}
-	var popts []pyro.ProxyOption
+	logger, closeLog, err := lf.logger(cfg, nil, stderr)
+	if err != nil {
+		return failf(stderr, "call", exitUsage, "%v", err)
+	}
+	defer closeLog()
+	popts := []pyro.ProxyOption{pyro.WithProxyLogger(logger)}
 	if passphrases != nil {
 		popts = append(popts, pyro.WithIdentification(passphrases[0]))
 	}
 	if serializer != "" {
 		popts = append(popts, pyro.WithSerializer(serializer))
 	}
-	if timeoutSet {
-		popts = append(popts, pyro.WithTimeout(time.Duration(timeout*float64(time.Second))))
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(timeout*float64(time.Second)))
+		defer cancel()
 	}
 	p, err := pyro.NewProxy(uriText, cfg, popts...)
 	if err != nil {
-		fmt.Fprintf(stderr, "Error: %v\n", err)
-		return exitUsage
+		return failf(stderr, "call", exitUsage, "%v", err)
 	}
 	defer p.Close()
 
@@ -180,11 +189,9 @@ func reportCallError(stderr io.Writer, err error, traceback bool) int {
 				fmt.Fprint(stderr, line)
 			}
 		}
-		fmt.Fprintf(stderr, "Error: %s\n", re.Exception.Error())
-		return exitRemote
+		return failf(stderr, "call", exitRemote, "%s", re.Exception.Error())
 	}
-	fmt.Fprintf(stderr, "Error: %v\n", err)
-	return exitUsage
+	return failf(stderr, "call", exitUsage, "%v", err)
 }
 
 // display formats a result: py.Repr, with proxies (autoproxied objects)

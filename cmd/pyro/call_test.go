@@ -8,7 +8,7 @@ import (
 	"github.com/pyrogo/pyro"
 )
 
-const valueErrorLine = "Error: ValueError: expected error from echoserver error() method\n"
+const valueErrorLine = "pyro call: ValueError: expected error from echoserver error() method\n"
 
 func TestCallGoEcho(t *testing.T) {
 	uri := startGoEcho(t)
@@ -32,22 +32,22 @@ func TestCallGoEcho(t *testing.T) {
 		{"kw single dash", []string{"-kw", "message=[1]", uri, "echo"}, 0, "[1]\n", ""},
 		{"error", []string{uri, "error"}, 1, "", valueErrorLine},
 		{"error traceback", []string{"--traceback", uri, "error"}, 1, "", "Traceback"},
-		{"error_with_text", []string{uri, "error_with_text"}, 1, "", "Error: ValueError: the message of the error\n"},
+		{"error_with_text", []string{uri, "error_with_text"}, 1, "", "pyro call: ValueError: the message of the error\n"},
 		{"generator", []string{uri, "generator"}, 0, "'one'\n'two'\n'three'\n", ""},
 		{"attribute", []string{uri, "verbose"}, 0, "False\n", ""},
 		{"nan", []string{uri, "nan"}, 0, "nan\n", ""},
 		{"inf", []string{uri, "inf"}, 0, "inf\n", ""},
 		{"dunder", []string{uri, "__dunder__"}, 0, "'should be allowed (dunder)'\n", ""},
 		{"oneway", []string{uri, "oneway_echo", "1"}, 0, "None\n", ""},
-		{"unknown method", []string{uri, "nosuch"}, 2, "", "Error: remote object 'PYRO:test.echoserver@"},
-		{"wrong arg count", []string{uri, "echo"}, 1, "", "Error: TypeError: "},
-		{"timeout", []string{"--timeout", "0.1", uri, "slow"}, 2, "", "Error: receiving: timeout\n"},
-		{"bad uri", []string{"garbage", "echo", "1"}, 2, "", "Error: invalid uri"},
-		{"refused", []string{refused, "echo", "1"}, 2, "", "Error: cannot connect to 127.0.0.1:"},
-		{"pyroname unresolved", []string{"PYRONAME:test.echoserver@127.0.0.1:" + itoa(freePort(t)), "echo", "1"}, 2, "", "Error: Failed to locate the nameserver"},
-		{"bare word arg", []string{uri, "echo", "hello"}, 2, "", "Error: argument 1 (hello): "},
-		{"second arg bad", []string{uri, "echo", "1", "[1,"}, 2, "", "Error: argument 2 ([1,): "},
-		{"bad kw literal", []string{"--kw", "message=nope", uri, "echo"}, 2, "", "Error: keyword argument message (nope): "},
+		{"unknown method", []string{uri, "nosuch"}, 2, "", "pyro call: remote object 'PYRO:test.echoserver@"},
+		{"wrong arg count", []string{uri, "echo"}, 1, "", "pyro call: TypeError: "},
+		{"timeout", []string{"--timeout", "0.1", uri, "slow"}, 2, "", "pyro call: receiving: timeout\n"},
+		{"bad uri", []string{"garbage", "echo", "1"}, 2, "", "pyro call: invalid uri"},
+		{"refused", []string{refused, "echo", "1"}, 2, "", "pyro call: cannot connect to 127.0.0.1:"},
+		{"pyroname unresolved", []string{"PYRONAME:test.echoserver@127.0.0.1:" + itoa(freePort(t)), "echo", "1"}, 2, "", "pyro call: Failed to locate the nameserver"},
+		{"bare word arg", []string{uri, "echo", "hello"}, 2, "", "pyro call: argument 1 (hello): "},
+		{"second arg bad", []string{uri, "echo", "1", "[1,"}, 2, "", "pyro call: argument 2 ([1,): "},
+		{"bad kw literal", []string{"--kw", "message=nope", uri, "echo"}, 2, "", "pyro call: keyword argument message (nope): "},
 		{"kw without =", []string{"--kw", "message", uri, "echo"}, 2, "", "want name=LITERAL"},
 		{"kw twice", []string{"--kw", "a=1", "--kw", "a=2", uri, "echo"}, 2, "", "repeated"},
 		{"flag after uri", []string{uri, "echo", "--kw", "message=1"}, 2, "", "flags go before URI"},

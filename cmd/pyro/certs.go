@@ -44,11 +44,11 @@ func runCerts(ctx context.Context, args []string, stdout, stderr io.Writer, envi
 	dir := fs.Arg(0)
 	b, err := devcert.New(hosts...)
 	if err != nil {
-		fmt.Fprintf(stderr, "Error: %v\n", err)
+		failf(stderr, "certs", 0, "%v", err)
 		return exitRemote
 	}
 	if err := b.Write(dir); err != nil {
-		fmt.Fprintf(stderr, "Error: %v\n", err)
+		failf(stderr, "certs", 0, "%v", err)
 		return exitRemote
 	}
 	abs, _ := filepath.Abs(dir)

@@ -45,6 +45,7 @@ func init() {
 		{"genkey", "print a random 32-byte HMAC key", runGenkey},
 		{"ns", "run a name server (like pyro4-ns)", runNS},
 		{"nsc", "control a name server (like pyro4-nsc)", runNSC},
+		{"version", "print the versions of pyrogo, Go and the Pyro protocol", runVersion},
 	}
 }
 
@@ -83,6 +84,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 	}
 	name, rest := args[0], args[1:]
 	switch name {
+	case "-version", "--version":
+		return runVersion(ctx, rest, stdout, stderr, environ)
 	case "help", "-h", "-help", "--help":
 		if name == "help" && len(rest) > 0 {
 			c := lookupCommand(rest[0])
@@ -123,21 +126,45 @@ func newFlagSet(name, synopsis, help string, stderr io.Writer) *flag.FlagSet {
 }
 
 // parseFlags parses args; done reports that the command must return
-// code at once (-h, or a bad flag, already reported by the flag package).
+// code at once: after -h (the whole help is printed) or a bad flag (a
+// short error and the usage line, not the whole help).
 func parseFlags(fs *flag.FlagSet, args []string) (code int, done bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK, true
-		}
-		return exitUsage, true
+	full, out := fs.Usage, fs.Output()
+	// the flag package prints the error and calls Usage for -h and for
+	// errors alike: quiet it, and say what is needed below
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.Usage = full
+	fs.SetOutput(out)
+	switch {
+	case err == nil:
+		return 0, false
+	case errors.Is(err, flag.ErrHelp):
+		full()
+		return exitOK, true
 	}
-	return 0, false
+	return usageError(fs, "%v", err), true
 }
 
-// usageError reports a usage error found after flag parsing.
+// usageError reports a usage error: the error, the usage line and where
+// the full help is.
 func usageError(fs *flag.FlagSet, format string, args ...any) int {
-	fmt.Fprintf(fs.Output(), "%s: %s\nRun '%s -h' for usage.\n", fs.Name(), fmt.Sprintf(format, args...), fs.Name())
+	w := fs.Output()
+	var help strings.Builder
+	fs.SetOutput(&help)
+	fs.Usage()
+	fs.SetOutput(w)
+	synopsis, _, _ := strings.Cut(help.String(), "\n")
+	fmt.Fprintf(w, "%s: %s\n%s\nRun '%s -h' for help.\n", fs.Name(), fmt.Sprintf(format, args...), synopsis, fs.Name())
 	return exitUsage
+}
+
+// failf reports a failure of a command as every command does, "pyro
+// <command>: <message>" on stderr, and returns code.
+func failf(stderr io.Writer, command string, code int, format string, args ...any) int {
+	fmt.Fprintf(stderr, "pyro %s: %s\n", command, fmt.Sprintf(format, args...))
+	return code
 }
 
 // getenv returns the value of key in environ; the last assignment wins,

@@ -28,7 +28,7 @@ func runConfig(ctx context.Context, args []string, stdout, stderr io.Writer, env
 	}
 	cfg, err := loadConfig(environ)
 	if err != nil {
-		fmt.Fprintf(stderr, "Error: %v\n", err)
+		failf(stderr, "config", 0, "%v", err)
 		return exitUsage
 	}
 	fmt.Fprintf(stdout, "pyrogo version: %s\n", moduleVersion())

@@ -43,8 +43,9 @@ line (empty lines and lines starting with # are skipped). The servers (ns,
 echoserver) then refuse clients that do not prove one of them; the
 clients (nsc, call) prove the first one. Key and passphrase files must be
 accessible by their owner only (chmod 600), or the command refuses them
-(exit status 2). Passphrases never travel over the wire: see the README
-for the scheme and the few lines a Python Pyro4 client needs.
+(exit status 2). Passphrases never travel over the wire, and a client
+with one refuses a server that cannot prove it knows it too: see the
+README for the scheme and the Python Pyro4 client that speaks it.
 
 PYRO_MAXCONNECTIONS limits how many connections a server command (ns,
 echoserver) serves at the same time; the limit is exact, and a client over

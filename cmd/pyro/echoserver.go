@@ -27,7 +27,9 @@ the process gets SIGINT or SIGTERM.
 
 The configuration is Pyro's defaults with the PYRO_* environment variables
 applied (see "pyro config"); -H overrides HOST. The HMAC key comes from
-PYRO_HMAC_KEY, or from -k (not both).
+PYRO_HMAC_KEY, or from -k (not both). The long options of
+pyro4-test-echoserver (--host, --port, --unixsocket, --naming,
+--nameserver, --verbose, --quiet, --key) work too.
 
 Exit status: 0 after shutdown() or a signal; 1 when the server cannot
 serve (for example the port is taken); 2 for usage errors.`
@@ -50,16 +52,34 @@ func echoserverMain(ctx context.Context, args []string, stdout, stderr io.Writer
 		naming, startNS         bool
 		verbose, quiet, hostSet bool
 	)
-	fs.StringVar(&host, "H", "", "`host` name or address to bind the server on (default: config HOST, localhost)")
-	fs.IntVar(&port, "p", 0, "`port` to bind the server on (0 = any free port)")
-	fs.StringVar(&unixSocket, "u", "", "unix domain socket `name` to bind the server on (@name = abstract)")
-	fs.BoolVar(&naming, "n", false, "register the object with the name server (found as pyro4-nsc finds it)")
-	fs.BoolVar(&startNS, "N", false, "also start a name server (on the server host and NS_PORT) and register with it")
-	fs.BoolVar(&verbose, "v", false, "verbose output: log every call to stdout (overrides -q)")
-	fs.BoolVar(&quiet, "q", false, "don't output anything")
-	fs.StringVar(&key, "k", "", keyFlagHelp)
+	// the short and long options of pyro4-test-echoserver
+	for _, n := range []string{"H", "host"} {
+		fs.StringVar(&host, n, "", "`host` name or address to bind the server on (default: config HOST, localhost)")
+	}
+	for _, n := range []string{"p", "port"} {
+		fs.IntVar(&port, n, 0, "`port` to bind the server on (0 = any free port)")
+	}
+	for _, n := range []string{"u", "unixsocket"} {
+		fs.StringVar(&unixSocket, n, "", "unix domain socket `name` to bind the server on (@name = abstract)")
+	}
+	for _, n := range []string{"n", "naming"} {
+		fs.BoolVar(&naming, n, false, "register the object with the name server (found as pyro4-nsc finds it)")
+	}
+	for _, n := range []string{"N", "nameserver"} {
+		fs.BoolVar(&startNS, n, false, "also start a name server (on the server host and NS_PORT) and register with it")
+	}
+	for _, n := range []string{"v", "verbose"} {
+		fs.BoolVar(&verbose, n, false, "verbose output: log every call to stdout (overrides -q)")
+	}
+	for _, n := range []string{"q", "quiet"} {
+		fs.BoolVar(&quiet, n, false, "don't output anything")
+	}
+	for _, n := range []string{"k", "key"} {
+		fs.StringVar(&key, n, "", keyFlagHelp)
+	}
 	tf := addTLSFlags(fs, tlsServer|tlsClient) // a client of the name server with -n
 	sf := addSecretFlags(fs, true)
+	lf := addLogFlags(fs)
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
@@ -67,15 +87,23 @@ func echoserverMain(ctx context.Context, args []string, stdout, stderr io.Writer
 		return usageError(fs, "unexpected arguments: %q", fs.Args())
 	}
 	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "H" {
+		if f.Name == "H" || f.Name == "host" {
 			hostSet = true
 		}
 	})
 	cfg, passphrases, err := commandConfig(environ, key, tf, sf, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "error: %v\n", err)
-		return exitUsage
+		return failf(stderr, "echoserver", exitUsage, "%v", err)
 	}
+	var verboseLevel *slog.Level
+	if verbose {
+		verboseLevel = new(slog.LevelInfo)
+	}
+	logger, closeLog, err := lf.logger(cfg, verboseLevel, stderr)
+	if err != nil {
+		return failf(stderr, "echoserver", exitUsage, "%v", err)
+	}
+	defer closeLog()
 	if verbose {
 		quiet = false
 	}
@@ -90,11 +118,6 @@ func echoserverMain(ctx context.Context, args []string, stdout, stderr io.Writer
 		say("Warning: HMAC key not set. Anyone can connect to this server!")
 	}
 
-	level := slog.LevelWarn
-	if verbose {
-		level = slog.LevelInfo
-	}
-	logger := slog.New(slog.NewTextHandler(&syncWriter{w: stderr}, &slog.HandlerOptions{Level: level}))
 	dopts := []pyro.DaemonOption{
 		pyro.WithPort(port),
 		pyro.WithLogger(logger),
@@ -110,23 +133,20 @@ func echoserverMain(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	d, err := pyro.NewDaemon(cfg, dopts...)
 	if err != nil {
-		fmt.Fprintf(stderr, "error: %v\n", err)
-		return exitRemote
+		return failf(stderr, "echoserver", exitRemote, "%v", err)
 	}
 	echo := &echoserver.EchoServer{Out: out, SlowDelay: opts.slowDelay}
 	echo.SetVerbose(verbose)
 	uri, err := d.Register(echo, echoserver.ObjectID)
 	if err != nil {
 		d.Close()
-		fmt.Fprintf(stderr, "error: %v\n", err)
-		return exitRemote
+		return failf(stderr, "echoserver", exitRemote, "%v", err)
 	}
 	if naming || startNS {
 		cleanup, err := echoNameServer(ctx, cfg, host, hostSet, d, startNS, verbose, say, logger, passphrases)
 		if err != nil {
 			d.Close()
-			fmt.Fprintf(stderr, "error: %v\n", err)
-			return exitRemote
+			return failf(stderr, "echoserver", exitRemote, "%v", err)
 		}
 		defer cleanup()
 	} else if verbose {
@@ -147,17 +167,15 @@ func echoserverMain(ctx context.Context, args []string, stdout, stderr io.Writer
 	case err := <-served:
 		// the listener failed; Serve never ends otherwise before Shutdown
 		d.Close()
-		fmt.Fprintf(stderr, "error: %v\n", err)
-		return exitRemote
+		return failf(stderr, "echoserver", exitRemote, "%v", err)
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if err := d.Shutdown(sctx); err != nil {
-		fmt.Fprintf(stderr, "warning: calls still running after %v were cut off\n", shutdownTimeout)
+		fmt.Fprintf(stderr, "pyro echoserver: warning: calls still running after %v were cut off\n", shutdownTimeout)
 	}
 	if err := <-served; err != nil && !errors.Is(err, pyro.ErrDaemonClosed) {
-		fmt.Fprintf(stderr, "error: %v\n", err)
-		return exitRemote
+		return failf(stderr, "echoserver", exitRemote, "%v", err)
 	}
 	return exitOK
 }

@@ -188,7 +188,7 @@ func TestEchoserverStartErrors(t *testing.T) {
 		args    []string
 		stderr  string
 	}{
-		{"key twice", []string{"PYRO_HMAC_KEY=a"}, []string{"-k", "b"}, "error: don't use -k and PYRO_HMAC_KEY at the same time"},
+		{"key twice", []string{"PYRO_HMAC_KEY=a"}, []string{"-k", "b"}, "pyro echoserver: don't use -k and PYRO_HMAC_KEY at the same time"},
 		{"bad env", []string{"PYRO_COMMTIMEOUT=soon"}, nil, "PYRO_COMMTIMEOUT"},
 		{"extra args", nil, []string{"extra"}, "unexpected arguments"},
 		{"bad port", nil, []string{"-p", "x"}, "invalid value"},

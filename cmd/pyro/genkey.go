@@ -30,7 +30,7 @@ func runGenkey(ctx context.Context, args []string, stdout, stderr io.Writer, env
 	}
 	var k [32]byte
 	if _, err := rand.Read(k[:]); err != nil {
-		fmt.Fprintf(stderr, "Error: %v\n", err)
+		failf(stderr, "genkey", 0, "%v", err)
 		return exitRemote
 	}
 	key := base64.RawURLEncoding.EncodeToString(k[:])
@@ -40,16 +40,16 @@ func runGenkey(ctx context.Context, args []string, stdout, stderr io.Writer, env
 	}
 	f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		fmt.Fprintf(stderr, "Error: %v\n", err)
+		failf(stderr, "genkey", 0, "%v", err)
 		return exitRemote
 	}
 	if _, err := fmt.Fprintln(f, key); err != nil {
 		f.Close()
-		fmt.Fprintf(stderr, "Error: %v\n", err)
+		failf(stderr, "genkey", 0, "%v", err)
 		return exitRemote
 	}
 	if err := f.Close(); err != nil {
-		fmt.Fprintf(stderr, "Error: %v\n", err)
+		failf(stderr, "genkey", 0, "%v", err)
 		return exitRemote
 	}
 	return exitOK

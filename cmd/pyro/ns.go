@@ -99,6 +99,7 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	fs.BoolVar(&verbose, "v", false, "log registrations and other events to stderr")
 	tf := addTLSFlags(fs, tlsServer)
 	sf := addSecretFlags(fs, true)
+	lf := addLogFlags(fs)
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
@@ -109,8 +110,7 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	cfg, passphrases, err := commandConfig(environ, key, tf, sf, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "error: %v\n", err)
-		return exitUsage
+		return failf(stderr, "ns", exitUsage, "%v", err)
 	}
 	if natHost != "" {
 		cfg.NATHost = natHost
@@ -118,21 +118,24 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	if set["natport"] {
 		cfg.NATPort = natPort
 	}
-	level := slog.LevelWarn
+	var verboseLevel *slog.Level
 	if verbose {
-		level = slog.LevelDebug
+		verboseLevel = new(slog.LevelDebug)
 	}
-	logger := slog.New(slog.NewTextHandler(&syncWriter{w: stderr}, &slog.HandlerOptions{Level: level}))
+	logger, closeLog, err := lf.logger(cfg, verboseLevel, stderr)
+	if err != nil {
+		return failf(stderr, "ns", exitUsage, "%v", err)
+	}
+	defer closeLog()
 	var policy *naming.Policy
 	if policyFile != "" {
 		if policy, err = naming.LoadPolicy(policyFile); err != nil {
-			fmt.Fprintf(stderr, "error: %v\n", err)
-			return exitUsage
+			return failf(stderr, "ns", exitUsage, "%v", err)
 		}
 	}
 	store, err := naming.OpenStorage(storage)
 	if err != nil {
-		fmt.Fprintf(stderr, "error: %v\n", err)
+		failf(stderr, "ns", 0, "%v", err)
 		if errors.Is(err, naming.ErrStorageSpec) {
 			return exitUsage
 		}
@@ -164,8 +167,7 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	srv, err := naming.Start(cfg, sopts...)
 	if err != nil {
 		store.Close()
-		fmt.Fprintf(stderr, "error: %v\n", err)
-		return exitRemote
+		return failf(stderr, "ns", exitRemote, "%v", err)
 	}
 	out := &syncWriter{w: stdout}
 	switch srv.NoBroadcastReason() {
@@ -196,13 +198,13 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	select {
 	case <-ctx.Done():
 	case <-srv.Done():
-		fmt.Fprintf(stderr, "error: %v\n", srv.Err())
+		failf(stderr, "ns", 0, "%v", srv.Err())
 		code = exitRemote
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		fmt.Fprintf(stderr, "warning: shutdown: %v\n", err)
+		failf(stderr, "ns", 0, "warning: shutdown: %v", err)
 	}
 	fmt.Fprintln(out, "NS shut down.")
 	return code

@@ -37,7 +37,8 @@ then also the broadcast port), then on NS_HOST:NS_PORT.
 
 Like pyro4-nsc, a failed command prints "Error: <class> - <message>" and
 the exit status is still 0; a missing command argument exits with 1 and a
-usage error with 2. The HMAC key comes from PYRO_HMAC_KEY, or from -k
+usage error with 2. With --strict, a failed command (the name server not
+found, or an error from it) exits with 1, for scripts. The HMAC key comes from PYRO_HMAC_KEY, or from -k
 (not both). Options may also follow the command, as with pyro4-nsc.`
 
 var nscCommands = []string{"register", "remove", "removematching", "list", "listmatching", "lookup",
@@ -57,7 +58,7 @@ func nscMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	var (
 		host, unixSocket, key string
 		port                  int
-		verbose               bool
+		verbose, strict       bool
 	)
 	for _, n := range []string{"n", "host"} {
 		fs.StringVar(&host, n, "", "`host` name of the name server")
@@ -74,8 +75,10 @@ func nscMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	for _, n := range []string{"v", "verbose"} {
 		fs.BoolVar(&verbose, n, false, "verbose output")
 	}
+	fs.BoolVar(&strict, "strict", false, "exit with status 1 when the command fails (pyro4-nsc exits with 0)")
 	tf := addTLSFlags(fs, tlsClient)
 	sf := addSecretFlags(fs, false)
+	lf := addLogFlags(fs)
 	// options may be interspersed with the command and its arguments
 	var pos []string
 	for rest := args; len(rest) > 0; {
@@ -98,10 +101,18 @@ func nscMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	cfg, passphrases, err := commandConfig(environ, key, tf, sf, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "error: %v\n", err)
-		return exitUsage
+		return failf(stderr, "nsc", exitUsage, "%v", err)
 	}
-	var lopts []naming.LocateOption
+	logger, closeLog, err := lf.logger(cfg, nil, stderr)
+	if err != nil {
+		return failf(stderr, "nsc", exitUsage, "%v", err)
+	}
+	defer closeLog()
+	failed := exitOK // pyro4-nsc's exit status after a failed command
+	if strict {
+		failed = exitRemote
+	}
+	lopts := []naming.LocateOption{naming.WithProxyOptions(pyro.WithProxyLogger(logger))}
 	if passphrases != nil {
 		lopts = append(lopts, naming.WithProxyOptions(pyro.WithIdentification(passphrases[0])))
 	}
@@ -114,12 +125,13 @@ func nscMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	ns, err := naming.Locate(ctx, cfg, host, port, nil, lopts...)
 	if err != nil {
 		fmt.Fprintf(stdout, "Error: %s\n", errMessage(err))
-		return exitOK
+		return failed
 	}
 	defer ns.Close()
 	if verbose {
 		fmt.Fprintf(stdout, "Name server found: %s\n", termSafe(ns.URI().String()))
 	}
+	code := exitOK
 	err = nscCommand(ctx, ns, pos, stdin, stdout)
 	var exit nscExit
 	switch {
@@ -128,11 +140,12 @@ func nscMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return exitRemote
 	case err != nil:
 		fmt.Fprintf(stdout, "Error: %s - %s\n", termSafeText(errClass(err)), termSafeText(errMessage(err)))
+		code = failed
 	}
 	if verbose {
 		fmt.Fprintln(stdout, "Done.")
 	}
-	return exitOK
+	return code
 }
 
 // errClass is the Python class name pyro4-nsc would print for err.

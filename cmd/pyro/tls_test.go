@@ -63,8 +63,8 @@ func TestTLSCertsEchoserverCall(t *testing.T) {
 		want    string
 	}{
 		{"no client certificate", nil, []string{"--ssl-cacerts", file("ca.crt")}, "tls"},
-		{"plaintext", nil, nil, "Error: "},
-		{"--ssl=false wins over PYRO_SSL", clientEnv, []string{"--ssl=false"}, "Error: "},
+		{"plaintext", nil, nil, "rejected: this server requires TLS"},
+		{"--ssl=false wins over PYRO_SSL", clientEnv, []string{"--ssl=false"}, "rejected: this server requires TLS"},
 		{"unknown CA", nil, []string{"--ssl-cacerts", file("client.crt"), "--ssl-clientcert", file("client.crt"),
 			"--ssl-clientkey", file("client.key")}, "certificate"},
 		{"missing CA file", nil, []string{"--ssl-cacerts", file("absent.crt")}, "SSL_CACERTS"},

@@ -609,3 +609,40 @@ func TestConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestEncodeDate: with TimeExt, a time in UTC at midnight exactly (what
+// ext 0x33 decodes to) is written as a date again; years Python cannot
+// hold are refused.
+func TestEncodeDate(t *testing.T) {
+	enc := Encoder{TimeExt: true}
+	for _, c := range []struct {
+		tm  time.Time
+		ord int64
+	}{
+		{time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), 1},
+		{time.Date(1969, 12, 31, 0, 0, 0, 0, time.UTC), 719162},
+		{time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC), 738887},
+		{time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), maxOrdinal},
+	} {
+		got, err := enc.Append(nil, c.tm)
+		if want := cat(h("d7 33"), le64(uint64(c.ord))); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%v: % x, %v; want % x", c.tm, got, err, want)
+		}
+		back, err := (&Decoder{}).Decode(got)
+		if err != nil || !back.(time.Time).Equal(c.tm) || back.(time.Time).Location() != time.UTC {
+			t.Errorf("%v decoded as %v, %v", c.tm, back, err)
+		}
+	}
+	// not a date: a clock, or another location
+	for _, tm := range []time.Time{time.Date(2024, 1, 2, 0, 0, 0, 1000, time.UTC), time.Date(2024, 1, 2, 0, 0, 0, 0, time.FixedZone("X", 3600))} {
+		if got, err := enc.Append(nil, tm); err != nil || got[1] != extDatetime {
+			t.Errorf("%v: % x, %v; want ext 0x32", tm, got, err)
+		}
+	}
+	for _, tm := range []time.Time{time.Date(0, 12, 31, 0, 0, 0, 0, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(10000, 1, 1, 5, 0, 0, 0, time.UTC)} {
+		if _, err := enc.Append(nil, tm); err == nil {
+			t.Errorf("%v: encoded, want an error", tm)
+		}
+	}
+}

@@ -29,7 +29,8 @@
 //     when strict_map_key=True");
 //   - complex128 → extension 0x30, two little-endian float64;
 //   - *py.Exception and every py.ClassDicter → their PyroClassDict();
-//   - time.Time → extension 0x32 when Encoder.TimeExt is set (see below);
+//   - time.Time → extension 0x32 (datetime), or 0x33 (date) for a time in
+//     UTC at midnight exactly, when Encoder.TimeExt is set (see below);
 //     plain Go integers are written directly; every other value outside the
 //     model goes through py.FromGo first;
 //   - a nil *big.Int, *py.Exception or other nil-pointer ClassDicter is
@@ -67,13 +68,17 @@
 // its UTC location and zero clock; a datetime carries the local zone, as
 // Python's naive datetimes mean local time.
 //
-// With Encoder.TimeExt set, a time.Time is written as extension 0x32:
-// the timestamp of its instant with microsecond precision, which a Python
-// peer turns into a naive datetime in its own local time. Pyro decodes
-// extension types only in results, not in call arguments (a Python server
-// passes them to the method as raw msgpack.ExtType objects), so TimeExt is
-// off by default and a time.Time then goes through py.FromGo like in the
-// other serializers.
+// With Encoder.TimeExt set, a time.Time is written as Pyro writes
+// datetimes and dates, so that what the decoder made of a Python value is
+// written back as the same Python type: a time in UTC at midnight exactly
+// (what ext 0x33 decodes to) as extension 0x33 with its ordinal, any other
+// time as extension 0x32, the timestamp of its instant with microsecond
+// precision, which a Python peer turns into a naive datetime in its own
+// local time. Years outside 1..9999 are refused. Pyro decodes extension
+// types only in results, not in call arguments (a Python server passes
+// them to the method as raw msgpack.ExtType objects), so TimeExt is off by
+// default, and the codec package sets it for results only: a time.Time in
+// a call then goes through py.FromGo like in the other serializers.
 //
 // Array, map, str, bin and ext lengths are checked against the bytes that
 // remain (every element takes at least one byte) and against py.Limits

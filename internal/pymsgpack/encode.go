@@ -2,6 +2,7 @@ package pymsgpack
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"math/big"
 	"reflect"
@@ -22,7 +23,8 @@ type Encoder struct {
 	// self-referencing values. Zero means py.DefaultMaxDepth; negative
 	// means no limit.
 	MaxDepth int
-	// TimeExt writes time.Time values as Pyro's datetime extension 0x32
+	// TimeExt writes time.Time values as Pyro's datetime extension 0x32,
+	// or its date extension 0x33 for a time in UTC at midnight exactly
 	// (see the package documentation). When false, they go through
 	// py.FromGo like any other non-model value.
 	TimeExt bool
@@ -222,10 +224,30 @@ func (e *encoder) bigInt(v *big.Int) error {
 	return nil
 }
 
-// datetime writes t as ext 0x32: the float timestamp Python's
-// datetime.timestamp() gives for the same instant (whole seconds plus
-// microseconds / 1e6).
+// ordinal1970 is date(1970, 1, 1).toordinal().
+const ordinal1970 = 719163
+
+// datetime writes t as Pyro writes a datetime or a date. A time in UTC at
+// midnight exactly is a date (what the decoder makes of ext 0x33): ext 0x33
+// with its proleptic ordinal. Any other time is ext 0x32: the float
+// timestamp Python's datetime.timestamp() gives for the same instant
+// (whole seconds plus microseconds / 1e6). Years outside 1..9999, which
+// Python's datetime cannot hold, are refused.
 func (e *encoder) datetime(t time.Time) error {
+	if t.Location() == time.UTC && t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0 {
+		if y := t.Year(); y < 1 || y > 9999 {
+			return &py.UnsupportedError{Format: "msgpack", Type: "date", Reason: fmt.Sprintf("year %d is outside Python's range 1..9999", y)}
+		}
+		days := t.Unix() / 86400 // exact: midnight UTC
+		if err := e.enc.EncodeExtHeader(extDate, 8); err != nil {
+			return err
+		}
+		e.w.b = binary.LittleEndian.AppendUint64(e.w.b, uint64(days+ordinal1970))
+		return nil
+	}
+	if y := t.Year(); y < 1 || y > 9999 {
+		return &py.UnsupportedError{Format: "msgpack", Type: "datetime", Reason: fmt.Sprintf("year %d is outside Python's range 1..9999", y)}
+	}
 	ts := float64(t.Unix()) + float64(t.Nanosecond()/1000)/1e6
 	if err := e.enc.EncodeExtHeader(extDatetime, 8); err != nil {
 		return err

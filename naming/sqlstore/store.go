@@ -125,7 +125,7 @@ func Open(path string) (*Store, error) {
 	}
 	db, err := sql.Open("sqlite", dsn(abs))
 	if err != nil {
-		return nil, wrap("open", err)
+		return nil, wrap("open", fmt.Errorf("%s: %w", abs, err))
 	}
 	n := max(4, 2*runtime.GOMAXPROCS(0))
 	db.SetMaxOpenConns(n)
@@ -133,7 +133,7 @@ func Open(path string) (*Store, error) {
 	s := &Store{db: db, path: abs}
 	if err := s.setup(); err != nil {
 		db.Close()
-		return nil, wrap("open", err)
+		return nil, wrap("open", fmt.Errorf("%s: %w", abs, err)) // the error names the file
 	}
 	return s, nil
 }

@@ -357,8 +357,9 @@ func TestOpenRegistered(t *testing.T) {
 	if len(files) != 1 || files[0] != path {
 		t.Fatalf("files after Close: %q", files)
 	}
-	if _, err := naming.OpenStorage("sql:" + filepath.Join(t.TempDir(), "missing", "dir", "x.db")); err == nil ||
-		!strings.HasPrefix(err.Error(), "sqlite error in open: ") {
+	missing := filepath.Join(t.TempDir(), "missing", "dir", "x.db")
+	if _, err := naming.OpenStorage("sql:" + missing); err == nil ||
+		!strings.HasPrefix(err.Error(), "sqlite error in open: "+missing+": ") {
 		t.Fatalf("open in a missing directory: %v", err)
 	}
 }
@@ -368,7 +369,7 @@ func TestErrorsNameTheOperation(t *testing.T) {
 	if err := os.WriteFile(path, []byte(strings.Repeat("not a database ", 100)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Open(path); err == nil || !strings.HasPrefix(err.Error(), "sqlite error in open: ") {
+	if _, err := Open(path); err == nil || !strings.HasPrefix(err.Error(), "sqlite error in open: "+path+": ") {
 		t.Fatalf("Open(junk) = %v", err)
 	}
 	s := openTemp(t)
