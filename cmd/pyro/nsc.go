@@ -124,7 +124,7 @@ func nscMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	ns, err := naming.Locate(ctx, cfg, host, port, nil, lopts...)
 	if err != nil {
-		fmt.Fprintf(stdout, "Error: %s\n", errMessage(err))
+		fmt.Fprintf(stdout, "Error: %s\n", termSafeText(errMessage(err)))
 		return failed
 	}
 	defer ns.Close()
