@@ -18,15 +18,6 @@ import (
 // up without the real server's secrets) whose address a spoofing
 // responder announces faster than the real responder, and a client whose
 // Locate gets clientOpts and whose config gets clientCfg.
-//
-// The passphrase case belongs here once the passphrase handshake
-// authenticates the server (the server proves it knows the passphrase);
-// until then a fake server can accept any proof, so no client can tell
-// it from the real one. It is then:
-//
-//	spoofedDiscoveryCase{name: "passphrase",
-//		realOpts:   []ServerOption{WithDaemonOptions(pyro.WithAllowedIdentifications([]string{"ns secret"}))},
-//		clientOpts: []LocateOption{WithProxyOptions(pyro.WithIdentification("ns secret"))}}
 type spoofedDiscoveryCase struct {
 	name       string
 	realOpts   []ServerOption
@@ -154,8 +145,8 @@ func runSpoofedDiscovery(t *testing.T, c spoofedDiscoveryCase, tries int) (real,
 	return real, fake
 }
 
-// Discovery spoofing (issue 8): a client with an HMAC key or TLS settings
-// uses the real name server every time, although a spoofing responder
+// Discovery spoofing (issue 8): a client with an HMAC key, TLS settings or
+// a passphrase uses the real name server every time, although a spoofing responder
 // answers first with its own name server's address; a client without
 // them gets the spoofer's answer, as with Pyro (discovery guarantees
 // nothing then).
@@ -186,6 +177,13 @@ func TestDiscoverySpoofing(t *testing.T) {
 			realOpts:   []ServerOption{WithDaemonOptions(pyro.WithTLS(goodServer))},
 			fakeOpts:   []pyro.DaemonOption{pyro.WithTLS(evilServer)},
 			clientOpts: []LocateOption{WithProxyOptions(pyro.WithTLSConfig(goodClient))}},
+		{name: "passphrase",
+			realOpts:   []ServerOption{WithDaemonOptions(pyro.WithAllowedIdentifications([]string{"ns secret"}))},
+			clientOpts: []LocateOption{WithProxyOptions(pyro.WithIdentification("ns secret"))}},
+		{name: "passphrase, the fake with a passphrase of its own",
+			realOpts:   []ServerOption{WithDaemonOptions(pyro.WithAllowedIdentifications([]string{"ns secret"}))},
+			fakeOpts:   []pyro.DaemonOption{pyro.WithAllowedIdentifications([]string{"attacker's secret"})},
+			clientOpts: []LocateOption{WithProxyOptions(pyro.WithIdentification("ns secret"))}},
 		{name: "tls with a plain fake",
 			realOpts:   []ServerOption{WithDaemonOptions(pyro.WithTLS(goodServer))},
 			clientOpts: []LocateOption{WithProxyOptions(pyro.WithTLSConfig(goodClient))}},

@@ -56,8 +56,8 @@
 // does not trust an answer as such: Locate connects to each answer and
 // pings it with those settings, and uses the first name server that
 // passes (proof that it has the key, a certificate the client accepts,
-// or — once the passphrase handshake authenticates the server — the
-// passphrase). Without any of those settings discovery guarantees
+// or the passphrase, which the passphrase handshake makes the server
+// prove too). Without any of those settings discovery guarantees
 // nothing, as in Pyro: the first answer is used, whoever sent it. Give
 // the name server's host (-n, NS_HOST) to avoid discovery altogether.
 //

@@ -58,8 +58,8 @@ func WithProxyOptions(opts ...pyro.ProxyOption) LocateOption {
 // each one (up to 32, at most 4 from one source address, all at once) and
 // calls ping() with those settings, and uses the first name server that
 // passes. That proves the name server holds the HMAC key, a certificate
-// the client's TLS settings accept, or (once the passphrase handshake
-// authenticates the server) the passphrase. Without any of those
+// the client's TLS settings accept, or the passphrase (the passphrase
+// handshake authenticates the server too). Without any of those
 // settings, discovery guarantees nothing: the first answer wins, whoever
 // sent it.
 func Locate(ctx context.Context, cfg *pyro.Config, host string, port int, hmacKey []byte, opts ...LocateOption) (*pyro.Proxy, error) {
