@@ -22,7 +22,7 @@ type unsafeFile struct {
 	path, why string
 }
 
-func (e *unsafeFile) Error() string { return fmt.Sprintf("refusing %s: %s", e.path, e.why) }
+func (e *unsafeFile) Error() string { return fmt.Sprintf("%s: refused: %s", e.path, e.why) }
 
 // Is makes errors.Is(err, ErrUnsafeFile) true.
 func (e *unsafeFile) Is(target error) bool { return target == ErrUnsafeFile }
@@ -39,13 +39,13 @@ func (e *unsafeFile) Is(target error) bool { return target == ErrUnsafeFile }
 func prepareFiles(abs string) error {
 	for _, suffix := range sideSuffixes {
 		if err := checkFile(abs + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
+			return pathError(err)
 		}
 	}
 	for range 3 { // the file may appear between the check and the creation
 		err := checkFile(abs)
 		if !errors.Is(err, fs.ErrNotExist) {
-			return err
+			return pathError(err)
 		}
 		// O_EXCL: never through a symbolic link, never an existing file
 		f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
@@ -53,9 +53,9 @@ func prepareFiles(abs string) error {
 			continue
 		}
 		if err != nil {
-			return err
+			return pathError(err)
 		}
-		return f.Close()
+		return pathError(f.Close())
 	}
 	return &unsafeFile{abs, "it keeps being replaced while it is opened"}
 }
@@ -77,4 +77,14 @@ func checkFile(path string) error {
 		return &unsafeFile{path, fmt.Sprintf("every user may write it (mode %04o; chmod o-w it)", m.Perm())}
 	}
 	return nil
+}
+
+// pathError words a file system error as Open's other errors are: "PATH:
+// reason" (an *fs.PathError says "open PATH: reason").
+func pathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
+	}
+	return err
 }
