@@ -22,8 +22,11 @@ type Op uint8
 // that concern no name (ping, count); OpBroadcast is getting an answer
 // from broadcast discovery; OpRegister covers register and set_metadata;
 // OpRemove is remove; OpLookup is lookup; OpList is list (and so
-// PYROMETA: resolution), whose result is filtered to the names the client
-// may list.
+// PYROMETA: resolution). Every answer is computed over the names the
+// client may list: list, count, and remove by prefix or regex see only
+// those; register with safe, set_metadata and remove by name also need
+// OpLookup or OpList on the name, since their answer tells whether it
+// exists.
 const (
 	OpConnect Op = 1 << iota
 	OpBroadcast
