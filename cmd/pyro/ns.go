@@ -50,6 +50,13 @@ allowed is denied:
 A refused operation is a SecurityError for the client and a warning in
 the log.
 
+list and remove by regex (pyro4-nsc's listmatching and removematching)
+take patterns from any client, so they are bounded: 2048 characters,
+10,000 compiled instructions, and --regex-budget matching steps per
+query (default 300,000,000, a fraction of a CPU-second; a match costs the
+pattern's size times the name's length, so raise it for registries of
+several hundred thousand names).
+
 Long flag names (--host, --port, --unixsocket, --storage, --nobc, --key)
 work too, as in pyro4-ns.
 
@@ -95,6 +102,8 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	fs.IntVar(&bcPort, "bcport", 0, "`port` to bind the broadcast server on (default: config NS_BCPORT, 9091)")
 	fs.StringVar(&natHost, "nathost", "", "external `host` name in case of NAT")
 	fs.IntVar(&natPort, "natport", 0, "external `port` in case of NAT")
+	var regexBudget int64
+	fs.Int64Var(&regexBudget, "regex-budget", naming.DefaultRegexBudget, "matching `steps` one list or remove by regex may spend (a match costs pattern size × name length)")
 	fs.StringVar(&policyFile, "policy", "", "enforce the access policy in `file` (who may connect, discover, register, remove, look up and list which names; see doc)")
 	fs.BoolVar(&verbose, "v", false, "log registrations and other events to stderr")
 	tf := addTLSFlags(fs, tlsServer)
@@ -105,6 +114,9 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	}
 	if fs.NArg() > 0 {
 		return usageError(fs, "unexpected arguments: %q", fs.Args())
+	}
+	if regexBudget <= 0 {
+		return usageError(fs, "--regex-budget must be positive")
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -163,6 +175,7 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	if policy != nil {
 		sopts = append(sopts, naming.WithPolicy(policy))
 	}
+	sopts = append(sopts, naming.WithRegexBudget(regexBudget))
 	sopts = append(sopts, opts.serverOpts...)
 	srv, err := naming.Start(cfg, sopts...)
 	if err != nil {

@@ -65,3 +65,17 @@ func TestNSCEscapesHostileNames(t *testing.T) {
 		t.Errorf("lookup: %q, want %q", res.stdout, want)
 	}
 }
+
+// "pyro ns --regex-budget" bounds the work of one regex query.
+func TestNSRegexBudgetFlag(t *testing.T) {
+	r := startNSCmd(t, cleanEnviron(), "-n", "127.0.0.1", "-p", "0", "--regex-budget", "2000")
+	loc := []string{"-n", "127.0.0.1", "-p", strconv.Itoa(r.uri.Port)}
+	res := nscRun(t, cleanEnviron(), "", append(loc, "listmatching", `(?:\w?){100}x`)...)
+	if !strings.Contains(res.stdout, "Error: NamingError - regex too costly") {
+		t.Errorf("a query over a budget of 2000 steps: %q", res.stdout)
+	}
+	res = nscRun(t, cleanEnviron(), "", append(loc, "listmatching", `Pyro\.`)...)
+	if !strings.Contains(res.stdout, "Pyro.NameServer --> ") {
+		t.Errorf("a cheap query: %q", res.stdout)
+	}
+}
