@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -79,7 +78,9 @@ type registration struct {
 // DaemonOption configures NewDaemon.
 type DaemonOption func(*Daemon) error
 
-// WithHost binds the daemon to host instead of the config's HOST.
+// WithHost binds the daemon to host instead of the config's HOST. As in
+// Pyro4, "" and "0.0.0.0" bind every IPv4 interface and URIs then carry
+// 0.0.0.0; "::" binds every interface (IPv6 and IPv4) with [::] in URIs.
 func WithHost(host string) DaemonOption {
 	return func(d *Daemon) error { d.host = host; return nil }
 }
@@ -233,15 +234,7 @@ func (d *Daemon) listen() error {
 			}
 			d.ln, err = d.listenUnix(name) // mode 0600 by default (validator.go)
 		} else {
-			host := d.host
-			if host == "" {
-				host = "localhost"
-			}
-			network := "tcp"
-			if host == "localhost" {
-				// Pyro resolves localhost to 127.0.0.1 (IPv4 preferred)
-				host = "127.0.0.1"
-			}
+			host, network := listenHost(d.host)
 			d.ln, err = net.Listen(network, net.JoinHostPort(host, strconv.Itoa(d.port)))
 		}
 		if err != nil {
@@ -251,15 +244,11 @@ func (d *Daemon) listen() error {
 	switch a := d.ln.Addr().(type) {
 	case *net.TCPAddr:
 		// like Pyro, URIs carry the host name the daemon was given
-		// ("localhost"), or the bound address when none was
+		// ("localhost"), or the bound address: the address it was given,
+		// a wildcard (0.0.0.0, ::) included, or 0.0.0.0 for ""
 		d.locHost, d.locPort = a.IP.String(), a.Port
 		if d.host != "" && net.ParseIP(d.host) == nil && d.unixSocket == "" && !d.listenerGiven {
 			d.locHost = d.host
-		}
-		if a.IP.IsUnspecified() {
-			if h, err := os.Hostname(); err == nil {
-				d.locHost = h
-			}
 		}
 	case *net.UnixAddr:
 		d.locHost = a.Name
@@ -272,6 +261,25 @@ func (d *Daemon) listen() error {
 		d.locPort, _ = strconv.Atoi(port)
 	}
 	return nil
+}
+
+// listenHost returns the address and network to bind for a daemon host,
+// as Pyro4 binds: "" is every IPv4 interface (0.0.0.0), "localhost" is
+// 127.0.0.1, and an IPv4 address, the wildcard 0.0.0.0 included, is an
+// IPv4 socket ("tcp" would make 0.0.0.0 a dual-stack [::] listener, which
+// Pyro would take for IPv6). Names and IPv6 addresses ("::" a dual-stack
+// wildcard, as Python's AF_INET6 socket is) bind as "tcp" does.
+func listenHost(host string) (string, string) {
+	switch {
+	case host == "":
+		return "0.0.0.0", "tcp4"
+	case host == "localhost":
+		// Pyro resolves localhost to 127.0.0.1 (IPv4 preferred)
+		return "127.0.0.1", "tcp"
+	case !strings.Contains(host, ":") && net.ParseIP(host) != nil:
+		return host, "tcp4"
+	}
+	return host, "tcp"
 }
 
 // Addr returns the listener's address.
