@@ -65,6 +65,18 @@ type Config struct {
 	SSLCACerts           string   // SSL_CACERTS: CA file or directory
 	HMACKey              []byte   // HMAC_KEY (PYRO_HMAC_KEY): shared message-signing key (secret)
 
+	// Resource limits of daemons (pyrogo's own items; see SECURITY.md,
+	// "Resource limits"). For the counts, 0 means the built-in default and
+	// a negative value means no limit.
+	IdleTimeout       float64 // IDLE_TIMEOUT: seconds a connection may sit idle between requests; 0 = no limit
+	RequestTimeout    float64 // REQUEST_TIMEOUT: seconds a message may take once its first byte arrived, plus what its bytes earn at REQUEST_MINRATE; 0 = 30, negative = none
+	RequestMinRate    int     // REQUEST_MINRATE: bytes/s that earn a large message more time; 0 = 65536, negative = none
+	ConnectionCap     int     // CONNECTION_CAP: open connections at which a new one evicts the longest-idle; 0 = from RLIMIT_NOFILE
+	IterStreamMax     int     // ITER_STREAM_MAX: open item streams per daemon, lingering ones included; 0 = 4096
+	IterStreamMaxConn int     // ITER_STREAM_MAXCONN: open item streams per connection; 0 = 64
+	OnewayMax         int     // ONEWAY_MAX: oneway calls running at once per daemon; 0 = 1024
+	OnewayMaxConn     int     // ONEWAY_MAXCONN: oneway calls running at once per connection; 0 = 64
+
 	sources map[string]Source
 }
 
@@ -105,7 +117,10 @@ func BuiltinConfig() *Config {
 		Metadata: true, RequireExpose: true, IterStreaming: true, IterStreamLinger: 30.0,
 		MaxMessageSize: DefaultMaxMessageSize, MemoryBudget: DefaultMemoryBudget, WriteTimeout: DefaultWriteTimeout,
 		ThreadpoolSize: 40,
-		sources:        map[string]Source{},
+		RequestTimeout: defaultRequestTimeout, RequestMinRate: defaultRequestMinRate,
+		IterStreamMax: defaultIterStreamMax, IterStreamMaxConn: defaultIterStreamMaxConn,
+		OnewayMax: defaultOnewayMax, OnewayMaxConn: defaultOnewayMaxConn,
+		sources: map[string]Source{},
 	}
 }
 
@@ -155,6 +170,9 @@ func pyroItemName(field string) string {
 		"SSLClientCert": "SSL_CLIENTCERT", "SSLClientKey": "SSL_CLIENTKEY", "SSLClientKeyPasswd": "SSL_CLIENTKEYPASSWD",
 		"SSLCACerts": "SSL_CACERTS", "HMACKey": "HMAC_KEY",
 		"MemoryBudget": "MEMORY_BUDGET", "WriteTimeout": "WRITE_TIMEOUT",
+		"IdleTimeout": "IDLE_TIMEOUT", "RequestTimeout": "REQUEST_TIMEOUT", "RequestMinRate": "REQUEST_MINRATE",
+		"ConnectionCap": "CONNECTION_CAP", "IterStreamMax": "ITER_STREAM_MAX", "IterStreamMaxConn": "ITER_STREAM_MAXCONN",
+		"OnewayMax": "ONEWAY_MAX", "OnewayMaxConn": "ONEWAY_MAXCONN",
 	}
 	if n, ok := special[field]; ok {
 		return n

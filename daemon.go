@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -79,7 +78,9 @@ type registration struct {
 // DaemonOption configures NewDaemon.
 type DaemonOption func(*Daemon) error
 
-// WithHost binds the daemon to host instead of the config's HOST.
+// WithHost binds the daemon to host instead of the config's HOST. As in
+// Pyro4, "" and "0.0.0.0" bind every IPv4 interface and URIs then carry
+// 0.0.0.0; "::" binds every interface (IPv6 and IPv4) with [::] in URIs.
 func WithHost(host string) DaemonOption {
 	return func(d *Daemon) error { d.host = host; return nil }
 }
@@ -154,6 +155,19 @@ type Daemon struct {
 	closing   atomic.Bool
 	done      chan struct{}
 	closeOnce sync.Once
+
+	// connection states (connstate.go), guarded by connMu like conns
+	idleHead, idleTail *serverConn // idle connections, longest-idle first
+	shuttingDown       bool
+	refusing           int // connections over CONNECTION_CAP being refused
+
+	lim    limits        // resource limits (limits.go)
+	oneway chan struct{} // slots for oneway calls of the daemon (ONEWAY_MAX); nil = no limit
+
+	// ctx is the parent of every connection's context: a child of Serve's
+	// context, cancelled (cause ErrDaemonClosed) when the daemon closes.
+	ctx       context.Context
+	cancelCtx context.CancelCauseFunc
 }
 
 // NewDaemon creates a daemon and binds its listener (cfg nil means
@@ -194,7 +208,12 @@ func NewDaemon(cfg *Config, opts ...DaemonOption) (*Daemon, error) {
 		}
 		d.accepted[id] = true
 	}
-	d.streams.init()
+	d.lim = resolveLimits(cfg)
+	d.streams.init(d.lim.streams, d.lim.streamsConn)
+	if d.lim.oneway > 0 {
+		d.oneway = make(chan struct{}, d.lim.oneway)
+	}
+	d.ctx, d.cancelCtx = context.WithCancelCause(context.Background())
 	if err := d.listen(); err != nil {
 		return nil, err
 	}
@@ -217,15 +236,7 @@ func (d *Daemon) listen() error {
 			}
 			d.ln, err = d.listenUnix(name) // mode 0600 by default (validator.go)
 		} else {
-			host := d.host
-			if host == "" {
-				host = "localhost"
-			}
-			network := "tcp"
-			if host == "localhost" {
-				// Pyro resolves localhost to 127.0.0.1 (IPv4 preferred)
-				host = "127.0.0.1"
-			}
+			host, network := listenHost(d.host)
 			d.ln, err = net.Listen(network, net.JoinHostPort(host, strconv.Itoa(d.port)))
 		}
 		if err != nil {
@@ -235,15 +246,11 @@ func (d *Daemon) listen() error {
 	switch a := d.ln.Addr().(type) {
 	case *net.TCPAddr:
 		// like Pyro, URIs carry the host name the daemon was given
-		// ("localhost"), or the bound address when none was
+		// ("localhost"), or the bound address: the address it was given,
+		// a wildcard (0.0.0.0, ::) included, or 0.0.0.0 for ""
 		d.locHost, d.locPort = a.IP.String(), a.Port
 		if d.host != "" && net.ParseIP(d.host) == nil && d.unixSocket == "" && !d.listenerGiven {
 			d.locHost = d.host
-		}
-		if a.IP.IsUnspecified() {
-			if h, err := os.Hostname(); err == nil {
-				d.locHost = h
-			}
 		}
 	case *net.UnixAddr:
 		d.locHost = a.Name
@@ -256,6 +263,25 @@ func (d *Daemon) listen() error {
 		d.locPort, _ = strconv.Atoi(port)
 	}
 	return nil
+}
+
+// listenHost returns the address and network to bind for a daemon host,
+// as Pyro4 binds: "" is every IPv4 interface (0.0.0.0), "localhost" is
+// 127.0.0.1, and an IPv4 address, the wildcard 0.0.0.0 included, is an
+// IPv4 socket ("tcp" would make 0.0.0.0 a dual-stack [::] listener, which
+// Pyro would take for IPv6). Names and IPv6 addresses ("::" a dual-stack
+// wildcard, as Python's AF_INET6 socket is) bind as "tcp" does.
+func listenHost(host string) (string, string) {
+	switch {
+	case host == "":
+		return "0.0.0.0", "tcp4"
+	case host == "localhost":
+		// Pyro resolves localhost to 127.0.0.1 (IPv4 preferred)
+		return "127.0.0.1", "tcp"
+	case !strings.Contains(host, ":") && net.ParseIP(host) != nil:
+		return host, "tcp4"
+	}
+	return host, "tcp"
 }
 
 // Addr returns the listener's address.
@@ -441,6 +467,18 @@ func (r *registration) instance(c *serverConn) any {
 // non-loopback address, an abstract or shared unix socket) and neither
 // TLS, an HMAC key, passphrases nor an authenticating validator protect
 // it, Serve first logs a warning that names the risk.
+//
+// Every connection gets a context derived from ctx (its values are
+// visible to methods); it ends when the client disconnects during a call,
+// when the connection is closed, or when the daemon closes. The context a
+// method receives derives from it.
+//
+// At CONNECTION_CAP open connections (by default derived from the
+// process's open-file limit), a new connection makes the daemon close the
+// longest-idle one; when none is idle, the new client is refused with
+// "server too busy". When the process runs out of file descriptors
+// anyway, the daemon evicts an idle connection or waits and retries,
+// without giving up.
 func (d *Daemon) Serve(ctx context.Context) error {
 	d.warnExposure()
 	stop := context.AfterFunc(ctx, func() { d.Close() })
@@ -451,6 +489,8 @@ func (d *Daemon) Serve(ctx context.Context) error {
 		d.connMu.Unlock()
 		return ErrDaemonClosed
 	}
+	d.cancelCtx(nil) // the placeholder from NewDaemon; no connection uses it yet
+	d.ctx, d.cancelCtx = context.WithCancelCause(ctx)
 	d.wg.Add(1)
 	d.connMu.Unlock()
 	go func() {
@@ -464,17 +504,23 @@ func (d *Daemon) Serve(ctx context.Context) error {
 			if d.closing.Load() {
 				return ErrDaemonClosed
 			}
+			fdsOut := errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)
+			if fdsOut && d.evictIdle("out of file descriptors: "+err.Error()) {
+				continue // a descriptor is free again
+			}
 			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscallEMFILE) {
+			if fdsOut || errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM) {
 				if delay == 0 {
 					delay = 5 * time.Millisecond
 				} else if delay *= 2; delay > time.Second {
 					delay = time.Second
 				}
 				d.log.Warn("pyro: accept failed, retrying", "err", err, "delay", delay)
+				t := time.NewTimer(delay)
 				select {
-				case <-time.After(delay):
+				case <-t.C:
 				case <-d.done:
+					t.Stop()
 					return ErrDaemonClosed
 				}
 				continue
@@ -486,12 +532,36 @@ func (d *Daemon) Serve(ctx context.Context) error {
 		d.connMu.Lock()
 		if d.closing.Load() {
 			d.connMu.Unlock()
+			c.cancel(ErrDaemonClosed)
 			nc.Close()
 			return ErrDaemonClosed
 		}
-		d.conns[c] = struct{}{}
+		var victim *serverConn
+		if capN := d.lim.connCap; capN > 0 && len(d.conns) >= capN {
+			if victim = d.evictIdleLocked(); victim == nil {
+				if d.refusing >= maxRefusing {
+					d.connMu.Unlock()
+					d.log.Info("pyro: connection refused", "peer", nc.RemoteAddr(), "reason", "CONNECTION_CAP reached, none idle, too many refusals pending")
+					c.cancel(errConnEnded)
+					nc.Close()
+					continue
+				}
+				d.refusing++
+				c.refusing = true
+				c.refusal = fmt.Errorf("%s: too many open connections (CONNECTION_CAP=%d), none idle", ReasonTooBusy, capN)
+			}
+		}
+		d.trackLocked(c)
+		if c.refusing {
+			d.unlinkIdleLocked(c) // not evictable: it holds no client
+		}
 		d.wg.Add(1)
 		d.connMu.Unlock()
+		if victim != nil {
+			d.log.Info("pyro: evicting the longest-idle connection", "peer", victim.info.RemoteAddr,
+				"idle", time.Since(victim.idleSince).Round(time.Millisecond), "reason", "CONNECTION_CAP reached", "cap", d.lim.connCap)
+			victim.forceClose(errEvicted)
+		}
 		go func() {
 			defer d.wg.Done()
 			c.serve()
@@ -499,16 +569,16 @@ func (d *Daemon) Serve(ctx context.Context) error {
 	}
 }
 
-// Shutdown stops accepting, lets calls in progress finish, closes idle
-// connections, and waits for every connection to end or ctx to expire
-// (then it closes the rest).
+// Shutdown stops accepting, closes idle connections, lets requests in
+// progress finish (a request whose first byte arrived before the shutdown
+// is answered, a later one is never started), then closes the remaining
+// item streams. It waits for connections, oneway calls and streams to
+// end, or for ctx: then it closes everything that remains, cancelling the
+// contexts of running methods and streams, and returns ctx.Err() at once
+// (a method that ignores its context may still be running then).
 func (d *Daemon) Shutdown(ctx context.Context) error {
 	d.beginClose()
-	d.connMu.Lock()
-	for c := range d.conns {
-		c.closeIfIdle()
-	}
-	d.connMu.Unlock()
+	d.closeIdleForShutdown()
 	waited := make(chan struct{})
 	go func() {
 		d.wg.Wait()
@@ -516,23 +586,30 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 	}()
 	select {
 	case <-waited:
-		d.streams.closeAll()
+	case <-ctx.Done():
+		d.Close()
+		return ctx.Err()
+	}
+	select {
+	case <-d.streams.closeAll():
+		d.cancelCtx(ErrDaemonClosed)
 		return nil
 	case <-ctx.Done():
 		d.Close()
-		<-waited
 		return ctx.Err()
 	}
 }
 
-// Close closes the listener and every connection at once.
+// Close closes the listener and every connection at once, and cancels the
+// contexts of running methods, oneway calls and item streams. It does not
+// wait for them; Shutdown does.
 func (d *Daemon) Close() error {
 	d.beginClose()
 	d.connMu.Lock()
-	for c := range d.conns {
-		c.nc.Close()
-	}
+	cancel := d.cancelCtx
 	d.connMu.Unlock()
+	cancel(ErrDaemonClosed)
+	d.closeAllConns()
 	d.streams.closeAll()
 	return nil
 }
@@ -563,9 +640,7 @@ func (d *Daemon) housekeeping() {
 }
 
 func (d *Daemon) removeConn(c *serverConn) {
-	d.connMu.Lock()
-	delete(d.conns, c)
-	d.connMu.Unlock()
+	d.untrack(c)
 	d.streams.detach(c, d.cfg.IterStreamLinger > 0)
 }
 
@@ -583,5 +658,3 @@ func (d *Daemon) info() string {
 }
 
 var _ io.Closer = (*Daemon)(nil)
-
-var syscallEMFILE = syscall.EMFILE

@@ -1,6 +1,8 @@
 package pyro
 
 import (
+	"context"
+
 	"github.com/pyrogo/pyro/py"
 )
 
@@ -43,13 +45,22 @@ func (stopIteration) Exception() *py.Exception {
 }
 
 // GetNextStreamItem returns the next item of a stream; StopIteration at
-// the end.
-func (o *daemonObject) GetNextStreamItem(streamID string) (any, error) {
+// the end. A lingering stream (its connection gone) passes to the
+// connection that pulls from it, as in Pyro.
+func (o *daemonObject) GetNextStreamItem(ctx context.Context, streamID string) (any, error) {
 	s := o.d.streams.get(streamID)
 	if s == nil {
-		return nil, NewError(ErrPyro, "item stream terminated")
+		return nil, errStreamTerminated
 	}
-	v, ok := s.pull()
+	c, _ := ctx.Value(connCtxKey{}).(*serverConn)
+	o.d.streams.adopt(s, c)
+	v, ok, err := s.pull(ctx)
+	if err != nil {
+		if err == errStreamTerminated {
+			o.d.streams.remove(streamID)
+		}
+		return nil, err
+	}
 	if !ok {
 		o.d.streams.remove(streamID)
 		return nil, stopIteration{}

@@ -25,6 +25,14 @@
 // connection or call its own value. Calls on one connection run one after
 // another; oneway calls run in goroutines of their own (ONEWAY_THREADED).
 //
+// A method whose first parameter is a context.Context gets one derived
+// from Serve's context: it ends when the client disconnects during the
+// call, when the daemon closes, or when the method returns (CallContextFrom
+// gives the call's details). Daemon.Shutdown lets calls in progress finish
+// until its context's deadline, then cancels them. Resource limits
+// (connections, slow requests, item streams, oneway calls) are Config
+// items with safe defaults; SECURITY.md lists them.
+//
 // Security is on by default: servers bind to localhost, no serializer that
 // can execute code exists (pickle is refused), every decoder has limits,
 // dotted names are refused, and HMAC signing is Pyro4-compatible.

@@ -104,6 +104,9 @@ func exposeType(t reflect.Type, ex Exposure) (*typeInfo, error) {
 	for _, h := range ex.Hide {
 		hidden[h] = true
 	}
+	for name := range syncPromoted(t) {
+		hidden[name] = true
+	}
 	// attributes first: their accessor methods are not exposed as methods
 	for _, a := range ex.Attrs {
 		at := &attr{name: a, getter: -1, setter: -1}
@@ -189,6 +192,41 @@ func exposeType(t reflect.Type, ex Exposure) (*typeInfo, error) {
 	return ti, nil
 }
 
+// syncPromoted returns the names of the methods that t gets from embedded
+// fields of the sync and sync/atomic packages (a struct embedding
+// sync.Mutex has Lock and Unlock). They are never exposed: a client that
+// could call lock() would deadlock the object for everyone.
+func syncPromoted(t reflect.Type) map[string]bool {
+	out := map[string]bool{}
+	var walk func(st reflect.Type, depth int)
+	walk = func(st reflect.Type, depth int) {
+		if st == nil || depth > 8 {
+			return
+		}
+		for i := 0; i < st.NumField(); i++ {
+			f := st.Field(i)
+			if !f.Anonymous {
+				continue
+			}
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if pkg := ft.PkgPath(); pkg == "sync" || pkg == "sync/atomic" {
+				for _, mt := range []reflect.Type{ft, reflect.PointerTo(ft)} {
+					for j := 0; j < mt.NumMethod(); j++ {
+						out[mt.Method(j).Name] = true
+					}
+				}
+				continue
+			}
+			walk(derefStruct(ft), depth+1)
+		}
+	}
+	walk(derefStruct(t), 0)
+	return out
+}
+
 func derefStruct(t reflect.Type) reflect.Type {
 	if t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -265,9 +303,27 @@ __subclasscheck__ __subclasshook__ __unicode__ __weakref__`) {
 	return m
 }()
 
-// seqOf reports whether a result value is a stream source (iter.Seq[T],
-// a receive-capable channel) and returns a pull function for it.
-func seqOf(v reflect.Value) (iter.Seq[any], bool) {
+// isSeq reports whether a result value is a stream source (iter.Seq[T],
+// a receive-capable channel).
+func isSeq(v reflect.Value) bool {
+	if !v.IsValid() {
+		return false
+	}
+	t := v.Type()
+	switch {
+	case t.Kind() == reflect.Chan && t.ChanDir()&reflect.RecvDir != 0:
+		return !v.IsNil()
+	case t.Kind() == reflect.Func && t.NumIn() == 1 && t.NumOut() == 0:
+		y := t.In(0)
+		return y.Kind() == reflect.Func && y.NumIn() == 1 && y.NumOut() == 1 && y.Out(0).Kind() == reflect.Bool && !v.IsNil()
+	}
+	return false
+}
+
+// seqOf returns a stream source (see isSeq) as an iter.Seq[any]. A
+// channel stream also ends when done is closed, so a channel that is never
+// closed does not hold the stream's goroutine after the stream ends.
+func seqOf(v reflect.Value, done <-chan struct{}) (iter.Seq[any], bool) {
 	if !v.IsValid() {
 		return nil, false
 	}
@@ -278,9 +334,10 @@ func seqOf(v reflect.Value) (iter.Seq[any], bool) {
 			return nil, false
 		}
 		return func(yield func(any) bool) {
+			cases := []reflect.SelectCase{{Dir: reflect.SelectRecv, Chan: v}, {Dir: reflect.SelectRecv, Chan: reflect.ValueOf(done)}}
 			for {
-				x, ok := v.Recv()
-				if !ok || !yield(x.Interface()) {
+				i, x, ok := reflect.Select(cases)
+				if i == 1 || !ok || !yield(x.Interface()) {
 					return
 				}
 			}

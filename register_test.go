@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/echoserver"
@@ -151,4 +152,76 @@ func TestBuiltinObjectsRegisterQuietly(t *testing.T) {
 	if strings.Contains(logs.String(), "not exposed") {
 		t.Errorf("warnings:\n%s", logs)
 	}
+}
+
+// guarded embeds a mutex and an atomic counter, as Go types often do.
+type guarded struct {
+	sync.Mutex
+	hits atomicCounter
+	n    int
+}
+
+type atomicCounter struct{ sync.RWMutex }
+
+func (g *guarded) Bump() int {
+	g.Lock()
+	defer g.Unlock()
+	g.n++
+	return g.n
+}
+
+// embeddedLocks reaches sync methods through a second level of embedding.
+type embeddedLocks struct {
+	*guarded
+	atomicCounter
+}
+
+// TestSyncMethodsNeverExposed: methods promoted from embedded sync (and
+// sync/atomic) values are not remote methods, so no client can call
+// lock() and deadlock the object for everyone.
+func TestSyncMethodsNeverExposed(t *testing.T) {
+	d, err := pyro.NewDaemon(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	go d.Serve(context.Background())
+	// a deadlocked object must fail the test, not hang it
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for _, obj := range []any{&guarded{}, &embeddedLocks{guarded: &guarded{}}} {
+		u, err := d.Register(obj, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := pyro.NewProxyURI(u, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		methods, _, _, err := p.Metadata(ctx)
+		if err != nil || len(methods) != 1 || methods[0] != "bump" {
+			t.Errorf("%T: metadata methods %v, %v; want [bump]", obj, methods, err)
+		}
+		for _, m := range []string{"lock", "unlock", "try_lock", "r_lock", "Lock"} {
+			// a proxy without metadata, so the daemon itself answers
+			raw, err := pyro.NewProxyURI(u, noMetadata())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := raw.Call(ctx, m); err == nil || !strings.Contains(err.Error(), "AttributeError") {
+				t.Errorf("%T: calling %s: %v, want an AttributeError", obj, m, err)
+			}
+			raw.Close()
+		}
+		if n, err := pyro.CallT[int](ctx, p, "bump"); err != nil || n != 1 {
+			t.Errorf("%T: bump = %d, %v", obj, n, err)
+		}
+		p.Close()
+	}
+}
+
+func noMetadata() *pyro.Config {
+	c := pyro.BuiltinConfig()
+	c.Metadata = false
+	return c
 }

@@ -5,7 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"iter"
+	"io"
 	"log/slog"
 	"net"
 	"reflect"
@@ -43,23 +43,39 @@ type serverConn struct {
 	tw       *tryWriter    // writes that need no deadline (trywrite_*.go)
 	inHeld   int           // budget held by the request being handled
 
+	// ctx is the connection's context, a child of the daemon's (Serve's);
+	// it ends when the client disconnects during a call (ErrClientGone),
+	// when the connection is evicted or closed, or when the daemon closes.
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+
 	wmu    sync.Mutex // serialises writes (oneway goroutines never write)
-	busy   atomic.Bool
 	closed atomic.Bool
+
+	// guarded by d.connMu (connstate.go)
+	state        connState
+	idleSince    time.Time
+	iprev, inext *serverConn // the daemon's idle list
+	refusing     bool        // over CONNECTION_CAP: refused with a CONNECTFAIL
+
+	refusal  error         // set before serve: refuse the connection with this reason
+	nstreams int           // open item streams owned; guarded by d.streams.mu
+	oneway   chan struct{} // slots for running oneway calls (ONEWAY_MAXCONN), made on first use
+	peerGone atomic.Bool   // a read during a call found the client gone
+	rr       requestReader // reads the current request (readRequest)
+	rdl      time.Time     // the read deadline set on nc (serving goroutine only)
 }
+
+// connCtxKey is the context key of the *serverConn serving a call.
+type connCtxKey struct{}
 
 func (d *Daemon) newConn(nc net.Conn) *serverConn {
 	c := &serverConn{d: d, nc: nc, br: bufio.NewReaderSize(nc, 8192), wopts: &d.wireOpts, mem: connMem{b: d.mem},
 		info: ConnInfo{RemoteAddr: nc.RemoteAddr(), LocalAddr: nc.LocalAddr(), conn: nc}}
+	c.ctx, c.cancel = context.WithCancelCause(context.WithValue(d.ctx, connCtxKey{}, c))
 	c.reply.m = &c.mem
 	c.tw = newTryWriter(nc)
 	return c
-}
-
-func (c *serverConn) closeIfIdle() {
-	if !c.busy.Load() {
-		c.nc.Close()
-	}
 }
 
 func (c *serverConn) close() {
@@ -68,8 +84,12 @@ func (c *serverConn) close() {
 	}
 }
 
+// serve runs a connection: the TLS and Pyro handshakes, then requests
+// until the client leaves, a limit ends the connection, or the daemon
+// closes it.
 func (c *serverConn) serve() {
 	defer func() {
+		c.cancel(errConnEnded)
 		c.close()
 		if c.release != nil {
 			c.release()
@@ -83,34 +103,184 @@ func (c *serverConn) serve() {
 	c.d.log.Info("pyro: client connected", "peer", c.info.RemoteAddr, "identity", c.info.Identity)
 	defer c.d.log.Info("pyro: client disconnected", "peer", c.info.RemoteAddr)
 	wireLog := wireLogging(c.d.cfg, c.d.log)
-	timeout := seconds(c.d.cfg.CommTimeout)
-	for !c.d.closing.Load() {
-		if timeout > 0 {
-			c.nc.SetReadDeadline(time.Now().Add(timeout))
+	for !c.peerGone.Load() && c.d.setIdle(c) {
+		if !c.awaitRequest() {
+			return
 		}
-		msg, err := wire.ReadMessage(c.br, c.wopts)
+		if testHookBeforeActive != nil {
+			testHookBeforeActive()
+		}
+		if !c.d.setActive(c) {
+			return
+		}
+		msg, err := c.readRequest()
 		if err != nil {
 			if errors.Is(err, errMemoryBudget) {
 				c.d.log.Warn("pyro: request refused, memory budget exhausted; dropping client", "peer", c.info.RemoteAddr, "err", err)
-			} else if !errors.Is(err, wire.ErrClosed) && !c.d.closing.Load() {
-				c.d.log.Info("pyro: dropping client", "peer", c.info.RemoteAddr, "err", err)
+			} else {
+				c.logReadError(err, "request")
 			}
 			return
 		}
 		if wireLog {
 			c.d.logWire("daemon wiredata received", msg)
 		}
-		c.busy.Store(true)
+		if testHookRequestRead != nil {
+			testHookRequestRead()
+		}
 		c.inHeld = msg.Held()
 		keep := c.handle(msg)
 		c.mem.Release(c.inHeld)
 		c.inHeld = 0
-		c.busy.Store(false)
 		if !keep {
 			return
 		}
 	}
 }
+
+// awaitRequest waits for the first byte of the next request, at most the
+// idle timeout; false means the connection is done.
+func (c *serverConn) awaitRequest() bool {
+	var deadline time.Time
+	if t := c.d.lim.idle; t > 0 {
+		deadline = time.Now().Add(t)
+	}
+	c.setReadDeadline(deadline)
+	if _, err := c.br.Peek(1); err != nil {
+		c.logReadError(err, "idle")
+		return false
+	}
+	return true
+}
+
+// readRequest reads the request whose first byte has arrived, under the
+// request deadline: REQUEST_TIMEOUT from now, moved on by the time each
+// byte received is worth at REQUEST_MINRATE. So a message of any size
+// that keeps arriving at that rate gets through, while a client that
+// trickles bytes, or announces a large message and sends little, is
+// dropped about REQUEST_TIMEOUT after it fell behind.
+func (c *serverConn) readRequest() (*wire.Message, error) {
+	l := &c.d.lim
+	if l.request <= 0 {
+		c.setReadDeadline(time.Time{})
+		return wire.ReadMessage(c.br, c.wopts)
+	}
+	if c.buffered() {
+		return wire.ReadMessage(c.br, c.wopts) // no read to bound
+	}
+	base := time.Now().Add(l.request)
+	c.rr = requestReader{c: c, base: base}
+	if l.minRate > 0 {
+		c.rr.nsPerByte = float64(time.Second) / float64(l.minRate)
+	}
+	c.setReadDeadline(base)
+	return wire.ReadMessage(&c.rr, c.wopts)
+}
+
+// buffered reports whether the whole next message is in the read buffer
+// already (the common case for a small request).
+func (c *serverConn) buffered() bool {
+	n := c.br.Buffered()
+	if n < wire.HeaderSize {
+		return false
+	}
+	hb, _ := c.br.Peek(wire.HeaderSize)
+	hd, err := wire.ParseHeader(hb)
+	return err == nil && n >= wire.HeaderSize+hd.AnnotationsLen+hd.PayloadLen
+}
+
+// setReadDeadline sets the connection's read deadline unless it is set
+// to that already.
+func (c *serverConn) setReadDeadline(t time.Time) {
+	if !t.Equal(c.rdl) {
+		c.nc.SetReadDeadline(t)
+		c.rdl = t
+	}
+}
+
+// requestReader reads a request from the connection's buffer, moving the
+// read deadline on as bytes arrive (see readRequest).
+type requestReader struct {
+	c         *serverConn
+	base      time.Time // the deadline for the first bytes
+	nsPerByte float64   // time each byte received earns; 0 = none
+	n         int64     // bytes received
+}
+
+func (r *requestReader) Read(p []byte) (int, error) {
+	if r.nsPerByte > 0 {
+		// move the deadline in steps of at least a second: setting it
+		// for every read would cost more than it is worth
+		if dl := r.base.Add(time.Duration(float64(r.n) * r.nsPerByte)); dl.Sub(r.c.rdl) >= time.Second {
+			r.c.setReadDeadline(dl)
+		}
+	}
+	n, err := r.c.br.Read(p)
+	r.n += int64(n)
+	return n, err
+}
+
+// logReadError logs why reading from a client ended, unless the client
+// simply left or the daemon closed the connection.
+func (c *serverConn) logReadError(err error, phase string) {
+	if errors.Is(err, wire.ErrClosed) || errors.Is(err, io.EOF) || c.ctx.Err() != nil {
+		return
+	}
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout() && phase == "idle":
+		c.d.log.Info("pyro: closing idle connection", "peer", c.info.RemoteAddr, "idle_timeout", c.d.lim.idle)
+	case errors.As(err, &ne) && ne.Timeout():
+		c.d.log.Info("pyro: dropping slow client: request not received in time", "peer", c.info.RemoteAddr,
+			"request_timeout", c.d.lim.request, "min_rate", c.d.lim.minRate)
+	default:
+		c.d.log.Info("pyro: dropping client", "peer", c.info.RemoteAddr, "err", err)
+	}
+}
+
+// watchPeer starts a read in the background while a call runs, so that a
+// client that disconnects cancels the connection's context (as net/http
+// does). The read takes at most one byte into the connection's buffer, so
+// whatever a client sends meanwhile (oneway calls need not wait for
+// replies) is kept for the next request. With data already buffered there
+// is nothing to watch. The returned function stops the read and waits for
+// it.
+func (c *serverConn) watchPeer() (stop func()) {
+	if c.br.Buffered() > 0 {
+		return func() {}
+	}
+	c.setReadDeadline(time.Time{})
+	done := make(chan struct{})
+	var stopped atomic.Bool
+	go func() {
+		defer close(done)
+		if _, err := c.br.Peek(1); err != nil && !stopped.Load() {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				return
+			}
+			c.peerGone.Store(true)
+			c.cancel(ErrClientGone)
+		}
+	}()
+	return func() {
+		stopped.Store(true)
+		c.setReadDeadline(aLongTimeAgo)
+		<-done
+	}
+}
+
+// Test hooks, nil outside tests: after a request's first byte arrived and
+// before the connection is marked active; after a request was read and
+// before it is handled.
+var testHookBeforeActive, testHookRequestRead func()
+
+// errConnEnded is the cause of a connection's context once its serving
+// goroutine has ended.
+var errConnEnded = errors.New("pyro: connection ended")
+
+// aLongTimeAgo is a read deadline in the past: it wakes a blocked read.
+var aLongTimeAgo = time.Unix(1, 0)
 
 // MaxHandshakeSize limits the CONNECT message (payload plus annotations,
 // and the payload after decompression): a client that is not yet
@@ -138,9 +308,13 @@ func (c *serverConn) handshake() bool {
 	deadline := time.Now().Add(timeout)
 	c.nc.SetDeadline(deadline)
 	defer c.nc.SetDeadline(time.Time{})
-	vctx, cancel := context.WithDeadline(context.Background(), deadline)
-	release, verr := d.validateConn(vctx, &c.info)
-	cancel()
+	var release func()
+	verr := c.refusal // over CONNECTION_CAP
+	if verr == nil {
+		vctx, cancel := context.WithDeadline(c.ctx, deadline)
+		release, verr = d.validateConn(vctx, &c.info)
+		cancel()
+	}
 	c.release = release
 	if verr != nil {
 		if t := time.Now().Add(refusalReadTimeout); t.Before(deadline) {
@@ -270,7 +444,7 @@ func (c *serverConn) appHandshake(shake any) (any, error) {
 	if d.handshake == nil {
 		return "hello", nil
 	}
-	ctx := context.WithValue(context.Background(), callCtxKey{}, &CallContext{Peer: c.info.RemoteAddr, Handshake: shake, TLS: c.info.TLS, Identity: c.info.Identity})
+	ctx := context.WithValue(c.ctx, callCtxKey{}, &CallContext{Peer: c.info.RemoteAddr, Handshake: shake, TLS: c.info.TLS, Identity: c.info.Identity})
 	return d.handshake(ctx, &c.info, shake)
 }
 
@@ -387,10 +561,13 @@ func (c *serverConn) handle(msg *wire.Message) bool {
 	}
 	obj := r.instance(c)
 	if msg.Flags&wire.FlagBatch != 0 {
-		results := c.runBatch(cc, r, obj, call)
-		if oneway {
+		if oneway { // inline, as in Pyro
+			c.runBatch(d.ctx, cc, r, obj, call)
 			return true
 		}
+		stop := c.watchPeer()
+		results := c.runBatch(c.ctx, cc, r, obj, call)
+		stop()
 		return c.sendResult(cd, msg, cc, results, wire.FlagBatch)
 	}
 	switch call.Method {
@@ -417,21 +594,32 @@ func (c *serverConn) handle(msg *wire.Message) bool {
 		obj = target
 	}
 	if oneway {
-		if d.cfg.OnewayThreaded {
-			held := c.inHeld // the arguments live on in the goroutine
-			c.inHeld = 0
-			d.wg.Add(1)
-			go func() {
-				defer d.wg.Done()
-				defer c.mem.Release(held)
-				_, _ = c.invoke(cc, m, obj, call.Args, call.Kwargs)
-			}()
-		} else {
-			_, _ = c.invoke(cc, m, obj, call.Args, call.Kwargs)
+		if !d.cfg.OnewayThreaded {
+			c.runOneway(cc, m, obj, call)
+			return true
 		}
+		if !c.acquireOneway() {
+			return false // the connection or the daemon closed meanwhile
+		}
+		held := c.inHeld // the arguments live on in the goroutine
+		c.inHeld = 0
+		d.wg.Add(1) // this connection's own count keeps the group above zero
+		go func() {
+			defer d.wg.Done()
+			defer c.releaseOneway()
+			defer c.mem.Release(held)
+			c.runOneway(cc, m, obj, call)
+		}()
 		return true
 	}
-	result, err := c.invoke(cc, m, obj, call.Args, call.Kwargs)
+	var result any
+	if m.hasCtx {
+		stop := c.watchPeer()
+		result, err = c.invoke(c.ctx, cc, m, obj, call.Args, call.Kwargs)
+		stop()
+	} else {
+		result, err = c.invoke(c.ctx, cc, m, obj, call.Args, call.Kwargs)
+	}
 	if err != nil {
 		var tb []string
 		if pe, ok := err.(*panicError); ok {
@@ -449,12 +637,17 @@ func (c *serverConn) handle(msg *wire.Message) bool {
 	}
 	if d.cfg.IterStreaming {
 		if seq, ok := result.(streamSource); ok {
-			sid := d.streams.add(c, seq.seq, seq.stop)
+			sid, err := d.streams.add(c, seq)
+			if err != nil {
+				d.log.Info("pyro: item stream refused", "peer", c.info.RemoteAddr, "reason", err.Error())
+				c.sendException(cd, msg, exceptionFor(err), nil)
+				return true
+			}
 			exc := &py.Exception{Class: ErrProtocol.PythonName(), Args: py.Tuple{"result of call is an iterator"}, Attributes: py.DictOf("_pyroTraceback", nil)}
 			return c.sendStreamStart(cd, msg, exc, sid)
 		}
 	} else if seq, ok := result.(streamSource); ok {
-		seq.stop()
+		seq.release()
 		c.sendException(cd, msg, NewError(ErrProtocol, "result of call is an iterator, but the server is not configured to allow streaming").Exception(), nil)
 		return true
 	}
@@ -582,17 +775,31 @@ func (e *panicError) traceback(detailed bool) []string {
 	return append(lines, "RuntimeError: "+e.Error()+"\n")
 }
 
-// streamSource is a method result that is streamed to the client.
-type streamSource struct {
-	seq  func() (any, bool)
-	stop func()
-}
-
 // invoke converts arguments, calls the method and recovers panics.
-func (c *serverConn) invoke(cc *CallContext, m *method, obj any, args []any, kwargs *py.Dict) (result any, err error) {
+//
+// A method that takes a context gets a child of parent carrying the
+// CallContext: parent is the connection's context for a call that is
+// answered (so the call's context ends when the client disconnects or the
+// daemon closes), the daemon's for a oneway call (a client may send one
+// and leave; it runs on, until the daemon closes). The context ends when
+// the method returns, unless the result is a stream: then it lives as
+// long as the stream, which may outlast the connection
+// (ITER_STREAM_LINGER).
+func (c *serverConn) invoke(parent context.Context, cc *CallContext, m *method, obj any, args []any, kwargs *py.Dict) (result any, err error) {
 	var ctx context.Context
+	var cancel context.CancelFunc
+	detach := func() bool { return true }
 	if m.hasCtx {
-		ctx = context.WithValue(context.Background(), callCtxKey{}, cc)
+		var cancelCause context.CancelCauseFunc
+		ctx, cancelCause = context.WithCancelCause(context.WithValue(context.WithoutCancel(parent), callCtxKey{}, cc))
+		cancel = func() { cancelCause(nil) }
+		detach = context.AfterFunc(parent, func() { cancelCause(context.Cause(parent)) })
+		defer func() {
+			if _, streamed := result.(streamSource); !streamed {
+				detach()
+				cancel()
+			}
+		}()
 	}
 	in, err := buildArgs(ctx, m, args, kwargs, c.d.conv)
 	if err != nil {
@@ -620,11 +827,73 @@ func (c *serverConn) invoke(cc *CallContext, m *method, obj any, args []any, kwa
 		return nil, nil
 	}
 	rv := out[0]
-	if seq, ok := seqOf(rv); ok {
-		next, stop := iter.Pull(seq)
-		return streamSource{seq: next, stop: stop}, nil
+	if isSeq(rv) {
+		if cancel != nil {
+			detach() // the stream's life, not the connection's, ends it now
+		} else {
+			ctx, cancel = context.WithCancel(context.Background())
+		}
+		seq, _ := seqOf(rv, ctx.Done())
+		return streamSource{seq: seq, cancel: cancel}, nil
 	}
 	return c.autoproxy(rv.Interface()), nil
+}
+
+// runOneway runs a oneway call; its result is dropped.
+func (c *serverConn) runOneway(cc *CallContext, m *method, obj any, call *codec.Call) {
+	res, _ := c.invoke(c.d.ctx, cc, m, obj, call.Args, call.Kwargs)
+	if s, ok := res.(streamSource); ok {
+		s.release()
+	}
+}
+
+// acquireOneway takes a slot for a oneway goroutine of this connection
+// and one of the daemon (ONEWAY_MAXCONN, ONEWAY_MAX), waiting while they
+// are all taken: the connection is not read meanwhile, so a client that
+// sends oneway calls faster than they run is slowed down, and none is
+// dropped. False when the connection's context ended while waiting.
+func (c *serverConn) acquireOneway() bool {
+	d := c.d
+	if n := d.lim.onewayConn; n > 0 {
+		if c.oneway == nil {
+			c.oneway = make(chan struct{}, n)
+		}
+		if !c.acquire(c.oneway, "ONEWAY_MAXCONN", n) {
+			return false
+		}
+	}
+	if d.oneway != nil && !c.acquire(d.oneway, "ONEWAY_MAX", d.lim.oneway) {
+		if c.oneway != nil {
+			<-c.oneway
+		}
+		return false
+	}
+	return true
+}
+
+func (c *serverConn) acquire(sem chan struct{}, item string, n int) bool {
+	select {
+	case sem <- struct{}{}:
+		return true
+	default:
+	}
+	c.d.log.Debug("pyro: oneway calls at their limit, waiting for one to finish", "peer", c.info.RemoteAddr, "limit", item, "value", n)
+	select {
+	case sem <- struct{}{}:
+		return true
+	case <-c.ctx.Done():
+		return false
+	}
+}
+
+// releaseOneway frees the slots taken by acquireOneway.
+func (c *serverConn) releaseOneway() {
+	if c.d.oneway != nil {
+		<-c.d.oneway
+	}
+	if c.oneway != nil {
+		<-c.oneway
+	}
 }
 
 // buildArgs converts Python arguments to the method's parameter types.
@@ -733,7 +1002,7 @@ func prefixArg(err error, n int) error {
 	return &PythonError{Class: "TypeError", Msg: "arg " + strconv.Itoa(n) + ": " + err.Error()}
 }
 
-func (c *serverConn) runBatch(cc *CallContext, r *registration, obj any, call *codec.Call) []any {
+func (c *serverConn) runBatch(parent context.Context, cc *CallContext, r *registration, obj any, call *codec.Call) []any {
 	results := make([]any, 0, len(call.Args))
 	for _, item := range call.Args {
 		var parts []any
@@ -764,9 +1033,9 @@ func (c *serverConn) runBatch(cc *CallContext, r *registration, obj any, call *c
 				if target != nil {
 					callObj = target
 				}
-				res, err = c.invoke(cc, m, callObj, args, kw)
+				res, err = c.invoke(parent, cc, m, callObj, args, kw)
 				if s, ok := res.(streamSource); ok {
-					s.stop()
+					s.release()
 					res = nil
 					err = NewError(ErrProtocol, "result of call is an iterator, which a batch cannot return")
 				}

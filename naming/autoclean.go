@@ -87,7 +87,7 @@ func (c *cleaner) run(ctx context.Context) {
 
 // sweep probes every registration once and removes the long-unreachable.
 func (c *cleaner) sweep(ctx context.Context) {
-	entries, err := c.ns.filter(func(e Entry) bool { return e.Name != ObjectID && e.Name != pyro.DaemonObjectID })
+	entries, err := c.ns.filter(ctx, func(e Entry) bool { return e.Name != ObjectID && e.Name != pyro.DaemonObjectID })
 	if err != nil {
 		c.log.Warn("naming: autoclean cannot list registrations", "err", err)
 		return

@@ -207,13 +207,38 @@ func latin1(s string) ([]byte, bool) {
 // its three rounds of requests (Pyro: 0.7 s).
 var discoverRound = 700 * time.Millisecond
 
+// Bounds on the answers one discovery considers: a spoofer may send many
+// different ones. Beyond them, answers are ignored.
+const (
+	maxAnswers        = 32 // distinct answers in all
+	maxAnswersPerPeer = 4  // distinct answers from one source address
+)
+
 // Discover finds a name server by broadcast, as locateNS does: it sends
 // "GET_NSURI" to each address of cfg.BroadcastAddrs ("<broadcast>" means
 // 255.255.255.255) on UDP port port (0 = cfg.NSBcPort), waits 0.7 s for an
 // answer, and tries three times. The first answer that is a PYRO URI is
-// returned. Answers are not authenticated: use HMAC or TLS on the name
-// server connection if the network is not trusted.
+// returned.
+//
+// Answers are not authenticated: anyone who can send a datagram to the
+// client (any local user, anyone on the network segment) can answer
+// first with the URI of a name server of their own. Discover guarantees
+// nothing about the name server it returns; Locate checks the answers
+// when the client has an HMAC key, TLS settings or a passphrase.
 func Discover(ctx context.Context, cfg *pyro.Config, port int) (pyro.URI, error) {
+	var found pyro.URI
+	err := discover(ctx, cfg, port, func(u pyro.URI) bool {
+		found = u
+		return true
+	})
+	return found, err
+}
+
+// discover runs broadcast discovery and calls found, in the order they
+// arrive, with each distinct answer that is a PYRO URI (within
+// maxAnswers and maxAnswersPerPeer), until found returns true (then it
+// returns nil), ctx ends, or the three rounds are over.
+func discover(ctx context.Context, cfg *pyro.Config, port int, found func(pyro.URI) bool) error {
 	if cfg == nil {
 		cfg = pyro.BuiltinConfig()
 	}
@@ -223,7 +248,7 @@ func Discover(ctx context.Context, cfg *pyro.Config, port int) (pyro.URI, error)
 	lc := net.ListenConfig{Control: udpControl(cfg.SockReuse)}
 	pc, err := lc.ListenPacket(ctx, "udp4", "0.0.0.0:0")
 	if err != nil {
-		return pyro.URI{}, pyro.NewError(pyro.ErrCommunication, "broadcast discovery: "+err.Error())
+		return pyro.NewError(pyro.ErrCommunication, "broadcast discovery: "+err.Error())
 	}
 	conn := pc.(*net.UDPConn)
 	defer conn.Close()
@@ -244,6 +269,8 @@ func Discover(ctx context.Context, cfg *pyro.Config, port int) (pyro.URI, error)
 		}
 		targets = append(targets, ua)
 	}
+	seen := map[string]bool{}
+	perPeer := map[string]int{}
 	buf := make([]byte, maxDatagram)
 	for round := 0; round < 3 && ctx.Err() == nil; round++ {
 		for _, t := range targets {
@@ -259,7 +286,7 @@ func Discover(ctx context.Context, cfg *pyro.Config, port int) (pyro.URI, error)
 			break
 		}
 		for {
-			n, _, err := conn.ReadFromUDP(buf)
+			n, from, err := conn.ReadFromUDP(buf)
 			if err != nil {
 				break // timeout: next round
 			}
@@ -271,11 +298,19 @@ func Discover(ctx context.Context, cfg *pyro.Config, port int) (pyro.URI, error)
 			if err != nil || u.Protocol != uri.ProtoPyro {
 				continue
 			}
-			return u, nil
+			key, peer := u.String(), from.IP.String()
+			if seen[key] || len(seen) >= maxAnswers || perPeer[peer] >= maxAnswersPerPeer {
+				continue
+			}
+			seen[key] = true
+			perPeer[peer]++
+			if found(u) {
+				return nil
+			}
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return pyro.URI{}, &pyro.Error{Class: pyro.ErrNaming, Msg: "broadcast discovery: " + err.Error(), Err: err}
+		return &pyro.Error{Class: pyro.ErrNaming, Msg: "broadcast discovery: " + err.Error(), Err: err}
 	}
-	return pyro.URI{}, pyro.NewError(pyro.ErrNaming, "broadcast discovery: no name server answered")
+	return pyro.NewError(pyro.ErrNaming, "broadcast discovery: no name server answered")
 }

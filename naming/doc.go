@@ -18,9 +18,22 @@
 // The NameServer object has exactly Pyro4's remote methods (count, list,
 // lookup, ping, register, remove, set_metadata) with the same parameters,
 // results and exceptions; list and remove take Python regular expressions
-// with re.match semantics, translated to Go's linear-time regexp so that
-// no pattern can stall the server (constructs RE2 cannot run, such as
-// backreferences and lookaround, are refused with NamingError).
+// with re.match semantics, translated to Go's linear-time regexp
+// (constructs RE2 cannot run, such as backreferences and lookaround, are
+// refused with NamingError). Since any client may send them, patterns are
+// bounded: at most MaxRegexLen characters and MaxRegexProgram compiled
+// instructions ("invalid regex: pattern too complex"), and one query may
+// spend at most a budget of matching steps (DefaultRegexBudget,
+// WithRegexBudget; "regex too costly"). They are matched against a copy
+// of the names, holding no lock, at most half the CPUs' worth at once,
+// and a query stops when its client disconnects; a registration never
+// waits for them.
+//
+// With an access policy (WithPolicy), every answer is computed over the
+// names the client may see: list, count and remove by prefix or regex
+// consider only the names it may list, and the calls whose answer tells
+// whether a name exists (lookup, register with safe, set_metadata, remove
+// by name) are refused alike for hidden and missing names.
 //
 // Registrations live in a Storage: MemoryStorage by default, others
 // through OpenStorage specs ("memory", "sql:FILE" once package
@@ -35,6 +48,18 @@
 // Locate finds a name server with Pyro's locateNS algorithm (direct host,
 // localhost, UDP broadcast, NS_HOST) and returns a proxy for it; Client
 // gives that proxy typed methods. Discover is the broadcast step alone.
+//
+// What discovery guarantees: broadcast answers are unauthenticated UDP
+// datagrams, and anyone who can reach the client (any local user, anyone
+// on the network segment) can answer faster than the real name server.
+// A client with an HMAC key, TLS settings or a passphrase identification
+// does not trust an answer as such: Locate connects to each answer and
+// pings it with those settings, and uses the first name server that
+// passes (proof that it has the key, a certificate the client accepts,
+// or the passphrase, which the passphrase handshake makes the server
+// prove too). Without any of those settings discovery guarantees
+// nothing, as in Pyro: the first answer is used, whoever sent it. Give
+// the name server's host (-n, NS_HOST) to avoid discovery altogether.
 //
 // Importing this package also enables PYRONAME: and PYROMETA: URIs in
 // pyro.NewProxy: its init function installs Resolve as

@@ -2,9 +2,13 @@ package naming
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/pyrogo/pyro"
 )
@@ -35,14 +39,29 @@ func WithProxyOptions(opts ...pyro.ProxyOption) LocateOption {
 //     (and 127.0.1.1 when that address has a name, a Debian habit), on
 //     port or cfg.NSPort.
 //  3. Broadcast discovery (see Discover) on port or cfg.NSBcPort, unless
-//     WithoutBroadcast or cfg.PreferIPVersion is 6; the answer becomes the
-//     proxy without a connection check, as in Pyro.
+//     WithoutBroadcast or cfg.PreferIPVersion is 6. Without security
+//     settings, the first answer becomes the proxy without a connection
+//     check, as in Pyro. With an HMAC key, TLS or a passphrase (see
+//     below), every answer that arrives within the discovery is
+//     verified, and the first one that verifies is used.
 //  4. Connect directly to cfg.NSHost:cfg.NSPort.
 //
 // "Connect" means the proxy's handshake and a ping() succeed. Failure is
 // NamingError("Failed to locate the nameserver") wrapping the last cause.
 // hmacKey, when not nil, is the key of every proxy made; otherwise they
 // use cfg.HMACKey. The caller closes the proxy.
+//
+// Discovery answers are unauthenticated datagrams, which anyone able to
+// reach the client can send, faster than the real name server. A client
+// whose proxies have an HMAC key, a TLS configuration or a passphrase
+// identification therefore never trusts an answer as such: it connects to
+// each one (up to 32, at most 4 from one source address, all at once) and
+// calls ping() with those settings, and uses the first name server that
+// passes. That proves the name server holds the HMAC key, a certificate
+// the client's TLS settings accept, or the passphrase (the passphrase
+// handshake authenticates the server too). Without any of those
+// settings, discovery guarantees nothing: the first answer wins, whoever
+// sent it.
 func Locate(ctx context.Context, cfg *pyro.Config, host string, port int, hmacKey []byte, opts ...LocateOption) (*pyro.Proxy, error) {
 	if cfg == nil {
 		cfg = pyro.BuiltinConfig()
@@ -82,12 +101,8 @@ func Locate(ctx context.Context, cfg *pyro.Config, host string, port int, hmacKe
 			}
 		}
 		if !o.noBroadcast && cfg.PreferIPVersion != 6 {
-			u, err := Discover(ctx, cfg, port)
+			ns, err := locateByBroadcast(ctx, cfg, port, popts)
 			if err == nil {
-				ns, err := pyro.NewProxyURI(u, cfg, popts...)
-				if err != nil {
-					return nil, fail(err)
-				}
 				return ns, nil
 			}
 			if ctx.Err() != nil {
@@ -132,4 +147,98 @@ func bindNS(ctx context.Context, cfg *pyro.Config, text string, popts []pyro.Pro
 		return nil, err
 	}
 	return ns, nil
+}
+
+// verifyTimeout bounds the check of one discovery answer when the config
+// has no COMMTIMEOUT.
+var verifyTimeout = 5 * time.Second
+
+// secured reports whether a proxy has settings that let it verify the
+// server it talks to: an HMAC key, TLS, or a passphrase identification.
+func secured(p *pyro.Proxy) bool {
+	return len(p.HMACKey()) > 0 || p.TLSConfig() != nil || p.IdentificationTag() != ""
+}
+
+// locateByBroadcast is Locate's broadcast step. A proxy without security
+// settings gets the first answer unchecked, as in Pyro; otherwise every
+// answer is verified concurrently (connect and ping with the proxy's
+// settings), discovery stops at the first that passes, and that one is
+// used.
+func locateByBroadcast(ctx context.Context, cfg *pyro.Config, port int, popts []pyro.ProxyOption) (*pyro.Proxy, error) {
+	type result struct {
+		p   *pyro.Proxy
+		err error
+	}
+	dctx, stopDiscovery := context.WithCancel(ctx)
+	defer stopDiscovery()
+	vctx, stopVerify := context.WithCancel(ctx)
+	results := make(chan result, maxAnswers)
+	var wg sync.WaitGroup
+	defer func() {
+		stopVerify()
+		wg.Wait()
+		close(results)
+		for r := range results { // verified too late, or not returned
+			if r.p != nil {
+				r.p.Close()
+			}
+		}
+	}()
+	timeout := verifyTimeout
+	if cfg.CommTimeout > 0 {
+		timeout = time.Duration(cfg.CommTimeout * float64(time.Second))
+	}
+	var unchecked *pyro.Proxy
+	var proxyErr error
+	tried := 0
+	derr := discover(dctx, cfg, port, func(u pyro.URI) bool {
+		p, err := pyro.NewProxyURI(u, cfg, popts...)
+		if err != nil {
+			proxyErr = err
+			return false
+		}
+		if !secured(p) {
+			unchecked = p
+			return true
+		}
+		tried++
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cctx, cancel := context.WithTimeout(vctx, timeout)
+			defer cancel()
+			if _, err := p.Call(cctx, "ping"); err != nil {
+				p.Close()
+				results <- result{err: fmt.Errorf("%s: %w", u, err)}
+				return
+			}
+			stopDiscovery()
+			results <- result{p: p}
+		}()
+		return false
+	})
+	if unchecked != nil {
+		return unchecked, nil
+	}
+	var errs []error
+	for i := 0; i < tried; i++ {
+		select {
+		case r := <-results:
+			if r.err == nil {
+				return r.p, nil
+			}
+			errs = append(errs, r.err)
+		case <-ctx.Done():
+			return nil, &pyro.Error{Class: pyro.ErrNaming, Msg: "broadcast discovery: " + ctx.Err().Error(), Err: ctx.Err()}
+		}
+	}
+	switch {
+	case tried > 0:
+		return nil, &pyro.Error{Class: pyro.ErrNaming,
+			Msg: fmt.Sprintf("broadcast discovery: none of the %d name servers that answered passed verification", tried),
+			Err: errors.Join(errs...)}
+	case proxyErr != nil && derr != nil:
+		return nil, proxyErr
+	}
+	return nil, derr
 }

@@ -33,11 +33,15 @@ const ClassMetadata = "class:Pyro4.naming.NameServer"
 //
 // A NameServer is safe for concurrent use. Writes that must read first
 // (register with safe, set_metadata, remove) are serialized; lookups run
-// in parallel.
+// in parallel. Regular expressions of list and remove are matched against
+// a copy of the names, holding no lock of the name server or its
+// storage, so an expensive query never holds up a registration; they are
+// bounded in size and work (see MaxRegexProgram and WithRegexBudget).
 type NameServer struct {
 	store Storage
 	log   *slog.Logger
 	mu    sync.Mutex // serializes read-modify-write operations
+	regex *regexGate
 
 	policy atomic.Pointer[Policy] // nil: everything allowed
 }
@@ -51,7 +55,7 @@ func NewNameServer(store Storage, logger *slog.Logger) *NameServer {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &NameServer{store: store, log: logger}
+	return &NameServer{store: store, log: logger, regex: newRegexGate(0)}
 }
 
 // PyroExpose names the parameters so that Python callers can pass any of
@@ -67,10 +71,13 @@ func (ns *NameServer) PyroExpose() pyro.Exposure {
 }
 
 // Count returns the number of registrations, the name server's own
-// included.
+// included; under a policy, the number of those the caller may list.
 func (ns *NameServer) Count(ctx context.Context) (int, error) {
 	if err := ns.check(ctx, OpConnect, "count", ""); err != nil {
 		return 0, err
+	}
+	if ns.restricted(ctx) {
+		return ns.countVisible(ctx)
 	}
 	n, err := ns.store.Len()
 	return n, storeErr(err)
@@ -141,13 +148,20 @@ func (ns *NameServer) Register(ctx context.Context, name, uriArg any, opt ...any
 	if err := ns.check(ctx, OpRegister, "register", n); err != nil {
 		return err
 	}
+	safe := truthy(optArg(opt, 0))
+	if safe {
+		// its answer tells whether the name exists
+		if err := ns.checkKnown(ctx, "register", n); err != nil {
+			return err
+		}
+	}
 	tags, err := metadataArg(optArg(opt, 1), "metadata")
 	if err != nil {
 		return err
 	}
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
-	if truthy(optArg(opt, 0)) {
+	if safe {
 		_, found, err := ns.store.Get(n)
 		if err != nil {
 			return storeErr(err)
@@ -171,6 +185,9 @@ func (ns *NameServer) SetMetadata(ctx context.Context, name, metadata any) error
 	if err := ns.check(ctx, OpRegister, "set_metadata", n); err != nil {
 		return err
 	}
+	if err := ns.checkKnown(ctx, "set_metadata", n); err != nil {
+		return err
+	}
 	tags, err := metadataArg(metadata, "metadata")
 	if err != nil {
 		return err
@@ -191,7 +208,9 @@ func (ns *NameServer) SetMetadata(ctx context.Context, name, metadata any) error
 // Remove is remove(name=None, prefix=None, regex=None) and returns how
 // many registrations it removed. The exact name is tried first; when it
 // is not registered, the prefix, then the regex (Python re.match). The
-// name server's own registration is never removed.
+// name server's own registration is never removed. Under a policy, a
+// prefix or regex only reaches the names the caller may list, and the
+// removal is refused as a whole if one of those may not be removed.
 func (ns *NameServer) Remove(ctx context.Context, opt ...any) (int, error) {
 	if err := argCount("remove", 0, 3, len(opt)); err != nil {
 		return 0, err
@@ -200,13 +219,16 @@ func (ns *NameServer) Remove(ctx context.Context, opt ...any) (int, error) {
 	if err := ns.check(ctx, OpConnect, "remove", ""); err != nil {
 		return 0, err
 	}
-	ns.mu.Lock()
-	defer ns.mu.Unlock()
 	if s, ok := name.(string); ok && s != "" && s != ObjectID {
 		if err := ns.check(ctx, OpRemove, "remove", s); err != nil {
 			return 0, err
 		}
+		if err := ns.checkKnown(ctx, "remove", s); err != nil { // the count tells whether it existed
+			return 0, err
+		}
+		ns.mu.Lock()
 		n, err := ns.store.Delete(s)
+		ns.mu.Unlock()
 		if err != nil {
 			return 0, storeErr(err)
 		}
@@ -219,9 +241,9 @@ func (ns *NameServer) Remove(ctx context.Context, opt ...any) (int, error) {
 	var err error
 	switch {
 	case truthy(prefix):
-		entries, err = ns.byPrefix(prefix)
+		entries, err = ns.byPrefix(ctx, prefix)
 	case truthy(regex):
-		entries, err = ns.byRegex(regex)
+		entries, err = ns.byRegex(ctx, regex)
 	default:
 		return 0, nil
 	}
@@ -234,16 +256,22 @@ func (ns *NameServer) Remove(ctx context.Context, opt ...any) (int, error) {
 			names = append(names, e.Name)
 		}
 	}
+	if len(names) == 0 {
+		return 0, nil
+	}
 	for _, n := range names { // all or nothing: one refused name refuses the removal
 		if err := ns.check(ctx, OpRemove, "remove", n); err != nil {
 			return 0, err
 		}
 	}
-	if _, err := ns.store.Delete(names...); err != nil {
+	ns.mu.Lock()
+	n, err := ns.store.Delete(names...)
+	ns.mu.Unlock()
+	if err != nil {
 		return 0, storeErr(err)
 	}
-	ns.log.Debug("naming: removed", "count", len(names))
-	return len(names), nil
+	ns.log.Debug("naming: removed", "count", n)
+	return n, nil
 }
 
 // List is list(prefix=None, regex=None, metadata_all=None,
@@ -273,20 +301,19 @@ func (ns *NameServer) List(ctx context.Context, opt ...any) (*py.Dict, error) {
 	var err error
 	switch {
 	case truthy(prefix):
-		entries, err = ns.byPrefix(prefix)
+		entries, err = ns.byPrefix(ctx, prefix)
 	case truthy(regex):
-		entries, err = ns.byRegex(regex)
+		entries, err = ns.byRegex(ctx, regex)
 	case truthy(all):
-		entries, err = ns.byMetadata(all, "metadata_all", true)
+		entries, err = ns.byMetadata(ctx, all, "metadata_all", true)
 	case truthy(anyOf):
-		entries, err = ns.byMetadata(anyOf, "metadata_any", false)
+		entries, err = ns.byMetadata(ctx, anyOf, "metadata_any", false)
 	default:
-		entries, err = ns.filter(func(Entry) bool { return true })
+		entries, err = ns.candidates(ctx)
 	}
 	if err != nil {
 		return nil, err
 	}
-	entries = ns.visible(ctx, entries)
 	withMeta := truthy(optArg(opt, 4))
 	d := py.NewDict(len(entries))
 	for _, e := range entries {
@@ -299,30 +326,61 @@ func (ns *NameServer) List(ctx context.Context, opt ...any) (*py.Dict, error) {
 	return d, nil
 }
 
-// filter returns the entries keep accepts.
-func (ns *NameServer) filter(keep func(Entry) bool) ([]Entry, error) {
-	var out []Entry
+// scan calls fn with every registration the caller may list, while the
+// storage iterates (holding its read lock or read transaction), so fn
+// must be cheap: a comparison, a map lookup. Expensive tests (regular
+// expressions) run on a copy of the names, outside every lock.
+func (ns *NameServer) scan(ctx context.Context, fn func(Entry)) error {
+	may := ns.mayList(ctx)
 	for e, err := range ns.store.All() {
 		if err != nil {
-			return nil, storeErr(err)
+			return storeErr(err)
 		}
+		if may == nil || may(e.Name) {
+			fn(e)
+		}
+	}
+	return nil
+}
+
+// filter returns the registrations the caller may list that keep (which
+// must be cheap, see scan) accepts.
+func (ns *NameServer) filter(ctx context.Context, keep func(Entry) bool) ([]Entry, error) {
+	var out []Entry
+	err := ns.scan(ctx, func(e Entry) {
 		if keep(e) {
 			out = append(out, e)
 		}
-	}
-	return out, nil
+	})
+	return out, err
 }
 
-// byPrefix lists the entries whose name starts with prefix (a str, or a
-// tuple of str as Python's startswith allows).
-func (ns *NameServer) byPrefix(prefix any) ([]Entry, error) {
+// candidates returns the registrations the caller may list: all of them
+// without a policy.
+func (ns *NameServer) candidates(ctx context.Context) ([]Entry, error) {
+	return ns.filter(ctx, func(Entry) bool { return true })
+}
+
+// countVisible counts the registrations the caller may list.
+func (ns *NameServer) countVisible(ctx context.Context) (int, error) {
+	n := 0
+	err := ns.scan(ctx, func(Entry) { n++ })
+	return n, err
+}
+
+// byPrefix lists the entries the caller may list whose name starts with
+// prefix (a str, or a tuple of str as Python's startswith allows).
+func (ns *NameServer) byPrefix(ctx context.Context, prefix any) ([]Entry, error) {
 	switch p := prefix.(type) {
 	case string:
 		if pl, ok := ns.store.(PrefixLister); ok {
 			out, err := pl.ListPrefix(p)
-			return out, storeErr(err)
+			if err != nil {
+				return nil, storeErr(err)
+			}
+			return ns.visible(ctx, out), nil
 		}
-		return ns.filter(func(e Entry) bool { return strings.HasPrefix(e.Name, p) })
+		return ns.filter(ctx, func(e Entry) bool { return strings.HasPrefix(e.Name, p) })
 	case py.Tuple:
 		ps := make([]string, len(p))
 		for i, x := range p {
@@ -332,7 +390,7 @@ func (ns *NameServer) byPrefix(prefix any) ([]Entry, error) {
 			}
 			ps[i] = s
 		}
-		return ns.filter(func(e Entry) bool {
+		return ns.filter(ctx, func(e Entry) bool {
 			for _, s := range ps {
 				if strings.HasPrefix(e.Name, s) {
 					return true
@@ -344,21 +402,44 @@ func (ns *NameServer) byPrefix(prefix any) ([]Entry, error) {
 	return nil, typeError(fmt.Sprintf("startswith first arg must be str or a tuple of str, not %s", py.TypeName(prefix)))
 }
 
-// byRegex lists the entries whose name matches the pattern at its start.
-func (ns *NameServer) byRegex(regex any) ([]Entry, error) {
+// byRegex lists the entries the caller may list whose name matches the
+// pattern at its start, within the name server's regex bounds. The
+// pattern is matched against a copy of the names, holding no lock; the
+// matching entries are then read again (a name removed meanwhile is
+// left out).
+func (ns *NameServer) byRegex(ctx context.Context, regex any) ([]Entry, error) {
 	p, ok := regex.(string)
 	if !ok {
 		return nil, typeError("first argument must be string or compiled pattern")
 	}
 	re, err := compilePattern(p)
 	if err != nil {
-		return nil, pyro.NewError(pyro.ErrNaming, "invalid regex: "+err.Error())
+		return nil, err
 	}
-	return ns.filter(func(e Entry) bool { return re.MatchString(e.Name) })
+	var names []string
+	if n, err := ns.store.Len(); err == nil {
+		names = make([]string, 0, n)
+	}
+	if err := ns.scan(ctx, func(e Entry) { names = append(names, e.Name) }); err != nil {
+		return nil, err
+	}
+	matched, err := ns.regex.match(ctx, re, names)
+	if err != nil || len(matched) == 0 {
+		return nil, err
+	}
+	set := make(map[string]struct{}, len(matched))
+	for _, n := range matched {
+		set[n] = struct{}{}
+	}
+	return ns.filter(ctx, func(e Entry) bool {
+		_, ok := set[e.Name]
+		return ok
+	})
 }
 
-// byMetadata lists the entries having all (or any) of the tags.
-func (ns *NameServer) byMetadata(v any, what string, all bool) ([]Entry, error) {
+// byMetadata lists the entries the caller may list having all (or any)
+// of the tags.
+func (ns *NameServer) byMetadata(ctx context.Context, v any, what string, all bool) ([]Entry, error) {
 	if _, ok := v.(string); ok {
 		return nil, typeError(what + " should not be a str, but another iterable (set, list, etc)")
 	}
@@ -377,13 +458,16 @@ func (ns *NameServer) byMetadata(v any, what string, all bool) ([]Entry, error) 
 	tags = normalizeTags(tags)
 	if ml, ok := ns.store.(MetadataLister); ok {
 		out, err := ml.ListMetadata(tags, all)
-		return out, storeErr(err)
+		if err != nil {
+			return nil, storeErr(err)
+		}
+		return ns.visible(ctx, out), nil
 	}
 	want := make(map[string]bool, len(tags))
 	for _, t := range tags {
 		want[t] = true
 	}
-	return ns.filter(func(e Entry) bool {
+	return ns.filter(ctx, func(e Entry) bool {
 		n := 0
 		for _, t := range e.Metadata {
 			if want[t] {

@@ -22,8 +22,11 @@ type Op uint8
 // that concern no name (ping, count); OpBroadcast is getting an answer
 // from broadcast discovery; OpRegister covers register and set_metadata;
 // OpRemove is remove; OpLookup is lookup; OpList is list (and so
-// PYROMETA: resolution), whose result is filtered to the names the client
-// may list.
+// PYROMETA: resolution). Every answer is computed over the names the
+// client may list: list, count, and remove by prefix or regex see only
+// those; register with safe, set_metadata and remove by name also need
+// OpLookup or OpList on the name, since their answer tells whether it
+// exists.
 const (
 	OpConnect Op = 1 << iota
 	OpBroadcast
@@ -529,21 +532,68 @@ func (ns *NameServer) deny(peer PolicyPeer, method, name, msg string) error {
 	return pyro.NewError(pyro.ErrSecurity, msg)
 }
 
-// visible filters entries to those the caller may list.
-func (ns *NameServer) visible(ctx context.Context, entries []Entry) []Entry {
+// restricted reports whether a policy limits what the caller may see
+// (false for local Go calls and without a policy).
+func (ns *NameServer) restricted(ctx context.Context) bool {
+	if ns.policy.Load() == nil {
+		return false
+	}
+	_, remote := peerOf(ctx)
+	return remote
+}
+
+// mayList returns a test of the names the caller may list, or nil when
+// it may list every name. Every answer about sets of names (list, count,
+// remove by prefix or regex) is computed over these only, so that it
+// reveals nothing of the others.
+func (ns *NameServer) mayList(ctx context.Context) func(name string) bool {
 	p := ns.policy.Load()
 	if p == nil {
-		return entries
+		return nil
 	}
 	peer, remote := peerOf(ctx)
 	if !remote {
+		return nil
+	}
+	return func(name string) bool {
+		ok, _ := p.Allowed(OpList, peer, name)
+		return ok
+	}
+}
+
+// visible filters entries to those the caller may list (see mayList).
+func (ns *NameServer) visible(ctx context.Context, entries []Entry) []Entry {
+	may := ns.mayList(ctx)
+	if may == nil {
 		return entries
 	}
 	out := entries[:0:0]
 	for _, e := range entries {
-		if ok, _ := p.Allowed(OpList, peer, e.Name); ok {
+		if may(e.Name) {
 			out = append(out, e)
 		}
 	}
 	return out
+}
+
+// checkKnown enforces that the caller may know whether name exists (the
+// policy lets it look the name up or list it) before an operation whose
+// answer tells: register with safe, set_metadata, remove by name. The
+// refusal is the same whether the name exists or not.
+func (ns *NameServer) checkKnown(ctx context.Context, method, name string) error {
+	p := ns.policy.Load()
+	if p == nil {
+		return nil
+	}
+	peer, remote := peerOf(ctx)
+	if !remote {
+		return nil
+	}
+	if ok, _ := p.Allowed(OpLookup, peer, name); ok {
+		return nil
+	}
+	if ok, _ := p.Allowed(OpList, peer, name); ok {
+		return nil
+	}
+	return ns.deny(peer, method, name, fmt.Sprintf("name server policy denies %s of %q (the client may not look it up)", method, name))
 }

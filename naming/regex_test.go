@@ -1,138 +1,203 @@
 package naming
 
 import (
-	"encoding/json"
-	"github.com/pyrogo/pyro/internal/testbound"
+	"context"
+	"errors"
+	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/pyrogo/pyro/internal/pytest"
+	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/internal/testbound"
 )
 
-// rePatterns are Python patterns of the supported subset, checked
-// against Python's own re.match on rePatternNames.
-var rePatterns = []string{
-	``, `a`, `a.b`, `a\.b`, `^a`, `a$`, `b`, `.*b`, `a.*`, `a|b`, `(a|b)c`, `a+`, `a*b`, `a?b`, `a{2}`,
-	`a{1,2}b`, `a{,2}b`, `a{2,}`, `a{}`, `a{x}`, `a{1,x}`, `[ab]+$`, `[^a]`, `[a-c]+\.`, `[]a]`, `[^]a]`,
-	`[a\-z]`, `[a-]`, `[\d]`, `\d+`, `\D`, `\w+$`, `\W`, `\s`, `\S+`, `[\s\d]+`, `[\w.]+$`, `\bfoo`,
-	`foo\b`, `\Aa`, `a\Z`, `(?i)A.B`, `(?i:A)b`, `(?s)a.b`, `(?m)^b`, `(?m)a$`, `(?x) a \. b # c`,
-	`(?a)\w+$`, `(?a)[\W]`, `(?:ab)+`, `(?P<n>a)b`, `(?#comment)a`, `a*?b`, `a+?$`, `a??b`, `\x61`,
-	`\u00e9`, `\U0001F600`, `\0`, `\101`, `[\101-\103]+`, `\t`, `[\b]`, `é+`, `\é`, `[é-ü]`, `\.`, `\*`,
-	`\-`, `\ `, `test\.\w+`, `Pyro\.`, `.*\.echo.*`, `[[:alpha:]]`, `a{3}|b`, `(a)(b)?`, `(a|)`,
-	`\d{1,3}\.`, `x*`, `(?i)é`, `\S+\s\S+`,
-	// Python refuses these too
-	`(`, `)`, `[a`, `*a`, `a**`, `{1}`, `a{2,1}`, `\q`, `\z`, `$*`, `(?P<1>a)`, `(?P<n>a)(?P<n>b)`,
-	`a(?i)b`, `(?L)a`, `(?a-u:a)`, `\x6`, `[z-a]`, `[\d-z]`, `(?<n>a)`, `(?Q)`,
-}
+// regexAttack is the pattern of issue 8: 2048 characters of 1000-fold
+// repeats of a Unicode class. Go's engine runs it in linear time, but the
+// constant is its program of some 300,000 instructions: about 0.2 s per
+// name.
+var regexAttack = strings.Repeat(`(?:\w?){1000}`, MaxRegexLen/len(`(?:\w?){1000}`))
 
-var rePatternNames = []string{
-	"", "a", "ab", "aab", "aaab", "b", "ba", "a.b", "axb", "a\nb", "a\n", "A.b", "AB", "foo", "foobar", "foo bar",
-	"a-z", "]", "123", "١٢٣", "é", "éé", "ü", "\u00a0", "\t", "x y", "😀", "test.echo1", "Pyro.NameServer",
-	"[", ":", "aaa", "abc", "c", "\b", "a a",
-}
+// regexCostly stays within MaxRegexProgram (about 8000 instructions) but
+// matching it against many long names needs more than the default budget.
+var regexCostly = strings.Repeat(`(?:\w?){1000}`, 4)
 
-func TestRegexMatchesPython(t *testing.T) {
-	var pairs [][2]string
-	for _, p := range rePatterns {
-		for _, n := range rePatternNames {
-			pairs = append(pairs, [2]string{p, n})
-		}
-	}
-	in, _ := json.Marshal(pairs)
-	res := pytest.Cmd{Args: []string{"testdata/rematch.py"}, Stdin: string(in)}.Run(t)
-	if res.ExitCode != 0 {
-		t.Fatalf("rematch.py failed: %s", res.Stderr)
-	}
-	var want []any
-	if err := json.Unmarshal([]byte(res.Stdout), &want); err != nil {
-		t.Fatalf("rematch.py output: %v\n%s", err, res.Stdout)
-	}
-	if len(want) != len(pairs) {
-		t.Fatalf("%d results for %d pairs", len(want), len(pairs))
-	}
-	compiled := map[string]bool{}
-	for i, pr := range pairs {
-		re, err := compilePattern(pr[0])
-		switch w := want[i].(type) {
-		case string:
-			if err == nil {
-				t.Errorf("pattern %q: Python refuses it (%s), Go accepted it", pr[0], w)
-			}
-		case bool:
-			if err != nil {
-				if !compiled[pr[0]] {
-					t.Errorf("pattern %q: Go refused it: %v", pr[0], err)
-				}
-				compiled[pr[0]] = true
-				continue
-			}
-			if got := re.MatchString(pr[1]); got != w {
-				t.Errorf("re.match(%q, %q): Python %v, Go %v", pr[0], pr[1], w, got)
-			}
-		}
-	}
-}
-
-// Python error messages for patterns we detect ourselves.
-func TestRegexErrorMessages(t *testing.T) {
-	for pat, want := range map[string]string{
-		`(a`:    "missing ), unterminated subpattern at position 0",
-		`$*`:    "nothing to repeat at position 1",
-		`{1}`:   "nothing to repeat at position 0",
-		`a**`:   "multiple repeat at position 2",
-		`\q`:    `bad escape \q at position 0`,
-		`[a`:    "unterminated character set at position 0",
-		`a)`:    "unbalanced parenthesis at position 1",
-		`a(?i)`: "global flags not at the start of the expression at position 1",
-		`[z-a]`: "bad character range z-a at position 1",
-	} {
-		_, err := compilePattern(pat)
-		if err == nil || err.Error() != want {
-			t.Errorf("%q: got %v, want %q", pat, err, want)
-		}
-	}
-}
-
-// Constructs RE2 cannot run are refused, not approximated.
-func TestRegexUnsupported(t *testing.T) {
-	for _, pat := range []string{`(a)\1`, `(?P<x>a)(?P=x)`, `a(?=b)`, `a(?!b)`, `(?<=a)b`, `(?<!a)b`,
-		`(a)?(?(1)b|c)`, `(?>a)`, `a*+`, `a++`, `\N{DIGIT ONE}`, `[\W]`, strings.Repeat("a", MaxRegexLen+1)} {
-		if _, err := compilePattern(pat); err == nil {
-			t.Errorf("%q: accepted", pat)
-		}
-	}
-}
-
-// A pattern that backtracking engines take exponential time on finishes
-// at once, and the name server stays responsive.
-func TestRegexCatastrophic(t *testing.T) {
-	re, err := compilePattern(`(a+)+$`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := strings.Repeat("a", 100000) + "!"
-	start := time.Now()
-	if re.MatchString(name) {
-		t.Fatal("matched")
-	}
-	if d := time.Since(start); d > testbound.Scale(2*time.Second) {
-		t.Fatalf("took %v", d)
-	}
-	s := startNS(t, nil)
-	c := nsClient(t, s.URI().String())
-	ctx := ctxT(t)
-	for i := 0; i < 50; i++ {
-		if err := c.Register(ctx, strings.Repeat("a", 30+i)+"!", "PYRO:x@127.0.0.1:1", false, nil); err != nil {
+// registerVictims registers n names of 200 characters, the strings the
+// hostile patterns are matched against.
+func registerVictims(t *testing.T, s *Server, n int) {
+	t.Helper()
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("victim.%03d.%s", i, strings.Repeat("n", 189))
+		if err := s.NameServer().register(name, "PYRO:x@127.0.0.1:1", nil); err != nil {
 			t.Fatal(err)
 		}
 	}
-	start = time.Now()
-	regs, err := c.List(ctx, Filter{Regex: `(a+)+$`})
-	if err != nil || len(regs) != 0 {
-		t.Fatalf("list: %v %v", regs, err)
+}
+
+// Issue 8, item 4: clients that only may connect send list(regex=...) and
+// remove(regex=...) with the most expensive patterns they can; another
+// client's register is never delayed by more than a second. (Before the
+// fix, remove evaluated the regex while holding the name server's write
+// lock and list while holding the storage's read lock, and the attack
+// pattern took seconds per call: register waited for them.)
+func TestRegexQueriesDoNotDelayRegister(t *testing.T) {
+	s := startNS(t, nil)
+	registerVictims(t, s, 200)
+	ctx := ctxT(t)
+	legit := nsClient(t, s.URI().String())
+	register := func(i int) time.Duration {
+		start := time.Now()
+		if err := legit.Register(ctx, fmt.Sprintf("legit.%d", i), "PYRO:ok@127.0.0.1:2", false, nil); err != nil {
+			t.Fatalf("register: %v", err)
+		}
+		return time.Since(start)
 	}
-	if d := time.Since(start); d > testbound.Scale(2*time.Second) {
-		t.Fatalf("list took %v", d)
+	var baseline time.Duration
+	for i := 0; i < 5; i++ {
+		baseline = max(baseline, register(i))
+	}
+
+	// the attackers: each call alternates list and remove, the attack
+	// pattern and the costly one
+	actx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var calls, tooComplex, tooCostly atomic.Int64
+	started := make(chan struct{}, 4)
+	for a := 0; a < 4; a++ {
+		p, err := pyro.NewProxy(s.URI().String(), testConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := NewClient(p)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer p.Close()
+			for i := 0; actx.Err() == nil; i++ {
+				pat := regexAttack
+				if i%2 == 1 {
+					pat = regexCostly
+				}
+				select {
+				case started <- struct{}{}:
+				default:
+				}
+				var err error
+				if (i/2)%2 == 0 {
+					_, err = c.RemoveRegex(actx, pat)
+				} else {
+					_, err = c.List(actx, Filter{Regex: pat})
+				}
+				calls.Add(1)
+				switch {
+				case err == nil:
+				case strings.Contains(err.Error(), "pattern too complex"):
+					tooComplex.Add(1)
+				case strings.Contains(err.Error(), "regex too costly"):
+					tooCostly.Add(1)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		}()
+	}
+	defer func() {
+		stop()
+		wg.Wait()
+	}()
+	for a := 0; a < 4; a++ {
+		<-started
+	}
+	time.Sleep(200 * time.Millisecond) // the first hostile calls are being evaluated
+	// register at least 10 times, and until a costly query has run to its
+	// budget (several seconds under the race detector)
+	var worst time.Duration
+	n := 0
+	for limit := time.Now().Add(testbound.Scale(20 * time.Second)); n < 10 || tooCostly.Load() == 0 && time.Now().Before(limit); n++ {
+		worst = max(worst, register(100+n))
+		time.Sleep(100 * time.Millisecond)
+	}
+	stop()
+	wg.Wait()
+	t.Logf("register: %v before the attack, at most %v during it (%d calls); %d hostile calls (%d refused as too complex, %d as too costly)",
+		baseline, worst, n, calls.Load(), tooComplex.Load(), tooCostly.Load())
+	if worst > time.Second {
+		t.Errorf("a register took %v during the regex attack (%v before it)", worst, baseline)
+	}
+	if tooComplex.Load() == 0 || tooCostly.Load() == 0 {
+		t.Errorf("the hostile patterns were not refused: %d too complex, %d too costly of %d calls",
+			tooComplex.Load(), tooCostly.Load(), calls.Load())
+	}
+	// nothing was removed
+	if c, err := legit.Count(ctx); err != nil || c != 1+200+5+n {
+		t.Errorf("count after the attack: %d %v", c, err)
+	}
+}
+
+// Patterns over the limits are refused as Pyro refuses a bad pattern,
+// with NamingError("invalid regex: ..."); a costly query fails without
+// spending more than its budget, and a smaller budget refuses sooner.
+func TestRegexLimitsOnTheWire(t *testing.T) {
+	s := startNS(t, nil, WithRegexBudget(300_000))
+	registerVictims(t, s, 50)
+	ctx := ctxT(t)
+	c := nsClient(t, s.URI().String())
+	_, err := c.List(ctx, Filter{Regex: regexAttack})
+	if !errors.Is(err, pyro.ErrNaming) || !strings.Contains(err.Error(), "invalid regex: pattern too complex") {
+		t.Errorf("attack pattern: %v", err)
+	}
+	_, err = c.RemoveRegex(ctx, strings.Repeat("a", MaxRegexLen+1))
+	if !errors.Is(err, pyro.ErrNaming) || !strings.Contains(err.Error(), "invalid regex: pattern too long") {
+		t.Errorf("long pattern: %v", err)
+	}
+	start := time.Now()
+	_, err = c.List(ctx, Filter{Regex: `\w+x`})
+	if !errors.Is(err, pyro.ErrNaming) || !strings.Contains(err.Error(), "regex too costly") {
+		t.Errorf("costly query under a budget of 300,000 steps: %v", err)
+	}
+	if d := time.Since(start); d > testbound.Scale(5*time.Second) {
+		t.Errorf("the refused query took %v", d)
+	}
+	// a pattern with a literal prefix is cheap for the names without it
+	regs, err := c.List(ctx, Filter{Regex: `victim\.007\.`})
+	if err != nil || len(regs) != 1 {
+		t.Errorf("prefix pattern: %v %v", regs, err)
+	}
+	if n, err := c.RemoveRegex(ctx, `victim\.00[0-4]`); err != nil || n != 5 {
+		t.Errorf("remove by regex: %d %v", n, err)
+	}
+}
+
+// A regex query waits for a free slot, and gives up as busy when none
+// frees up in time; the slot is returned after every query.
+func TestRegexGateSlots(t *testing.T) {
+	old := regexWait
+	regexWait = 50 * time.Millisecond
+	defer func() { regexWait = old }()
+	g := newRegexGate(0)
+	for i := 0; i < cap(g.slots); i++ {
+		g.slots <- struct{}{}
+	}
+	p, err := compilePattern("a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := []string{"a", "b"}
+	if _, err := g.match(context.Background(), p, entries); err == nil || !strings.Contains(err.Error(), "busy") {
+		t.Errorf("all slots taken: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := g.match(ctx, p, entries); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+	<-g.slots
+	out, err := g.match(context.Background(), p, entries)
+	if err != nil || len(out) != 1 || out[0] != "a" {
+		t.Errorf("one free slot: %v %v", out, err)
+	}
+	if len(g.slots) != cap(g.slots)-1 {
+		t.Errorf("slot not returned: %d of %d taken", len(g.slots), cap(g.slots))
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -33,10 +32,14 @@ type serverOptions struct {
 	autoclean         *AutocleanTiming
 	daemonOpts        []pyro.DaemonOption
 	policy            *Policy
+	regexBudget       int64
 	loopbackBroadcast bool // tests: start the responder on loopback binds too
 }
 
 // WithHost binds the name server to host (default: the config's HOST).
+// "" and "0.0.0.0" bind every IPv4 interface, as pyro4-ns -n does: the
+// URI then carries 0.0.0.0, and the broadcast responder answers with the
+// address of the interface that reaches each requester.
 func WithHost(host string) ServerOption {
 	return func(o *serverOptions) { o.host, o.hostSet = host, true }
 }
@@ -148,6 +151,7 @@ func Start(cfg *pyro.Config, opts ...ServerOption) (*Server, error) {
 	}
 	s := &Server{store: store, log: logger, served: make(chan struct{})}
 	s.ns = NewNameServer(store, logger)
+	s.ns.regex = newRegexGate(o.regexBudget)
 
 	port := cfg.NSPort
 	if o.portSet {
@@ -178,7 +182,11 @@ func Start(cfg *pyro.Config, opts ...ServerOption) (*Server, error) {
 		return fail(err)
 	}
 	s.uri = d.URIFor(ObjectID)
-	s.internal = internalURI(d, s.uri, o.host)
+	bindHost := cfg.Host
+	if o.hostSet {
+		bindHost = o.host
+	}
+	s.internal = internalURI(d, s.uri, bindHost)
 	if err := s.ns.register(ObjectID, s.uri.String(), []string{ClassMetadata}); err != nil {
 		return fail(storeErr(err))
 	}
@@ -234,27 +242,17 @@ func Start(cfg *pyro.Config, opts ...ServerOption) (*Server, error) {
 }
 
 // internalURI is the name server's URI without NAT: the daemon's own
-// location (the host it was given, or the bound address).
-func internalURI(d *pyro.Daemon, external pyro.URI, host string) pyro.URI {
-	cfg := d.Config()
-	if cfg.NATHost == "" {
+// location, as Pyro4's daemon.uriFor(nat=False) gives it (the host name
+// it was bound with, or the bound address, 0.0.0.0 included).
+func internalURI(d *pyro.Daemon, external pyro.URI, bindHost string) pyro.URI {
+	if d.Config().NATHost == "" {
 		return external
 	}
 	u := external
-	switch a := d.Addr().(type) {
-	case *net.TCPAddr:
-		u.Port = a.Port
-		u.Host = a.IP.String()
-		if host == "" {
-			host = cfg.Host
-		}
-		if host != "" && net.ParseIP(host) == nil {
-			u.Host = host
-		}
-		if a.IP.IsUnspecified() {
-			if h, err := os.Hostname(); err == nil {
-				u.Host = h
-			}
+	if a, ok := d.Addr().(*net.TCPAddr); ok {
+		u.Host, u.Port = a.IP.String(), a.Port
+		if bindHost != "" && net.ParseIP(bindHost) == nil {
+			u.Host = bindHost
 		}
 	}
 	return u

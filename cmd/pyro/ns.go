@@ -20,8 +20,12 @@ broadcast NS_BCPORT 9091), the same startup output, so Python and Go
 programs and pyro4-nsc use it unchanged. It serves until SIGINT or
 SIGTERM, then shuts down cleanly.
 
-The broadcast responder for discovery is not started when the server is
-bound to a loopback address, to IPv6 or to a unix socket, or with -x.
+-n 0.0.0.0 (or -n "") serves every IPv4 interface, as with pyro4-ns: the
+URI then carries 0.0.0.0, and the broadcast responder answers each
+discovery request with the address of the interface that reaches the
+requester. The broadcast responder for discovery is not started when the
+server is bound to a loopback address, to IPv6 or to a unix socket, or
+with -x.
 
 Storage: "memory" (default; lost at exit) or "sql:FILE" (SQLite, the same
 tables as pyro4-ns -s sql:FILE, so either name server can open the file).
@@ -45,6 +49,13 @@ allowed is denied:
 
 A refused operation is a SecurityError for the client and a warning in
 the log.
+
+list and remove by regex (pyro4-nsc's listmatching and removematching)
+take patterns from any client, so they are bounded: 2048 characters,
+10,000 compiled instructions, and --regex-budget matching steps per
+query (default 300,000,000, a fraction of a CPU-second; a match costs the
+pattern's size times the name's length, so raise it for registries of
+several hundred thousand names).
 
 Long flag names (--host, --port, --unixsocket, --storage, --nobc, --key)
 work too, as in pyro4-ns.
@@ -70,7 +81,7 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 		noBC, verbose                                               bool
 	)
 	for _, n := range []string{"n", "host"} {
-		fs.StringVar(&host, n, "", "`host` name or address to bind the server on (default: config HOST, localhost)")
+		fs.StringVar(&host, n, "", "`host` name or address to bind the server on (default: config HOST, localhost; 0.0.0.0 or \"\" = all IPv4 interfaces)")
 	}
 	for _, n := range []string{"p", "port"} {
 		fs.IntVar(&port, n, 0, "`port` to bind the server on (default: config NS_PORT, 9090; 0 = random)")
@@ -91,6 +102,8 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	fs.IntVar(&bcPort, "bcport", 0, "`port` to bind the broadcast server on (default: config NS_BCPORT, 9091)")
 	fs.StringVar(&natHost, "nathost", "", "external `host` name in case of NAT")
 	fs.IntVar(&natPort, "natport", 0, "external `port` in case of NAT")
+	var regexBudget int64
+	fs.Int64Var(&regexBudget, "regex-budget", naming.DefaultRegexBudget, "matching `steps` one list or remove by regex may spend (a match costs pattern size × name length)")
 	fs.StringVar(&policyFile, "policy", "", "enforce the access policy in `file` (who may connect, discover, register, remove, look up and list which names; see doc)")
 	fs.BoolVar(&verbose, "v", false, "log registrations and other events to stderr")
 	tf := addTLSFlags(fs, tlsServer)
@@ -101,6 +114,9 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	}
 	if fs.NArg() > 0 {
 		return usageError(fs, "unexpected arguments: %q", fs.Args())
+	}
+	if regexBudget <= 0 {
+		return usageError(fs, "--regex-budget must be positive")
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -159,6 +175,7 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	if policy != nil {
 		sopts = append(sopts, naming.WithPolicy(policy))
 	}
+	sopts = append(sopts, naming.WithRegexBudget(regexBudget))
 	sopts = append(sopts, opts.serverOpts...)
 	srv, err := naming.Start(cfg, sopts...)
 	if err != nil {

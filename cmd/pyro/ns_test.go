@@ -141,6 +141,7 @@ func TestNSUsageErrors(t *testing.T) {
 		{[]string{"-n", "127.0.0.1", "-p", "0", "-s", "dbm:/tmp/x"}, nil, exitUsage, "not supported"},
 		{[]string{"-k", "key"}, []string{"PYRO_HMAC_KEY=x"}, exitUsage, "don't use -k and PYRO_HMAC_KEY at the same time"},
 		{[]string{"extra"}, nil, exitUsage, "unexpected arguments"},
+		{[]string{"--regex-budget", "0"}, nil, exitUsage, "--regex-budget must be positive"},
 		{[]string{"-n", "127.0.0.1", "-p", "0"}, []string{"PYRO_NS_AUTOCLEAN=1"}, exitRemote, "NS_AUTOCLEAN cannot be smaller than 3"},
 	} {
 		var out, errb bytes.Buffer
@@ -266,10 +267,6 @@ func normNSC(s, nsLoc string) string {
 func runNSCScript(t *testing.T, python bool, ns pyro.URI) []nscResult {
 	t.Helper()
 	loc := []string{"-n", ns.Host, "-p", strconv.Itoa(ns.Port)}
-	type step struct {
-		Args  []string `json:"-"`
-		Stdin string   `json:"-"`
-	}
 	var out []nscResult
 	if !python {
 		for _, s := range nscScript {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/naming"
@@ -123,12 +124,12 @@ func nscMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	ns, err := naming.Locate(ctx, cfg, host, port, nil, lopts...)
 	if err != nil {
-		fmt.Fprintf(stdout, "Error: %s\n", errMessage(err))
+		fmt.Fprintf(stdout, "Error: %s\n", termSafeText(errMessage(err)))
 		return failed
 	}
 	defer ns.Close()
 	if verbose {
-		fmt.Fprintf(stdout, "Name server found: %s\n", ns.URI())
+		fmt.Fprintf(stdout, "Name server found: %s\n", termSafe(ns.URI().String()))
 	}
 	code := exitOK
 	err = nscCommand(ctx, ns, pos, stdin, stdout)
@@ -138,7 +139,7 @@ func nscMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fmt.Fprintln(stderr, string(exit))
 		return exitRemote
 	case err != nil:
-		fmt.Fprintf(stdout, "Error: %s - %s\n", errClass(err), errMessage(err))
+		fmt.Fprintf(stdout, "Error: %s - %s\n", termSafeText(errClass(err)), termSafeText(errMessage(err)))
 		code = failed
 	}
 	if verbose {
@@ -184,7 +185,7 @@ func nscCommand(ctx context.Context, ns *pyro.Proxy, args []string, stdin io.Rea
 		var b strings.Builder
 		fmt.Fprintf(&b, "--------START LIST %s\n", title)
 		for _, r := range regs {
-			fmt.Fprintf(&b, "%s --> %s\n", r.Name, r.URI)
+			fmt.Fprintf(&b, "%s --> %s\n", termSafe(r.Name), termSafe(r.URI))
 			if len(r.Metadata) > 0 {
 				fmt.Fprintf(&b, "    metadata: %s\n", listRepr(r.Metadata))
 			}
@@ -238,7 +239,7 @@ func nscCommand(ctx context.Context, ns *pyro.Proxy, args []string, stdin io.Rea
 		if err != nil {
 			return err
 		}
-		fmt.Fprintln(stdout, u)
+		fmt.Fprintln(stdout, termSafe(u.String()))
 		if len(meta) > 0 {
 			fmt.Fprintf(stdout, "metadata: %s\n", listRepr(meta))
 		}
@@ -306,4 +307,28 @@ func listRepr(ss []string) string {
 		l[i] = s
 	}
 	return py.Repr(l)
+}
+
+// termSafe returns a name or URI that the name server sent as it is when
+// it is plain printable text, or else as Python's repr() of it, so that it
+// cannot forge output lines (newlines, carriage returns) or send terminal
+// escape sequences. Printable means Python's str.isprintable() (no
+// control characters, line or paragraph separators, or invisible format
+// characters such as bidirectional overrides) and valid UTF-8, and here
+// also no backslash, which every escaping repr() contains: a quoted form
+// always stands for an escaped string, never for a name that merely looks
+// like one. Ordinary names print exactly as pyro4-nsc prints them.
+func termSafe(s string) string { return quoteUnprintable(s, true) }
+
+// termSafeText is termSafe for message text, where a backslash (as in a
+// regex error quoting the pattern) is printed as it is, as pyro4-nsc does.
+func termSafeText(s string) string { return quoteUnprintable(s, false) }
+
+func quoteUnprintable(s string, backslash bool) string {
+	for i, r := range s {
+		if backslash && r == '\\' || !py.IsPrintable(r) || r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD") {
+			return py.QuoteString(s)
+		}
+	}
+	return s
 }

@@ -70,6 +70,26 @@
 // name < the next string after all that start with prefix), in SQLite's
 // byte order.
 //
+// # Files and permissions
+//
+// A new database file is created with mode 0600 (owner only, whatever
+// the umask), and SQLite gives its -wal and -shm side files the database
+// file's mode, so the registrations are private to the name server's
+// user. Pyro4 creates its file with the process umask (typically 0644,
+// readable by every local user).
+//
+// An existing file keeps its mode: Open neither widens nor narrows it, so
+// a file shared on purpose (say 0660 with a group that runs a Python name
+// server on it) stays usable; chmod 600 a file that pyro4-ns created if
+// the registrations are private. Open refuses, with an error matching
+// ErrUnsafeFile and naming the file, a database file or side file that
+// every user may write (anyone could rewrite the registrations), that is
+// not a regular file, or that is a symbolic link: a link planted where
+// the database or its side files will be (in a shared directory, for
+// instance) would otherwise make the name server create or write the file
+// it points to. The database is created with O_EXCL, which never follows
+// a link. Keep the file in a directory that only its owner can write.
+//
 // # Errors
 //
 // Failures are plain Go errors whose text follows Pyro's NamingError

@@ -102,10 +102,13 @@ func init() {
 }
 
 // Open opens the SQLite database in the file at path, creating the file
-// and Pyro4's tables when they do not exist and migrating a metadata-less
-// file of an old Pyro4, and switches it to write-ahead logging. Like Pyro
-// it refuses ":memory:" (use naming.MemoryStorage). A relative path is
-// taken from the current directory at the time of the call.
+// (mode 0600) and Pyro4's tables when they do not exist and migrating a
+// metadata-less file of an old Pyro4, and switches it to write-ahead
+// logging. Like Pyro it refuses ":memory:" (use naming.MemoryStorage). A
+// relative path is taken from the current directory at the time of the
+// call. It refuses (ErrUnsafeFile) a database file or side file (-wal,
+// -shm, -journal) that is a symbolic link, not a regular file, or
+// writable by every user; see the package documentation.
 func Open(path string) (*Store, error) {
 	if path == ":memory:" {
 		return nil, errors.New(memoryRefused)
@@ -115,6 +118,9 @@ func Open(path string) (*Store, error) {
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
+		return nil, wrap("open", err)
+	}
+	if err := prepareFiles(abs); err != nil {
 		return nil, wrap("open", err)
 	}
 	db, err := sql.Open("sqlite", dsn(abs))
