@@ -98,10 +98,14 @@ type child struct {
 	peak   atomic.Int64
 }
 
-func startEchoChild(t *testing.T, env ...string) *child {
+// startEchoChild runs "pyro echoserver" with default settings, plus the
+// PYRO_* settings listed in PYROGO_ECHO_ENV (space-separated), so that the
+// attacks can be rerun against a weakened server, e.g.
+// PYROGO_ECHO_ENV=PYRO_MEMORY_BUDGET=-1.
+func startEchoChild(t *testing.T) *child {
 	t.Helper()
 	cmd := exec.Command(plainBinary(t), "echoserver", "-H", "127.0.0.1")
-	cmd.Env = cleanEnviron(env...)
+	cmd.Env = cleanEnviron(strings.Fields(os.Getenv("PYROGO_ECHO_ENV"))...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
