@@ -104,7 +104,14 @@ type child struct {
 // PYROGO_ECHO_ENV=PYRO_MEMORY_BUDGET=-1.
 func startEchoChild(t *testing.T) *child {
 	t.Helper()
-	cmd := exec.Command(plainBinary(t), "echoserver", "-H", "127.0.0.1")
+	return startChild(t, "echo uri: ", "echoserver", "-H", "127.0.0.1")
+}
+
+// startChild runs a pyro command that prints a line starting with
+// uriPrefix and its URI (see startEchoChild for the environment).
+func startChild(t *testing.T, uriPrefix string, args ...string) *child {
+	t.Helper()
+	cmd := exec.Command(plainBinary(t), args...)
 	cmd.Env = cleanEnviron(strings.Fields(os.Getenv("PYROGO_ECHO_ENV"))...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -119,7 +126,7 @@ func startEchoChild(t *testing.T) *child {
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			if u, ok := strings.CutPrefix(sc.Text(), "echo uri: "); ok {
+			if u, ok := strings.CutPrefix(sc.Text(), uriPrefix); ok {
 				uris <- u
 			}
 		}
@@ -133,9 +140,9 @@ func startEchoChild(t *testing.T) *child {
 	select {
 	case c.uri = <-uris:
 	case <-c.exited:
-		t.Fatalf("echo server ended before printing its URI: %s", c.stderr)
+		t.Fatalf("pyro %s ended before printing its URI: %s", args[0], c.stderr)
 	case <-time.After(waitLimit):
-		t.Fatal("echo server printed no URI")
+		t.Fatalf("pyro %s printed no URI", args[0])
 	}
 	return c
 }
@@ -173,13 +180,13 @@ func (c *child) watch(limit int64, stop <-chan struct{}) {
 func (c *child) check(t *testing.T, what string, limit int64) {
 	t.Helper()
 	if c.killed.Load() {
-		t.Fatalf("%s: the echo server passed %d MiB resident and was killed", what, limit>>20)
+		t.Fatalf("%s: the server passed %d MiB resident and was killed", what, limit>>20)
 	}
 	hwm, err := procMem(c.cmd.Process.Pid, "VmHWM")
 	if err != nil {
-		t.Fatalf("%s: the echo server is gone: %v; stderr:\n%s", what, err, c.stderr)
+		t.Fatalf("%s: the server is gone: %v; stderr:\n%s", what, err, c.stderr)
 	}
-	t.Logf("%s: echo server peak resident memory %d MiB (sampled peak %d MiB)", what, hwm>>20, c.peak.Load()>>20)
+	t.Logf("%s: server peak resident memory %d MiB (sampled peak %d MiB)", what, hwm>>20, c.peak.Load()>>20)
 	if hwm > limit {
 		t.Errorf("%s: peak resident memory %d MiB, want under %d MiB", what, hwm>>20, limit>>20)
 	}
@@ -397,6 +404,31 @@ func TestEchoserverZipBombs(t *testing.T) {
 		t.Errorf("the good client got %d answers (%d before the attack ended)", ok.Load(), before)
 	}
 	c.check(t, "three clients × three 250 MB zip bombs", rssLimit)
+}
+
+// TestNameServerZipBomb: the same bombs against "pyro ns" (a lookup of a
+// name that expands to 250 MB), which reached 3–4.7 GB for one before.
+func TestNameServerZipBomb(t *testing.T) {
+	bomb := repeatZlib(t, []byte("# serpent utf-8 python3.2\n('Pyro.NameServer','lookup',('"), 'n', 250_000_000, []byte("',),{})"))
+	c := startChild(t, "URI = ", "ns", "-n", "127.0.0.1", "-p", "0")
+	stop := make(chan struct{})
+	go c.watch(rssLimit, stop)
+	for i := 0; i < 3; i++ {
+		a := dialAttacker(t, c.uri)
+		if err := a.sendRaw(1, codec.IDSerpent, wire.FlagCompressed, bomb); err != nil {
+			t.Fatal(err)
+		}
+		a.nc.SetReadDeadline(time.Now().Add(testbound.Scale(60 * time.Second)))
+		if m, err := wire.ReadMessage(a.br, nil); err == nil {
+			t.Errorf("the bomb got a %v reply", m.Type)
+		}
+	}
+	ns := newProxy(t, c.uri)
+	if v, err := ns.Call(context.Background(), "count"); err != nil || v != int64(1) {
+		t.Errorf("count after the attack: %v %v", v, err)
+	}
+	close(stop)
+	c.check(t, "three 250 MB zip bombs against pyro ns", rssLimit)
 }
 
 // TestEchoserverNeverReadingClients: forty clients each ask (with a 16 KB
