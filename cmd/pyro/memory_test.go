@@ -414,6 +414,9 @@ func TestNameServerZipBomb(t *testing.T) {
 	stop := make(chan struct{})
 	go c.watch(rssLimit, stop)
 	for i := 0; i < 3; i++ {
+		if c.killed.Load() {
+			t.Fatalf("pyro ns passed %d MiB resident and was killed", rssLimit>>20)
+		}
 		a := dialAttacker(t, c.uri)
 		if err := a.sendRaw(1, codec.IDSerpent, wire.FlagCompressed, bomb); err != nil {
 			t.Fatal(err)
