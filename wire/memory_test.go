@@ -304,7 +304,9 @@ func TestCompressBounded(t *testing.T) {
 		t.Errorf("incompressible data compressed to %d bytes", len(c))
 	}
 	got := allocOf(func() { compress(noise) })
-	if got > uint64(len(noise))*2 {
+	// plus, when the pool has dropped its compressor (it may, and does so
+	// at random under the race detector), a new one of about 800 KiB
+	if got > uint64(len(noise))*2+1<<20 {
 		t.Errorf("giving up cost %d bytes for %d", got, len(noise))
 	}
 	raw, _ := AppendMessage(nil, &Message{Type: MsgResult, Data: noise}, &Options{Compress: true})
