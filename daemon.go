@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"reflect"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -221,67 +220,6 @@ func NewDaemon(cfg *Config, opts ...DaemonOption) (*Daemon, error) {
 		return nil, err
 	}
 	return d, nil
-}
-
-func (d *Daemon) listen() error {
-	if err := d.setupTLS(); err != nil {
-		return err
-	}
-	if d.ln == nil {
-		var err error
-		if d.unixSocket != "" {
-			name := d.unixSocket
-			if name[0] == 0 {
-				name = "@" + name[1:]
-			}
-			d.ln, err = d.listenUnix(name) // mode 0600 by default (validator.go)
-		} else {
-			host, network := listenHost(d.host)
-			d.ln, err = net.Listen(network, net.JoinHostPort(host, strconv.Itoa(d.port)))
-		}
-		if err != nil {
-			return wrapError(ErrCommunication, "cannot bind daemon: "+err.Error(), err)
-		}
-	}
-	switch a := d.ln.Addr().(type) {
-	case *net.TCPAddr:
-		// like Pyro, URIs carry the host name the daemon was given
-		// ("localhost"), or the bound address: the address it was given,
-		// a wildcard (0.0.0.0, ::) included, or 0.0.0.0 for ""
-		d.locHost, d.locPort = a.IP.String(), a.Port
-		if d.host != "" && net.ParseIP(d.host) == nil && d.unixSocket == "" && !d.listenerGiven {
-			d.locHost = d.host
-		}
-	case *net.UnixAddr:
-		d.locHost = a.Name
-		if strings.HasPrefix(d.locHost, "@") {
-			d.locHost = "\x00" + d.locHost[1:]
-		}
-	default:
-		host, port, _ := net.SplitHostPort(a.String())
-		d.locHost = host
-		d.locPort, _ = strconv.Atoi(port)
-	}
-	return nil
-}
-
-// listenHost returns the address and network to bind for a daemon host,
-// as Pyro4 binds: "" is every IPv4 interface (0.0.0.0), "localhost" is
-// 127.0.0.1, and an IPv4 address, the wildcard 0.0.0.0 included, is an
-// IPv4 socket ("tcp" would make 0.0.0.0 a dual-stack [::] listener, which
-// Pyro would take for IPv6). Names and IPv6 addresses ("::" a dual-stack
-// wildcard, as Python's AF_INET6 socket is) bind as "tcp" does.
-func listenHost(host string) (string, string) {
-	switch {
-	case host == "":
-		return "0.0.0.0", "tcp4"
-	case host == "localhost":
-		// Pyro resolves localhost to 127.0.0.1 (IPv4 preferred)
-		return "127.0.0.1", "tcp"
-	case !strings.Contains(host, ":") && net.ParseIP(host) != nil:
-		return host, "tcp4"
-	}
-	return host, "tcp"
 }
 
 // Addr returns the listener's address.

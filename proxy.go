@@ -19,18 +19,6 @@ import (
 	"github.com/pyrogo/pyro/wire"
 )
 
-// URI is a Pyro object URI (see package uri).
-type URI = uri.URI
-
-// ParseURI parses a PYRO:, PYRONAME: or PYROMETA: URI.
-func ParseURI(s string) (URI, error) {
-	u, err := uri.Parse(s)
-	if err != nil {
-		return URI{}, wrapError(ErrPyro, err.Error(), err)
-	}
-	return u, nil
-}
-
 // Resolver turns a PYRONAME/PYROMETA URI into a PYRO URI (by asking a name
 // server). The naming package provides one.
 type Resolver func(ctx context.Context, u URI, p *Proxy) (URI, error)

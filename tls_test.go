@@ -4,17 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/ecdsa"
 	"crypto/elliptic"
-	"crypto/pbkdf2"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/asn1"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -33,6 +29,7 @@ import (
 	"time"
 
 	"github.com/pyrogo/pyro/devcert"
+	"github.com/pyrogo/pyro/internal/pemkey"
 	"github.com/pyrogo/pyro/marshal"
 	"github.com/pyrogo/pyro/wire"
 )
@@ -860,34 +857,11 @@ func TestTLSIdleCheckBufferedRecords(t *testing.T) {
 // AES-256-CBC), as openssl pkcs8 -topk8 does.
 func encryptPKCS8(t testing.TB, der []byte, pass string) []byte {
 	t.Helper()
-	salt, iv := make([]byte, 16), make([]byte, 16)
-	rand.Read(salt)
-	rand.Read(iv)
-	key, err := pbkdf2.Key(sha256.New, pass, salt, 2048, 32)
+	out, err := pemkey.EncryptPKCS8(der, []byte(pass), 2048)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pad := 16 - len(der)%16
-	plain := append(append([]byte{}, der...), bytes.Repeat([]byte{byte(pad)}, pad)...)
-	block, _ := aes.NewCipher(key)
-	enc := make([]byte, len(plain))
-	cipher.NewCBCEncrypter(block, iv).CryptBlocks(enc, plain)
-	must := func(b []byte, err error) []byte {
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	kdf := must(asn1.Marshal(pbkdf2Params{Salt: salt, Iterations: 2048,
-		PRF: pkix.AlgorithmIdentifier{Algorithm: oidHMACSHA256, Parameters: asn1.NullRawValue}}))
-	ivDER := must(asn1.Marshal(iv))
-	params := must(asn1.Marshal(pbes2Params{
-		KDF:    pkix.AlgorithmIdentifier{Algorithm: oidPBKDF2, Parameters: asn1.RawValue{FullBytes: kdf}},
-		Cipher: pkix.AlgorithmIdentifier{Algorithm: oidAES256CBC, Parameters: asn1.RawValue{FullBytes: ivDER}},
-	}))
-	out := must(asn1.Marshal(encryptedPrivateKeyInfo{
-		Algo: pkix.AlgorithmIdentifier{Algorithm: oidPBES2, Parameters: asn1.RawValue{FullBytes: params}}, Data: enc}))
-	return pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: out})
+	return out
 }
 
 func TestTLSEncryptedKeys(t *testing.T) {

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -377,10 +376,6 @@ func (v *peerCredValidator) ValidateConn(_ context.Context, conn *ConnInfo) (fun
 // Authenticates is true: the kernel vouches for the peer's identity.
 func (v *peerCredValidator) Authenticates() bool { return true }
 
-// DefaultUnixSocketMode is the permission mode of the unix socket files
-// daemons create: only the owner may connect.
-const DefaultUnixSocketMode os.FileMode = 0o600
-
 // WithUnixSocketMode sets the permission mode of the daemon's unix socket
 // file (default DefaultUnixSocketMode, 0600). Connecting needs write
 // permission on it. Abstract sockets have no permissions at all.
@@ -389,36 +384,6 @@ func WithUnixSocketMode(mode os.FileMode) DaemonOption {
 		d.sec.unixMode, d.sec.unixModeSet = mode.Perm(), true
 		return nil
 	}
-}
-
-func (d *Daemon) unixSocketMode() os.FileMode {
-	if d.sec.unixModeSet {
-		return d.sec.unixMode
-	}
-	return DefaultUnixSocketMode
-}
-
-// listenUnix binds a unix socket whose file never has wider permissions
-// than the daemon's socket mode, not even for an instant: the mode is set
-// on the socket before bind (Linux creates the file with it, minus the
-// umask) and set exactly right after.
-func (d *Daemon) listenUnix(name string) (net.Listener, error) {
-	if strings.HasPrefix(name, "@") {
-		return net.Listen("unix", name)
-	}
-	mode := d.unixSocketMode()
-	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
-		return presetSocketMode(c, mode)
-	}}
-	ln, err := lc.Listen(context.Background(), "unix", name)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.Chmod(name, mode); err != nil {
-		ln.Close()
-		return nil, err
-	}
-	return ln, nil
 }
 
 // exposureRisk says why the daemon's listener is reachable by others than
