@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 	"net"
 	"strconv"
 	"strings"
@@ -150,42 +151,29 @@ func (c *serverConn) checkCertHash(h string) (reason, detail string) {
 // authenticate runs the pending state of a connection whose CONNECT asked
 // to authenticate: it sends the challenge, reads the proof under the
 // handshake deadline and MaxHandshakeSize, and answers it after the
-// limiter's delay. False means the connection is done.
-func (c *serverConn) authenticate(pa *authPending, cd codec.Codec, connect *wire.Message, dict *py.Dict, bind *boundNonces, deadline time.Time) bool {
+// limiter's delay. Nil means the connection is established.
+func (c *serverConn) authenticate(pa *authPending, cd codec.Codec, connect *wire.Message, dict *py.Dict, bind *boundNonces, deadline time.Time) error {
 	d := c.d
 	wantMeta := connect.Flags&wire.FlagMetaOnConnect != 0
-	if !c.sendChallenge(pa, cd, connect, bind) {
-		return false
+	if err := c.sendChallenge(pa, cd, connect, bind); err != nil {
+		return err
 	}
-	opts := *c.wopts
-	if opts.MaxMessageSize <= 0 || opts.MaxMessageSize > MaxHandshakeSize {
-		opts.MaxMessageSize = MaxHandshakeSize
-	}
-	opts.MaxDecompressedSize = opts.MaxMessageSize
-	msg, err := wire.ReadMessage(c.br, &opts)
-	if err == nil && wireLogging(d.cfg, d.log) {
-		d.logWire("daemon wiredata received", msg)
-	}
+	msg, err := c.readHandshakeMessage("daemon wiredata received")
 	if err != nil {
-		var ne net.Error
-		if !errors.Is(err, wire.ErrClosed) && !errors.As(err, &ne) {
-			d.log.Info("pyro: bad message while authentication is pending, closing", "peer", c.info.RemoteAddr, "err", err)
+		if unanswerable(err) {
+			return err
 		}
-		return false
+		return &connEnd{level: slog.LevelInfo, msg: "pyro: bad message while authentication is pending, closing", attrs: []any{"err", err}, err: err}
 	}
 	id := int(msg.SerializerID)
 	acd := codec.Default(id)
 	if msg.Type != wire.MsgInvoke || acd == nil || !d.accepted[id] {
 		// like any unexpected message: closed without a reply
-		d.log.Info("pyro: unexpected message while authentication is pending, closing", "peer", c.info.RemoteAddr,
-			"type", msg.Type.String(), "serializer", id)
-		return false
+		return &connEnd{level: slog.LevelInfo, msg: "pyro: unexpected message while authentication is pending, closing",
+			attrs: []any{"type", msg.Type.String(), "serializer", id}}
 	}
-	refuse := func(class *ErrorClass, reason, detail string) bool {
-		d.log.Warn("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", reason, "detail", detail)
-		c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
-		c.sendException(acd, msg, NewError(class, reason).Exception(), nil)
-		return false
+	refuse := func(class *ErrorClass, reason, detail string) error {
+		return c.refuse(refusal{level: slog.LevelWarn, reason: reason, detail: detail, codec: acd, proof: msg, class: class})
 	}
 	call, err := acd.UnmarshalCall(msg.Data)
 	if err != nil {
@@ -206,21 +194,20 @@ func (c *serverConn) authenticate(pa *authPending, cd codec.Codec, connect *wire
 		return refuse(ErrSecurity, reason, detail)
 	}
 	idx, right := d.sec.auth.verify(pa.keys, pa.challenge, proof)
-	if delay := d.sec.auth.limit.settle(authSource(&c.info), right); delay > 0 && !c.holdFor(delay) {
-		return false
+	if delay := d.sec.auth.limit.settle(authSource(&c.info), right); delay > 0 {
+		if err := c.holdFor(delay); err != nil {
+			return err
+		}
 	}
 	if !right {
 		return refuse(ErrSecurity, reasonAuthFailed, "wrong passphrase")
 	}
 	key := pa.keys[idx]
 	c.info.Identity = key.name
-	c.shake = pa.data
+	c.info.Handshake = pa.data
 	response, err := c.appHandshake(pa.data)
 	if err != nil {
-		d.log.Info("pyro: handshake refused", "peer", c.info.RemoteAddr, "reason", err.Error())
-		c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
-		c.sendException(acd, msg, NewError(ErrSecurity, err.Error()).Exception(), nil)
-		return false
+		return c.refuse(refusal{msg: "pyro: handshake refused", reason: err.Error(), codec: acd, proof: msg})
 	}
 	result := py.NewDict(3)
 	result.SetString("mac", hex.EncodeToString(authMAC(key.key, authServer, pa.challenge, proof)))
@@ -238,13 +225,15 @@ func (c *serverConn) authenticate(pa *authPending, cd codec.Codec, connect *wire
 	}
 	reply := &wire.Message{Type: wire.MsgResult, Seq: msg.Seq, SerializerID: uint16(id), Data: data}
 	reply.SetAnnotation(wire.AnnCorr, corrOf(msg))
-	c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	return c.send(reply) == nil
+	if err := c.send(reply); err != nil {
+		return c.writeFailed(err)
+	}
+	return nil
 }
 
 // sendChallenge answers a CONNECT that asked to authenticate with the
 // challenge, and switches to the connection's bound HMAC if any.
-func (c *serverConn) sendChallenge(pa *authPending, cd codec.Codec, connect *wire.Message, bind *boundNonces) bool {
+func (c *serverConn) sendChallenge(pa *authPending, cd codec.Codec, connect *wire.Message, bind *boundNonces) error {
 	ch := py.NewDict(2)
 	ch.SetString("auth", AuthScheme)
 	ch.SetString("challenge", pa.challenge)
@@ -258,38 +247,34 @@ func (c *serverConn) sendChallenge(pa *authPending, cd codec.Codec, connect *wir
 		rd.SetString("meta", py.NewDict(0))
 		resp, flags = rd, wire.FlagMetaOnConnect
 	}
-	data, err := cd.Marshal(resp)
+	challenge, err := connectOKMessage(cd, connect, resp, flags, bind)
 	if err != nil {
-		c.connectFailWith(cd, connect.Seq, "cannot serialize the challenge: "+err.Error())
-		return false
+		return c.refuse(refusal{codec: cd, seq: connect.Seq, reason: "cannot serialize the challenge: " + err.Error()})
 	}
-	challenge := &wire.Message{Type: wire.MsgConnectOK, Flags: flags, Seq: connect.Seq, SerializerID: uint16(cd.ID()), Data: data}
-	challenge.SetAnnotation(wire.AnnCorr, corrOf(connect))
-	if bind != nil {
-		challenge.SetAnnotation(wire.AnnBindNonce, bind.server)
-	}
-	if c.send(challenge) != nil {
-		return false
+	if err := c.send(challenge); err != nil {
+		return c.writeFailed(err)
 	}
 	if bind != nil {
 		c.wopts = bind.options(c.wopts, true)
 	}
-	return true
+	return nil
 }
 
 // holdFor holds a connection for the delay of its authentication answer,
-// watching it: false means the client hung up or sent more before the
+// watching it: an error means the client hung up or sent more before the
 // answer, or the daemon closed the connection (Shutdown, Close).
-func (c *serverConn) holdFor(delay time.Duration) bool {
+func (c *serverConn) holdFor(delay time.Duration) error {
 	c.nc.SetReadDeadline(time.Now().Add(delay))
 	_, err := c.br.Peek(1)
 	var ne net.Error
 	switch {
 	case err == nil:
-		c.d.log.Info("pyro: client sent data before its authentication answer, closing", "peer", c.info.RemoteAddr)
-		return false
+		return &connEnd{level: slog.LevelInfo, msg: "pyro: client sent data before its authentication answer, closing"}
 	case errors.As(err, &ne) && ne.Timeout():
-		return !c.d.closing.Load()
+		if c.d.closing.Load() {
+			return ErrDaemonClosed
+		}
+		return nil
 	}
-	return false
+	return err
 }

@@ -3,16 +3,15 @@ package pyro
 import (
 	"context"
 	"crypto/rand"
-	"crypto/tls"
-	"net"
 )
 
 // CallContext describes the call a daemon is serving; methods that take a
 // context.Context as first parameter get it through CallContextFrom. It
 // is the Go form of Pyro's current_context.
 type CallContext struct {
-	// Peer is the client's network address.
-	Peer net.Addr
+	// Conn is the client's connection: its addresses, TLS state,
+	// passphrase identity and handshake data (read only).
+	Conn *ConnInfo
 	// CorrelationID is the client's CORR annotation, or a new random id.
 	CorrelationID [16]byte
 	// Seq, Flags and SerializerID are the request header's fields.
@@ -24,14 +23,6 @@ type CallContext struct {
 	// ResponseAnnotations are added to the reply; methods may set them
 	// (4-character keys).
 	ResponseAnnotations map[string][]byte
-	// Handshake is the value the client sent in its CONNECT.
-	Handshake any
-	// TLS is the state of the client's TLS connection (with the client's
-	// verified certificates under mutual TLS); nil without TLS.
-	TLS *tls.ConnectionState
-	// Identity names the passphrase the client authenticated with (see
-	// Daemon.SetAllowedIdentities); "" when none was required.
-	Identity string
 }
 
 type callCtxKey struct{}

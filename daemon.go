@@ -60,6 +60,11 @@ type ConnInfo struct {
 	// cipher suite, the client's verified certificates under mutual TLS);
 	// nil without TLS.
 	TLS *tls.ConnectionState
+	// Handshake is the handshake data the client sent in its CONNECT
+	// ("hello" from a default Python proxy; the application's data, not
+	// the credentials, under passphrase authentication); nil until the
+	// handshake is done.
+	Handshake any
 
 	conn net.Conn // the accepted connection, for PeerCredentials
 }
@@ -136,6 +141,8 @@ type Daemon struct {
 	accepted      map[int]bool
 	mem           *memBudget        // MEMORY_BUDGET (budget.go)
 	conv          py.ConvertOptions // how arguments are converted
+	interceptors  []Interceptor     // WithInterceptors (interceptor.go)
+	chain         CallFunc          // the interceptors' call chain; nil without any
 
 	mu       sync.RWMutex
 	objects  map[string]*registration
@@ -196,6 +203,10 @@ func NewDaemon(cfg *Config, opts ...DaemonOption) (*Daemon, error) {
 	}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	if d.chain, err = chainInterceptors(d.interceptors); err != nil {
+		return nil, err
 	}
 	for _, name := range cfg.SerializersAccepted {
 		id, ok := codec.IDOf(name)
@@ -378,7 +389,7 @@ func (d *Daemon) lookup(id string) *registration {
 }
 
 // instance returns the object a call on r goes to.
-func (r *registration) instance(c *serverConn) any {
+func (r *registration) instance(c *dispatcher) any {
 	switch {
 	case r.factory == nil:
 		return r.obj
@@ -579,7 +590,7 @@ func (d *Daemon) housekeeping() {
 
 func (d *Daemon) removeConn(c *serverConn) {
 	d.untrack(c)
-	d.streams.detach(c, d.cfg.IterStreamLinger > 0)
+	d.streams.detach(&c.calls, d.cfg.IterStreamLinger > 0)
 }
 
 // info is Pyro.Daemon.info().

@@ -52,7 +52,7 @@ func (o *daemonObject) GetNextStreamItem(ctx context.Context, streamID string) (
 	if s == nil {
 		return nil, errStreamTerminated
 	}
-	c, _ := ctx.Value(connCtxKey{}).(*serverConn)
+	c, _ := ctx.Value(connCtxKey{}).(*dispatcher)
 	o.d.streams.adopt(s, c)
 	v, ok, err := s.pull(ctx)
 	if err != nil {

@@ -92,7 +92,7 @@ func FuzzHandshake(f *testing.F) {
 		for _, d := range []*Daemon{open, keyed, locked} {
 			mc := &memConn{r: bytes.NewReader(in), remote: fuzzPeer(in)}
 			c := d.newConn(mc)
-			ok := c.handshake()
+			ok := c.handshake() == nil
 			if c.release != nil {
 				c.release()
 			}

@@ -21,7 +21,7 @@ type stream struct {
 	cancel  context.CancelFunc // ends the iterator's context
 
 	// guarded by streamTable.mu
-	owner        *serverConn // nil once the owning connection is gone
+	owner        *dispatcher // nil once the owning connection is gone
 	detached     time.Time   // when the owner disconnected
 	lprev, lnext *stream     // the table's list of lingering streams
 
@@ -65,7 +65,7 @@ func (t *streamTable) init(max, maxConn int) {
 
 // add registers a stream owned by a connection, or refuses it with a
 // DaemonError when a limit is reached (the iterator is then released).
-func (t *streamTable) add(owner *serverConn, src streamSource) (string, error) {
+func (t *streamTable) add(owner *dispatcher, src streamSource) (string, error) {
 	t.mu.Lock()
 	var victim *stream
 	var err error
@@ -108,7 +108,7 @@ func (t *streamTable) get(id string) *stream {
 // adopt gives a lingering stream to the connection that pulls from it
 // (as Pyro does), if that connection has room for another stream; else it
 // keeps lingering and expires on its linger clock.
-func (t *streamTable) adopt(s *stream, c *serverConn) {
+func (t *streamTable) adopt(s *stream, c *dispatcher) {
 	if c == nil {
 		return
 	}
@@ -232,7 +232,7 @@ func (s *stream) pull(ctx context.Context) (v any, ok bool, err error) {
 
 // detach handles the owner's disconnect: streams linger (so a
 // reconnecting proxy can continue) or are closed at once.
-func (t *streamTable) detach(owner *serverConn, linger bool) {
+func (t *streamTable) detach(owner *dispatcher, linger bool) {
 	t.mu.Lock()
 	if owner.nstreams == 0 {
 		t.mu.Unlock()

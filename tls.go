@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"math/big"
 	"net"
 	"os"
@@ -18,10 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pyrogo/pyro/codec"
 	"github.com/pyrogo/pyro/internal/pemkey"
-	"github.com/pyrogo/pyro/marshal"
-	"github.com/pyrogo/pyro/wire"
 )
 
 // This file holds pyrogo's TLS support: the tls.Config builders for
@@ -441,116 +437,6 @@ func (d *Daemon) wrapConn(nc net.Conn) net.Conn {
 		return nc
 	}
 	return tlsServerConn{tls.Server(nc, d.tlsConf)}
-}
-
-// handshakeTimeout is the time a new client has for the TLS handshake
-// and for sending its CONNECT: COMMTIMEOUT, or defaultHandshakeTimeout.
-func (d *Daemon) handshakeTimeout() time.Duration {
-	if t := seconds(d.cfg.CommTimeout); t > 0 {
-		return t
-	}
-	return defaultHandshakeTimeout
-}
-
-// refusedConnectSize bounds the CONNECT a daemon reads from a client it
-// refuses, only to answer it.
-const refusedConnectSize = 64 << 10
-
-// tlsHandshake runs the TLS handshake of a daemon connection, with a
-// deadline, and the peer certificate check; false means the connection
-// is done. It records the TLS state in the connection's ConnInfo.
-func (c *serverConn) tlsHandshake() bool {
-	var tc *tls.Conn
-	switch x := c.nc.(type) {
-	case tlsServerConn:
-		tc = x.Conn
-	case *tls.Conn: // from a TLS listener given with WithListener
-		tc = x
-	default:
-		return true
-	}
-	d := c.d
-	timeout := d.handshakeTimeout()
-	tc.SetDeadline(time.Now().Add(timeout))
-	defer tc.SetDeadline(time.Time{})
-	if err := tc.Handshake(); err != nil {
-		var rhe tls.RecordHeaderError
-		if errors.As(err, &rhe) && rhe.Conn != nil && string(rhe.RecordHeader[:4]) == "PYRO" {
-			c.refusePlaintext(rhe)
-			return false
-		}
-		if !d.closing.Load() {
-			const msg = "pyro: TLS handshake failed"
-			if errors.Is(err, io.EOF) {
-				d.log.Debug(msg, "peer", c.info.RemoteAddr, "err", err) // a probe
-			} else {
-				d.log.Info(msg, "peer", c.info.RemoteAddr, "err", err)
-			}
-		}
-		return false
-	}
-	st := tc.ConnectionState()
-	c.info.TLS = &st
-	if d.peerCheck == nil {
-		return true
-	}
-	err := d.peerCheck(&st)
-	if err == nil {
-		return true
-	}
-	reason := "client certificate refused: " + err.Error()
-	d.log.Info("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", reason)
-	// read the CONNECT first, so that the client gets the CONNECTFAIL
-	// rather than a reset for unread data
-	opts := d.wireOpts
-	if opts.MaxMessageSize <= 0 || opts.MaxMessageSize > refusedConnectSize {
-		opts.MaxMessageSize = refusedConnectSize
-	}
-	opts.MaxDecompressedSize = opts.MaxMessageSize
-	msg, rerr := wire.ReadMessage(c.br, &opts)
-	var ne net.Error
-	if errors.As(rerr, &ne) || errors.Is(rerr, wire.ErrClosed) || errors.Is(rerr, wire.ErrTooLarge) {
-		return false
-	}
-	var seq uint16
-	if rerr == nil {
-		seq = msg.Seq
-	}
-	c.connectFail(seq, reason)
-	return false
-}
-
-// plaintextReason is what a Pyro client that connects to a TLS daemon
-// without TLS is told.
-const plaintextReason = "this server requires TLS (SSL): connect with SSL enabled (PYRO_SSL=true, or --ssl)"
-
-// refusePlaintext answers a plaintext Pyro CONNECT sent to a TLS daemon
-// with a plaintext CONNECTFAIL that says TLS is required, so that the
-// client (Go or Python) reports the reason rather than a closed
-// connection. The TLS layer has already read the start of the CONNECT, so
-// the answer goes out at once (Pyro's clients do not check the sequence
-// number of a CONNECTFAIL); then the daemon half-closes and discards what
-// the client still sends (at most refusedConnectSize bytes, under the
-// handshake deadline still set on the connection), so that the answer is
-// not lost to a reset for unread data. The answer is always the same
-// fixed text: nothing the client sent is echoed.
-func (c *serverConn) refusePlaintext(rhe tls.RecordHeaderError) {
-	d := c.d
-	d.log.Info("pyro: connection refused", "peer", c.info.RemoteAddr, "reason", "plaintext Pyro client on a TLS daemon")
-	data, _ := marshal.Marshal(plaintextReason)
-	// unsigned: nothing is signed for a client that has not even started
-	// TLS (a keyed client reports the missing HMAC instead of the reason)
-	out, err := wire.AppendMessage(nil, &wire.Message{Type: wire.MsgConnectFail, SerializerID: codec.IDMarshal, Data: data}, nil)
-	if err != nil {
-		return
-	}
-	if _, err := rhe.Conn.Write(out); err != nil {
-		return
-	}
-	if cw, ok := rhe.Conn.(interface{ CloseWrite() error }); ok {
-		_ = cw.CloseWrite()
-	}
-	_, _ = io.CopyN(io.Discard, rhe.Conn, refusedConnectSize)
 }
 
 // WithTLSConfig makes the proxy connect with TLS using conf (it overrides

@@ -43,12 +43,12 @@ type tlsProbe struct{}
 func (*tlsProbe) Peer(ctx context.Context) string {
 	cc := CallContextFrom(ctx)
 	switch {
-	case cc == nil || cc.TLS == nil:
+	case cc == nil || cc.Conn.TLS == nil:
 		return "no tls"
-	case len(cc.TLS.PeerCertificates) == 0:
+	case len(cc.Conn.TLS.PeerCertificates) == 0:
 		return "anonymous"
 	}
-	return cc.TLS.PeerCertificates[0].Subject.CommonName
+	return cc.Conn.TLS.PeerCertificates[0].Subject.CommonName
 }
 
 // Echo returns its argument.
@@ -56,8 +56,8 @@ func (*tlsProbe) Echo(s string) string { return s }
 
 // Version returns the negotiated TLS version (0 without TLS).
 func (*tlsProbe) Version(ctx context.Context) int {
-	if cc := CallContextFrom(ctx); cc != nil && cc.TLS != nil {
-		return int(cc.TLS.Version)
+	if cc := CallContextFrom(ctx); cc != nil && cc.Conn.TLS != nil {
+		return int(cc.Conn.TLS.Version)
 	}
 	return 0
 }

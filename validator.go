@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 )
 
 // ConnValidator decides whether a daemon serves a new connection: the Go
@@ -432,7 +431,3 @@ func (d *Daemon) warnExposure() {
 			"addr", d.ln.Addr().String())
 	}
 }
-
-// refusalReadTimeout bounds how long a refused client may take to send
-// its CONNECT before the refusal is sent and the connection closed.
-const refusalReadTimeout = 2 * time.Second

@@ -455,7 +455,7 @@ func peerOf(ctx context.Context) (PolicyPeer, bool) {
 	if cc == nil {
 		return PolicyPeer{}, false
 	}
-	return PolicyPeer{Addr: cc.Peer, Identity: cc.Identity, CommonName: verifiedCommonName(cc.TLS)}, true
+	return PolicyPeer{Addr: cc.Conn.RemoteAddr, Identity: cc.Conn.Identity, CommonName: verifiedCommonName(cc.Conn.TLS)}, true
 }
 
 // ValidateConn implements pyro.ConnValidator: it refuses a connection the
