@@ -29,11 +29,16 @@
 // and a query stops when its client disconnects; a registration never
 // waits for them.
 //
-// With an access policy (WithPolicy), every answer is computed over the
-// names the client may see: list, count and remove by prefix or regex
-// consider only the names it may list, and the calls whose answer tells
-// whether a name exists (lookup, register with safe, set_metadata, remove
-// by name) are refused alike for hidden and missing names.
+// With an access policy (WithPolicy), a connection validator checks who
+// may connect, the policy's interceptor (Policy.Interceptor, a
+// pyro.Interceptor; policycall.go) checks every call before the method
+// runs, and every answer is computed over the names the client may see:
+// list, count and remove by prefix or regex consider only the names it
+// may list, and the calls whose answer tells whether a name exists
+// (lookup, register with safe, set_metadata, remove by name) are refused
+// alike for hidden and missing names. A NameServer served by a daemon of
+// one's own is put under a policy with pyro.WithInterceptors(
+// p.Interceptor(logger)) and pyro.WithConnValidators(p).
 //
 // Registrations live in a Storage: MemoryStorage by default, others
 // through OpenStorage specs ("memory", "sql:FILE" once package

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/py"
@@ -42,8 +41,6 @@ type NameServer struct {
 	log   *slog.Logger
 	mu    sync.Mutex // serializes read-modify-write operations
 	regex *regexGate
-
-	policy atomic.Pointer[Policy] // nil: everything allowed
 }
 
 // NewNameServer returns a name server object using store (nil means a new
@@ -67,16 +64,13 @@ func (ns *NameServer) PyroExpose() pyro.Exposure {
 		"remove":       {"name", "prefix", "regex"},
 		"list":         {"prefix", "regex", "metadata_all", "metadata_any", "return_metadata"},
 		"set_metadata": {"name", "metadata"},
-	}, Hide: []string{"SetPolicy"}}
+	}}
 }
 
 // Count returns the number of registrations, the name server's own
 // included; under a policy, the number of those the caller may list.
 func (ns *NameServer) Count(ctx context.Context) (int, error) {
-	if err := ns.check(ctx, OpConnect, "count", ""); err != nil {
-		return 0, err
-	}
-	if ns.restricted(ctx) {
+	if callerOf(ctx) != nil {
 		return ns.countVisible(ctx)
 	}
 	n, err := ns.store.Len()
@@ -85,9 +79,7 @@ func (ns *NameServer) Count(ctx context.Context) (int, error) {
 
 // Ping does nothing; a successful call shows the name server is alive
 // (and that the policy, if any, lets the caller in).
-func (ns *NameServer) Ping(ctx context.Context) error {
-	return ns.check(ctx, OpConnect, "ping", "")
-}
+func (ns *NameServer) Ping(context.Context) error { return nil }
 
 // Lookup is lookup(name, return_metadata=False): the URI registered under
 // name (a URI object on the wire), or with return_metadata the tuple
@@ -99,9 +91,6 @@ func (ns *NameServer) Lookup(ctx context.Context, name any, opt ...any) (any, er
 	s, ok := name.(string)
 	if !ok {
 		return nil, &pyro.PythonError{Class: "TypeError", Msg: fmt.Sprintf("can only concatenate str (not %q) to str", py.TypeName(name))}
-	}
-	if err := ns.check(ctx, OpLookup, "lookup", s); err != nil {
-		return nil, err
 	}
 	e, found, err := ns.store.Get(s)
 	if err != nil {
@@ -145,16 +134,7 @@ func (ns *NameServer) Register(ctx context.Context, name, uriArg any, opt ...any
 	if !ok {
 		return typeError("name must be a str")
 	}
-	if err := ns.check(ctx, OpRegister, "register", n); err != nil {
-		return err
-	}
 	safe := truthy(optArg(opt, 0))
-	if safe {
-		// its answer tells whether the name exists
-		if err := ns.checkKnown(ctx, "register", n); err != nil {
-			return err
-		}
-	}
 	tags, err := metadataArg(optArg(opt, 1), "metadata")
 	if err != nil {
 		return err
@@ -181,12 +161,6 @@ func (ns *NameServer) SetMetadata(ctx context.Context, name, metadata any) error
 	n, ok := name.(string)
 	if !ok {
 		return typeError("name must be a str")
-	}
-	if err := ns.check(ctx, OpRegister, "set_metadata", n); err != nil {
-		return err
-	}
-	if err := ns.checkKnown(ctx, "set_metadata", n); err != nil {
-		return err
 	}
 	tags, err := metadataArg(metadata, "metadata")
 	if err != nil {
@@ -216,16 +190,7 @@ func (ns *NameServer) Remove(ctx context.Context, opt ...any) (int, error) {
 		return 0, err
 	}
 	name, prefix, regex := optArg(opt, 0), optArg(opt, 1), optArg(opt, 2)
-	if err := ns.check(ctx, OpConnect, "remove", ""); err != nil {
-		return 0, err
-	}
 	if s, ok := name.(string); ok && s != "" && s != ObjectID {
-		if err := ns.check(ctx, OpRemove, "remove", s); err != nil {
-			return 0, err
-		}
-		if err := ns.checkKnown(ctx, "remove", s); err != nil { // the count tells whether it existed
-			return 0, err
-		}
 		ns.mu.Lock()
 		n, err := ns.store.Delete(s)
 		ns.mu.Unlock()
@@ -259,9 +224,11 @@ func (ns *NameServer) Remove(ctx context.Context, opt ...any) (int, error) {
 	if len(names) == 0 {
 		return 0, nil
 	}
-	for _, n := range names { // all or nothing: one refused name refuses the removal
-		if err := ns.check(ctx, OpRemove, "remove", n); err != nil {
-			return 0, err
+	if cl := callerOf(ctx); cl != nil {
+		for _, n := range names { // all or nothing: one refused name refuses the removal
+			if err := cl.check(OpRemove, "remove", n); err != nil {
+				return 0, err
+			}
 		}
 	}
 	ns.mu.Lock()
@@ -282,9 +249,6 @@ func (ns *NameServer) Remove(ctx context.Context, opt ...any) (int, error) {
 // entries having all the tags, metadata_any entries having any.
 func (ns *NameServer) List(ctx context.Context, opt ...any) (*py.Dict, error) {
 	if err := argCount("list", 0, 5, len(opt)); err != nil {
-		return nil, err
-	}
-	if err := ns.check(ctx, OpConnect, "list", ""); err != nil {
 		return nil, err
 	}
 	prefix, regex, all, anyOf := optArg(opt, 0), optArg(opt, 1), optArg(opt, 2), optArg(opt, 3)
@@ -331,7 +295,7 @@ func (ns *NameServer) List(ctx context.Context, opt ...any) (*py.Dict, error) {
 // must be cheap: a comparison, a map lookup. Expensive tests (regular
 // expressions) run on a copy of the names, outside every lock.
 func (ns *NameServer) scan(ctx context.Context, fn func(Entry)) error {
-	may := ns.mayList(ctx)
+	may := callerOf(ctx).mayList()
 	for e, err := range ns.store.All() {
 		if err != nil {
 			return storeErr(err)
@@ -378,7 +342,7 @@ func (ns *NameServer) byPrefix(ctx context.Context, prefix any) ([]Entry, error)
 			if err != nil {
 				return nil, storeErr(err)
 			}
-			return ns.visible(ctx, out), nil
+			return callerOf(ctx).visible(out), nil
 		}
 		return ns.filter(ctx, func(e Entry) bool { return strings.HasPrefix(e.Name, p) })
 	case py.Tuple:
@@ -461,7 +425,7 @@ func (ns *NameServer) byMetadata(ctx context.Context, v any, what string, all bo
 		if err != nil {
 			return nil, storeErr(err)
 		}
-		return ns.visible(ctx, out), nil
+		return callerOf(ctx).visible(out), nil
 	}
 	want := make(map[string]bool, len(tags))
 	for _, t := range tags {

@@ -3,7 +3,6 @@ package naming
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -440,24 +439,6 @@ func globMatch(pattern, s string) bool {
 	return pi == len(p)
 }
 
-// verifiedCommonName is the subject CN of a verified client certificate.
-func verifiedCommonName(st *tls.ConnectionState) string {
-	if st == nil || len(st.VerifiedChains) == 0 || len(st.VerifiedChains[0]) == 0 {
-		return ""
-	}
-	return st.VerifiedChains[0][0].Subject.CommonName
-}
-
-// peerOf describes the caller of a daemon call; ok is false for a local
-// Go call (no call context), which a policy does not restrict.
-func peerOf(ctx context.Context) (PolicyPeer, bool) {
-	cc := pyro.CallContextFrom(ctx)
-	if cc == nil {
-		return PolicyPeer{}, false
-	}
-	return PolicyPeer{Addr: cc.Conn.RemoteAddr, Identity: cc.Conn.Identity, CommonName: verifiedCommonName(cc.Conn.TLS)}, true
-}
-
 // ValidateConn implements pyro.ConnValidator: it refuses a connection the
 // policy's connect rules deny, judging by host and TLS certificate. A
 // decision that needs the passphrase identity is left to the calls.
@@ -491,109 +472,9 @@ func hostOf(a net.Addr) string {
 }
 
 // WithPolicy makes the name server enforce p (see Policy): connections
-// are checked by a connection validator, every remote call by the
-// NameServer object, and broadcast requests by the responder. nil means
-// no policy (everything allowed).
+// are checked by p as a connection validator, every remote call of the
+// name server by p's interceptor (Policy.Interceptor), and broadcast
+// requests by the responder. nil means no policy (everything allowed).
 func WithPolicy(p *Policy) ServerOption {
 	return func(o *serverOptions) { o.policy = p }
-}
-
-// SetPolicy makes the name server object enforce p on remote calls (nil:
-// no policy). Server does this for WithPolicy.
-func (ns *NameServer) SetPolicy(p *Policy) { ns.policy.Store(p) }
-
-// check enforces the policy on a remote call of op on name; it returns a
-// SecurityError (and logs it) when denied. The connect rules are checked
-// too, as identity-dependent ones could not be at connection time.
-func (ns *NameServer) check(ctx context.Context, op Op, method, name string) error {
-	p := ns.policy.Load()
-	if p == nil {
-		return nil
-	}
-	peer, remote := peerOf(ctx)
-	if !remote {
-		return nil
-	}
-	if ok, _ := p.Allowed(OpConnect, peer, ""); !ok {
-		return ns.deny(peer, "connect", "", "name server policy does not allow this client")
-	}
-	if op == OpConnect {
-		return nil
-	}
-	if ok, _ := p.Allowed(op, peer, name); !ok {
-		return ns.deny(peer, method, name, fmt.Sprintf("name server policy denies %s of %q", method, name))
-	}
-	return nil
-}
-
-func (ns *NameServer) deny(peer PolicyPeer, method, name, msg string) error {
-	ns.log.Warn("naming: operation denied by policy", "op", method, "name", name,
-		"peer", peer.Addr, "identity", peer.Identity, "cn", peer.CommonName)
-	return pyro.NewError(pyro.ErrSecurity, msg)
-}
-
-// restricted reports whether a policy limits what the caller may see
-// (false for local Go calls and without a policy).
-func (ns *NameServer) restricted(ctx context.Context) bool {
-	if ns.policy.Load() == nil {
-		return false
-	}
-	_, remote := peerOf(ctx)
-	return remote
-}
-
-// mayList returns a test of the names the caller may list, or nil when
-// it may list every name. Every answer about sets of names (list, count,
-// remove by prefix or regex) is computed over these only, so that it
-// reveals nothing of the others.
-func (ns *NameServer) mayList(ctx context.Context) func(name string) bool {
-	p := ns.policy.Load()
-	if p == nil {
-		return nil
-	}
-	peer, remote := peerOf(ctx)
-	if !remote {
-		return nil
-	}
-	return func(name string) bool {
-		ok, _ := p.Allowed(OpList, peer, name)
-		return ok
-	}
-}
-
-// visible filters entries to those the caller may list (see mayList).
-func (ns *NameServer) visible(ctx context.Context, entries []Entry) []Entry {
-	may := ns.mayList(ctx)
-	if may == nil {
-		return entries
-	}
-	out := entries[:0:0]
-	for _, e := range entries {
-		if may(e.Name) {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-// checkKnown enforces that the caller may know whether name exists (the
-// policy lets it look the name up or list it) before an operation whose
-// answer tells: register with safe, set_metadata, remove by name. The
-// refusal is the same whether the name exists or not.
-func (ns *NameServer) checkKnown(ctx context.Context, method, name string) error {
-	p := ns.policy.Load()
-	if p == nil {
-		return nil
-	}
-	peer, remote := peerOf(ctx)
-	if !remote {
-		return nil
-	}
-	if ok, _ := p.Allowed(OpLookup, peer, name); ok {
-		return nil
-	}
-	if ok, _ := p.Allowed(OpList, peer, name); ok {
-		return nil
-	}
-	return ns.deny(peer, method, name, fmt.Sprintf("name server policy denies %s of %q (the client may not look it up)", method, name))
 }

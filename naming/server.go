@@ -165,8 +165,7 @@ func Start(cfg *pyro.Config, opts ...ServerOption) (*Server, error) {
 		dopts = append(dopts, pyro.WithUnixSocket(o.unixSocket))
 	}
 	if o.policy != nil {
-		s.ns.SetPolicy(o.policy)
-		dopts = append(dopts, pyro.WithConnValidators(o.policy))
+		dopts = append(dopts, pyro.WithConnValidators(o.policy), pyro.WithInterceptors(o.policy.Interceptor(logger)))
 	}
 	dopts = append(dopts, o.daemonOpts...)
 	d, err := pyro.NewDaemon(cfg, dopts...)
