@@ -1,0 +1,139 @@
+package pyro
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pyrogo/pyro/internal/testbound"
+	"github.com/pyrogo/pyro/wire"
+)
+
+// connEndMessages are the log messages that say why a connection ended.
+var connEndMessages = []string{
+	"pyro: client disconnected", "pyro: closing idle connection", "pyro: dropping slow client: request not received in time",
+	"pyro: dropping client", "pyro: unexpected message, closing", "pyro: connection refused", "pyro: handshake refused",
+	"pyro: closing connection", "pyro: oversized CONNECT, closing", "pyro: authenticate call on an established connection, closing",
+	"pyro: request with serializer not accepted", "pyro: TLS handshake failed",
+}
+
+// endLines returns the connection-end lines of a log.
+func (r *recLog) endLines() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, rec := range r.recs {
+		for _, m := range connEndMessages {
+			if strings.HasPrefix(rec.Message, m) {
+				out = append(out, rec.Level.String()+" "+rec.Message)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// TestConnectionEndLoggedOnce: however a connection ends, the daemon
+// logs one line that says why (before, an idle timeout, an unexpected
+// message or a drop after a call's error was a line of its own followed
+// by "client disconnected").
+func TestConnectionEndLoggedOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		config func(*Config)
+		opts   []DaemonOption
+		client func(t *testing.T, u URI)
+		want   string
+	}{
+		{name: "client leaves", want: "INFO pyro: client disconnected",
+			client: func(t *testing.T, u URI) {
+				c := dialRaw(t, u)
+				c.connect()
+				c.send(invoke(1, 1, "thing", "echo", "x"))
+				if _, err := c.recv(); err != nil {
+					t.Fatal(err)
+				}
+				c.nc.Close()
+			}},
+		{name: "idle timeout", want: "INFO pyro: closing idle connection",
+			config: func(cfg *Config) { cfg.IdleTimeout = 0.2 },
+			client: func(t *testing.T, u URI) {
+				c := dialRaw(t, u)
+				c.connect()
+				if !c.closed() {
+					t.Error("idle connection not closed")
+				}
+			}},
+		{name: "slow request", want: "INFO pyro: dropping slow client: request not received in time",
+			config: func(cfg *Config) { cfg.RequestTimeout = 0.2; cfg.RequestMinRate = -1 },
+			client: func(t *testing.T, u URI) {
+				c := dialRaw(t, u)
+				c.connect()
+				b, _ := wire.AppendMessage(nil, invoke(1, 1, "thing", "echo", "x"), nil)
+				c.nc.Write(b[:10])
+				if !c.closed() {
+					t.Error("slow client not dropped")
+				}
+			}},
+		{name: "second CONNECT", want: "INFO pyro: unexpected message, closing",
+			client: func(t *testing.T, u URI) {
+				c := dialRaw(t, u)
+				c.connect()
+				c.send(serpentConnect("thing"))
+				if !c.closed() {
+					t.Error("second CONNECT answered")
+				}
+			}},
+		{name: "refused", want: "INFO pyro: connection refused",
+			opts: []DaemonOption{WithConnValidators(ConnValidatorFunc(func(context.Context, *ConnInfo) error { return errors.New("no") }))},
+			client: func(t *testing.T, u URI) {
+				c := dialRaw(t, u)
+				c.send(serpentConnect("thing"))
+				if m, err := c.recv(); err != nil || m.Type != wire.MsgConnectFail {
+					t.Errorf("refusal: %v %v", m, err)
+				}
+			}},
+		{name: "authenticate after the handshake", want: "WARN pyro: authenticate call on an established connection, closing",
+			client: func(t *testing.T, u URI) {
+				c := dialRaw(t, u)
+				c.connect()
+				c.send(invoke(1, 1, DaemonObjectID, AuthMethod, "a", "b", "c", "d"))
+				if m, err := c.recv(); err != nil || m.Flags&wire.FlagException == 0 {
+					t.Errorf("authenticate: %v %v", m, err)
+				}
+				if !c.closed() {
+					t.Error("connection not closed")
+				}
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := BuiltinConfig()
+			if tc.config != nil {
+				tc.config(cfg)
+			}
+			rec := &recLog{}
+			d, u, _ := startDaemon(t, cfg, append([]DaemonOption{WithLogger(rec.logger())}, tc.opts...)...)
+			tc.client(t, u)
+			deadline := time.Now().Add(testbound.Scale(10 * time.Second))
+			for !slices.Contains(rec.endLines(), tc.want) {
+				if time.Now().After(deadline) {
+					t.Fatalf("no %q in the log: %v", tc.want, rec.endLines())
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			// Shutdown waits for the connection's goroutine: everything
+			// it logs is in by then
+			ctx, cancel := context.WithTimeout(context.Background(), testbound.Scale(10*time.Second))
+			defer cancel()
+			if err := d.Shutdown(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := rec.endLines(); len(got) != 1 {
+				t.Errorf("the end of one connection logged %d times: %q", len(got), got)
+			}
+		})
+	}
+}
