@@ -44,8 +44,8 @@
 // WithTLS (daemon) and WithTLSConfig (proxy). Proxies verify the server
 // certificate against the host of the URI; WithPeerCertCheck and
 // WithProxyPeerCertCheck add checks of the peer's certificate (common
-// name, serial, SANs, fingerprint pinning), and CallContext.TLS shows the
-// client's certificate to methods.
+// name, serial, SANs, fingerprint pinning), and CallContext.Conn.TLS shows
+// the client's certificate to methods.
 //
 // Who may connect is decided before anything a client sends is decoded:
 // connection validators (ConnValidator; the exact MAXCONNECTIONS limit,
@@ -61,8 +61,50 @@
 // WithReplayProtectedHMAC binds every message to its connection. Serve
 // warns when a daemon is reachable from the network unprotected.
 //
+// Interceptors (WithInterceptors) wrap every call a daemon serves, as
+// middleware wraps HTTP handlers: an Interceptor sees the Call (object,
+// method, arguments, CallContext) before the method runs, may refuse it
+// with an error that becomes the client's exception, and may change its
+// arguments and result. The name server's access policy is one.
+//
 // Errors: a Python exception raised by the remote side is a *RemoteError;
 // local failures are *Error values of Pyro's classes (ErrCommunication,
 // ErrConnectionClosed, ErrTimeout, ErrProtocol, ...), which work with
 // errors.Is and errors.As.
+//
+// # Where things are
+//
+// The daemon, in the order a connection meets it:
+//
+//   - daemon.go: Daemon, NewDaemon, Register, Serve (the accept loop),
+//     Shutdown, Close; listen.go binds the listener (TCP as Pyro4 binds,
+//     unix socket files never wider than their mode); connstate.go tracks
+//     idle and active connections for eviction and shutdown; limits.go
+//     and budget.go hold the resource limits and the memory budget, and
+//     the writes under a deadline.
+//   - handshake.go: the handshake phase, from the TLS handshake to the
+//     CONNECTOK, with its one refusal path, size limit and timeout; the
+//     security checks it runs are in validator.go (connection validators,
+//     host lists, peer credentials, the exposure warning), tls.go (TLS
+//     configurations, peer certificate checks), authserver.go,
+//     authendpoint.go and authlimit.go (passphrase proofs), hmacbind.go
+//     (replay-protected HMAC).
+//   - serverconn.go: the connection loop: reads each request under its
+//     deadlines, decodes it, hands it to dispatch, sends the answer, and
+//     logs once why the connection ended.
+//   - dispatch.go: call dispatch, with no socket: one dispatcher per
+//     connection finds the object and method (resolve.go), runs the
+//     interceptors (interceptor.go) and the method with converted
+//     arguments (args.go), batches (batchserver.go), remote attributes
+//     (attrs.go), oneway calls (oneway.go) and item streams (streams.go,
+//     daemonobject.go for the Pyro.Daemon object that serves them);
+//     autoproxy.go replaces registered objects in results by proxies.
+//   - expose.go: which methods and attributes a Go type exposes.
+//
+// The proxy: proxy.go (connections, calls, the pool), batch.go (batches
+// and asynchronous calls), authclient.go (the client's passphrase
+// proof). Shared: config.go (Config and its Pyro items), errors.go
+// (Pyro's error classes), context.go (CallContext), uri.go, auth.go (the
+// passphrase scheme), keyfile.go, logwire.go. Options (With...) sit with
+// the feature they configure.
 package pyro

@@ -66,3 +66,35 @@ func ExampleRemoteError() {
 	fmt.Println(err)
 	// Output: TypeError: arg 1: cannot convert int to string
 }
+
+// An interceptor runs before every call the daemon serves: here it lets
+// clients read the warehouse but not change it. It decides by GoMethod,
+// which names the Go method whatever name the client called it by.
+func ExampleWithInterceptors() {
+	ctx := context.Background()
+	readOnly := pyro.InterceptorFunc(func(next pyro.CallFunc) pyro.CallFunc {
+		return func(ctx context.Context, call *pyro.Call) (any, error) {
+			if call.GoMethod() != "Contents" {
+				return nil, &pyro.PythonError{Class: "PermissionError", Msg: call.Method() + "() is not allowed here"}
+			}
+			return next(ctx, call)
+		}
+	})
+	d, err := pyro.NewDaemon(nil, pyro.WithInterceptors(readOnly))
+	if err != nil {
+		panic(err)
+	}
+	defer d.Close()
+	uri, _ := d.Register(&Warehouse{items: []string{"umbrella"}}, "example.warehouse")
+	go d.Serve(ctx)
+
+	p, _ := pyro.NewProxyURI(uri, nil)
+	defer p.Close()
+	_, err = p.Call(ctx, "store", "kite")
+	fmt.Println(err)
+	items, err := pyro.CallT[[]string](ctx, p, "contents")
+	fmt.Println(items, err)
+	// Output:
+	// PermissionError: store() is not allowed here
+	// [umbrella] <nil>
+}

@@ -69,7 +69,7 @@ func TestDecodeRoundTrip(t *testing.T) {
 func TestDecodeLegacyEncryption(t *testing.T) {
 	der := testKey(t)
 	//lint:ignore SA1019 the legacy format is what Decode must read
-	blk, err := x509.EncryptPEMBlock(rand.Reader, "EC PRIVATE KEY", der, []byte("pw"), x509.PEMCipherAES256) //nolint:staticcheck
+	blk, err := x509.EncryptPEMBlock(rand.Reader, "EC PRIVATE KEY", der, []byte("pw"), x509.PEMCipherAES256)
 	if err != nil {
 		t.Fatal(err)
 	}
