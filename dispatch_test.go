@@ -82,7 +82,7 @@ func sumInts(n []int) (s int) {
 // testDispatcher returns a daemon that is never served, with a calc as
 // "calc" (and its child registered as "child"), and the dispatcher of a
 // connection from 192.0.2.1:4242.
-func testDispatcher(t *testing.T, cfg *Config, opts ...DaemonOption) (*Daemon, *dispatcher, *calc) {
+func testDispatcher(t testing.TB, cfg *Config, opts ...DaemonOption) (*Daemon, *dispatcher, *calc) {
 	t.Helper()
 	if cfg == nil {
 		cfg = BuiltinConfig()
@@ -455,5 +455,31 @@ func TestDispatchInstanceModes(t *testing.T) {
 	wantValue(t, "per call", dc.do(0, "percall", "__getattr__", []any{"label"}), "made")
 	if made != 2 {
 		t.Errorf("%d instances for two calls", made)
+	}
+}
+
+// BenchmarkDispatch measures dispatch alone (no socket, no codec) of a
+// two-argument call, without interceptors and with one that passes the
+// call on.
+func BenchmarkDispatch(b *testing.B) {
+	pass := InterceptorFunc(func(next CallFunc) CallFunc {
+		return func(ctx context.Context, c *Call) (any, error) { return next(ctx, c) }
+	})
+	for _, tc := range []struct {
+		name string
+		opts []DaemonOption
+	}{{"plain", nil}, {"interceptor", []DaemonOption{WithInterceptors(pass)}}} {
+		b.Run(tc.name, func(b *testing.B) {
+			_, dc, _ := testDispatcher(b, nil, tc.opts...)
+			call := &codec.Call{Object: "calc", Method: "sub", Args: []any{int64(5), int64(3)}, Kwargs: py.NewDict(0)}
+			cc := &CallContext{Conn: dc.conn}
+			b.ReportAllocs()
+			for b.Loop() {
+				req := request{call: call, cc: cc}
+				if out := dc.dispatch(&req); out.err != nil {
+					b.Fatal(out.err)
+				}
+			}
+		})
 	}
 }
