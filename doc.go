@@ -43,7 +43,7 @@
 // ServerTLSConfig and ClientTLSConfig), or pass a *tls.Config with
 // WithTLS (daemon) and WithTLSConfig (proxy). Proxies verify the server
 // certificate against the host of the URI; WithPeerCertCheck and
-// WithProxyPeerCertCheck add checks of the peer's certificate (common
+// WithPeerCertCheck add checks of the peer's certificate (common
 // name, serial, SANs, fingerprint pinning), and CallContext.TLS shows the
 // client's certificate to methods.
 //

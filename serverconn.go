@@ -301,7 +301,7 @@ const MaxHandshakeSize = 64 << 10
 // application's HandshakeFunc.
 func (c *serverConn) handshake() bool {
 	d := c.d
-	timeout := seconds(d.cfg.CommTimeout)
+	timeout := d.cfg.CommTimeout
 	if timeout <= 0 {
 		timeout = defaultHandshakeTimeout
 	}

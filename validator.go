@@ -102,19 +102,6 @@ func (ch validatorChain) Authenticates() bool {
 	return false
 }
 
-// WithConnValidators adds connection validators to the daemon; they run
-// in order, after the built-in MAXCONNECTIONS limit.
-func WithConnValidators(vs ...ConnValidator) DaemonOption {
-	return func(d *Daemon) error {
-		for _, v := range vs {
-			if v != nil {
-				d.sec.validators = append(d.sec.validators, v)
-			}
-		}
-		return nil
-	}
-}
-
 // Refusal reasons of the built-in validators, after Pyro3's reason codes
 // (server too busy, host blocked, security reasons).
 const (
@@ -380,16 +367,6 @@ func (v *peerCredValidator) Authenticates() bool { return true }
 // DefaultUnixSocketMode is the permission mode of the unix socket files
 // daemons create: only the owner may connect.
 const DefaultUnixSocketMode os.FileMode = 0o600
-
-// WithUnixSocketMode sets the permission mode of the daemon's unix socket
-// file (default DefaultUnixSocketMode, 0600). Connecting needs write
-// permission on it. Abstract sockets have no permissions at all.
-func WithUnixSocketMode(mode os.FileMode) DaemonOption {
-	return func(d *Daemon) error {
-		d.sec.unixMode, d.sec.unixModeSet = mode.Perm(), true
-		return nil
-	}
-}
 
 func (d *Daemon) unixSocketMode() os.FileMode {
 	if d.sec.unixModeSet {

@@ -495,7 +495,7 @@ func hostOf(a net.Addr) string {
 // NameServer object, and broadcast requests by the responder. nil means
 // no policy (everything allowed).
 func WithPolicy(p *Policy) ServerOption {
-	return func(o *serverOptions) { o.policy = p }
+	return serverOption(func(o *serverConfig) { o.policy = p })
 }
 
 // SetPolicy makes the name server object enforce p on remote calls (nil:
