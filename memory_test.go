@@ -317,7 +317,7 @@ func TestMemoryConfig(t *testing.T) {
 	if c.MaxMessageSize != 64<<20 || c.MemoryBudget != 256<<20 || c.WriteTimeout != 30*time.Second {
 		t.Errorf("defaults: %d %d %v", c.MaxMessageSize, c.MemoryBudget, c.WriteTimeout)
 	}
-	want := map[string]string{"MAX_MESSAGE_SIZE": "67108864", "MEMORY_BUDGET": "268435456", "WRITE_TIMEOUT": "30"}
+	want := map[string]string{"MAX_MESSAGE_SIZE": "67108864", "MEMORY_BUDGET": "268435456", "WRITE_TIMEOUT": "30.0"}
 	for _, e := range c.Entries() {
 		if v, ok := want[e.Name]; ok {
 			if e.Value != v || e.Source != SourceBuiltin {

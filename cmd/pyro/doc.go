@@ -130,8 +130,14 @@ Prints every configuration item, its value and where the value comes from
 
 	HOST = localhost  (builtin)
 	HMAC_KEY = <set>  (environment)
+	POLLTIMEOUT = 2.0  (builtin)
 
-Secret values (HMAC_KEY, SSL_*KEYPASSWD) are never printed.
+Secret values (HMAC_KEY, SSL_*KEYPASSWD) are never printed. Times are
+in seconds, as Pyro prints them. Only the items pyrogo gives a meaning
+are listed; the PYRO_ variables of Pyro4's other items (SERVERTYPE,
+THREADPOOL_SIZE, THREADPOOL_SIZE_MIN, REQUIRE_EXPOSE, SOCK_NODELAY,
+FLAME_ENABLED, PICKLE_PROTOCOL_VERSION, DILL_PROTOCOL_VERSION,
+JSON_MODULE, USE_MSG_WAITALL) are ignored.
 
 # TLS and mutual TLS
 
