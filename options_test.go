@@ -233,7 +233,9 @@ type forgettingResolver struct {
 	forgotten []URI
 }
 
-func (r *forgettingResolver) Resolve(context.Context, URI, *Proxy) (URI, error) { return r.answers[0], nil }
+func (r *forgettingResolver) Resolve(context.Context, URI, *Proxy) (URI, error) {
+	return r.answers[0], nil
+}
 
 func (r *forgettingResolver) Forget(_, target URI) {
 	r.forgotten = append(r.forgotten, target)
