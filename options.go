@@ -19,12 +19,16 @@ import (
 // The option types are sealed: only this package makes options, so every
 // one of them is listed here, in daemonoptions.go and in proxyoptions.go.
 
-// DaemonOption configures NewDaemon.
+// DaemonOption configures NewDaemon: the functions below that return a
+// DaemonOption, and every Option (WithHMACKey, WithReplayProtectedHMAC,
+// WithTLSConfig, WithPeerCertCheck, WithLogger).
 type DaemonOption interface {
 	applyDaemon(*daemonConfig)
 }
 
-// ProxyOption configures NewProxy.
+// ProxyOption configures NewProxy: the functions below that return a
+// ProxyOption, and every Option (WithHMACKey, WithReplayProtectedHMAC,
+// WithTLSConfig, WithPeerCertCheck, WithLogger).
 type ProxyOption interface {
 	applyProxy(*proxyConfig)
 }
