@@ -79,3 +79,48 @@ func BenchmarkUnmarshalResult(b *testing.B) {
 		})
 	}
 }
+
+// benchException is an exception result as the daemon sends it.
+var benchException = py.NewException("builtins.ValueError", "bad value",
+	[]string{"Traceback (most recent call last):\n", "  File \"server.go\", line 12, in echo\n", "ValueError: bad value\n"})
+
+// BenchmarkAppendCall is the proxy's path: AppendCall into a reused buffer.
+func BenchmarkAppendCall(b *testing.B) {
+	for _, ser := range serializerNames {
+		b.Run(ser, func(b *testing.B) {
+			c := mustCodec(ser)
+			buf := make([]byte, 0, 512)
+			b.ReportAllocs()
+			for b.Loop() {
+				var err error
+				if buf, err = c.AppendCall(buf[:0], benchCall); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkAppendMarshalLimit is the daemon's path for a result and for
+// an exception: AppendMarshalLimit into a reused buffer under a bound.
+func BenchmarkAppendMarshalLimit(b *testing.B) {
+	for _, v := range []struct {
+		name  string
+		value any
+	}{{"result", benchResult}, {"exception", benchException}} {
+		for _, ser := range serializerNames {
+			b.Run(v.name+"/"+ser, func(b *testing.B) {
+				c := mustCodec(ser)
+				buf := make([]byte, 0, 512)
+				lim := &py.SizeLimit{Max: 1 << 20}
+				b.ReportAllocs()
+				for b.Loop() {
+					var err error
+					if buf, err = c.AppendMarshalLimit(buf[:0], v.value, lim); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
