@@ -1,6 +1,14 @@
 package defaultresolver
 
-import "testing"
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
 
 // TestInstallOnce: the default is set once and then stays; a second
 // Install panics instead of replacing it.
