@@ -109,8 +109,8 @@ they do in Python with the serpent serializer.
 	-k key              HMAC key (prefer PYRO_HMAC_KEY)
 	--serializer NAME   serpent, json, marshal or msgpack (default: config SERIALIZER)
 	--kw name=LITERAL   a keyword argument; repeat for more
-	--timeout SECONDS   timeout of each network operation (default: config
-	                    COMMTIMEOUT; 0 = none)
+	--timeout SECONDS   time the whole call may take (default 30; 0 = no
+	                    limit; COMMTIMEOUT also bounds each network operation)
 	--traceback         print the remote traceback of a remote exception
 
 Exit status: 0 on success. 1 when the remote method raised an exception,
