@@ -5,7 +5,6 @@ import (
 	"crypto/pbkdf2"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"strconv"
 	"sync/atomic"
 )
@@ -148,19 +147,6 @@ func (d *Daemon) SetAllowedIdentities(ids map[string]string) {
 	d.sec.auth.keys.Store(&keys)
 }
 
-// WithAllowedIdentifications turns passphrase authentication on from the
-// start (see Daemon.SetAllowedIdentifications); use it for daemons that
-// serve as soon as they are created, such as the name server's.
-func WithAllowedIdentifications(ids []string) DaemonOption {
-	return func(d *Daemon) error {
-		if len(ids) == 0 {
-			return errors.New("pyro: WithAllowedIdentifications: no passphrases")
-		}
-		d.SetAllowedIdentifications(ids)
-		return nil
-	}
-}
-
 // clientAuth is a proxy's identification: the key derived from its
 // passphrase.
 type clientAuth struct{ key []byte }
@@ -184,11 +170,6 @@ func (p *Proxy) SetIdentification(id string) {
 	p.ident.Store(&clientAuth{key: deriveAuthKey(id)})
 }
 
-// WithIdentification sets the proxy's passphrase (see SetIdentification).
-func WithIdentification(id string) ProxyOption {
-	return func(p *Proxy) error { p.SetIdentification(id); return nil }
-}
-
 // AuthOptions returns options that give another proxy the passphrase
 // identification and the HMAC mode of p (not its HMAC key: HMACKey gives
 // that), without revealing the passphrase. A resolver uses them to reach
@@ -196,10 +177,10 @@ func WithIdentification(id string) ProxyOption {
 func (p *Proxy) AuthOptions() []ProxyOption {
 	var opts []ProxyOption
 	if a := p.ident.Load(); a != nil {
-		opts = append(opts, func(np *Proxy) error { np.ident.Store(a); return nil })
+		opts = append(opts, withIdentity(a))
 	}
 	if p.boundHMAC {
-		opts = append(opts, func(np *Proxy) error { np.boundHMAC = true; return nil })
+		opts = append(opts, withBoundHMAC())
 	}
 	return opts
 }

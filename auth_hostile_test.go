@@ -27,7 +27,7 @@ import (
 // has not grown beyond one entry per address.
 func TestHostileSecurity(t *testing.T) {
 	cfg := BuiltinConfig()
-	cfg.CommTimeout = 0.5
+	cfg.CommTimeout = 500 * time.Millisecond
 	cfg.MaxConnections = 20
 	pass := "the right passphrase"
 	d, u, _, seen := authDaemonCfg(t, cfg, map[string]string{"user": pass}, withPenaltyUnit(time.Millisecond))

@@ -219,7 +219,7 @@ func TestBruteForceManyAddresses(t *testing.T) {
 	maxDelay := AuthPenaltyMax / authPenaltyUnit * unit
 	var mu sync.Mutex
 	delays := map[string][]time.Duration{} // right proofs' delays, by source
-	record := func(d *Daemon) error {
+	record := withDaemonHook(func(d *Daemon) {
 		d.sec.auth.limit.onSettle = func(src string, ok bool, delay time.Duration) {
 			if ok {
 				mu.Lock()
@@ -227,8 +227,7 @@ func TestBruteForceManyAddresses(t *testing.T) {
 				mu.Unlock()
 			}
 		}
-		return nil
-	}
+	})
 	d, u, _, _ := authDaemon(t, map[string]string{"user": "right"}, withPenaltyUnit(unit), record)
 	key, wrong := deriveAuthKey("right"), deriveAuthKey("guess")
 	// a client that authenticated before the attack

@@ -38,7 +38,13 @@ import (
 // withPenaltyUnit scales the delays of the daemon's guess limiter (1 s
 // normally), so that tests with many wrong proofs stay short.
 func withPenaltyUnit(u time.Duration) DaemonOption {
-	return func(d *Daemon) error { d.sec.auth.limit.unit = u; return nil }
+	return withDaemonHook(func(d *Daemon) { d.sec.auth.limit.unit = u })
+}
+
+// withDaemonHook runs f on the daemon NewDaemon made, before it returns
+// it: tests adjust internal state with it.
+func withDaemonHook(f func(*Daemon)) DaemonOption {
+	return daemonOption(func(c *daemonConfig) { c.afterNew = append(c.afterNew, f) })
 }
 
 // authDaemon serves a Thing with passphrases; opts may adjust the
@@ -61,7 +67,7 @@ func authDaemonCfg(t *testing.T, cfg *Config, ids map[string]string, opts ...Dae
 		mu.Unlock()
 		return "welcome", nil
 	})
-	setIDs := func(d *Daemon) error { d.SetAllowedIdentities(ids); return nil }
+	setIDs := withDaemonHook(func(d *Daemon) { d.SetAllowedIdentities(ids) })
 	d, u, _ := startDaemon(t, cfg, append([]DaemonOption{WithLogger(rec.logger()), shake, setIDs}, opts...)...)
 	return d, u, rec, &seen
 }
@@ -524,7 +530,7 @@ func TestPassphraseLiveRelay(t *testing.T) {
 			t.Fatal(err)
 		}
 		rl := tlsRelay(t, serverTLS(t, other, false), ln.Addr().String(), clientTLS(t, b, false))
-		_, u, _, seen := authDaemon(t, map[string]string{"victim": pass}, WithListener(ln), WithTLS(serverTLS(t, b, false)), WithAuthEndpoints(rl))
+		_, u, _, seen := authDaemon(t, map[string]string{"victim": pass}, WithListener(ln), WithTLSConfig(serverTLS(t, b, false)), WithAuthEndpoints(rl))
 		victim := clientTLS(t, b, false)
 		victim.RootCAs.AppendCertsFromPEM(other.CACert)
 		ru, _ := ParseURI("PYRO:thing@" + rl)
@@ -712,7 +718,7 @@ func TestServedCerts(t *testing.T) {
 	conf := serverTLS(t, b, false)
 	cert := conf.Certificates[0]
 	dyn := &tls.Config{GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return &cert, nil }}
-	d, u, _, _ := authDaemon(t, map[string]string{"a": "pw"}, WithTLS(dyn))
+	d, u, _, _ := authDaemon(t, map[string]string{"a": "pw"}, WithTLSConfig(dyn))
 	if known, ok := d.sec.auth.certs.has(certHash(cert.Certificate[0])); !known || ok {
 		t.Errorf("before any handshake: known %v, has %v", known, ok)
 	}
@@ -799,7 +805,7 @@ func TestPassphrasePythonClient(t *testing.T) {
 	t.Run("TLS", func(t *testing.T) {
 		b := testBundle(t)
 		dir := writeBundle(t, b)
-		_, tu, _, _ := authDaemon(t, map[string]string{"py": pass}, WithTLS(serverTLS(t, b, false)))
+		_, tu, _, _ := authDaemon(t, map[string]string{"py": pass}, WithTLSConfig(serverTLS(t, b, false)))
 		env := []string{"PYRO_SSL=true", "PYRO_SSL_CACERTS=" + filepath.Join(dir, devcert.CACertFile)}
 		if r := runAuthClient(t, tu, pass, env...); !r.OK || r.Echo != "hi" {
 			t.Errorf("TLS: %+v", r)
@@ -877,7 +883,7 @@ func TestPassphraseWithOtherLayers(t *testing.T) {
 	ctx := context.Background()
 	key := []byte("hmac key")
 	_, u, _, seen := authDaemon(t, map[string]string{"a": "pw"}, WithReplayProtectedHMAC(key))
-	p := newProxy(t, u, nil, WithIdentification("pw"), WithProxyReplayProtectedHMAC(key))
+	p := newProxy(t, u, nil, WithIdentification("pw"), WithReplayProtectedHMAC(key))
 	for i := 0; i < 3; i++ {
 		if v, err := p.Call(ctx, "echo", i); err != nil || v != int64(i) {
 			t.Fatalf("call %d: %v %v", i, v, err)

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
-	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -28,26 +27,6 @@ import (
 
 // maxEndpointLen bounds the endpoint of a proof.
 const maxEndpointLen = 512
-
-// WithAuthEndpoints adds endpoints under which clients reach the daemon
-// through a forwarder (a port forward, a TCP proxy; NATHOST/NATPORT count
-// already): passphrase proofs made for them are accepted too. Each is
-// "ip:port" ("[ipv6]:port") or a unix socket path; host names are not
-// resolved. Only list forwarders you run: a proof relayed through a
-// listed endpoint is accepted as if made for the daemon.
-func WithAuthEndpoints(endpoints ...string) DaemonOption {
-	return func(d *Daemon) error {
-		for _, e := range endpoints {
-			if !isUnixEndpoint(e) {
-				if _, ok := parseTCPEndpoint(e); !ok {
-					return fmt.Errorf("pyro: WithAuthEndpoints: %q is not ip:port or a unix socket path (host names are not resolved)", e)
-				}
-			}
-			d.sec.auth.endpoints = append(d.sec.auth.endpoints, e)
-		}
-		return nil
-	}
-}
 
 func isUnixEndpoint(e string) bool {
 	return strings.HasPrefix(e, "/") || strings.HasPrefix(e, "./") || strings.HasPrefix(e, "@") || strings.HasPrefix(e, "\x00")

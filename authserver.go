@@ -29,7 +29,7 @@ const (
 	reasonAuthMalformed  = ReasonSecurity + ": malformed authentication: "
 	reasonAuthEndpoint   = ReasonSecurity + ": the proof is for another server: endpoint "
 	reasonAuthCert       = ReasonSecurity + ": the proof is for another TLS certificate (a relay between client and daemon?)"
-	reasonAuthNoCert     = ReasonSecurity + ": the daemon cannot check the TLS certificate of a proof (its TLS listener was given with WithListener; use WithTLS)"
+	reasonAuthNoCert     = ReasonSecurity + ": the daemon cannot check the TLS certificate of a proof (its TLS listener was given with WithListener; use WithTLSConfig)"
 	reasonAuthNotPending = ReasonSecurity + ": no authentication pending on this connection"
 )
 

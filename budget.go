@@ -48,9 +48,9 @@ const (
 	// messages of the largest default size at once while a daemon stays
 	// well under 1 GiB resident under attack.
 	DefaultMemoryBudget = 256 << 20
-	// DefaultWriteTimeout is WRITE_TIMEOUT, in seconds: a client that
-	// reads nothing of its reply for 30 s is dropped.
-	DefaultWriteTimeout = 30.0
+	// DefaultWriteTimeout is WRITE_TIMEOUT: a client that reads nothing
+	// of its reply for 30 s is dropped.
+	DefaultWriteTimeout = 30 * time.Second
 )
 
 // smallHolding is what a connection may hold and still use the quarter of
@@ -243,14 +243,14 @@ func (c *serverConn) encodeFailure(err error) *py.Exception {
 // writeTimeout is how long a write may go without progress: WRITE_TIMEOUT
 // (0: the default, negative: none) or COMMTIMEOUT when that is shorter.
 func (d *Daemon) writeTimeout() time.Duration {
-	wt := seconds(d.cfg.WriteTimeout)
+	wt := d.cfg.WriteTimeout
 	switch {
-	case d.cfg.WriteTimeout == 0:
-		wt = seconds(DefaultWriteTimeout)
-	case d.cfg.WriteTimeout < 0:
+	case wt == 0:
+		wt = DefaultWriteTimeout
+	case wt < 0:
 		wt = 0
 	}
-	if ct := seconds(d.cfg.CommTimeout); ct > 0 && (wt <= 0 || ct < wt) {
+	if ct := d.cfg.CommTimeout; ct > 0 && (wt <= 0 || ct < wt) {
 		wt = ct
 	}
 	return wt

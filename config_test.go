@@ -4,6 +4,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestConfigEnv(t *testing.T) {
@@ -13,7 +14,7 @@ func TestConfigEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Host != "0.0.0.0" || !c.Compression || c.NSPort != 9999 || c.CommTimeout != 1.5 || string(c.HMACKey) != "k" {
+	if c.Host != "0.0.0.0" || !c.Compression || c.NSPort != 9999 || c.CommTimeout != 1500*time.Millisecond || string(c.HMACKey) != "k" {
 		t.Errorf("env not applied: %+v", c)
 	}
 	// Pyro does not trim list items

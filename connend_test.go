@@ -59,7 +59,7 @@ func TestConnectionEndLoggedOnce(t *testing.T) {
 				c.nc.Close()
 			}},
 		{name: "idle timeout", want: "INFO pyro: closing idle connection",
-			config: func(cfg *Config) { cfg.IdleTimeout = 0.2 },
+			config: func(cfg *Config) { cfg.IdleTimeout = 200 * time.Millisecond },
 			client: func(t *testing.T, u URI) {
 				c := dialRaw(t, u)
 				c.connect()
@@ -68,7 +68,7 @@ func TestConnectionEndLoggedOnce(t *testing.T) {
 				}
 			}},
 		{name: "slow request", want: "INFO pyro: dropping slow client: request not received in time",
-			config: func(cfg *Config) { cfg.RequestTimeout = 0.2; cfg.RequestMinRate = -1 },
+			config: func(cfg *Config) { cfg.RequestTimeout = 200 * time.Millisecond; cfg.RequestMinRate = -1 },
 			client: func(t *testing.T, u URI) {
 				c := dialRaw(t, u)
 				c.connect()

@@ -15,7 +15,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pyrogo/pyro/codec"
 	"github.com/pyrogo/pyro/py"
 	"github.com/pyrogo/pyro/uri"
 	"github.com/pyrogo/pyro/wire"
@@ -79,50 +78,6 @@ type registration struct {
 	tiErr   error
 }
 
-// DaemonOption configures NewDaemon.
-type DaemonOption func(*Daemon) error
-
-// WithHost binds the daemon to host instead of the config's HOST. As in
-// Pyro4, "" and "0.0.0.0" bind every IPv4 interface and URIs then carry
-// 0.0.0.0; "::" binds every interface (IPv6 and IPv4) with [::] in URIs.
-func WithHost(host string) DaemonOption {
-	return func(d *Daemon) error { d.host = host; return nil }
-}
-
-// WithPort binds the daemon to port (0 = any free port).
-func WithPort(port int) DaemonOption { return func(d *Daemon) error { d.port = port; return nil } }
-
-// WithUnixSocket binds the daemon to a unix domain socket; a name
-// starting with "@" or NUL is a Linux abstract socket.
-func WithUnixSocket(path string) DaemonOption {
-	return func(d *Daemon) error { d.unixSocket = path; return nil }
-}
-
-// WithListener serves an existing listener (its address goes into URIs).
-func WithListener(ln net.Listener) DaemonOption {
-	return func(d *Daemon) error { d.ln, d.listenerGiven = ln, true; return nil }
-}
-
-// WithLogger sets the logger; the default discards.
-func WithLogger(l *slog.Logger) DaemonOption { return func(d *Daemon) error { d.log = l; return nil } }
-
-// WithIgnoreUnknownKeys makes struct arguments ignore dict keys that
-// match no field, as encoding/json does. By default such a key (a Python
-// caller's typo) fails the call with a TypeError that names it.
-func WithIgnoreUnknownKeys() DaemonOption {
-	return func(d *Daemon) error { d.conv.DisallowUnknownKeys = false; return nil }
-}
-
-// WithHandshake installs a handshake validator.
-func WithHandshake(f HandshakeFunc) DaemonOption {
-	return func(d *Daemon) error { d.handshake = f; return nil }
-}
-
-// WithHMACKey sets the daemon's HMAC key (overrides the config's).
-func WithHMACKey(key []byte) DaemonOption {
-	return func(d *Daemon) error { d.wireOpts.HMACKey = key; return nil }
-}
-
 // Daemon hosts Go values as Pyro objects. Create it with NewDaemon,
 // register objects, then call Serve. Its methods are safe for concurrent
 // use.
@@ -141,8 +96,7 @@ type Daemon struct {
 	accepted      map[int]bool
 	mem           *memBudget        // MEMORY_BUDGET (budget.go)
 	conv          py.ConvertOptions // how arguments are converted
-	interceptors  []Interceptor     // WithInterceptors (interceptor.go)
-	chain         CallFunc          // the interceptors' call chain; nil without any
+	chain         CallFunc          // the interceptors' call chain (interceptor.go); nil without any
 
 	mu       sync.RWMutex
 	objects  map[string]*registration
@@ -177,47 +131,61 @@ type Daemon struct {
 }
 
 // NewDaemon creates a daemon and binds its listener (cfg nil means
-// BuiltinConfig()). By default it binds to the config's HOST (localhost)
-// on a free port.
+// BuiltinConfig(); the daemon keeps a copy of cfg). By default it binds to
+// the config's HOST (localhost) on a free port. It checks the options and
+// the config first (Config.Validate, the accepted serializers) and
+// reports every problem it finds in one error.
 func NewDaemon(cfg *Config, opts ...DaemonOption) (*Daemon, error) {
 	if cfg == nil {
 		cfg = BuiltinConfig()
+	} else {
+		cfg = cfg.Clone()
 	}
-	d := &Daemon{
-		cfg:      cfg,
-		host:     cfg.Host,
-		objects:  map[string]*registration{},
-		byValue:  map[any]string{},
-		typeMemo: map[reflect.Type]*typeInfo{},
-		conns:    map[*serverConn]struct{}{},
-		done:     make(chan struct{}),
-		accepted: map[int]bool{},
-		conv:     py.ConvertOptions{DisallowUnknownKeys: true},
-	}
-	d.wireOpts = wire.Options{MaxMessageSize: cfg.MaxMessageSize, HMACKey: cfg.HMACKey, Compress: cfg.Compression}
-	d.mem = newMemBudget(cfg.MemoryBudget)
+	dc := daemonConfig{host: cfg.Host}
 	for _, o := range opts {
-		if err := o(d); err != nil {
-			return nil, err
+		if o != nil {
+			o.applyDaemon(&dc)
 		}
 	}
-	if d.log == nil {
-		d.log = slog.New(slog.DiscardHandler)
-	}
-	var err error
-	if d.chain, err = chainInterceptors(d.interceptors); err != nil {
+	if err := dc.validate(cfg); err != nil {
 		return nil, err
 	}
-	for _, name := range cfg.SerializersAccepted {
-		id, ok := codec.IDOf(name)
-		if !ok {
-			return nil, NewError(ErrSerialize, fmt.Sprintf("serializer '%s' is unknown or not available", name))
-		}
-		if _, err := codec.ForID(id, codec.Options{}); err != nil {
-			return nil, wrapError(ErrSerialize, err.Error(), err)
-		}
-		d.accepted[id] = true
+	chain, err := chainInterceptors(dc.interceptors)
+	if err != nil {
+		return nil, err
 	}
+	d := &Daemon{
+		cfg:           cfg,
+		log:           logOrDiscard(dc.logger),
+		handshake:     dc.handshake,
+		host:          dc.host,
+		port:          dc.port,
+		unixSocket:    dc.unixSocket,
+		ln:            dc.listener,
+		listenerGiven: dc.listener != nil,
+		objects:       map[string]*registration{},
+		byValue:       map[any]string{},
+		typeMemo:      map[reflect.Type]*typeInfo{},
+		conns:         map[*serverConn]struct{}{},
+		done:          make(chan struct{}),
+		accepted:      dc.accepted,
+		conv:          py.ConvertOptions{DisallowUnknownKeys: !dc.ignoreUnknownKeys},
+		tlsConf:       dc.tls,
+		peerCheck:     dc.peerCheck,
+		chain:         chain,
+	}
+	d.wireOpts = wire.Options{MaxMessageSize: cfg.MaxMessageSize, HMACKey: cfg.HMACKey, Compress: cfg.Compression}
+	if dc.hmacKeySet {
+		d.wireOpts.HMACKey = dc.hmacKey
+	}
+	d.sec.boundHMAC = dc.boundHMAC
+	d.sec.validators = dc.validators
+	d.sec.unixMode, d.sec.unixModeSet = dc.unixMode, dc.unixModeSet
+	d.sec.auth.endpoints = dc.authEndpoints
+	if dc.identities != nil {
+		d.SetAllowedIdentities(dc.identities)
+	}
+	d.mem = newMemBudget(cfg.MemoryBudget)
 	d.lim = resolveLimits(cfg)
 	d.streams.init(d.lim.streams, d.lim.streamsConn)
 	if d.lim.oneway > 0 {
@@ -230,14 +198,17 @@ func NewDaemon(cfg *Config, opts ...DaemonOption) (*Daemon, error) {
 	if _, err := d.Register(&daemonObject{d: d}, DaemonObjectID); err != nil {
 		return nil, err
 	}
+	for _, f := range dc.afterNew {
+		f(d)
+	}
 	return d, nil
 }
 
 // Addr returns the listener's address.
 func (d *Daemon) Addr() net.Addr { return d.ln.Addr() }
 
-// Config returns the daemon's configuration (do not modify while serving).
-func (d *Daemon) Config() *Config { return d.cfg }
+// Config returns a copy of the daemon's configuration.
+func (d *Daemon) Config() *Config { return d.cfg.Clone() }
 
 // URIFor returns the URI of an object id in this daemon, with the NAT
 // host/port when configured.
@@ -572,7 +543,7 @@ func (d *Daemon) beginClose() {
 }
 
 func (d *Daemon) housekeeping() {
-	period := seconds(d.cfg.PollTimeout)
+	period := d.cfg.PollTimeout
 	if period <= 0 {
 		period = 2 * time.Second
 	}
@@ -583,7 +554,7 @@ func (d *Daemon) housekeeping() {
 		case <-d.done:
 			return
 		case now := <-t.C:
-			d.streams.expire(now, seconds(d.cfg.IterStreamLifetime), seconds(d.cfg.IterStreamLinger))
+			d.streams.expire(now, d.cfg.IterStreamLifetime, d.cfg.IterStreamLinger)
 		}
 	}
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // Call dispatch: what a daemon does with a decoded INVOKE. A dispatcher
-// finds the object and the method (resolve.go), runs the daemon's
+// finds the object and the method (resolvemethod.go), runs the daemon's
 // interceptors (interceptor.go) and the method with its arguments
 // converted to the Go parameter types (args.go), runs batches
 // (batchserver.go), remote attribute access (attrs.go), oneway calls

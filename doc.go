@@ -37,15 +37,33 @@
 // can execute code exists (pickle is refused), every decoder has limits,
 // dotted names are refused, and HMAC signing is Pyro4-compatible.
 //
+// Configuration: a Config holds Pyro's config items (each field's `pyro`
+// tag is the item's name; durations are time.Duration, seconds in PYRO_*
+// variables); BuiltinConfig gives Pyro's defaults, DefaultConfig applies
+// the environment, and Config.Validate checks the values. NewDaemon and
+// NewProxy take a config and options, check both in one step (every
+// problem in one error) and keep a copy of the config. Options are
+// DaemonOptions (WithHost, WithPort, WithConnValidators, ...),
+// ProxyOptions (WithSerializer, WithTimeout, WithIdentification, ...) or
+// Options, which mean the same on both sides and may be given to either:
+// WithHMACKey, WithReplayProtectedHMAC, WithTLSConfig, WithPeerCertCheck
+// and WithLogger. options.go, daemonoptions.go and proxyoptions.go hold
+// them all; config.go, configitems.go and configcheck.go the config.
+//
+// PYRONAME: and PYROMETA: URIs are resolved by the proxy's Resolver
+// (WithResolver), by default the one package naming installs when it is
+// imported (DefaultResolver); naming.NewResolver makes resolvers with
+// their own cache and their own settings for the name server.
+//
 // TLS and mutual TLS work as Pyro4's SSL=True does, so Python peers
 // interoperate: set the config's SSL items (SSL, SSL_SERVERCERT,
 // SSL_CACERTS, SSL_REQUIRECLIENTCERT, SSL_CLIENTCERT, ...; see
 // ServerTLSConfig and ClientTLSConfig), or pass a *tls.Config with
-// WithTLS (daemon) and WithTLSConfig (proxy). Proxies verify the server
-// certificate against the host of the URI; WithPeerCertCheck and
-// WithProxyPeerCertCheck add checks of the peer's certificate (common
-// name, serial, SANs, fingerprint pinning), and CallContext.Conn.TLS shows
-// the client's certificate to methods.
+// WithTLSConfig (daemons and proxies). Proxies verify the server
+// certificate against the host of the URI; WithPeerCertCheck adds a check
+// of the other side's certificate (common name, serial, SANs, fingerprint
+// pinning), and CallContext.Conn.TLS shows the client's certificate to
+// methods.
 //
 // Who may connect is decided before anything a client sends is decoded:
 // connection validators (ConnValidator; the exact MAXCONNECTIONS limit,
@@ -93,7 +111,7 @@
 //     deadlines, decodes it, hands it to dispatch, sends the answer, and
 //     logs once why the connection ended.
 //   - dispatch.go: call dispatch, with no socket: one dispatcher per
-//     connection finds the object and method (resolve.go), runs the
+//     connection finds the object and method (resolvemethod.go), runs the
 //     interceptors (interceptor.go) and the method with converted
 //     arguments (args.go), batches (batchserver.go), remote attributes
 //     (attrs.go), oneway calls (oneway.go) and item streams (streams.go,
@@ -103,8 +121,12 @@
 //
 // The proxy: proxy.go (connections, calls, the pool), batch.go (batches
 // and asynchronous calls), authclient.go (the client's passphrase
-// proof). Shared: config.go (Config and its Pyro items), errors.go
+// proof), resolver.go (Resolver, for PYRONAME: and PYROMETA: URIs).
+//
+// Options: options.go (Option, the settings both sides take, and how
+// options are checked), daemonoptions.go (DaemonOption), proxyoptions.go
+// (ProxyOption). Shared: config.go, configitems.go and configcheck.go
+// (Config, its Pyro item names and text forms, Validate), errors.go
 // (Pyro's error classes), context.go (CallContext), uri.go, auth.go (the
-// passphrase scheme), keyfile.go, logwire.go. Options (With...) sit with
-// the feature they configure.
+// passphrase scheme), keyfile.go, logwire.go.
 package pyro

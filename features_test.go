@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/pyrogo/pyro/py"
 	"github.com/pyrogo/pyro/wire"
@@ -135,8 +136,8 @@ func TestPing(t *testing.T) {
 
 func TestStreamLimits(t *testing.T) {
 	cfg := BuiltinConfig()
-	cfg.IterStreamLifetime = 0.2
-	cfg.PollTimeout = 0.05
+	cfg.IterStreamLifetime = 200 * time.Millisecond
+	cfg.PollTimeout = 50 * time.Millisecond
 	d, u, _ := startDaemon(t, cfg)
 	p := newProxy(t, u, nil)
 	ctx := context.Background()

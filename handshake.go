@@ -63,7 +63,7 @@ const (
 // and then for the rest of the handshake phase: COMMTIMEOUT, or
 // defaultHandshakeTimeout.
 func (d *Daemon) handshakeTimeout() time.Duration {
-	if t := seconds(d.cfg.CommTimeout); t > 0 {
+	if t := d.cfg.CommTimeout; t > 0 {
 		return t
 	}
 	return defaultHandshakeTimeout

@@ -28,33 +28,6 @@ import (
 
 const reasonBindRequired = ReasonSecurity + ": this daemon requires replay-protected HMAC"
 
-// WithReplayProtectedHMAC sets the daemon's HMAC key (like WithHMACKey)
-// and turns on the replay-protected HMAC mode for all its connections.
-func WithReplayProtectedHMAC(key []byte) DaemonOption {
-	return func(d *Daemon) error {
-		if len(key) == 0 {
-			return errors.New("pyro: WithReplayProtectedHMAC needs a key")
-		}
-		d.wireOpts.HMACKey = key
-		d.sec.boundHMAC = true
-		return nil
-	}
-}
-
-// WithProxyReplayProtectedHMAC sets the proxy's HMAC key (like
-// WithProxyHMACKey) and turns on the replay-protected HMAC mode: the
-// proxy then only talks to daemons in that mode.
-func WithProxyReplayProtectedHMAC(key []byte) ProxyOption {
-	return func(p *Proxy) error {
-		if len(key) == 0 {
-			return errors.New("pyro: WithProxyReplayProtectedHMAC needs a key")
-		}
-		p.wireOpts.HMACKey = key
-		p.boundHMAC = true
-		return nil
-	}
-}
-
 // boundNonces are a connection's two nonces.
 type boundNonces struct{ client, server []byte }
 

@@ -102,7 +102,7 @@ func exceptionOf(t *testing.T, m *wire.Message) *py.Exception {
 // one), and the daemon keeps serving a well-behaved client throughout.
 func TestHostileClients(t *testing.T) {
 	cfg := BuiltinConfig()
-	cfg.CommTimeout = 0.5
+	cfg.CommTimeout = 500 * time.Millisecond
 	_, u, _ := startDaemon(t, cfg)
 	header := func(typ wire.MsgType, payload int) []byte {
 		return wire.Header{Type: typ, PayloadLen: payload, SerializerID: 1}.AppendHeader(nil)

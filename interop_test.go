@@ -1190,7 +1190,7 @@ func goProxyHMAC(t *testing.T, srv pyServers) {
 	ctx := context.Background()
 	key := []byte(interopKey)
 	for _, ser := range allSerializers {
-		p := mustProxy(t, srv.hmac, nil, pyro.WithSerializer(ser), pyro.WithProxyHMACKey(key))
+		p := mustProxy(t, srv.hmac, nil, pyro.WithSerializer(ser), pyro.WithHMACKey(key))
 		if v, err := p.Call(ctx, "add", 2, 2); err != nil || !py.Same(v, int64(4)) {
 			t.Errorf("%s: keyed call %v %v", ser, v, err)
 		}
@@ -1209,7 +1209,7 @@ func goProxyHMAC(t *testing.T, srv pyServers) {
 		{"key_vs_unkeyed_daemon", srv.plain, key, "hmac key config not symmetric"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			p := mustProxy(t, c.uri, nil, pyro.WithProxyHMACKey(c.key))
+			p := mustProxy(t, c.uri, nil, pyro.WithHMACKey(c.key))
 			_, err := p.Call(ctx, "add", 1, 2)
 			if !errors.Is(err, pyro.ErrCommunication) {
 				t.Errorf("not a CommunicationError: %v", err)
@@ -1301,7 +1301,7 @@ func goProxyCompressionHMAC(t *testing.T, srv pyServers) {
 	tap := newWireTap(t, srv.hmac)
 	cfg := pyro.BuiltinConfig()
 	cfg.Compression = true
-	p := mustProxy(t, tap.uri, cfg, pyro.WithProxyHMACKey([]byte(interopKey)))
+	p := mustProxy(t, tap.uri, cfg, pyro.WithHMACKey([]byte(interopKey)))
 	arg := strings.Repeat("compress and sign ", 5000)
 	if flags, err := pyro.CallT[int](ctx, p, "request_flags", arg); err != nil || wire.Flags(flags)&wire.FlagCompressed == 0 {
 		t.Errorf("request flags %#x, %v", flags, err)

@@ -10,7 +10,7 @@ import (
 const (
 	// defaultRequestTimeout (REQUEST_TIMEOUT) is the time a message has to
 	// arrive once its first byte has, before the length allowance.
-	defaultRequestTimeout = 30.0
+	defaultRequestTimeout = 30 * time.Second
 	// defaultRequestMinRate (REQUEST_MINRATE) is the rate, in bytes per
 	// second, at which the bytes of a message earn it more time: a 10 MiB
 	// message arriving at 64 KiB/s or faster gets through (it takes at
@@ -72,7 +72,7 @@ func resolveLimits(cfg *Config) limits {
 		return v
 	}
 	l := limits{
-		idle:        seconds(max(cfg.IdleTimeout, 0)),
+		idle:        max(cfg.IdleTimeout, 0),
 		minRate:     count(cfg.RequestMinRate, defaultRequestMinRate),
 		connCap:     count(cfg.ConnectionCap, derivedConnCap()),
 		streams:     count(cfg.IterStreamMax, defaultIterStreamMax),
@@ -82,11 +82,11 @@ func resolveLimits(cfg *Config) limits {
 	}
 	switch {
 	case cfg.RequestTimeout == 0:
-		l.request = seconds(defaultRequestTimeout)
+		l.request = defaultRequestTimeout
 	case cfg.RequestTimeout > 0:
-		l.request = seconds(cfg.RequestTimeout)
+		l.request = cfg.RequestTimeout
 	}
-	if ct := seconds(cfg.CommTimeout); ct > 0 {
+	if ct := cfg.CommTimeout; ct > 0 {
 		if l.idle == 0 || ct < l.idle {
 			l.idle = ct
 		}

@@ -39,7 +39,7 @@ func TestResolveLimits(t *testing.T) {
 		t.Errorf("zero config: %+v", l)
 	}
 	cfg = BuiltinConfig()
-	cfg.CommTimeout, cfg.IdleTimeout, cfg.RequestTimeout = 2, 5, -1
+	cfg.CommTimeout, cfg.IdleTimeout, cfg.RequestTimeout = 2*time.Second, 5*time.Second, -1
 	cfg.IterStreamMax, cfg.OnewayMaxConn, cfg.ConnectionCap = -1, 3, 7
 	if l := resolveLimits(cfg); l.idle != 2*time.Second || l.request != 2*time.Second || l.streams != 0 || l.onewayConn != 3 || l.connCap != 7 {
 		t.Errorf("set: %+v", l)
@@ -47,7 +47,7 @@ func TestResolveLimits(t *testing.T) {
 	if err := cfg.ApplyEnv([]string{"PYRO_IDLE_TIMEOUT=600", "PYRO_ONEWAY_MAX=-1", "PYRO_CONNECTION_CAP=50"}); err != nil {
 		t.Fatal(err)
 	}
-	if cfg.IdleTimeout != 600 || cfg.OnewayMax != -1 || cfg.ConnectionCap != 50 || cfg.Source("IDLE_TIMEOUT") != SourceEnv {
+	if cfg.IdleTimeout != 600*time.Second || cfg.OnewayMax != -1 || cfg.ConnectionCap != 50 || cfg.Source("IDLE_TIMEOUT") != SourceEnv {
 		t.Errorf("env: %+v", cfg)
 	}
 }
@@ -68,7 +68,7 @@ func connectRaw(t *testing.T, u URI, obj string) *rawClient {
 // stays.
 func TestIdleTimeout(t *testing.T) {
 	cfg := BuiltinConfig()
-	cfg.IdleTimeout = 0.3
+	cfg.IdleTimeout = 300 * time.Millisecond
 	_, u, _ := startLC(t, cfg, context.Background())
 	c := connectRaw(t, u, "lc")
 	c.send(invoke(1, 1, "lc", "echo", 1))
@@ -93,7 +93,7 @@ func TestIdleTimeout(t *testing.T) {
 // bound it); other clients are served meanwhile.
 func TestSlowRequestDropped(t *testing.T) {
 	cfg := BuiltinConfig()
-	cfg.RequestTimeout = 0.5
+	cfg.RequestTimeout = 500 * time.Millisecond
 	_, u, _ := startLC(t, cfg, context.Background())
 	good := newProxy(t, u, nil)
 	raw, _ := wire.AppendMessage(nil, invoke(1, 1, "lc", "echo", strings.Repeat("x", 100)), nil)
@@ -134,7 +134,7 @@ func TestSlowRequestDropped(t *testing.T) {
 // through, arriving steadily faster than REQUEST_MINRATE, gets through.
 func TestSlowLargeUploadAccepted(t *testing.T) {
 	cfg := BuiltinConfig()
-	cfg.RequestTimeout = 2
+	cfg.RequestTimeout = 2 * time.Second
 	cfg.RequestMinRate = 64 << 10
 	_, u, _ := startLC(t, cfg, context.Background())
 	c := connectRaw(t, u, "lc")

@@ -39,7 +39,7 @@ func TestDaemonAndProxyLogging(t *testing.T) {
 			cfg := pyro.BuiltinConfig()
 			cfg.LogWire = tc.logWire
 			u := startObjectConfig(t, cfg.Clone(), echoserver.ObjectID, &echoserver.EchoServer{}, pyro.WithLogger(dlog))
-			p, err := pyro.NewProxy(u, cfg, pyro.WithProxyLogger(plog))
+			p, err := pyro.NewProxy(u, cfg, pyro.WithLogger(plog))
 			if err != nil {
 				t.Fatal(err)
 			}

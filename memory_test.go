@@ -97,7 +97,7 @@ func dialSmallWindow(t *testing.T, u URI) *rawClient {
 // daemon's write blocked forever and held the reply.
 func TestWriteDeadline(t *testing.T) {
 	cfg := BuiltinConfig()
-	cfg.WriteTimeout = 0.5
+	cfg.WriteTimeout = 500 * time.Millisecond
 	d, u := startMaker(t, cfg)
 	const size = 16 << 20
 	stalled := dialSmallWindow(t, u)
@@ -158,8 +158,8 @@ func TestWriteDeadline(t *testing.T) {
 // back what it took.
 func TestMemoryBudget(t *testing.T) {
 	cfg := BuiltinConfig()
-	cfg.MemoryBudget = 64 << 20 // 48 MiB for large messages
-	cfg.WriteTimeout = 60       // the held replies stay held for the test
+	cfg.MemoryBudget = 64 << 20         // 48 MiB for large messages
+	cfg.WriteTimeout = 60 * time.Second // the held replies stay held for the test
 	d, u := startMaker(t, cfg)
 	ctx := context.Background()
 	p := newProxy(t, u, nil)
@@ -314,10 +314,10 @@ func TestProxyReadLimits(t *testing.T) {
 // message over 64 MiB at once.
 func TestMemoryConfig(t *testing.T) {
 	c := BuiltinConfig()
-	if c.MaxMessageSize != 64<<20 || c.MemoryBudget != 256<<20 || c.WriteTimeout != 30 {
+	if c.MaxMessageSize != 64<<20 || c.MemoryBudget != 256<<20 || c.WriteTimeout != 30*time.Second {
 		t.Errorf("defaults: %d %d %v", c.MaxMessageSize, c.MemoryBudget, c.WriteTimeout)
 	}
-	want := map[string]string{"MAX_MESSAGE_SIZE": "67108864", "MEMORY_BUDGET": "268435456", "WRITE_TIMEOUT": "30"}
+	want := map[string]string{"MAX_MESSAGE_SIZE": "67108864", "MEMORY_BUDGET": "268435456", "WRITE_TIMEOUT": "30.0"}
 	for _, e := range c.Entries() {
 		if v, ok := want[e.Name]; ok {
 			if e.Value != v || e.Source != SourceBuiltin {
@@ -332,20 +332,20 @@ func TestMemoryConfig(t *testing.T) {
 	if err := c.ApplyEnv([]string{"PYRO_MAX_MESSAGE_SIZE=0", "PYRO_MEMORY_BUDGET=1048576", "PYRO_WRITE_TIMEOUT=2.5"}); err != nil {
 		t.Fatal(err)
 	}
-	if c.MaxMessageSize != 0 || c.MemoryBudget != 1<<20 || c.WriteTimeout != 2.5 || c.Source("MEMORY_BUDGET") != SourceEnv {
+	if c.MaxMessageSize != 0 || c.MemoryBudget != 1<<20 || c.WriteTimeout != 2500*time.Millisecond || c.Source("MEMORY_BUDGET") != SourceEnv {
 		t.Errorf("env: %d %d %v", c.MaxMessageSize, c.MemoryBudget, c.WriteTimeout)
 	}
 	for _, tc := range []struct {
 		budget      int
 		limit       int64
-		write, comm float64
+		write, comm time.Duration
 		timeout     time.Duration
 	}{
 		{0, DefaultMemoryBudget, 0, 0, 30 * time.Second},
 		{-1, 0, -1, 0, 0},
-		{1 << 20, 1 << 20, 10, 0, 10 * time.Second},
-		{1 << 20, 1 << 20, 10, 2, 2 * time.Second},
-		{1 << 20, 1 << 20, -1, 3, 3 * time.Second},
+		{1 << 20, 1 << 20, 10 * time.Second, 0, 10 * time.Second},
+		{1 << 20, 1 << 20, 10 * time.Second, 2 * time.Second, 2 * time.Second},
+		{1 << 20, 1 << 20, -1, 3 * time.Second, 3 * time.Second},
 	} {
 		cfg := &Config{MemoryBudget: tc.budget, WriteTimeout: tc.write, CommTimeout: tc.comm}
 		d := &Daemon{cfg: cfg, mem: newMemBudget(cfg.MemoryBudget)}

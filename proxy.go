@@ -19,85 +19,6 @@ import (
 	"github.com/pyrogo/pyro/wire"
 )
 
-// Resolver turns a PYRONAME/PYROMETA URI into a PYRO URI (by asking a name
-// server). The naming package provides one.
-type Resolver func(ctx context.Context, u URI, p *Proxy) (URI, error)
-
-// DefaultResolver is used by proxies whose URI needs resolving and that
-// have no WithResolver option. The naming package sets it when imported.
-// Like Pyro, a proxy resolves its PYRONAME/PYROMETA URI again for every
-// new connection, so resolvers should cache their answers briefly.
-var DefaultResolver Resolver
-
-// ResolveFailed, when set, is called when a proxy could not use the PYRO
-// URI target that resolving u gave: connecting to it failed, a connection
-// to it broke, or its daemon no longer knows the object. A caching
-// resolver drops that answer; the proxy then resolves once more and, if
-// the answer changed, connects to the new target. The naming package sets
-// it together with DefaultResolver.
-var ResolveFailed func(u, target URI)
-
-// ProxyOption configures NewProxy.
-type ProxyOption func(*Proxy) error
-
-// WithMaxConns bounds the connections a proxy opens for concurrent calls
-// (default 16). Pyro never multiplexes calls on one connection, so this
-// is the proxy's concurrency.
-func WithMaxConns(n int) ProxyOption {
-	return func(p *Proxy) error {
-		if n < 1 {
-			return fmt.Errorf("pyro: WithMaxConns(%d): need at least 1", n)
-		}
-		p.maxConns = n
-		return nil
-	}
-}
-
-// WithResolver sets how PYRONAME/PYROMETA URIs are resolved.
-func WithResolver(r Resolver) ProxyOption { return func(p *Proxy) error { p.resolver = r; return nil } }
-
-// WithSerializer chooses the serializer by name (overrides the config).
-func WithSerializer(name string) ProxyOption {
-	return func(p *Proxy) error {
-		c, err := codec.ForName(name, codec.Options{})
-		if err != nil {
-			return wrapError(ErrSerialize, err.Error(), err)
-		}
-		p.codec = c
-		return nil
-	}
-}
-
-// WithProxyHMACKey sets the proxy's HMAC key (overrides the config's).
-func WithProxyHMACKey(key []byte) ProxyOption {
-	return func(p *Proxy) error { p.wireOpts.HMACKey = key; return nil }
-}
-
-// WithHandshakeData sets the value sent in CONNECT (Pyro's
-// _pyroHandshake; default "hello").
-func WithHandshakeData(v any) ProxyOption {
-	return func(p *Proxy) error { p.handshake = v; return nil }
-}
-
-// WithHandshakeCheck installs a check of the daemon's handshake response
-// (Pyro's _pyroValidateHandshake); an error refuses the connection.
-func WithHandshakeCheck(f func(response any) error) ProxyOption {
-	return func(p *Proxy) error { p.checkHandshake = f; return nil }
-}
-
-// WithProxyLogger sets the proxy's logger (the default discards). The
-// proxy logs new connections at debug level and, when the config's
-// LOGWIRE is set, every message it sends and receives.
-func WithProxyLogger(l *slog.Logger) ProxyOption {
-	return func(p *Proxy) error { p.log = l; return nil }
-}
-
-// WithTimeout sets the proxy's timeout for calls whose context has no
-// deadline (default: the config's COMMTIMEOUT; 0 = none).
-func WithTimeout(d time.Duration) ProxyOption {
-	return func(p *Proxy) error { p.timeout = d; return nil }
-}
-
 // Proxy calls the methods of one remote object. It is safe for concurrent
 // use: concurrent calls use separate connections from a bounded pool, and
 // a broken connection is replaced on the next call (auto-reconnect).
@@ -127,8 +48,10 @@ type Proxy struct {
 	closed bool
 }
 
-// NewProxy makes a proxy for a URI string (cfg nil = BuiltinConfig()). It
-// does not connect: the first call does.
+// NewProxy makes a proxy for a URI string (cfg nil = BuiltinConfig(); the
+// proxy keeps a copy of cfg). It does not connect: the first call does.
+// It checks the options and the config first (Config.Validate, the
+// serializer) and reports every problem it finds in one error.
 func NewProxy(uriText string, cfg *Config, opts ...ProxyOption) (*Proxy, error) {
 	u, err := ParseURI(uriText)
 	if err != nil {
@@ -141,27 +64,40 @@ func NewProxy(uriText string, cfg *Config, opts ...ProxyOption) (*Proxy, error) 
 func NewProxyURI(u URI, cfg *Config, opts ...ProxyOption) (*Proxy, error) {
 	if cfg == nil {
 		cfg = BuiltinConfig()
+	} else {
+		cfg = cfg.Clone()
 	}
-	p := &Proxy{uri: u, cfg: cfg, handshake: "hello", maxConns: 16, timeout: seconds(cfg.CommTimeout),
-		wait: make(chan struct{}, 1)}
+	return buildProxy(u, cfg, opts)
+}
+
+// buildProxy makes a proxy that keeps cfg itself (not a copy).
+func buildProxy(u URI, cfg *Config, opts []ProxyOption) (*Proxy, error) {
+	pc := proxyConfig{maxConns: 16, handshake: "hello"}
+	for _, o := range opts {
+		if o != nil {
+			o.applyProxy(&pc)
+		}
+	}
+	if err := pc.validate(cfg); err != nil {
+		return nil, err
+	}
+	p := &Proxy{uri: u, cfg: cfg, codec: pc.codec, handshake: pc.handshake, checkHandshake: pc.checkHandshake,
+		timeout: cfg.CommTimeout, maxConns: pc.maxConns, resolver: pc.resolver,
+		boundHMAC: pc.boundHMAC, tlsConf: pc.tls, tlsSet: pc.tlsSet, peerCheck: pc.peerCheck,
+		log: logOrDiscard(pc.logger), wait: make(chan struct{}, 1)}
+	if pc.timeoutSet {
+		p.timeout = pc.timeout
+	}
+	if p.resolver == nil {
+		p.resolver = DefaultResolver()
+	}
+	p.ident.Store(pc.ident)
 	p.wireOpts = wire.Options{MaxMessageSize: cfg.MaxMessageSize, HMACKey: cfg.HMACKey, Compress: cfg.Compression}
+	if pc.hmacKeySet {
+		p.wireOpts.HMACKey = pc.hmacKey
+	}
 	if u.Protocol == uri.ProtoPyro {
 		p.target = u
-	}
-	for _, o := range opts {
-		if err := o(p); err != nil {
-			return nil, err
-		}
-	}
-	if p.log == nil {
-		p.log = slog.New(slog.DiscardHandler)
-	}
-	if p.codec == nil {
-		c, err := codec.ForName(cfg.Serializer, codec.Options{})
-		if err != nil {
-			return nil, wrapError(ErrSerialize, err.Error(), err)
-		}
-		p.codec = c
 	}
 	if err := p.setupTLS(); err != nil {
 		return nil, err
@@ -172,8 +108,8 @@ func NewProxyURI(u URI, cfg *Config, opts ...ProxyOption) (*Proxy, error) {
 // URI returns the proxy's URI as given.
 func (p *Proxy) URI() URI { return p.uri }
 
-// Config returns the proxy's configuration (do not modify it).
-func (p *Proxy) Config() *Config { return p.cfg }
+// Config returns a copy of the proxy's configuration.
+func (p *Proxy) Config() *Config { return p.cfg.Clone() }
 
 // HMACKey returns the HMAC key the proxy signs messages with (nil for
 // none), so that helpers such as resolvers can talk to a name server with
@@ -298,30 +234,34 @@ func (p *Proxy) resolve(ctx context.Context) (URI, error) {
 	if p.uri.Protocol == uri.ProtoPyro {
 		return p.uri, nil
 	}
-	r := p.resolver
-	if r == nil {
-		r = DefaultResolver
+	if p.resolver == nil {
+		return URI{}, NewError(ErrNaming, "cannot resolve "+p.uri.String()+": no name server resolver (import github.com/pyrogo/pyro/naming, or use WithResolver)")
 	}
-	if r == nil {
-		return URI{}, NewError(ErrNaming, "cannot resolve "+p.uri.String()+": no name server resolver (import github.com/pyrogo/pyro/naming)")
+	return p.resolver.Resolve(ctx, p.uri, p)
+}
+
+// forget tells the proxy's resolver that target, an answer for the
+// proxy's URI, could not be used (see ResolveForgetter).
+func (p *Proxy) forget(target URI) {
+	if f, ok := p.resolver.(ResolveForgetter); ok {
+		f.Forget(p.uri, target)
 	}
-	return r(ctx, p.uri, p)
 }
 
 // connect resolves the proxy's URI, dials and performs the CONNECT
 // handshake. When the target of a resolved URI fails, the resolver is
-// told (ResolveFailed) and a changed answer is tried once.
+// told (ResolveForgetter) and a changed answer is tried once.
 func (p *Proxy) connect(ctx context.Context) (*clientConn, error) {
 	target, err := p.resolve(ctx)
 	if err != nil {
 		return nil, err
 	}
 	c, err := p.connectTo(ctx, target)
-	if err != nil && p.uri.Protocol != uri.ProtoPyro && ResolveFailed != nil && ctx.Err() == nil {
-		ResolveFailed(p.uri, target)
+	if err != nil && p.uri.Protocol != uri.ProtoPyro && ctx.Err() == nil {
+		p.forget(target)
 		if t2, rerr := p.resolve(ctx); rerr == nil && !t2.Equal(target) {
 			if c, err = p.connectTo(ctx, t2); err != nil {
-				ResolveFailed(p.uri, t2)
+				p.forget(t2)
 			}
 		}
 	}
@@ -731,8 +671,8 @@ func (p *Proxy) invokeOnce(ctx context.Context, call *codec.Call, o callOptions)
 	}
 	v, broken, err := p.exchange(ctx, c, call, o)
 	p.release(c, broken)
-	if err != nil && p.uri.Protocol != uri.ProtoPyro && ResolveFailed != nil && (broken || errors.Is(err, ErrDaemon)) {
-		ResolveFailed(p.uri, c.target)
+	if err != nil && p.uri.Protocol != uri.ProtoPyro && (broken || errors.Is(err, ErrDaemon)) {
+		p.forget(c.target)
 	}
 	return v, err
 }
@@ -817,7 +757,9 @@ func (p *Proxy) exchange(ctx context.Context, c *clientConn, call *codec.Call, o
 func (p *Proxy) liveProxies(v any) any {
 	switch x := v.(type) {
 	case *codec.ProxyRef:
-		np, err := NewProxyURI(x.URI, p.cfg, WithProxyHMACKey(p.wireOpts.HMACKey), inheritTLS(p))
+		// the configuration is shared: no proxy changes its own
+		np, err := buildProxy(x.URI, p.cfg, []ProxyOption{WithHMACKey(p.wireOpts.HMACKey), inheritTLS(p),
+			WithResolver(p.resolver)})
 		if err != nil {
 			return v
 		}

@@ -130,9 +130,9 @@ func transports(t *testing.T) []transport {
 			return []DaemonOption{WithUnixSocket(fmt.Sprintf("\x00pyrogo-test-%d-%d", os.Getpid(), time.Now().UnixNano()))}
 		}},
 		{name: "hmac", daemon: func(*testing.T, *Config) []DaemonOption { return []DaemonOption{WithHMACKey(key)} },
-			proxy: []ProxyOption{WithProxyHMACKey(key)}},
+			proxy: []ProxyOption{WithHMACKey(key)}},
 		{name: "hmac-replay-protected", daemon: func(*testing.T, *Config) []DaemonOption { return []DaemonOption{WithReplayProtectedHMAC(key)} },
-			proxy: []ProxyOption{WithProxyReplayProtectedHMAC(key)}},
+			proxy: []ProxyOption{WithReplayProtectedHMAC(key)}},
 		{name: "passphrase", daemon: func(*testing.T, *Config) []DaemonOption {
 			return []DaemonOption{WithAllowedIdentifications([]string{"other", "pass phrase"})}
 		}, proxy: []ProxyOption{WithIdentification("pass phrase")}},
@@ -443,7 +443,7 @@ func TestTimeoutAndCancel(t *testing.T) {
 func TestHMACMismatch(t *testing.T) {
 	_, u, _ := startDaemon(t, nil, WithHMACKey([]byte("right")))
 	for _, key := range [][]byte{[]byte("wrong"), nil} {
-		p := newProxy(t, u, nil, WithProxyHMACKey(key))
+		p := newProxy(t, u, nil, WithHMACKey(key))
 		_, err := p.Call(context.Background(), "echo", 1)
 		if !errors.Is(err, ErrCommunication) {
 			t.Errorf("key %q: %v", key, err)

@@ -236,7 +236,7 @@ func TestMaxConnectionsExact(t *testing.T) {
 func TestMaxConnectionsFlood(t *testing.T) {
 	cfg := BuiltinConfig()
 	cfg.MaxConnections = 8
-	cfg.CommTimeout = 3 // silent connections hold their slots while the flood lasts
+	cfg.CommTimeout = 3 * time.Second // silent connections hold their slots while the flood lasts
 	rec := &recLog{}
 	d, u, _ := startDaemon(t, cfg, WithLogger(rec.logger()))
 	ctx := context.Background()
@@ -648,9 +648,9 @@ func TestReplayProtectedHMAC(t *testing.T) {
 	key := []byte("shared key")
 	for _, bound := range []bool{false, true} {
 		t.Run(fmt.Sprint("bound=", bound), func(t *testing.T) {
-			dopt, popt := WithHMACKey(key), WithProxyHMACKey(key)
+			dopt, popt := WithHMACKey(key), WithHMACKey(key)
 			if bound {
-				dopt, popt = WithReplayProtectedHMAC(key), WithProxyReplayProtectedHMAC(key)
+				dopt, popt = WithReplayProtectedHMAC(key), WithReplayProtectedHMAC(key)
 			}
 			d, err := NewDaemon(nil, dopt)
 			if err != nil {
@@ -700,14 +700,14 @@ func TestReplayProtectedHMACModes(t *testing.T) {
 	key := []byte("k")
 	ctx := context.Background()
 	_, u, thing := startDaemon(t, nil, WithReplayProtectedHMAC(key))
-	p := newProxy(t, u, nil, WithProxyReplayProtectedHMAC(key))
+	p := newProxy(t, u, nil, WithReplayProtectedHMAC(key))
 	callSuite(t, p, thing, "serpent")
 
-	_, err := newProxy(t, u, nil, WithProxyHMACKey(key)).Call(ctx, "echo", 1)
+	_, err := newProxy(t, u, nil, WithHMACKey(key)).Call(ctx, "echo", 1)
 	wantDenied(t, err, "requires replay-protected HMAC")
 
 	_, u2, _ := startDaemon(t, nil, WithHMACKey(key))
-	_, err = newProxy(t, u2, nil, WithProxyReplayProtectedHMAC(key)).Call(ctx, "echo", 1)
+	_, err = newProxy(t, u2, nil, WithReplayProtectedHMAC(key)).Call(ctx, "echo", 1)
 	if !errors.Is(err, ErrSecurity) || !strings.Contains(err.Error(), "does not use replay-protected HMAC") {
 		t.Errorf("downgrade: %v", err)
 	}
@@ -775,7 +775,7 @@ func TestHandshakeSizeLimit(t *testing.T) {
 // no goroutine behind; other clients are served meanwhile.
 func TestSlowloris(t *testing.T) {
 	cfg := BuiltinConfig()
-	cfg.CommTimeout = 0.5
+	cfg.CommTimeout = 500 * time.Millisecond
 	_, u, _ := startDaemon(t, cfg)
 	good := newProxy(t, u, nil)
 	if _, err := good.Call(context.Background(), "echo", 1); err != nil {

@@ -21,8 +21,8 @@ import (
 )
 
 // This file holds pyrogo's TLS support: the tls.Config builders for
-// Pyro's SSL_* config items, the daemon and proxy options, the peer
-// certificate checks, and the TLS handshake of daemon connections.
+// Pyro's SSL_* config items, the peer certificate checks, and the TLS
+// handshake of daemon connections (the options are in options.go).
 //
 // Pyro4 wraps the socket in TLS from its first byte (no STARTTLS) and
 // speaks the unchanged Pyro protocol inside, so Python peers with
@@ -371,34 +371,6 @@ func atLeastTLS12(conf *tls.Config) *tls.Config {
 	return conf
 }
 
-// WithTLS makes the daemon speak TLS with conf (it overrides the config's
-// SSL items; cfg.SSL=true without this option builds the configuration
-// with ServerTLSConfig). A conf that allows versions older than TLS 1.2 is
-// raised to TLS 1.2. For mutual TLS set conf.ClientAuth to
-// tls.RequireAndVerifyClientCert and conf.ClientCAs.
-func WithTLS(conf *tls.Config) DaemonOption {
-	return func(d *Daemon) error {
-		if conf == nil {
-			return errors.New("pyro: WithTLS(nil)")
-		}
-		if len(conf.Certificates) == 0 && conf.GetCertificate == nil && conf.GetConfigForClient == nil {
-			return errors.New("pyro: WithTLS: the tls.Config has no certificate")
-		}
-		d.tlsConf = atLeastTLS12(conf)
-		return nil
-	}
-}
-
-// WithPeerCertCheck installs a check of each client's TLS certificate on
-// a TLS daemon. A refused client gets a CONNECTFAIL with the reason (a
-// ConnectionDeniedError in Go, a CommunicationError in Python) and the
-// refusal is logged once. NewDaemon fails if the daemon has no TLS. With
-// one-way TLS clients send no certificate, so checks that look at it
-// refuse everybody: use it with SSL_REQUIRECLIENTCERT.
-func WithPeerCertCheck(check PeerCertCheck) DaemonOption {
-	return func(d *Daemon) error { d.peerCheck = check; return nil }
-}
-
 // TLSConfig returns the daemon's TLS configuration, nil without TLS.
 func (d *Daemon) TLSConfig() *tls.Config { return d.tlsConf }
 
@@ -411,9 +383,6 @@ func (d *Daemon) setupTLS() error {
 			return wrapError(ErrCommunication, "cannot set up TLS: "+err.Error(), err)
 		}
 		d.tlsConf = conf
-	}
-	if d.peerCheck != nil && d.tlsConf == nil {
-		return NewError(ErrCommunication, "a peer certificate check needs TLS (WithTLS or SSL=true)")
 	}
 	d.tlsConf = d.sec.auth.certs.track(d.tlsConf) // certificates passphrase proofs may name (authendpoint.go)
 	return nil
@@ -439,36 +408,6 @@ func (d *Daemon) wrapConn(nc net.Conn) net.Conn {
 	return tlsServerConn{tls.Server(nc, d.tlsConf)}
 }
 
-// WithTLSConfig makes the proxy connect with TLS using conf (it overrides
-// the config's SSL items; cfg.SSL=true without this option builds the
-// configuration with ClientTLSConfig). When conf.ServerName is empty the
-// proxy verifies the host of each URI it connects to. A conf that allows
-// versions older than TLS 1.2 is raised to TLS 1.2. WithTLSConfig(nil)
-// turns TLS off even when cfg.SSL is set.
-func WithTLSConfig(conf *tls.Config) ProxyOption {
-	return func(p *Proxy) error {
-		p.tlsConf, p.tlsSet = atLeastTLS12(conf), true
-		return nil
-	}
-}
-
-// WithProxyPeerCertCheck installs a check of the daemon's TLS certificate,
-// run after the TLS handshake of every connection the proxy makes; a
-// refusal fails the connection with a CommunicationError. NewProxy fails
-// if the proxy has no TLS.
-func WithProxyPeerCertCheck(check PeerCertCheck) ProxyOption {
-	return func(p *Proxy) error { p.peerCheck = check; return nil }
-}
-
-// inheritTLS gives a proxy made from another one's result (an
-// autoproxy) the same TLS settings.
-func inheritTLS(from *Proxy) ProxyOption {
-	return func(p *Proxy) error {
-		p.tlsConf, p.tlsSet, p.peerCheck = from.tlsConf, true, from.peerCheck
-		return nil
-	}
-}
-
 // TLSConfig returns the proxy's TLS configuration, nil without TLS.
 func (p *Proxy) TLSConfig() *tls.Config { return p.tlsConf }
 
@@ -481,9 +420,6 @@ func (p *Proxy) setupTLS() error {
 			return wrapError(ErrCommunication, "cannot set up TLS: "+err.Error(), err)
 		}
 		p.tlsConf = conf
-	}
-	if p.peerCheck != nil && p.tlsConf == nil {
-		return NewError(ErrCommunication, "a peer certificate check needs TLS (WithTLSConfig or SSL=true)")
 	}
 	return nil
 }

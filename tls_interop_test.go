@@ -128,7 +128,7 @@ func TestTLSInteropPythonDaemon(t *testing.T) {
 		defer p.Close()
 		return p.Call(context.Background(), method)
 	}
-	pin := WithProxyPeerCertCheck(PinSHA256(fingerprint(t, b.ServerCert)))
+	pin := WithPeerCertCheck(PinSHA256(fingerprint(t, b.ServerCert)))
 
 	t.Run("one-way", func(t *testing.T) {
 		s := pytest.Cmd{Args: []string{"testdata/tls/pyserver_tls.py"}, Env: pyEnv(false)}.Start(t)

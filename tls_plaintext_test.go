@@ -24,7 +24,7 @@ func TestTLSDaemonTellsPlaintextClients(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := startObject(t, echoserver.ObjectID, &echoserver.EchoServer{}, pyro.WithTLS(conf))
+	u := startObject(t, echoserver.ObjectID, &echoserver.EchoServer{}, pyro.WithTLSConfig(conf))
 	p, err := pyro.NewProxy(u, nil)
 	if err != nil {
 		t.Fatal(err)

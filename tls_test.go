@@ -98,11 +98,11 @@ func tlsTransports(t *testing.T) []transport {
 	srv, cli := serverTLS(t, b, false), clientTLS(t, b, false)
 	msrv, mcli := serverTLS(t, b, true), clientTLS(t, b, true)
 	return []transport{
-		{name: "tls", daemon: func(*testing.T, *Config) []DaemonOption { return []DaemonOption{WithTLS(srv)} },
+		{name: "tls", daemon: func(*testing.T, *Config) []DaemonOption { return []DaemonOption{WithTLSConfig(srv)} },
 			proxy: []ProxyOption{WithTLSConfig(cli)}},
 		{name: "mtls", daemon: func(*testing.T, *Config) []DaemonOption {
-			return []DaemonOption{WithTLS(msrv), WithPeerCertCheck(CheckCommonName("pyrogo client"))}
-		}, proxy: []ProxyOption{WithTLSConfig(mcli), WithProxyPeerCertCheck(CheckSAN("localhost"))}},
+			return []DaemonOption{WithTLSConfig(msrv), WithPeerCertCheck(CheckCommonName("pyrogo client"))}
+		}, proxy: []ProxyOption{WithTLSConfig(mcli), WithPeerCertCheck(CheckSAN("localhost"))}},
 	}
 }
 
@@ -143,7 +143,7 @@ func mustServe(t *testing.T, u URI, want string, opts ...ProxyOption) {
 func TestTLSOneWayAndMutual(t *testing.T) {
 	b := testBundle(t)
 	t.Run("one-way", func(t *testing.T) {
-		_, u := startTLSDaemon(t, nil, WithTLS(serverTLS(t, b, false)))
+		_, u := startTLSDaemon(t, nil, WithTLSConfig(serverTLS(t, b, false)))
 		mustServe(t, u, "anonymous", WithTLSConfig(clientTLS(t, b, false)))
 		// a client certificate is not asked for, so not seen
 		mustServe(t, u, "anonymous", WithTLSConfig(clientTLS(t, b, true)))
@@ -154,7 +154,7 @@ func TestTLSOneWayAndMutual(t *testing.T) {
 			seen.Store(c.TLS)
 			return "hello", nil
 		}
-		_, u := startTLSDaemon(t, nil, WithTLS(serverTLS(t, b, true)), WithHandshake(hs))
+		_, u := startTLSDaemon(t, nil, WithTLSConfig(serverTLS(t, b, true)), WithHandshake(hs))
 		mustServe(t, u, "pyrogo client", WithTLSConfig(clientTLS(t, b, true)))
 		st := seen.Load()
 		if st == nil || len(st.PeerCertificates) == 0 || st.PeerCertificates[0].Subject.CommonName != "pyrogo client" {
@@ -164,7 +164,7 @@ func TestTLSOneWayAndMutual(t *testing.T) {
 	t.Run("unix socket", func(t *testing.T) {
 		// the proxy checks a unix socket daemon's certificate for "localhost"
 		sock := filepath.Join(t.TempDir(), "tls.sock")
-		_, u := startTLSDaemon(t, nil, WithTLS(serverTLS(t, b, true)), WithUnixSocket(sock))
+		_, u := startTLSDaemon(t, nil, WithTLSConfig(serverTLS(t, b, true)), WithUnixSocket(sock))
 		mustServe(t, u, "pyrogo client", WithTLSConfig(clientTLS(t, b, true)))
 		if _, err := callProbe(u, nil); err == nil {
 			t.Error("plaintext proxy served by a TLS unix socket daemon")
@@ -180,7 +180,7 @@ func TestTLSOneWayAndMutual(t *testing.T) {
 		mustServe(t, u, "pyrogo client", WithTLSConfig(clientTLS(t, b, true)))
 	})
 	t.Run("versions", func(t *testing.T) {
-		_, u := startTLSDaemon(t, nil, WithTLS(serverTLS(t, b, false)))
+		_, u := startTLSDaemon(t, nil, WithTLSConfig(serverTLS(t, b, false)))
 		for _, max := range []uint16{0, tls.VersionTLS12} {
 			conf := clientTLS(t, b, false)
 			conf.MaxVersion = max
@@ -319,16 +319,16 @@ func TestTLSConfigErrors(t *testing.T) {
 		d.Close()
 		t.Error("WithPeerCertCheck without TLS accepted")
 	}
-	if _, err := NewProxy("PYRO:x@localhost:1", nil, WithProxyPeerCertCheck(PinSHA256(strings.Repeat("00", 32)))); err == nil {
-		t.Error("WithProxyPeerCertCheck without TLS accepted")
+	if _, err := NewProxy("PYRO:x@localhost:1", nil, WithPeerCertCheck(PinSHA256(strings.Repeat("00", 32)))); err == nil {
+		t.Error("WithPeerCertCheck without TLS accepted")
 	}
-	if _, err := NewDaemon(nil, WithTLS(&tls.Config{})); err == nil {
+	if _, err := NewDaemon(nil, WithTLSConfig(&tls.Config{})); err == nil {
 		t.Error("WithTLS without certificate accepted")
 	}
 	// a config allowing TLS 1.0 is raised to 1.2
 	sc := serverTLS(t, b, false)
 	sc.MinVersion = tls.VersionTLS10
-	d, err := NewDaemon(nil, WithTLS(sc))
+	d, err := NewDaemon(nil, WithTLSConfig(sc))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -399,7 +399,7 @@ func TestHostileTLS(t *testing.T) {
 
 	t.Run("hostname mismatch", func(t *testing.T) {
 		elsewhere := testBundle(t, "other.example")
-		_, u := startTLSDaemon(t, nil, WithTLS(serverTLS(t, elsewhere, false)))
+		_, u := startTLSDaemon(t, nil, WithTLSConfig(serverTLS(t, elsewhere, false)))
 		_, err := callProbe(u, nil, WithTLSConfig(clientTLS(t, elsewhere, false)))
 		var he x509.HostnameError
 		if !errors.As(err, &he) || !errors.Is(err, ErrCommunication) {
@@ -412,7 +412,7 @@ func TestHostileTLS(t *testing.T) {
 	})
 	t.Run("IP URI needs an IP SAN", func(t *testing.T) {
 		dnsOnly := testBundle(t, "localhost")
-		_, u := startTLSDaemon(t, nil, WithTLS(serverTLS(t, dnsOnly, false)))
+		_, u := startTLSDaemon(t, nil, WithTLSConfig(serverTLS(t, dnsOnly, false)))
 		u.Host = "127.0.0.1"
 		var he x509.HostnameError
 		if _, err := callProbe(u, nil, WithTLSConfig(clientTLS(t, dnsOnly, false))); !errors.As(err, &he) {
@@ -422,7 +422,7 @@ func TestHostileTLS(t *testing.T) {
 		mustServe(t, u, "anonymous", WithTLSConfig(clientTLS(t, dnsOnly, false)))
 	})
 
-	_, u := startTLSDaemon(t, nil, WithTLS(serverTLS(t, b, true)))
+	_, u := startTLSDaemon(t, nil, WithTLSConfig(serverTLS(t, b, true)))
 	good := WithTLSConfig(clientTLS(t, b, true))
 
 	t.Run("wrong CA", func(t *testing.T) {
@@ -462,7 +462,7 @@ func TestHostileTLS(t *testing.T) {
 	})
 	t.Run("expired server certificate", func(t *testing.T) {
 		sc := &tls.Config{Certificates: []tls.Certificate{ca.issue(t, "localhost", false, past, past.Add(24*time.Hour))}}
-		_, eu := startTLSDaemon(t, nil, WithTLS(sc))
+		_, eu := startTLSDaemon(t, nil, WithTLSConfig(sc))
 		_, err := callProbe(eu, nil, WithTLSConfig(&tls.Config{RootCAs: ca.pool()}))
 		var ce x509.CertificateInvalidError
 		if !errors.As(err, &ce) || ce.Reason != x509.Expired {
@@ -472,7 +472,7 @@ func TestHostileTLS(t *testing.T) {
 	t.Run("expired client certificate", func(t *testing.T) {
 		sc := serverTLS(t, b, true)
 		sc.ClientCAs = ca.pool()
-		_, eu := startTLSDaemon(t, nil, WithTLS(sc))
+		_, eu := startTLSDaemon(t, nil, WithTLSConfig(sc))
 		conf := clientTLS(t, b, false)
 		conf.Certificates = []tls.Certificate{ca.issue(t, "late client", true, past, past.Add(24*time.Hour))}
 		if got, err := callProbe(eu, nil, WithTLSConfig(conf)); err == nil {
@@ -484,7 +484,7 @@ func TestHostileTLS(t *testing.T) {
 	t.Run("not yet valid server certificate", func(t *testing.T) {
 		future := time.Now().Add(24 * time.Hour)
 		sc := &tls.Config{Certificates: []tls.Certificate{ca.issue(t, "localhost", false, future, future.Add(24*time.Hour))}}
-		_, eu := startTLSDaemon(t, nil, WithTLS(sc))
+		_, eu := startTLSDaemon(t, nil, WithTLSConfig(sc))
 		var ce x509.CertificateInvalidError
 		if _, err := callProbe(eu, nil, WithTLSConfig(&tls.Config{RootCAs: ca.pool()})); !errors.As(err, &ce) {
 			t.Errorf("want a certificate validity error, got %v", err)
@@ -588,8 +588,8 @@ func oldClientHello(version uint16) []byte {
 func TestHostileTLSStalledHandshake(t *testing.T) {
 	b := testBundle(t)
 	cfg := BuiltinConfig()
-	cfg.CommTimeout = 0.6
-	_, u := startTLSDaemon(t, cfg, WithTLS(serverTLS(t, b, false)))
+	cfg.CommTimeout = 600 * time.Millisecond
+	_, u := startTLSDaemon(t, cfg, WithTLSConfig(serverTLS(t, b, false)))
 	start := time.Now()
 	var stalled []net.Conn
 	for i, first := range [][]byte{
@@ -640,12 +640,12 @@ func TestTLSPeerCertChecks(t *testing.T) {
 	cli := clientTLS(t, b, true)
 
 	t.Run("server accepts", func(t *testing.T) {
-		_, u := startTLSDaemon(t, nil, WithTLS(serverTLS(t, b, true)),
+		_, u := startTLSDaemon(t, nil, WithTLSConfig(serverTLS(t, b, true)),
 			WithPeerCertCheck(CheckAll(CheckCommonName("pyrogo client"), PinSHA256(fingerprint(t, b.ClientCert)))))
 		mustServe(t, u, "pyrogo client", WithTLSConfig(cli))
 	})
 	t.Run("server refuses", func(t *testing.T) {
-		_, u := startTLSDaemon(t, nil, WithTLS(serverTLS(t, b, true)), WithLogger(logger),
+		_, u := startTLSDaemon(t, nil, WithTLSConfig(serverTLS(t, b, true)), WithLogger(logger),
 			WithPeerCertCheck(CheckCommonName("mallory")))
 		_, err := callProbe(u, nil, WithTLSConfig(cli))
 		want := `connection to ` + u.Location() + ` rejected: client certificate refused: certificate common name "pyrogo client" is not accepted`
@@ -659,37 +659,37 @@ func TestTLSPeerCertChecks(t *testing.T) {
 			t.Errorf("refusal logged %d times:\n%s", n, logBuf.String())
 		}
 	})
-	_, u := startTLSDaemon(t, nil, WithTLS(serverTLS(t, b, false)))
+	_, u := startTLSDaemon(t, nil, WithTLSConfig(serverTLS(t, b, false)))
 	serverFP := fingerprint(t, b.ServerCert)
 	t.Run("client pins", func(t *testing.T) {
-		mustServe(t, u, "anonymous", WithTLSConfig(clientTLS(t, b, false)), WithProxyPeerCertCheck(PinSHA256(serverFP)))
+		mustServe(t, u, "anonymous", WithTLSConfig(clientTLS(t, b, false)), WithPeerCertCheck(PinSHA256(serverFP)))
 		lower := strings.ToLower(strings.ReplaceAll(serverFP, ":", ""))
-		mustServe(t, u, "anonymous", WithTLSConfig(clientTLS(t, b, false)), WithProxyPeerCertCheck(PinSHA256(strings.Repeat("00", 32), lower)))
+		mustServe(t, u, "anonymous", WithTLSConfig(clientTLS(t, b, false)), WithPeerCertCheck(PinSHA256(strings.Repeat("00", 32), lower)))
 		// pinning alone, for a server whose CA the client does not know
-		mustServe(t, u, "anonymous", WithTLSConfig(&tls.Config{InsecureSkipVerify: true}), WithProxyPeerCertCheck(PinSHA256(serverFP)))
+		mustServe(t, u, "anonymous", WithTLSConfig(&tls.Config{InsecureSkipVerify: true}), WithPeerCertCheck(PinSHA256(serverFP)))
 	})
 	t.Run("client refuses", func(t *testing.T) {
 		wrong := fingerprint(t, b.ClientCert)
-		_, err := callProbe(u, nil, WithTLSConfig(clientTLS(t, b, false)), WithProxyPeerCertCheck(PinSHA256(wrong)))
+		_, err := callProbe(u, nil, WithTLSConfig(clientTLS(t, b, false)), WithPeerCertCheck(PinSHA256(wrong)))
 		if !errors.Is(err, ErrCommunication) || errors.Is(err, ErrConnectionDenied) ||
 			!strings.Contains(err.Error(), "server certificate refused: certificate fingerprint is not pinned") {
 			t.Errorf("wrong pin: %v", err)
 		}
-		_, err = callProbe(u, nil, WithTLSConfig(&tls.Config{InsecureSkipVerify: true}), WithProxyPeerCertCheck(PinSHA256(wrong)))
+		_, err = callProbe(u, nil, WithTLSConfig(&tls.Config{InsecureSkipVerify: true}), WithPeerCertCheck(PinSHA256(wrong)))
 		if err == nil {
 			t.Error("wrong pin accepted with InsecureSkipVerify")
 		}
-		_, err = callProbe(u, nil, WithTLSConfig(clientTLS(t, b, false)), WithProxyPeerCertCheck(CheckSerial("01")))
+		_, err = callProbe(u, nil, WithTLSConfig(clientTLS(t, b, false)), WithPeerCertCheck(CheckSerial("01")))
 		if err == nil || !strings.Contains(err.Error(), "serial number") {
 			t.Errorf("wrong serial: %v", err)
 		}
 	})
 	t.Run("autoproxy inherits", func(t *testing.T) {
-		d, tu := startTLSDaemon(t, nil, WithTLS(serverTLS(t, b, true)), WithPeerCertCheck(CheckCommonName("pyrogo client")))
+		d, tu := startTLSDaemon(t, nil, WithTLSConfig(serverTLS(t, b, true)), WithPeerCertCheck(CheckCommonName("pyrogo client")))
 		thing := tu
 		thing.Object = "thing"
 		_ = d
-		p := newProxy(t, thing, nil, WithTLSConfig(cli), WithProxyPeerCertCheck(PinSHA256(serverFP)))
+		p := newProxy(t, thing, nil, WithTLSConfig(cli), WithPeerCertCheck(PinSHA256(serverFP)))
 		child, err := CallT[*Proxy](context.Background(), p, "get_child")
 		if err != nil {
 			t.Fatal(err)
@@ -785,8 +785,8 @@ func TestTLSIdleConnectionReuse(t *testing.T) {
 	var handshakes atomic.Int64
 	hs := func(context.Context, *ConnInfo, any) (any, error) { handshakes.Add(1); return "hello", nil }
 	cfg := BuiltinConfig()
-	cfg.CommTimeout = 0.3
-	_, u := startTLSDaemon(t, cfg, WithTLS(serverTLS(t, b, false)), WithHandshake(hs))
+	cfg.CommTimeout = 300 * time.Millisecond
+	_, u := startTLSDaemon(t, cfg, WithTLSConfig(serverTLS(t, b, false)), WithHandshake(hs))
 	for _, max := range []uint16{tls.VersionTLS12, 0} {
 		handshakes.Store(0)
 		conf := clientTLS(t, b, false)

@@ -100,19 +100,6 @@ func (ch validatorChain) Authenticates() bool {
 	return false
 }
 
-// WithConnValidators adds connection validators to the daemon; they run
-// in order, after the built-in MAXCONNECTIONS limit.
-func WithConnValidators(vs ...ConnValidator) DaemonOption {
-	return func(d *Daemon) error {
-		for _, v := range vs {
-			if v != nil {
-				d.sec.validators = append(d.sec.validators, v)
-			}
-		}
-		return nil
-	}
-}
-
 // Refusal reasons of the built-in validators, after Pyro3's reason codes
 // (server too busy, host blocked, security reasons).
 const (
@@ -374,16 +361,6 @@ func (v *peerCredValidator) ValidateConn(_ context.Context, conn *ConnInfo) (fun
 
 // Authenticates is true: the kernel vouches for the peer's identity.
 func (v *peerCredValidator) Authenticates() bool { return true }
-
-// WithUnixSocketMode sets the permission mode of the daemon's unix socket
-// file (default DefaultUnixSocketMode, 0600). Connecting needs write
-// permission on it. Abstract sockets have no permissions at all.
-func WithUnixSocketMode(mode os.FileMode) DaemonOption {
-	return func(d *Daemon) error {
-		d.sec.unixMode, d.sec.unixModeSet = mode.Perm(), true
-		return nil
-	}
-}
 
 // exposureRisk says why the daemon's listener is reachable by others than
 // its owner ("" when it is not): a non-loopback address, an abstract unix

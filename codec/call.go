@@ -56,34 +56,20 @@ func (c *Call) validate(format string) error {
 	if c == nil {
 		return callShapeError(format, "nil call")
 	}
-	for i := 0; i < c.Kwargs.Len(); i++ {
-		if _, ok := c.Kwargs.Key(i).(string); !ok {
-			return callShapeError(format, "keyword argument name is %s, not str", typeName(c.Kwargs.Key(i)))
+	return checkKwargNames(format, c.Kwargs)
+}
+
+// checkKwargNames refuses a keyword argument name that is not a str.
+func checkKwargNames(format string, kw *py.Dict) error {
+	for i := 0; i < kw.Len(); i++ {
+		if _, ok := kw.Key(i).(string); !ok {
+			return callShapeError(format, "keyword argument name is %s, not str", typeName(kw.Key(i)))
 		}
 	}
 	return nil
 }
 
-type missing struct{}
-
-// callFromSequence accepts the 4-item tuple/list forms of serpent,
-// marshal and msgpack.
-func callFromSequence(format string, v any) (*Call, error) {
-	var items []any
-	switch s := v.(type) {
-	case py.Tuple:
-		items = s
-	case []any:
-		items = s
-	default:
-		return nil, callShapeError(format, "the call is %s, not a 4-tuple", py.TypeName(v))
-	}
-	if len(items) != 4 {
-		return nil, callShapeError(format, "the call has %d items, not 4", len(items))
-	}
-	return buildCall(format, items[0], items[1], items[2], items[3])
-}
-
+// buildCall checks the four parts of a decoded call.
 func buildCall(format string, object, method, args, kwargs any) (*Call, error) {
 	c := &Call{}
 	var ok bool
@@ -93,21 +79,14 @@ func buildCall(format string, object, method, args, kwargs any) (*Call, error) {
 	if c.Method, ok = method.(string); !ok {
 		return nil, callShapeError(format, "method name is %s, not str", typeName(method))
 	}
-	switch a := args.(type) {
-	case py.Tuple:
-		c.Args = a
-	case []any:
-		c.Args = a
-	default:
+	if c.Args, ok = sequence(args); !ok {
 		return nil, callShapeError(format, "positional arguments are %s, not a tuple or list", typeName(args))
 	}
 	switch k := kwargs.(type) {
 	case nil:
 	case *py.Dict:
-		for i := 0; i < k.Len(); i++ {
-			if _, ok := k.Key(i).(string); !ok {
-				return nil, callShapeError(format, "keyword argument name is %s, not str", typeName(k.Key(i)))
-			}
+		if err := checkKwargNames(format, k); err != nil {
+			return nil, err
 		}
 		c.Kwargs = k
 	default:
@@ -115,6 +94,20 @@ func buildCall(format string, object, method, args, kwargs any) (*Call, error) {
 	}
 	return c, nil
 }
+
+// sequence returns the items of a tuple or a list.
+func sequence(v any) ([]any, bool) {
+	switch s := v.(type) {
+	case py.Tuple:
+		return s, true
+	case []any:
+		return s, true
+	}
+	return nil, false
+}
+
+// missing stands for a json call key that is not there.
+type missing struct{}
 
 func typeName(v any) string {
 	if _, ok := v.(missing); ok {

@@ -161,7 +161,7 @@ func hostileInputs() []hostileInput {
 
 // decodeGuarded runs f, turning a panic into a test failure, and reports
 // its duration and the bytes allocated meanwhile.
-func decodeGuarded(t *testing.T, label string, f func() (any, error)) (v any, err error, d time.Duration, alloc uint64) {
+func decodeGuarded(t *testing.T, label string, f func() (any, error)) (v any, d time.Duration, alloc uint64, err error) {
 	t.Helper()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -177,7 +177,7 @@ func decodeGuarded(t *testing.T, label string, f func() (any, error)) (v any, er
 	}()
 	d = time.Since(start)
 	runtime.ReadMemStats(&after)
-	return v, err, d, after.TotalAlloc - before.TotalAlloc
+	return v, d, after.TotalAlloc - before.TotalAlloc, err
 }
 
 // cleanError reports whether err is one of the errors a caller can
@@ -201,7 +201,7 @@ func TestHostileInputs(t *testing.T) {
 			c := codec.Default(id)
 			for _, entry := range []string{"Unmarshal", "UnmarshalCall"} {
 				label := fmt.Sprintf("%s/%s/%s", in.name, c.Name(), entry)
-				v, err, d, alloc := decodeGuarded(t, label, func() (any, error) {
+				v, d, alloc, err := decodeGuarded(t, label, func() (any, error) {
 					if entry == "Unmarshal" {
 						return c.Unmarshal(in.data)
 					}

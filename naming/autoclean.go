@@ -58,7 +58,7 @@ func newCleaner(ns *NameServer, t AutocleanTiming, cfg *pyro.Config, logger *slo
 		t.MaxUnreachable = defaultMaxUnreachable
 	}
 	if t.ProbeTimeout <= 0 {
-		t.ProbeTimeout = time.Duration(cfg.CommTimeout * float64(time.Second))
+		t.ProbeTimeout = cfg.CommTimeout
 		if t.ProbeTimeout <= 0 {
 			t.ProbeTimeout = defaultProbeTimeout
 		}

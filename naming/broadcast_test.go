@@ -14,7 +14,7 @@ import (
 // withLoopbackBroadcast lets a test start the responder on a loopback
 // bind, which pyro4-ns's rule (kept by Start) forbids.
 func withLoopbackBroadcast() ServerOption {
-	return func(o *serverOptions) { o.loopbackBroadcast = true }
+	return serverOption(func(o *serverConfig) { o.loopbackBroadcast = true })
 }
 
 // udpAsk sends payload to addr and returns the answer, or "" after wait.
@@ -117,7 +117,7 @@ func TestServerBroadcastAndLocate(t *testing.T) {
 	// Locate: NS_HOST is not local, so broadcast is tried before it
 	cfg.NSHost = "192.0.2.1"
 	cfg.NSBcPort = bcPort
-	p, err := Locate(ctx, cfg, "", 0, nil)
+	p, err := Locate(ctx, WithConfig(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}

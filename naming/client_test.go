@@ -23,7 +23,7 @@ func TestClientBothNameServers(t *testing.T) {
 			} else {
 				ns = startPyNS(t)
 			}
-			p, err := Locate(ctxT(t), testConfig(), ns.Host, ns.Port, nil)
+			p, err := Locate(ctxT(t), WithConfig(testConfig()), WithNSHost(ns.Host), WithNSPort(ns.Port))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -118,14 +118,14 @@ func TestLocate(t *testing.T) {
 	s := startNS(t, nil)
 	ctx := ctxT(t)
 	cfg := testConfig()
-	p, err := Locate(ctx, cfg, "127.0.0.1", s.URI().Port, nil, WithoutBroadcast())
+	p, err := Locate(ctx, WithConfig(cfg), WithNSHost("127.0.0.1"), WithNSPort(s.URI().Port), WithoutBroadcast())
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.Close()
 	// no host: NS_HOST is localhost, tried directly on the given port
 	cfg.NSHost = "127.0.0.1"
-	p, err = Locate(ctx, cfg, "", s.URI().Port, nil, WithoutBroadcast())
+	p, err = Locate(ctx, WithConfig(cfg), WithNSPort(s.URI().Port), WithoutBroadcast())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestLocate(t *testing.T) {
 	if us.NoBroadcastReason() != "unix socket" || us.URI().Sockname != sock {
 		t.Errorf("unix server: %v %q", us.URI(), us.NoBroadcastReason())
 	}
-	p, err = Locate(ctx, testConfig(), "./u:"+sock, 0, nil)
+	p, err = Locate(ctx, WithConfig(testConfig()), WithNSHost("./u:"+sock))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,14 +153,14 @@ func TestLocate(t *testing.T) {
 	cfg.NSHost = "127.0.0.1"
 	cfg.NSPort = freeTCPPort(t)
 	start := time.Now()
-	_, err = Locate(ctx, cfg, "", 0, nil, WithoutBroadcast())
+	_, err = Locate(ctx, WithConfig(cfg), WithoutBroadcast())
 	if !errors.Is(err, pyro.ErrNaming) || !strings.HasPrefix(err.Error(), "Failed to locate the nameserver") {
 		t.Errorf("no name server: %v", err)
 	}
 	if time.Since(start) > testbound.Scale(5*time.Second) {
 		t.Errorf("took %v", time.Since(start))
 	}
-	_, err = Locate(ctx, cfg, "127.0.0.1", cfg.NSPort, nil)
+	_, err = Locate(ctx, WithConfig(cfg), WithNSHost("127.0.0.1"), WithNSPort(cfg.NSPort))
 	if !errors.Is(err, pyro.ErrNaming) {
 		t.Errorf("no name server at host: %v", err)
 	}
@@ -172,16 +172,15 @@ func TestLocateHMAC(t *testing.T) {
 	cfg.HMACKey = []byte("secret")
 	s := startNS(t, cfg)
 	ctx := ctxT(t)
-	p, err := Locate(ctx, testConfig(), "127.0.0.1", s.URI().Port, []byte("secret"))
+	p, err := Locate(ctx, WithConfig(testConfig()), WithNSHost("127.0.0.1"), WithNSPort(s.URI().Port), WithProxyOptions(pyro.WithHMACKey([]byte("secret"))))
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.Close()
-	if _, err := Locate(ctx, testConfig(), "127.0.0.1", s.URI().Port, []byte("wrong")); err == nil {
+	if _, err := Locate(ctx, WithConfig(testConfig()), WithNSHost("127.0.0.1"), WithNSPort(s.URI().Port), WithProxyOptions(pyro.WithHMACKey([]byte("wrong")))); err == nil {
 		t.Error("wrong key accepted")
 	}
 	// PYRONAME resolution uses the proxy's key
-	FlushResolveCache()
 	d, err := pyro.NewDaemon(cfg, pyro.WithHost("127.0.0.1"))
 	if err != nil {
 		t.Fatal(err)
@@ -190,12 +189,12 @@ func TestLocateHMAC(t *testing.T) {
 	go func() { defer close(done); d.Serve(ctx) }()
 	defer func() { d.Close(); <-done }()
 	u, _ := d.Register(&thing{who: "keyed"}, "keyed")
-	nsp, _ := Locate(ctx, cfg, "127.0.0.1", s.URI().Port, nil)
+	nsp, _ := Locate(ctx, WithConfig(cfg), WithNSHost("127.0.0.1"), WithNSPort(s.URI().Port))
 	defer nsp.Close()
 	if err := NewClient(nsp).Register(ctx, "keyed", u, false, nil); err != nil {
 		t.Fatal(err)
 	}
-	px, _ := pyro.NewProxy("PYRONAME:keyed@"+nsLoc(s.URI()), cfg)
+	px, _ := pyro.NewProxy("PYRONAME:keyed@"+nsLoc(s.URI()), cfg, pyro.WithResolver(NewResolver()))
 	defer px.Close()
 	if got, err := pyro.CallT[string](ctx, px, "whoami"); err != nil || got != "keyed" {
 		t.Errorf("keyed PYRONAME: %q %v", got, err)

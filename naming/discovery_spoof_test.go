@@ -124,7 +124,7 @@ func runSpoofedDiscovery(t *testing.T, c spoofedDiscoveryCase, tries int) (real,
 	}
 	ctx := ctxT(t)
 	for i := 0; i < tries; i++ {
-		p, err := Locate(ctx, cfg, "", 0, nil, c.clientOpts...)
+		p, err := Locate(ctx, append([]LocateOption{WithConfig(cfg)}, c.clientOpts...)...)
 		if err != nil {
 			t.Errorf("try %d: %v", i, err)
 			continue
@@ -174,8 +174,8 @@ func TestDiscoverySpoofing(t *testing.T) {
 			realOpts:  []ServerOption{WithDaemonOptions(pyro.WithHMACKey(key))},
 			clientCfg: func(c *pyro.Config) { c.HMACKey = key }},
 		{name: "tls",
-			realOpts:   []ServerOption{WithDaemonOptions(pyro.WithTLS(goodServer))},
-			fakeOpts:   []pyro.DaemonOption{pyro.WithTLS(evilServer)},
+			realOpts:   []ServerOption{WithDaemonOptions(pyro.WithTLSConfig(goodServer))},
+			fakeOpts:   []pyro.DaemonOption{pyro.WithTLSConfig(evilServer)},
 			clientOpts: []LocateOption{WithProxyOptions(pyro.WithTLSConfig(goodClient))}},
 		{name: "passphrase",
 			realOpts:   []ServerOption{WithDaemonOptions(pyro.WithAllowedIdentifications([]string{"ns secret"}))},
@@ -185,7 +185,7 @@ func TestDiscoverySpoofing(t *testing.T) {
 			fakeOpts:   []pyro.DaemonOption{pyro.WithAllowedIdentifications([]string{"attacker's secret"})},
 			clientOpts: []LocateOption{WithProxyOptions(pyro.WithIdentification("ns secret"))}},
 		{name: "tls with a plain fake",
-			realOpts:   []ServerOption{WithDaemonOptions(pyro.WithTLS(goodServer))},
+			realOpts:   []ServerOption{WithDaemonOptions(pyro.WithTLSConfig(goodServer))},
 			clientOpts: []LocateOption{WithProxyOptions(pyro.WithTLSConfig(goodClient))}},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -66,11 +66,23 @@
 // nothing, as in Pyro: the first answer is used, whoever sent it. Give
 // the name server's host (-n, NS_HOST) to avoid discovery altogether.
 //
-// Importing this package also enables PYRONAME: and PYROMETA: URIs in
-// pyro.NewProxy: its init function installs Resolve as
-// pyro.DefaultResolver. A proxy resolves its URI for every new connection;
-// Resolve caches answers for a few seconds, and a failed connection or
-// call drops the cached answer (pyro.ResolveFailed).
+// Locate's options say where to look (WithNSHost, WithNSPort,
+// WithoutBroadcast), with which configuration (WithConfig) and with which
+// settings for the name server proxies (WithProxyOptions); options.go
+// lists every option of the package.
+//
+// # Resolving PYRONAME: and PYROMETA: URIs
+//
+// A Resolver (NewResolver) turns those URIs into PYRO: URIs for proxies
+// (pyro.WithResolver), with a cache of its own (WithResolveTTL, Flush): a
+// proxy resolves its URI for every new connection, and a failed
+// connection or call makes it drop the answer (Forget). A resolver
+// reaches the name server with the proxy's configuration, HMAC key, TLS
+// settings and passphrase, then its own WithProxyOptions, which win: so
+// a name server and a target daemon may require different passphrases.
+// Importing this package installs DefaultResolver() as pyro's default
+// (pyro.DefaultResolver), which proxies without a resolver of their own
+// use; it cannot be replaced or reconfigured.
 //
 // Library code here never prints; it logs through the slog.Logger given
 // with WithLogger.

@@ -13,43 +13,30 @@ import (
 	"github.com/pyrogo/pyro"
 )
 
-// LocateOption changes how Locate searches.
-type LocateOption func(*locateOptions)
-
-type locateOptions struct {
-	noBroadcast bool
-	proxyOpts   []pyro.ProxyOption
-}
-
-// WithoutBroadcast skips the broadcast step (locateNS's broadcast=False).
-func WithoutBroadcast() LocateOption { return func(o *locateOptions) { o.noBroadcast = true } }
-
-// WithProxyOptions adds options to the name server proxies Locate makes.
-func WithProxyOptions(opts ...pyro.ProxyOption) LocateOption {
-	return func(o *locateOptions) { o.proxyOpts = append(o.proxyOpts, opts...) }
-}
-
 // Locate finds a name server and returns a proxy for it, with Pyro4's
-// locateNS algorithm (cfg nil means pyro.BuiltinConfig()):
+// locateNS algorithm. Its options say where to look (WithNSHost,
+// WithNSPort, WithoutBroadcast), with which configuration (WithConfig;
+// default pyro.BuiltinConfig()) and with which settings for the name
+// server proxies (WithProxyOptions: an HMAC key, TLS, a passphrase, a
+// logger):
 //
-//  1. host given: connect to PYRO:Pyro.NameServer@host:port (port 0 means
-//     cfg.NSPort; a host "./u:path" is a unix socket, a host containing
-//     ":" an IPv6 address).
-//  2. No host and cfg.NSHost is localhost, ::1 or 127.x: try it directly
-//     (and 127.0.1.1 when that address has a name, a Debian habit), on
-//     port or cfg.NSPort.
-//  3. Broadcast discovery (see Discover) on port or cfg.NSBcPort, unless
-//     WithoutBroadcast or cfg.PreferIPVersion is 6. Without security
-//     settings, the first answer becomes the proxy without a connection
-//     check, as in Pyro. With an HMAC key, TLS or a passphrase (see
-//     below), every answer that arrives within the discovery is
-//     verified, and the first one that verifies is used.
-//  4. Connect directly to cfg.NSHost:cfg.NSPort.
+//  1. WithNSHost given: connect to PYRO:Pyro.NameServer@host:port (port
+//     from WithNSPort, else the config's NS_PORT; a host "./u:path" is a
+//     unix socket, a host containing ":" an IPv6 address).
+//  2. No host and the config's NS_HOST is localhost, ::1 or 127.x: try it
+//     directly (and 127.0.1.1 when that address has a name, a Debian
+//     habit), on the WithNSPort port or NS_PORT.
+//  3. Broadcast discovery (see Discover) on the WithNSPort port or
+//     NS_BCPORT, unless WithoutBroadcast or PREFER_IP_VERSION is 6.
+//     Without security settings, the first answer becomes the proxy
+//     without a connection check, as in Pyro. With an HMAC key, TLS or a
+//     passphrase (see below), every answer that arrives within the
+//     discovery is verified, and the first one that verifies is used.
+//  4. Connect directly to NS_HOST:NS_PORT.
 //
 // "Connect" means the proxy's handshake and a ping() succeed. Failure is
 // NamingError("Failed to locate the nameserver") wrapping the last cause.
-// hmacKey, when not nil, is the key of every proxy made; otherwise they
-// use cfg.HMACKey. The caller closes the proxy.
+// The caller closes the proxy.
 //
 // Discovery answers are unauthenticated datagrams, which anyone able to
 // reach the client can send, faster than the real name server. A client
@@ -62,18 +49,22 @@ func WithProxyOptions(opts ...pyro.ProxyOption) LocateOption {
 // handshake authenticates the server too). Without any of those
 // settings, discovery guarantees nothing: the first answer wins, whoever
 // sent it.
-func Locate(ctx context.Context, cfg *pyro.Config, host string, port int, hmacKey []byte, opts ...LocateOption) (*pyro.Proxy, error) {
-	if cfg == nil {
-		cfg = pyro.BuiltinConfig()
+func Locate(ctx context.Context, opts ...LocateOption) (*pyro.Proxy, error) {
+	var lc locateConfig
+	for _, o := range opts {
+		if o != nil {
+			o.applyLocate(&lc)
+		}
 	}
-	var o locateOptions
-	for _, opt := range opts {
-		opt(&o)
+	if lc.cfg == nil {
+		lc.cfg = pyro.BuiltinConfig()
 	}
-	popts := append([]pyro.ProxyOption(nil), o.proxyOpts...)
-	if hmacKey != nil {
-		popts = append(popts, pyro.WithProxyHMACKey(hmacKey))
-	}
+	return locate(ctx, &lc)
+}
+
+// locate is Locate with its settings gathered (lc.cfg set).
+func locate(ctx context.Context, lc *locateConfig) (*pyro.Proxy, error) {
+	cfg, host, port, popts := lc.cfg, lc.host, lc.port, lc.proxyOpts
 	fail := func(cause error) error {
 		return &pyro.Error{Class: pyro.ErrNaming, Msg: "Failed to locate the nameserver", Err: cause}
 	}
@@ -100,7 +91,7 @@ func Locate(ctx context.Context, cfg *pyro.Config, host string, port int, hmacKe
 				}
 			}
 		}
-		if !o.noBroadcast && cfg.PreferIPVersion != 6 {
+		if !lc.noBroadcast && cfg.PreferIPVersion != 6 {
 			ns, err := locateByBroadcast(ctx, cfg, port, popts)
 			if err == nil {
 				return ns, nil
@@ -186,7 +177,7 @@ func locateByBroadcast(ctx context.Context, cfg *pyro.Config, port int, popts []
 	}()
 	timeout := verifyTimeout
 	if cfg.CommTimeout > 0 {
-		timeout = time.Duration(cfg.CommTimeout * float64(time.Second))
+		timeout = cfg.CommTimeout
 	}
 	var unchecked *pyro.Proxy
 	var proxyErr error

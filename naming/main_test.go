@@ -19,7 +19,7 @@ func TestMain(m *testing.M) {
 // test can hang on a dead peer.
 func testConfig() *pyro.Config {
 	cfg := pyro.BuiltinConfig()
-	cfg.CommTimeout = 10
+	cfg.CommTimeout = 10 * time.Second
 	return cfg
 }
 

@@ -47,7 +47,7 @@ func TestBroadcastAcrossNamespaces(t *testing.T) {
 		var err error
 		netnstest.In(t, v.B, func() {
 			var p *pyro.Proxy
-			if p, err = Locate(context.Background(), cfg, "", 0, nil); err != nil {
+			if p, err = Locate(context.Background(), WithConfig(cfg)); err != nil {
 				return
 			}
 			defer p.Close()

@@ -82,7 +82,7 @@ type Rule struct {
 	// for OpConnect and OpBroadcast.
 	Names, Prefixes []string
 	// Identities are glob patterns of passphrase identity names (see
-	// pyro.CallContext.Identity); a client that did not authenticate with
+	// pyro.ConnInfo.Identity); a client that did not authenticate with
 	// a passphrase matches none.
 	Identities []string
 	// CommonNames are glob patterns of the subject common name of the
@@ -476,5 +476,5 @@ func hostOf(a net.Addr) string {
 // name server by p's interceptor (Policy.Interceptor), and broadcast
 // requests by the responder. nil means no policy (everything allowed).
 func WithPolicy(p *Policy) ServerOption {
-	return func(o *serverOptions) { o.policy = p }
+	return serverOption(func(o *serverConfig) { o.policy = p })
 }

@@ -90,7 +90,7 @@ func TestGlobMatch(t *testing.T) {
 
 // named identities for the tests' name servers
 func withIdentities(ids map[string]string) ServerOption {
-	return WithDaemonOptions(func(d *pyro.Daemon) error { d.SetAllowedIdentities(ids); return nil })
+	return WithDaemonOptions(pyro.WithAllowedIdentities(ids))
 }
 
 func isSecurityError(err error) bool {
@@ -246,8 +246,7 @@ func TestPolicyBroadcast(t *testing.T) {
 // the proxy's identification, and answers are not shared between
 // identities.
 func TestResolveThroughPassphraseNS(t *testing.T) {
-	SetResolveTTL(time.Minute)
-	t.Cleanup(func() { SetResolveTTL(DefaultResolveTTL) })
+	r := pyro.WithResolver(NewResolver(WithResolveTTL(time.Minute)))
 	p, _ := ParsePolicyString("allow connect\nallow lookup name=thing identity=alice")
 	s := startNS(t, nil, WithPolicy(p), withIdentities(map[string]string{"alice": "alice-pass", "bob": "bob-pass"}))
 	// the target object lives in a daemon with the same passphrases (a
@@ -269,7 +268,7 @@ func TestResolveThroughPassphraseNS(t *testing.T) {
 	}
 	name := "PYRONAME:thing@127.0.0.1:" + strconv.Itoa(s.URI().Port)
 	call := func(opts ...pyro.ProxyOption) (any, error) {
-		px, err := pyro.NewProxy(name, testConfig(), opts...)
+		px, err := pyro.NewProxy(name, testConfig(), append([]pyro.ProxyOption{r}, opts...)...)
 		if err != nil {
 			return nil, err
 		}

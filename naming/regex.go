@@ -35,7 +35,7 @@ var regexWait = 10 * time.Second
 // would need more fails with NamingError before spending it. 0 keeps the
 // default.
 func WithRegexBudget(steps int64) ServerOption {
-	return func(o *serverOptions) { o.regexBudget = steps }
+	return serverOption(func(o *serverConfig) { o.regexBudget = steps })
 }
 
 // regexGate bounds the regex work of one name server: how much one query

@@ -2,44 +2,80 @@ package naming
 
 import (
 	"context"
-	"crypto/tls"
 	"math/rand/v2"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/internal/defaultresolver"
 	"github.com/pyrogo/pyro/py"
 	"github.com/pyrogo/pyro/uri"
 )
 
-// Importing this package enables PYRONAME: and PYROMETA: proxies: its
-// init function installs Resolve as pyro.DefaultResolver and Forget as
-// pyro.ResolveFailed.
-func init() {
-	pyro.DefaultResolver = Resolve
-	pyro.ResolveFailed = Forget
-}
+// Importing this package installs DefaultResolver() as pyro's default
+// resolver (pyro.DefaultResolver), which enables PYRONAME: and PYROMETA:
+// proxies without a resolver of their own. Nothing can replace it
+// afterwards; proxies that need other settings for the name server take
+// pyro.WithResolver(NewResolver(...)).
+func init() { defaultresolver.Install(defaultResolver) }
 
-// DefaultResolveTTL is how long Resolve remembers an answer unless
-// SetResolveTTL changed it.
+// defaultResolver is the resolver of proxies without one of their own.
+var defaultResolver = NewResolver()
+
+// DefaultResolver returns the resolver that importing this package
+// installed as pyro's default: it caches answers for DefaultResolveTTL and
+// reaches name servers with the resolving proxy's configuration and
+// security settings. Its settings cannot be changed.
+func DefaultResolver() *Resolver { return defaultResolver }
+
+// DefaultResolveTTL is how long a Resolver remembers an answer unless
+// WithResolveTTL says otherwise.
 const DefaultResolveTTL = 5 * time.Second
 
-var resolveTTL atomic.Int64
+// maxCacheEntries bounds a resolver's cache.
+const maxCacheEntries = 1024
 
-func init() { resolveTTL.Store(int64(DefaultResolveTTL)) }
+// Resolver resolves PYRONAME: and PYROMETA: URIs through name servers,
+// with a cache of its own; it implements pyro.Resolver and
+// pyro.ResolveForgetter. Give it to proxies with pyro.WithResolver.
+// Its methods are safe for concurrent use.
+//
+// To reach a name server it uses the configuration of the proxy whose URI
+// it resolves (or WithConfig's) and that proxy's HMAC key, TLS
+// configuration and passphrase identification, then its own
+// WithProxyOptions, which win over those: a name server that requires a
+// passphrase the target daemon does not know is reached with
+// WithProxyOptions(pyro.WithIdentification(nsPassphrase)) on the
+// resolver, and a proxy whose target requires a passphrase that the name
+// server does not know uses a resolver with
+// WithProxyOptions(pyro.WithIdentification("")).
+type Resolver struct {
+	lc  locateConfig // cfg nil: the resolving proxy's
+	ttl time.Duration
 
-// SetResolveTTL sets how long Resolve remembers an answer (0 disables the
-// cache) and empties the cache.
-func SetResolveTTL(d time.Duration) {
-	resolveTTL.Store(int64(d))
-	FlushResolveCache()
+	mu       sync.Mutex
+	entries  map[string]*cacheEntry
+	inflight map[string]*flight
 }
 
-// maxCacheEntries bounds the resolve cache.
-const maxCacheEntries = 1024
+// NewResolver returns a resolver with an empty cache.
+func NewResolver(opts ...ResolverOption) *Resolver {
+	rc := resolverConfig{ttl: DefaultResolveTTL}
+	for _, o := range opts {
+		if o != nil {
+			o.applyResolver(&rc)
+		}
+	}
+	rc.host, rc.port = "", 0 // the URI says where the name server is
+	return &Resolver{lc: rc.locateConfig, ttl: rc.ttl}
+}
+
+var (
+	_ pyro.Resolver         = (*Resolver)(nil)
+	_ pyro.ResolveForgetter = (*Resolver)(nil)
+)
 
 // cacheEntry is the answer for one PYRONAME/PYROMETA URI: one target, or
 // the candidates of a PYROMETA query.
@@ -55,17 +91,11 @@ type flight struct {
 	err     error
 }
 
-var cache struct {
-	mu       sync.Mutex
-	entries  map[string]*cacheEntry
-	inflight map[string]*flight
-}
-
-// FlushResolveCache forgets every cached answer.
-func FlushResolveCache() {
-	cache.mu.Lock()
-	cache.entries = nil
-	cache.mu.Unlock()
+// Flush forgets every cached answer.
+func (r *Resolver) Flush() {
+	r.mu.Lock()
+	r.entries = nil
+	r.mu.Unlock()
 }
 
 // cacheKey identifies a URI resolved with a config, key and passphrase
@@ -91,43 +121,55 @@ func cacheKey(u pyro.URI, cfg *pyro.Config, key []byte, ident string) string {
 // search), then PYRONAME calls lookup(name), and PYROMETA calls
 // list(metadata_all=tags) and picks one of the registrations at random
 // (none is NamingError "no registrations available with desired metadata
-// properties {...}"). p supplies the configuration, HMAC key, TLS settings
-// and passphrase identification (see Proxy.AuthOptions) and may be nil
-// (built-in config, no key).
+// properties {...}"). p, the proxy whose URI it is, supplies the
+// configuration (unless WithConfig gave one), HMAC key, TLS settings and
+// passphrase identification for the name server (see Resolver); it may be
+// nil (the built-in config, no key).
 //
-// Answers are cached for a short time (DefaultResolveTTL), since a proxy
-// resolves again for every new connection; Forget, which proxies call
-// when a target fails, drops an answer early.
-func Resolve(ctx context.Context, u pyro.URI, p *pyro.Proxy) (pyro.URI, error) {
+// Answers are cached for the resolver's TTL, since a proxy resolves
+// again for every new connection; Forget, which proxies call when a
+// target fails, drops an answer early.
+func (r *Resolver) Resolve(ctx context.Context, u pyro.URI, p *pyro.Proxy) (pyro.URI, error) {
 	if u.Protocol == uri.ProtoPyro {
 		return u, nil
 	}
 	if u.Protocol != uri.ProtoPyroName && u.Protocol != uri.ProtoPyroMeta {
 		return pyro.URI{}, pyro.NewError(pyro.ErrPyro, "invalid uri protocol")
 	}
-	cfg := pyro.BuiltinConfig()
+	lc := r.lc
 	var hkey []byte
-	var tlsCfg *tls.Config
-	var auth []pyro.ProxyOption
+	var inherited []pyro.ProxyOption
 	var ident string
 	if p != nil {
-		cfg = p.Config()
+		if lc.cfg == nil {
+			lc.cfg = p.Config()
+		}
 		hkey = p.HMACKey()
-		tlsCfg = p.TLSConfig() // a name server reached with the proxy's own TLS settings
-		auth = p.AuthOptions() // and with its passphrase identification
+		if hkey == nil {
+			hkey = []byte{} // the proxy has no key: neither do the NS proxies
+		}
+		inherited = append(inherited, pyro.WithHMACKey(hkey))
+		if tc := p.TLSConfig(); tc != nil {
+			// a name server reached with the proxy's own TLS settings
+			inherited = append(inherited, pyro.WithTLSConfig(tc))
+		}
+		inherited = append(inherited, p.AuthOptions()...) // and with its passphrase identification
 		ident = p.IdentificationTag()
 	}
-	k := cacheKey(u, cfg, hkey, ident)
-	ttl := time.Duration(resolveTTL.Load())
+	if lc.cfg == nil {
+		lc.cfg = pyro.BuiltinConfig()
+	}
+	lc.proxyOpts = append(inherited, r.lc.proxyOpts...)
+	k := cacheKey(u, lc.cfg, hkey, ident)
 	now := time.Now()
-	cache.mu.Lock()
-	if e := cache.entries[k]; e != nil && now.Before(e.expires) && len(e.targets) > 0 {
+	r.mu.Lock()
+	if e := r.entries[k]; e != nil && now.Before(e.expires) && len(e.targets) > 0 {
 		t := pick(e.targets)
-		cache.mu.Unlock()
+		r.mu.Unlock()
 		return t, nil
 	}
-	if f := cache.inflight[k]; f != nil {
-		cache.mu.Unlock()
+	if f := r.inflight[k]; f != nil {
+		r.mu.Unlock()
 		select {
 		case <-f.done:
 		case <-ctx.Done():
@@ -139,26 +181,26 @@ func Resolve(ctx context.Context, u pyro.URI, p *pyro.Proxy) (pyro.URI, error) {
 		return pick(f.targets), nil
 	}
 	f := &flight{done: make(chan struct{})}
-	if cache.inflight == nil {
-		cache.inflight = map[string]*flight{}
+	if r.inflight == nil {
+		r.inflight = map[string]*flight{}
 	}
-	cache.inflight[k] = f
-	cache.mu.Unlock()
+	r.inflight[k] = f
+	r.mu.Unlock()
 
-	f.targets, f.err = lookupTargets(ctx, u, cfg, hkey, tlsCfg, auth)
+	f.targets, f.err = lookupTargets(ctx, u, &lc)
 
-	cache.mu.Lock()
-	delete(cache.inflight, k)
-	if f.err == nil && ttl > 0 {
-		if cache.entries == nil {
-			cache.entries = map[string]*cacheEntry{}
+	r.mu.Lock()
+	delete(r.inflight, k)
+	if f.err == nil && r.ttl > 0 {
+		if r.entries == nil {
+			r.entries = map[string]*cacheEntry{}
 		}
-		if len(cache.entries) >= maxCacheEntries {
-			pruneCache(time.Now())
+		if len(r.entries) >= maxCacheEntries {
+			r.pruneCache(time.Now())
 		}
-		cache.entries[k] = &cacheEntry{targets: f.targets, expires: time.Now().Add(ttl)}
+		r.entries[k] = &cacheEntry{targets: f.targets, expires: time.Now().Add(r.ttl)}
 	}
-	cache.mu.Unlock()
+	r.mu.Unlock()
 	close(f.done)
 	if f.err != nil {
 		return pyro.URI{}, f.err
@@ -167,18 +209,18 @@ func Resolve(ctx context.Context, u pyro.URI, p *pyro.Proxy) (pyro.URI, error) {
 }
 
 // pruneCache drops expired entries, and arbitrary ones if still full
-// (cache.mu held).
-func pruneCache(now time.Time) {
-	for k, e := range cache.entries {
+// (r.mu held).
+func (r *Resolver) pruneCache(now time.Time) {
+	for k, e := range r.entries {
 		if !now.Before(e.expires) {
-			delete(cache.entries, k)
+			delete(r.entries, k)
 		}
 	}
-	for k := range cache.entries {
-		if len(cache.entries) < maxCacheEntries {
+	for k := range r.entries {
+		if len(r.entries) < maxCacheEntries {
 			break
 		}
-		delete(cache.entries, k)
+		delete(r.entries, k)
 	}
 }
 
@@ -191,13 +233,13 @@ func pick(ts []pyro.URI) pyro.URI {
 
 // Forget drops target from the cached answers for u (every config and
 // key): the next Resolve of u asks the name server again, or picks another
-// PYROMETA candidate. Proxies call it (as pyro.ResolveFailed) when a
+// PYROMETA candidate. Proxies call it (pyro.ResolveForgetter) when a
 // connection to target fails or its object is gone.
-func Forget(u, target pyro.URI) {
+func (r *Resolver) Forget(u, target pyro.URI) {
 	prefix := u.String() + "\x00"
-	cache.mu.Lock()
-	defer cache.mu.Unlock()
-	for k, e := range cache.entries {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k, e := range r.entries {
 		if !strings.HasPrefix(k, prefix) {
 			continue
 		}
@@ -208,31 +250,21 @@ func Forget(u, target pyro.URI) {
 			}
 		}
 		if len(kept) == 0 {
-			delete(cache.entries, k)
+			delete(r.entries, k)
 		} else {
 			e.targets = kept
 		}
 	}
 }
 
-// lookupTargets asks a name server.
-func lookupTargets(ctx context.Context, u pyro.URI, cfg *pyro.Config, hkey []byte, tlsCfg *tls.Config, auth []pyro.ProxyOption) ([]pyro.URI, error) {
-	host, port := u.Host, u.Port
+// lookupTargets asks a name server: the one at u's location, or the one
+// Locate finds with lc's settings.
+func lookupTargets(ctx context.Context, u pyro.URI, lc *locateConfig) ([]pyro.URI, error) {
+	lc.host, lc.port = u.Host, u.Port
 	if u.Sockname != "" {
-		host, port = "./u:"+u.Sockname, 0
+		lc.host, lc.port = "./u:"+u.Sockname, 0
 	}
-	key := hkey
-	if key == nil {
-		key = []byte{} // the proxy has no key: neither do the NS proxies
-	}
-	var opts []LocateOption
-	if tlsCfg != nil {
-		opts = append(opts, WithProxyOptions(pyro.WithTLSConfig(tlsCfg)))
-	}
-	if len(auth) > 0 {
-		opts = append(opts, WithProxyOptions(auth...))
-	}
-	ns, err := Locate(ctx, cfg, host, port, key, opts...)
+	ns, err := locate(ctx, lc)
 	if err != nil {
 		return nil, err
 	}

@@ -45,9 +45,9 @@ func serveThing(t testing.TB, who string) (*pyro.Daemon, pyro.URI) {
 
 func nsLoc(u pyro.URI) string { return u.Host + ":" + strconv.Itoa(u.Port) }
 
-func whoami(t testing.TB, uriText string) (string, error) {
+func whoami(t testing.TB, uriText string, opts ...pyro.ProxyOption) (string, error) {
 	t.Helper()
-	p, err := pyro.NewProxy(uriText, testConfig())
+	p, err := pyro.NewProxy(uriText, testConfig(), opts...)
 	if err != nil {
 		return "", err
 	}
@@ -102,7 +102,7 @@ func TestPythonProxyFindsGoObject(t *testing.T) {
 				ns = startPyNS(t)
 			}
 			d, u := serveThing(t, "go")
-			nsp, err := Locate(ctxT(t), testConfig(), ns.Host, ns.Port, nil)
+			nsp, err := Locate(ctxT(t), WithConfig(testConfig()), WithNSHost(ns.Host), WithNSPort(ns.Port))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -132,7 +132,7 @@ func TestPythonProxyFindsGoObject(t *testing.T) {
 func TestRegisterAll(t *testing.T) {
 	s := startNS(t, nil)
 	d, u := serveThing(t, "go")
-	ns, err := Locate(ctxT(t), testConfig(), "127.0.0.1", s.URI().Port, nil)
+	ns, err := Locate(ctxT(t), WithConfig(testConfig()), WithNSHost("127.0.0.1"), WithNSPort(s.URI().Port))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,8 +178,7 @@ func TestRegisterAll(t *testing.T) {
 // cache hides the name server, and a failed connection drops the cached
 // answer so that the same call reaches the object's new address.
 func TestResolveCacheAndInvalidation(t *testing.T) {
-	FlushResolveCache()
-	t.Cleanup(FlushResolveCache)
+	r := NewResolver()
 	s := startNS(t, nil)
 	c := nsClient(t, s.URI().String())
 	ctx := ctxT(t)
@@ -187,7 +186,7 @@ func TestResolveCacheAndInvalidation(t *testing.T) {
 	if err := c.Register(ctx, "moving", u1, false, []string{"m"}); err != nil {
 		t.Fatal(err)
 	}
-	p, err := pyro.NewProxy("PYRONAME:moving@"+nsLoc(s.URI()), testConfig())
+	p, err := pyro.NewProxy("PYRONAME:moving@"+nsLoc(s.URI()), testConfig(), pyro.WithResolver(r))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +214,7 @@ func TestResolveCacheAndInvalidation(t *testing.T) {
 	}
 	// cached: the name server can go away without hurting new connections
 	// of a proxy for the same name within the TTL
-	p2, err := pyro.NewProxy("PYRONAME:moving@"+nsLoc(s.URI()), testConfig())
+	p2, err := pyro.NewProxy("PYRONAME:moving@"+nsLoc(s.URI()), testConfig(), pyro.WithResolver(r))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,8 +223,8 @@ func TestResolveCacheAndInvalidation(t *testing.T) {
 	if got, err := pyro.CallT[string](ctx, p2, "whoami"); err != nil || got != "two" {
 		t.Fatalf("cached resolution: %q %v", got, err)
 	}
-	FlushResolveCache()
-	p3, _ := pyro.NewProxy("PYRONAME:moving@"+nsLoc(s.URI()), testConfig())
+	r.Flush()
+	p3, _ := pyro.NewProxy("PYRONAME:moving@"+nsLoc(s.URI()), testConfig(), pyro.WithResolver(r))
 	defer p3.Close()
 	if _, err := pyro.CallT[string](ctx, p3, "whoami"); !errors.Is(err, pyro.ErrNaming) {
 		t.Fatalf("no name server, empty cache: %v", err)
@@ -234,8 +233,7 @@ func TestResolveCacheAndInvalidation(t *testing.T) {
 
 // PYROMETA picks among all candidates, and a dead candidate is dropped.
 func TestResolveMetaCandidates(t *testing.T) {
-	FlushResolveCache()
-	t.Cleanup(FlushResolveCache)
+	r := pyro.WithResolver(NewResolver())
 	s := startNS(t, nil)
 	c := nsClient(t, s.URI().String())
 	ctx := ctxT(t)
@@ -249,7 +247,7 @@ func TestResolveMetaCandidates(t *testing.T) {
 		}
 	}
 	for i := 0; i < 60 && len(seen) < 3; i++ {
-		got, err := whoami(t, "PYROMETA:group:x@"+nsLoc(s.URI()))
+		got, err := whoami(t, "PYROMETA:group:x@"+nsLoc(s.URI()), r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -260,7 +258,7 @@ func TestResolveMetaCandidates(t *testing.T) {
 	}
 	daemons[0].Close()
 	for i := 0; i < 20; i++ {
-		got, err := whoami(t, "PYROMETA:group:x@"+nsLoc(s.URI()))
+		got, err := whoami(t, "PYROMETA:group:x@"+nsLoc(s.URI()), r)
 		if err != nil || got == "a" {
 			t.Fatalf("call %d: %q %v", i, got, err)
 		}

@@ -147,7 +147,7 @@ func TestNameServerExposureWarning(t *testing.T) {
 			loc := "PYRO:" + ObjectID + "@127.0.0.1:" + strings.TrimPrefix(s.Addr().String()[strings.LastIndex(s.Addr().String(), ":"):], ":")
 			var popts []pyro.ProxyOption
 			if tc.name == "hmac" {
-				popts = append(popts, pyro.WithProxyHMACKey([]byte("k")))
+				popts = append(popts, pyro.WithHMACKey([]byte("k")))
 			}
 			if tc.name == "passphrases" {
 				err := nsClient(t, loc).Ping(ctxT(t))

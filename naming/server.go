@@ -8,15 +8,17 @@ import (
 	"net"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/pyrogo/pyro"
 )
 
 // ServerOption configures Start.
-type ServerOption func(*serverOptions)
+type ServerOption interface {
+	applyServer(*serverConfig)
+}
 
-type serverOptions struct {
+// serverConfig is what the ServerOptions set.
+type serverConfig struct {
 	host              string
 	hostSet           bool
 	port              int
@@ -36,63 +38,72 @@ type serverOptions struct {
 	loopbackBroadcast bool // tests: start the responder on loopback binds too
 }
 
+// serverOption is a ServerOption.
+type serverOption func(*serverConfig)
+
+func (o serverOption) applyServer(c *serverConfig) { o(c) }
+
 // WithHost binds the name server to host (default: the config's HOST).
 // "" and "0.0.0.0" bind every IPv4 interface, as pyro4-ns -n does: the
 // URI then carries 0.0.0.0, and the broadcast responder answers with the
 // address of the interface that reaches each requester.
 func WithHost(host string) ServerOption {
-	return func(o *serverOptions) { o.host, o.hostSet = host, true }
+	return serverOption(func(o *serverConfig) { o.host, o.hostSet = host, true })
 }
 
 // WithPort binds the name server to port (default: the config's NS_PORT,
 // 9090; 0 = any free port).
 func WithPort(port int) ServerOption {
-	return func(o *serverOptions) { o.port, o.portSet = port, true }
+	return serverOption(func(o *serverConfig) { o.port, o.portSet = port, true })
 }
 
 // WithUnixSocket binds the name server to a unix domain socket instead
 // of TCP (no broadcast responder then).
 func WithUnixSocket(path string) ServerOption {
-	return func(o *serverOptions) { o.unixSocket = path }
+	return serverOption(func(o *serverConfig) { o.unixSocket = path })
 }
 
 // WithStorage sets the registrations' storage (default: a new
 // MemoryStorage). The server closes it when it shuts down.
-func WithStorage(s Storage) ServerOption { return func(o *serverOptions) { o.storage = s } }
+func WithStorage(s Storage) ServerOption {
+	return serverOption(func(o *serverConfig) { o.storage = s })
+}
 
 // WithBroadcast turns the broadcast responder off (false) or on (true,
 // the default). Even when on, it is not started for a unix socket, an
 // IPv6 address or a loopback address, as in pyro4-ns.
 func WithBroadcast(enabled bool) ServerOption {
-	return func(o *serverOptions) { o.noBroadcast = !enabled }
+	return serverOption(func(o *serverConfig) { o.noBroadcast = !enabled })
 }
 
 // WithBroadcastHost binds the responder to host (default: the config's
 // NS_BCHOST, "" = all interfaces).
 func WithBroadcastHost(host string) ServerOption {
-	return func(o *serverOptions) { o.bcHost, o.bcHostSet = host, true }
+	return serverOption(func(o *serverConfig) { o.bcHost, o.bcHostSet = host, true })
 }
 
 // WithBroadcastPort binds the responder to port (default: the config's
 // NS_BCPORT, 9091; 0 = any).
 func WithBroadcastPort(port int) ServerOption {
-	return func(o *serverOptions) { o.bcPort, o.bcPortSet = port, true }
+	return serverOption(func(o *serverConfig) { o.bcPort, o.bcPortSet = port, true })
 }
 
 // WithLogger sets the logger of the name server, its daemon, responder
 // and auto-clean (default: discard).
-func WithLogger(l *slog.Logger) ServerOption { return func(o *serverOptions) { o.logger = l } }
+func WithLogger(l *slog.Logger) ServerOption {
+	return serverOption(func(o *serverConfig) { o.logger = l })
+}
 
 // WithAutoclean sets the auto-clean timings, overriding the config's
 // NS_AUTOCLEAN and its 3 s minimum (meant for tests).
 func WithAutoclean(t AutocleanTiming) ServerOption {
-	return func(o *serverOptions) { o.autoclean = &t }
+	return serverOption(func(o *serverConfig) { o.autoclean = &t })
 }
 
 // WithDaemonOptions passes options to the name server's daemon (TLS,
-// handshake validation, ...).
+// HMAC key, passphrases, handshake validation, ...).
 func WithDaemonOptions(opts ...pyro.DaemonOption) ServerOption {
-	return func(o *serverOptions) { o.daemonOpts = append(o.daemonOpts, opts...) }
+	return serverOption(func(o *serverConfig) { o.daemonOpts = append(o.daemonOpts, opts...) })
 }
 
 // Server is a running name server: a daemon holding the NameServer object
@@ -123,14 +134,19 @@ type Server struct {
 // persistent storage kept from a previous run), starts the broadcast
 // responder unless the bind address is loopback, IPv6 or a unix socket,
 // and starts auto-clean if NS_AUTOCLEAN is set (it must then be ≥ 3 s).
-// The HMAC key is the config's.
+// The HMAC key is the config's (or WithDaemonOptions(pyro.WithHMACKey(...))).
+// The server keeps a copy of cfg.
 func Start(cfg *pyro.Config, opts ...ServerOption) (*Server, error) {
 	if cfg == nil {
 		cfg = pyro.BuiltinConfig()
+	} else {
+		cfg = cfg.Clone()
 	}
-	o := serverOptions{}
+	var o serverConfig
 	for _, opt := range opts {
-		opt(&o)
+		if opt != nil {
+			opt.applyServer(&o)
+		}
 	}
 	logger := o.logger
 	if logger == nil {
@@ -140,10 +156,10 @@ func Start(cfg *pyro.Config, opts ...ServerOption) (*Server, error) {
 	if o.autoclean != nil {
 		timing = *o.autoclean
 	} else if cfg.NSAutoclean > 0 {
-		if cfg.NSAutoclean < minAutoclean.Seconds() {
+		if cfg.NSAutoclean < minAutoclean {
 			return nil, fmt.Errorf("NS_AUTOCLEAN cannot be smaller than %d", int(minAutoclean.Seconds()))
 		}
-		timing.Period = time.Duration(cfg.NSAutoclean * float64(time.Second))
+		timing.Period = cfg.NSAutoclean
 	}
 	store := o.storage
 	if store == nil {

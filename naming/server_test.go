@@ -135,7 +135,7 @@ func TestServerStorage(t *testing.T) {
 // NS_AUTOCLEAN: the minimum, and removal of unreachable registrations.
 func TestAutoclean(t *testing.T) {
 	cfg := testConfig()
-	cfg.NSAutoclean = 1
+	cfg.NSAutoclean = time.Second
 	if _, err := Start(cfg, WithHost("127.0.0.1"), WithPort(0)); err == nil || err.Error() != "NS_AUTOCLEAN cannot be smaller than 3" {
 		t.Errorf("NS_AUTOCLEAN=1: %v", err)
 	}
@@ -250,7 +250,7 @@ func TestServerIPv6(t *testing.T) {
 	if s.NoBroadcastReason() != "IPv6" || s.URI().String() != "PYRO:Pyro.NameServer@[::1]:"+strconv.Itoa(s.URI().Port) {
 		t.Errorf("%v %q", s.URI(), s.NoBroadcastReason())
 	}
-	p, err := Locate(ctxT(t), testConfig(), "::1", s.URI().Port, nil)
+	p, err := Locate(ctxT(t), WithConfig(testConfig()), WithNSHost("::1"), WithNSPort(s.URI().Port))
 	if err != nil {
 		t.Fatal(err)
 	}

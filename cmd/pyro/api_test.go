@@ -71,7 +71,7 @@ func TestEchoserverLongOptions(t *testing.T) {
 	if !strings.HasPrefix(r.uri, "PYRO:test.echoserver@127.0.0.1:") || !strings.Contains(r.stdout.String(), "not using a name server") {
 		t.Errorf("uri %s, stdout:\n%s", r.uri, r.stdout)
 	}
-	p = newProxy(t, r.uri, pyro.WithProxyHMACKey([]byte("k")))
+	p = newProxy(t, r.uri, pyro.WithHMACKey([]byte("k")))
 	if v, err := p.Call(context.Background(), "echo", "hi"); err != nil || v != "hi" {
 		t.Errorf("echo: %v, %v", v, err)
 	}

@@ -132,7 +132,7 @@ func runCall(ctx context.Context, args []string, stdout, stderr io.Writer, envir
 		return failf(stderr, "call", exitUsage, "%v", err)
 	}
 	defer closeLog()
-	popts := []pyro.ProxyOption{pyro.WithProxyLogger(logger)}
+	popts := []pyro.ProxyOption{pyro.WithLogger(logger)}
 	if passphrases != nil {
 		popts = append(popts, pyro.WithIdentification(passphrases[0]))
 	}

@@ -16,11 +16,20 @@ comes from: "builtin" (Pyro's default), "environment" (a PYRO_<ITEM>
 variable) or "code". Items are sorted by name, like pyro4-check-config
 prints them. Secrets (the HMAC key, key passwords) are never printed: a
 set secret shows as <set>. An invalid PYRO_* value is an error (exit 2),
-as it is for every pyro command.
+as it is for every pyro command. Times are in seconds, printed as Pyro
+prints them (COMMTIMEOUT = 0.0, POLLTIMEOUT = 2.0).
+
+Only the items pyrogo gives a meaning are listed; the PYRO_ variables of
+Pyro4's other items are ignored: SERVERTYPE, THREADPOOL_SIZE and
+THREADPOOL_SIZE_MIN (servers run a goroutine per connection, bounded by
+MAXCONNECTIONS and CONNECTION_CAP), REQUIRE_EXPOSE (only exported Go
+methods are ever exposed), SOCK_NODELAY (always on), FLAME_ENABLED,
+PICKLE_PROTOCOL_VERSION, DILL_PROTOCOL_VERSION, JSON_MODULE and
+USE_MSG_WAITALL.
 
 pyrogo's memory limits differ from Pyro4's defaults: MAX_MESSAGE_SIZE is
 67108864 (64 MiB; Pyro4: 0, unlimited), MEMORY_BUDGET 268435456 (256 MiB
-that a server holds for all its clients' messages) and WRITE_TIMEOUT 30
+that a server holds for all its clients' messages) and WRITE_TIMEOUT 30.0
 (seconds a reply may wait for its client to read, even with COMMTIMEOUT
 0). Change them with PYRO_MAX_MESSAGE_SIZE, PYRO_MEMORY_BUDGET and
 PYRO_WRITE_TIMEOUT; SECURITY.md, "Message size and memory", explains them.`

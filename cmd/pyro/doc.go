@@ -109,8 +109,8 @@ they do in Python with the serpent serializer.
 	-k key              HMAC key (prefer PYRO_HMAC_KEY)
 	--serializer NAME   serpent, json, marshal or msgpack (default: config SERIALIZER)
 	--kw name=LITERAL   a keyword argument; repeat for more
-	--timeout SECONDS   timeout of each network operation (default: config
-	                    COMMTIMEOUT; 0 = none)
+	--timeout SECONDS   time the whole call may take (default 30; 0 = no
+	                    limit; COMMTIMEOUT also bounds each network operation)
 	--traceback         print the remote traceback of a remote exception
 
 Exit status: 0 on success. 1 when the remote method raised an exception,
@@ -130,8 +130,14 @@ Prints every configuration item, its value and where the value comes from
 
 	HOST = localhost  (builtin)
 	HMAC_KEY = <set>  (environment)
+	POLLTIMEOUT = 2.0  (builtin)
 
-Secret values (HMAC_KEY, SSL_*KEYPASSWD) are never printed.
+Secret values (HMAC_KEY, SSL_*KEYPASSWD) are never printed. Times are
+in seconds, as Pyro prints them. Only the items pyrogo gives a meaning
+are listed; the PYRO_ variables of Pyro4's other items (SERVERTYPE,
+THREADPOOL_SIZE, THREADPOOL_SIZE_MIN, REQUIRE_EXPOSE, SOCK_NODELAY,
+FLAME_ENABLED, PICKLE_PROTOCOL_VERSION, DILL_PROTOCOL_VERSION,
+JSON_MODULE, USE_MSG_WAITALL) are ignored.
 
 # TLS and mutual TLS
 

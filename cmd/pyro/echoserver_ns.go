@@ -50,11 +50,11 @@ func echoNameServer(ctx context.Context, cfg *pyro.Config, host string, hostSet 
 	}
 	lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	var lopts []naming.LocateOption
+	lopts := []naming.LocateOption{naming.WithConfig(cfg), naming.WithNSHost(nsHost), naming.WithNSPort(nsPort)}
 	if len(passphrases) > 0 {
 		lopts = append(lopts, naming.WithProxyOptions(pyro.WithIdentification(passphrases[0])))
 	}
-	ns, err := naming.Locate(lctx, cfg, nsHost, nsPort, nil, lopts...)
+	ns, err := naming.Locate(lctx, lopts...)
 	if err != nil {
 		stopNS()
 		return nil, err

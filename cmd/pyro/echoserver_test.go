@@ -154,7 +154,7 @@ func TestEchoserverHMACFromEnv(t *testing.T) {
 	if _, err := newProxy(t, r.uri).Call(ctx, "echo", 1); !errors.Is(err, pyro.ErrCommunication) {
 		t.Errorf("call without key: %v", err)
 	}
-	p := newProxy(t, r.uri, pyro.WithProxyHMACKey([]byte("sekrit")))
+	p := newProxy(t, r.uri, pyro.WithHMACKey([]byte("sekrit")))
 	if v, err := p.Call(ctx, "echo", 1); err != nil || v != int64(1) {
 		t.Fatalf("call with key: %v, %v", v, err)
 	}
@@ -172,7 +172,7 @@ func TestEchoserverKeyFlag(t *testing.T) {
 	if strings.Contains(r.stdout.String(), "HMAC key not set") {
 		t.Errorf("HMAC warning printed with a key")
 	}
-	p := newProxy(t, r.uri, pyro.WithProxyHMACKey([]byte("flagkey")))
+	p := newProxy(t, r.uri, pyro.WithHMACKey([]byte("flagkey")))
 	if _, err := p.Call(context.Background(), "shutdown"); err != nil {
 		t.Fatal(err)
 	}

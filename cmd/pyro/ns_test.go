@@ -397,7 +397,7 @@ func TestEchoserverNaming(t *testing.T) {
 	if !strings.Contains(e.stdout.String(), "using name server at "+r.uri.String()) {
 		t.Errorf("verbose output:\n%s", e.stdout)
 	}
-	ns, err := naming.Locate(context.Background(), nil, "127.0.0.1", r.uri.Port, nil)
+	ns, err := naming.Locate(context.Background(), naming.WithNSHost("127.0.0.1"), naming.WithNSPort(r.uri.Port))
 	if err != nil {
 		t.Fatal(err)
 	}

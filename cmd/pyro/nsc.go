@@ -112,7 +112,7 @@ func nscMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if strict {
 		failed = exitRemote
 	}
-	lopts := []naming.LocateOption{naming.WithProxyOptions(pyro.WithProxyLogger(logger))}
+	lopts := []naming.LocateOption{naming.WithConfig(cfg), naming.WithProxyOptions(pyro.WithLogger(logger))}
 	if passphrases != nil {
 		lopts = append(lopts, naming.WithProxyOptions(pyro.WithIdentification(passphrases[0])))
 	}
@@ -122,7 +122,8 @@ func nscMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if unixSocket != "" {
 		host = "./u:" + unixSocket
 	}
-	ns, err := naming.Locate(ctx, cfg, host, port, nil, lopts...)
+	lopts = append(lopts, naming.WithNSHost(host), naming.WithNSPort(port))
+	ns, err := naming.Locate(ctx, lopts...)
 	if err != nil {
 		fmt.Fprintf(stdout, "Error: %s\n", termSafeText(errMessage(err)))
 		return failed

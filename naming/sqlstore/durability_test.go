@@ -205,7 +205,7 @@ func TestDurabilityNameServerSIGKILL(t *testing.T) {
 			t.Fatalf("child said %q", line)
 		}
 		cfg := pyro.BuiltinConfig()
-		cfg.CommTimeout = 10
+		cfg.CommTimeout = 10 * time.Second
 		p, err := pyro.NewProxy(uri, cfg)
 		if err != nil {
 			t.Fatal(err)
