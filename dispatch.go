@@ -162,7 +162,7 @@ func (dc *dispatcher) call(parent context.Context, c *Call) (any, error) {
 		return dc.run(parent, c)
 	}
 	ic := *c // the interceptors' copy: c stays on the caller's stack
-	res, err := dc.intercept(chain, context.WithValue(parent, callCtxKey{}, c.cc), &ic)
+	res, err := dc.intercept(context.WithValue(parent, callCtxKey{}, c.cc), chain, &ic)
 	if ic.produced.cancel != nil {
 		if _, passed := res.(streamSource); !passed || err != nil {
 			ic.produced.release() // an interceptor dropped the stream
@@ -176,7 +176,7 @@ func (dc *dispatcher) call(parent context.Context, c *Call) (any, error) {
 
 // intercept runs the interceptor chain, turning a panic in an interceptor
 // into the call's error.
-func (dc *dispatcher) intercept(chain CallFunc, ctx context.Context, c *Call) (result any, err error) {
+func (dc *dispatcher) intercept(ctx context.Context, chain CallFunc, c *Call) (result any, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			dc.d.log.Error("pyro: interceptor panicked", "method", c.method, "panic", p)

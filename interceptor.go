@@ -99,10 +99,10 @@ func (c *Call) GoMethod() string {
 func (c *Call) CallContext() *CallContext { return c.cc }
 
 // Oneway reports whether the client waits for no answer.
-func (c *Call) Oneway() bool { return c.cc.Flags&uint16(wire.FlagOneway) != 0 }
+func (c *Call) Oneway() bool { return c.cc != nil && c.cc.Flags&uint16(wire.FlagOneway) != 0 }
 
 // InBatch reports whether the call is one of a batch.
-func (c *Call) InBatch() bool { return c.cc.Flags&uint16(wire.FlagBatch) != 0 }
+func (c *Call) InBatch() bool { return c.cc != nil && c.cc.Flags&uint16(wire.FlagBatch) != 0 }
 
 // errNilInterceptor refuses an interceptor that is nil or makes a nil
 // CallFunc.
@@ -127,5 +127,13 @@ func chainInterceptors(is []Interceptor) (CallFunc, error) {
 	return next, nil
 }
 
+// errForeignCall is the error of a Call that no daemon made.
+var errForeignCall = errors.New("pyro: the Call was not made by a daemon")
+
 // runCall is the last step of every chain.
-func runCall(ctx context.Context, c *Call) (any, error) { return c.dc.run(ctx, c) }
+func runCall(ctx context.Context, c *Call) (any, error) {
+	if c.dc == nil {
+		return nil, errForeignCall
+	}
+	return c.dc.run(ctx, c)
+}

@@ -270,6 +270,11 @@ func TestInterceptorNil(t *testing.T) {
 			t.Errorf("NewDaemon: %v", err)
 		}
 	}
+	// a Call made outside a daemon reaches no method
+	var c Call
+	if _, err := runCall(context.Background(), &c); !errors.Is(err, errForeignCall) || c.Oneway() || c.InBatch() || c.GoMethod() != "" {
+		t.Errorf("zero Call: %v", err)
+	}
 }
 
 // Over the network: a Go proxy and a Python Pyro4 client get an
