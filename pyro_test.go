@@ -31,7 +31,6 @@ type Person struct {
 
 // Thing is the test object; it covers every kind of method.
 type Thing struct {
-	mu       sync.Mutex
 	Verbose  bool
 	onewayed atomic.Int64
 	child    *Child

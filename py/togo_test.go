@@ -165,7 +165,7 @@ func TestConvertScalars(t *testing.T) {
 		{ptr[int](), true, 1, ""},
 		{ptr[int](), false, 0, ""},
 		{ptr[int](), 3.0, 3, ""},
-		{ptr[int](), -0.0, 0, ""},
+		{ptr[int](), math.Copysign(0, -1), 0, ""},
 		{ptr[int](), 1.5, nil, "float 1.5 is not an integer"},
 		{ptr[int](), math.NaN(), nil, "float nan is not an integer"},
 		{ptr[int](), math.Inf(1), nil, "float inf is not an integer"},
@@ -414,11 +414,10 @@ type Inner struct {
 }
 
 type Outer struct {
-	Name   string `pyro:"name"`
-	Inner  Inner
-	Items  []Inner `pyro:"items"`
-	Ptr    *Inner
-	hidden int
+	Name  string `pyro:"name"`
+	Inner Inner
+	Items []Inner `pyro:"items"`
+	Ptr   *Inner
 }
 
 type Snakey struct {

@@ -16,14 +16,14 @@ const mega = 1_000_000
 
 // decodeBounded decodes in with d and reports the result, the time taken
 // and the bytes allocated.
-func decodeBounded(d *Decoder, in []byte) (v any, err error, took time.Duration, alloc uint64) {
+func decodeBounded(d *Decoder, in []byte) (v any, took time.Duration, alloc uint64, err error) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	start := time.Now()
 	v, err = d.Decode(in)
 	took = time.Since(start)
 	runtime.ReadMemStats(&after)
-	return v, err, took, after.TotalAlloc - before.TotalAlloc
+	return v, took, after.TotalAlloc - before.TotalAlloc, err
 }
 
 // checkBounds fails when decoding took too long or allocated more than a
@@ -121,7 +121,7 @@ func TestHostileInput(t *testing.T) {
 	for _, tc := range tests {
 		in := []byte(tc.in)
 		d := &Decoder{Limits: tc.lim}
-		v, err, took, alloc := decodeBounded(d, in)
+		v, took, alloc, err := decodeBounded(d, in)
 		if err == nil {
 			t.Errorf("%s: decoded %.100s, want an error", tc.name, py.Repr(v))
 			continue
@@ -168,7 +168,7 @@ func TestHostileValidInput(t *testing.T) {
 	}
 	for _, tc := range tests {
 		in := []byte(tc.in)
-		v, err, took, alloc := decodeBounded(&Decoder{}, in)
+		v, took, alloc, err := decodeBounded(&Decoder{}, in)
 		if err != nil {
 			t.Errorf("%s: %v", tc.name, err)
 			continue

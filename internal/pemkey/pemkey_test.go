@@ -5,11 +5,14 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/pem"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -65,25 +68,93 @@ func TestDecodeRoundTrip(t *testing.T) {
 	}
 }
 
-// OpenSSL's legacy PEM encryption ("Proc-Type: 4,ENCRYPTED").
+// OpenSSL's legacy PEM encryption ("Proc-Type: 4,ENCRYPTED"), with keys
+// that OpenSSL 3.0 encrypted (testdata/legacy: "openssl ec -in ec.pem
+// -aes128 ...", "openssl rsa -traditional -in rsa.pem -des3 ...", the
+// password "pass wörd"; DES-CBC with "-provider legacy"): every cipher
+// decrypts to the key OpenSSL started from, a wrong password is refused
+// as one, and no password asks for one.
 func TestDecodeLegacyEncryption(t *testing.T) {
-	der := testKey(t)
-	//lint:ignore SA1019 the legacy format is what Decode must read
-	blk, err := x509.EncryptPEMBlock(rand.Reader, "EC PRIVATE KEY", der, []byte("pw"), x509.PEMCipherAES256)
+	plain := func(name string) any {
+		b, _ := pem.Decode(readFixture(t, name))
+		k, err := x509.ParsePKCS8PrivateKey(b.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	ec, rsaKey := plain("ec.pem").(*ecdsa.PrivateKey), plain("rsa.pem").(*rsa.PrivateKey)
+	ecDER, err := x509.MarshalECPrivateKey(ec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	enc := pem.EncodeToMemory(blk)
-	out, err := Decode(enc, []byte("pw"))
+	rsaDER := x509.MarshalPKCS1PrivateKey(rsaKey)
+	for _, tc := range []struct {
+		file, typ string
+		der       []byte
+	}{
+		{"ec-aes128.pem", "EC PRIVATE KEY", ecDER},
+		{"ec-aes192.pem", "EC PRIVATE KEY", ecDER},
+		{"ec-aes256.pem", "EC PRIVATE KEY", ecDER},
+		{"ec-des3.pem", "EC PRIVATE KEY", ecDER},
+		{"ec-des.pem", "EC PRIVATE KEY", ecDER},
+		{"rsa-aes256.pem", "RSA PRIVATE KEY", rsaDER},
+		{"rsa-des3.pem", "RSA PRIVATE KEY", rsaDER},
+	} {
+		enc := readFixture(t, tc.file)
+		out, err := Decode(enc, []byte("pass wörd"))
+		if err != nil {
+			t.Errorf("%s: %v", tc.file, err)
+			continue
+		}
+		if b, _ := pem.Decode(out); b == nil || b.Type != tc.typ || len(b.Headers) != 0 || !bytes.Equal(b.Bytes, tc.der) {
+			t.Errorf("%s decoded wrongly:\n%s", tc.file, out)
+		}
+		if _, err := Decode(enc, []byte("pass word")); err == nil || err.Error() != "wrong password for the private key" {
+			t.Errorf("%s, wrong password: %v", tc.file, err)
+		}
+		if _, err := Decode(enc, nil); !errors.Is(err, ErrNeedsPassword) {
+			t.Errorf("%s without password: %v", tc.file, err)
+		}
+	}
+}
+
+// Malformed legacy headers and data are errors that say what is wrong.
+func TestDecodeLegacyMalformed(t *testing.T) {
+	good, _ := pem.Decode(readFixture(t, "ec-aes128.pem"))
+	for _, tc := range []struct {
+		name    string
+		dekInfo string
+		data    []byte
+		want    string
+	}{
+		{"no DEK-Info", "", good.Bytes, "without a valid DEK-Info header"},
+		{"unknown cipher", "RC2-CBC,0011223344556677", good.Bytes, `unsupported cipher "RC2-CBC"`},
+		{"IV not hex", "AES-128-CBC,zz", good.Bytes, "malformed IV"},
+		{"short IV", "AES-128-CBC,0011223344556677", good.Bytes, "IV of 8 bytes, want 16"},
+		{"partial block", good.Headers["DEK-Info"], good.Bytes[:20], "not a whole number of cipher blocks"},
+		{"no data", good.Headers["DEK-Info"], nil, "not a whole number of cipher blocks"},
+		{"bad padding", good.Headers["DEK-Info"], make([]byte, 32), "wrong password"},
+	} {
+		h := map[string]string{"Proc-Type": "4,ENCRYPTED"}
+		if tc.dekInfo != "" {
+			h["DEK-Info"] = tc.dekInfo
+		}
+		in := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Headers: h, Bytes: tc.data})
+		if _, err := Decode(in, []byte("pass wörd")); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// readFixture reads a file of testdata/legacy.
+func readFixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "legacy", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b, _ := pem.Decode(out); b == nil || !bytes.Equal(b.Bytes, der) {
-		t.Fatal("legacy key decoded wrongly")
-	}
-	if _, err := Decode(enc, nil); !errors.Is(err, ErrNeedsPassword) {
-		t.Errorf("legacy key without password: %v", err)
-	}
+	return b
 }
 
 // encryptedWith builds an EncryptedPrivateKeyInfo with the given PBKDF2
@@ -146,6 +217,11 @@ func FuzzDecode(f *testing.F) {
 	f.Add(enc, []byte("pw"))
 	f.Add(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), []byte(nil))
 	f.Add([]byte("-----BEGIN ENCRYPTED PRIVATE KEY-----\nMAA=\n-----END ENCRYPTED PRIVATE KEY-----\n"), []byte("x"))
+	legacy, err := os.ReadFile(filepath.Join("testdata", "legacy", "ec-aes256.pem"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(legacy, []byte("pass wörd"))
 	f.Fuzz(func(t *testing.T, data, pw []byte) {
 		_, _ = Decode(data, pw)
 	})
