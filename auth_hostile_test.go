@@ -13,6 +13,8 @@ import (
 
 	"github.com/pyrogo/pyro/codec"
 	"github.com/pyrogo/pyro/internal/testbound"
+	"github.com/pyrogo/pyro/internal/testkit"
+	"github.com/pyrogo/pyro/internal/testkit/rawpyro"
 	"github.com/pyrogo/pyro/py"
 	"github.com/pyrogo/pyro/wire"
 )
@@ -58,14 +60,14 @@ func TestHostileSecurity(t *testing.T) {
 	}
 	closedSilently := func(t *testing.T, c *rawClient) {
 		t.Helper()
-		if !c.closed() {
+		if !c.Closed() {
 			t.Error("not closed")
 		}
 	}
 	connectRefused := func(t *testing.T, c *rawClient, shake any, want string) {
 		t.Helper()
-		r := c.connectWith(shake)
-		if r == nil || !strings.HasPrefix(connectFailReason(t, r), want) {
+		r := c.ConnectWith(shake, "thing")
+		if r == nil || !strings.HasPrefix(rawpyro.ConnectFailReason(t, r), want) {
 			t.Errorf("got %v, want CONNECTFAIL %q", r, want)
 		}
 	}
@@ -86,37 +88,37 @@ func TestHostileSecurity(t *testing.T) {
 		}},
 		{"INVOKE without handshake", func(t *testing.T, dial attacker) {
 			c := dial()
-			c.send(invoke(1, 1, "thing", "echo", 1))
-			if m, err := c.recv(); err != nil || connectFailReason(t, m) != "invalid msg type 4 received" {
+			c.Send(rawpyro.Invoke(1, 1, "thing", "echo", 1))
+			if m, err := c.Recv(); err != nil || rawpyro.ConnectFailReason(t, m) != "invalid msg type 4 received" {
 				t.Errorf("got %v %v", m, err)
 			}
 		}},
 		{"PING without handshake", func(t *testing.T, dial attacker) {
 			c := dial()
-			c.send(&wire.Message{Type: wire.MsgPing, SerializerID: wire.PingSerializerID, Data: []byte("ping")})
-			if m, err := c.recv(); err != nil || connectFailReason(t, m) != "invalid msg type 6 received" {
+			c.Send(&wire.Message{Type: wire.MsgPing, SerializerID: wire.PingSerializerID, Data: []byte("ping")})
+			if m, err := c.Recv(); err != nil || rawpyro.ConnectFailReason(t, m) != "invalid msg type 6 received" {
 				t.Errorf("got %v %v", m, err)
 			}
 		}},
 		{"oversized message before authentication", func(t *testing.T, dial attacker) {
 			c := dial()
-			c.nc.Write(wire.Header{Type: wire.MsgConnect, SerializerID: 1, PayloadLen: 1 << 30}.AppendHeader(nil))
-			c.nc.Write(make([]byte, 4096))
+			c.NC.Write(wire.Header{Type: wire.MsgConnect, SerializerID: 1, PayloadLen: 1 << 30}.AppendHeader(nil))
+			c.NC.Write(make([]byte, 4096))
 			closedSilently(t, c)
 		}},
 		{"handshake data too deep to decode", func(t *testing.T, dial attacker) {
 			c := dial()
 			deep := "('handshake'," + strings.Repeat("[", 60000)
-			c.send(&wire.Message{Type: wire.MsgConnect, SerializerID: 1, Data: []byte("{" + deep)})
-			if m, err := c.recv(); err != nil || !strings.HasPrefix(connectFailReason(t, m), "invalid handshake data") {
+			c.Send(&wire.Message{Type: wire.MsgConnect, SerializerID: 1, Data: []byte("{" + deep)})
+			if m, err := c.Recv(); err != nil || !strings.HasPrefix(rawpyro.ConnectFailReason(t, m), "invalid handshake data") {
 				t.Errorf("got %v %v", m, err)
 			}
 		}},
 		{"slowloris before the CONNECT", func(t *testing.T, dial attacker) {
 			c := dial()
-			c.nc.Write([]byte("PYRO\x00\x30"))
+			c.NC.Write([]byte("PYRO\x00\x30"))
 			start := time.Now()
-			if !c.closed() || time.Since(start) > testbound.Scale(2*time.Second) {
+			if !c.Closed() || time.Since(start) > testbound.Scale(2*time.Second) {
 				t.Errorf("slow client held for %v", time.Since(start))
 			}
 		}},
@@ -128,7 +130,7 @@ func TestHostileSecurity(t *testing.T) {
 		}},
 		{"identity claimed without proof", func(t *testing.T, dial attacker) {
 			c := dial()
-			ch := challengeOf(t, c.connectWith(py.DictOf("auth", AuthScheme, "identity", "user", "data", "hello")))
+			ch := challengeOf(t, c.ConnectWith(py.DictOf("auth", AuthScheme, "identity", "user", "data", "hello"), "thing"))
 			refusedWith(t, c, c.prove(proof(c, key, ch, func(a []any) { a[3] = strings.Repeat("00", 32) })...), failed)
 		}},
 		{"passphrase sent as the MAC", func(t *testing.T, dial attacker) {
@@ -143,7 +145,7 @@ func TestHostileSecurity(t *testing.T) {
 			c1, ch1 := pending(t, dial)
 			c2, _ := pending(t, dial)
 			refusedWith(t, c2, c2.prove(proof(c2, key, ch1, nil)...), failed)
-			c1.nc.Close()
+			c1.NC.Close()
 		}},
 		{"replayed proof", func(t *testing.T, dial attacker) {
 			c1, ch1 := pending(t, dial)
@@ -182,8 +184,8 @@ func TestHostileSecurity(t *testing.T) {
 			c, ch := pending(t, dial)
 			cd := codec.Default(codec.IDSerpent)
 			data, _ := cd.MarshalCall(&codec.Call{Object: DaemonObjectID, Method: AuthMethod, Args: proof(c, key, ch, nil), Kwargs: py.DictOf("identity", "user")})
-			c.send(&wire.Message{Type: wire.MsgInvoke, Seq: 1, SerializerID: codec.IDSerpent, Data: data})
-			m, _ := c.recv()
+			c.Send(&wire.Message{Type: wire.MsgInvoke, Seq: 1, SerializerID: codec.IDSerpent, Data: data})
+			m, _ := c.Recv()
 			refusedWith(t, c, m, reasonAuthMalformed+"keyword arguments")
 		}},
 		{"huge client nonce", func(t *testing.T, dial attacker) {
@@ -204,40 +206,40 @@ func TestHostileSecurity(t *testing.T) {
 		}},
 		{"proof too large to read", func(t *testing.T, dial attacker) {
 			c, ch := pending(t, dial)
-			c.send(invoke(codec.IDSerpent, 1, DaemonObjectID, AuthMethod, append(proof(c, key, ch, nil), strings.Repeat("x", MaxHandshakeSize))...))
+			c.Send(rawpyro.Invoke(codec.IDSerpent, 1, DaemonObjectID, AuthMethod, append(proof(c, key, ch, nil), strings.Repeat("x", MaxHandshakeSize))...))
 			closedSilently(t, c)
 		}},
 		{"compressed proof that expands beyond the limit", func(t *testing.T, dial attacker) {
 			c, _ := pending(t, dial)
 			m := &wire.Message{Type: wire.MsgInvoke, Seq: 1, SerializerID: codec.IDSerpent, Data: bytes.Repeat([]byte("A"), 4*MaxHandshakeSize)}
-			if err := wire.WriteMessage(c.nc, m, &wire.Options{Compress: true}); err != nil {
+			if err := wire.WriteMessage(c.NC, m, &wire.Options{Compress: true}); err != nil {
 				t.Fatal(err)
 			}
 			closedSilently(t, c)
 		}},
 		{"proof in a serializer that is not accepted", func(t *testing.T, dial attacker) {
 			c, _ := pending(t, dial)
-			c.send(&wire.Message{Type: wire.MsgInvoke, Seq: 1, SerializerID: 4, Data: []byte("\x80\x04N.")})
+			c.Send(&wire.Message{Type: wire.MsgInvoke, Seq: 1, SerializerID: 4, Data: []byte("\x80\x04N.")})
 			closedSilently(t, c)
 		}},
 		{"proof that does not decode", func(t *testing.T, dial attacker) {
 			c, _ := pending(t, dial)
-			c.send(&wire.Message{Type: wire.MsgInvoke, Seq: 1, SerializerID: codec.IDSerpent, Data: []byte("(((")})
-			m, _ := c.recv()
+			c.Send(&wire.Message{Type: wire.MsgInvoke, Seq: 1, SerializerID: codec.IDSerpent, Data: []byte("(((")})
+			m, _ := c.Recv()
 			refusedWith(t, c, m, reasonAuthMalformed+"cannot decode")
 		}},
 
 		// the pending state
 		{"call before authenticating", func(t *testing.T, dial attacker) {
 			c, _ := pending(t, dial)
-			c.send(invoke(codec.IDSerpent, 1, "thing", "echo", "sneaky"))
-			m, _ := c.recv()
+			c.Send(rawpyro.Invoke(codec.IDSerpent, 1, "thing", "echo", "sneaky"))
+			m, _ := c.Recv()
 			refusedWith(t, c, m, reasonAuthFirst)
 		}},
 		{"daemon object call before authenticating", func(t *testing.T, dial attacker) {
 			c, _ := pending(t, dial)
-			c.send(invoke(codec.IDSerpent, 1, DaemonObjectID, "registered"))
-			m, _ := c.recv()
+			c.Send(rawpyro.Invoke(codec.IDSerpent, 1, DaemonObjectID, "registered"))
+			m, _ := c.Recv()
 			refusedWith(t, c, m, reasonAuthFirst)
 		}},
 		{"hijacked stream id before authenticating", func(t *testing.T, dial attacker) {
@@ -248,40 +250,40 @@ func TestHostileSecurity(t *testing.T) {
 			st := s.(*Stream)
 			defer st.Close(ctx)
 			c, _ := pending(t, dial)
-			c.send(invoke(codec.IDSerpent, 1, DaemonObjectID, "get_next_stream_item", st.ID()))
-			m, _ := c.recv()
+			c.Send(rawpyro.Invoke(codec.IDSerpent, 1, DaemonObjectID, "get_next_stream_item", st.ID()))
+			m, _ := c.Recv()
 			refusedWith(t, c, m, reasonAuthFirst)
 		}},
 		{"oneway authenticate", func(t *testing.T, dial attacker) {
 			c, ch := pending(t, dial)
-			m := invoke(codec.IDSerpent, 1, DaemonObjectID, AuthMethod, proof(c, key, ch, nil)...)
+			m := rawpyro.Invoke(codec.IDSerpent, 1, DaemonObjectID, AuthMethod, proof(c, key, ch, nil)...)
 			m.Flags |= wire.FlagOneway
-			c.send(m)
-			r, _ := c.recv()
+			c.Send(m)
+			r, _ := c.Recv()
 			refusedWith(t, c, r, reasonAuthFirst)
 		}},
 		{"batch before authenticating", func(t *testing.T, dial attacker) {
 			c, ch := pending(t, dial)
-			m := invoke(codec.IDSerpent, 1, DaemonObjectID, AuthMethod, proof(c, key, ch, nil)...)
+			m := rawpyro.Invoke(codec.IDSerpent, 1, DaemonObjectID, AuthMethod, proof(c, key, ch, nil)...)
 			m.Flags |= wire.FlagBatch
-			c.send(m)
-			r, _ := c.recv()
+			c.Send(m)
+			r, _ := c.Recv()
 			refusedWith(t, c, r, reasonAuthFirst)
 		}},
 		{"PING before authenticating", func(t *testing.T, dial attacker) {
 			c, _ := pending(t, dial)
-			c.send(&wire.Message{Type: wire.MsgPing, SerializerID: wire.PingSerializerID, Data: []byte("ping")})
+			c.Send(&wire.Message{Type: wire.MsgPing, SerializerID: wire.PingSerializerID, Data: []byte("ping")})
 			closedSilently(t, c)
 		}},
 		{"second CONNECT before authenticating", func(t *testing.T, dial attacker) {
 			c, _ := pending(t, dial)
-			c.send(serpentConnect("thing"))
+			c.Send(rawpyro.ConnectMessage("thing"))
 			closedSilently(t, c)
 		}},
 		{"silent after the challenge", func(t *testing.T, dial attacker) {
 			c, _ := pending(t, dial)
 			start := time.Now()
-			if !c.closed() || time.Since(start) > testbound.Scale(2*time.Second) {
+			if !c.Closed() || time.Since(start) > testbound.Scale(2*time.Second) {
 				t.Errorf("pending client held for %v", time.Since(start))
 			}
 		}},
@@ -293,8 +295,8 @@ func TestHostileSecurity(t *testing.T) {
 				refusedWith(t, c, c.prove(proof(c, guessKey, ch, nil)...), failed)
 			}
 			c, ch := pending(t, dial)
-			c.send(invoke(codec.IDSerpent, 1, DaemonObjectID, AuthMethod, proof(c, key, ch, nil)...))
-			c.send(invoke(codec.IDSerpent, 2, "thing", "echo", 1))
+			c.Send(rawpyro.Invoke(codec.IDSerpent, 1, DaemonObjectID, AuthMethod, proof(c, key, ch, nil)...))
+			c.Send(rawpyro.Invoke(codec.IDSerpent, 2, "thing", "echo", 1))
 			closedSilently(t, c)
 		}},
 		{"authenticate twice", func(t *testing.T, dial attacker) {
@@ -303,9 +305,9 @@ func TestHostileSecurity(t *testing.T) {
 			if !accepted(c.prove(args...)) {
 				t.Fatal("refused")
 			}
-			c.send(invoke(codec.IDSerpent, 2, DaemonObjectID, AuthMethod, args...))
-			m, _ := c.recv()
-			if e := exceptionOf(t, m); e.Class != "Pyro4.errors.SecurityError" || e.Message() != reasonAuthNotPending {
+			c.Send(rawpyro.Invoke(codec.IDSerpent, 2, DaemonObjectID, AuthMethod, args...))
+			m, _ := c.Recv()
+			if e := rawpyro.ExceptionOf(t, m); e.Class != "Pyro4.errors.SecurityError" || e.Message() != reasonAuthNotPending {
 				t.Errorf("got %s %s", e.Class, e.Message())
 			}
 			closedSilently(t, c)
@@ -315,7 +317,7 @@ func TestHostileSecurity(t *testing.T) {
 			if !accepted(c.login(key)) {
 				t.Fatal("refused")
 			}
-			c.send(serpentConnect("thing"))
+			c.Send(rawpyro.ConnectMessage("thing"))
 			closedSilently(t, c)
 		}},
 
@@ -337,7 +339,7 @@ func TestHostileSecurity(t *testing.T) {
 			fcfg := BuiltinConfig()
 			fcfg.MaxConnections = 10
 			fd, fu, _ := startDaemon(t, fcfg, WithAllowedIdentifications([]string{pass}))
-			ip := dial().nc.LocalAddr().(*net.TCPAddr).IP.String()
+			ip := dial().NC.LocalAddr().(*net.TCPAddr).IP.String()
 			var held []*rawClient
 			for fd.Connections() < fcfg.MaxConnections {
 				c := dialFrom(t, fu.Location(), ip)
@@ -349,24 +351,24 @@ func TestHostileSecurity(t *testing.T) {
 			refusedN := 0
 			for i := 0; i < 40; i++ {
 				x := dialFrom(t, fu.Location(), ip)
-				x.send(serpentConnect("thing"))
-				if m, err := x.recv(); err == nil && m.Type == wire.MsgConnectFail {
+				x.Send(rawpyro.ConnectMessage("thing"))
+				if m, err := x.Recv(); err == nil && m.Type == wire.MsgConnectFail {
 					if v, _ := codec.Default(int(m.SerializerID)).Unmarshal(m.Data); strings.HasPrefix(v.(string), ReasonTooBusy) {
 						refusedN++
 					}
 				}
-				x.nc.Close()
+				x.NC.Close()
 			}
 			if refusedN != 40 {
 				t.Errorf("only %d of 40 refused as too busy", refusedN)
 			}
 			// the established clients were served throughout
 			for i, x := range held {
-				x.send(invoke(1, 2, "thing", "echo", i))
-				if m, err := x.recv(); err != nil || m.Type != wire.MsgResult || m.Flags&wire.FlagException != 0 {
+				x.Send(rawpyro.Invoke(1, 2, "thing", "echo", i))
+				if m, err := x.Recv(); err != nil || m.Type != wire.MsgResult || m.Flags&wire.FlagException != 0 {
 					t.Fatalf("established client %d: %v %v", i, m, err)
 				}
-				x.nc.Close()
+				x.NC.Close()
 			}
 		}},
 	}
@@ -377,7 +379,7 @@ func TestHostileSecurity(t *testing.T) {
 			a.run(t, func() *rawClient { return dialFrom(t, u.Location(), ip) })
 		})
 		// the attack's connections are closed now: their slots come back
-		waitFor(t, func() bool { return d.Connections() <= 1 })
+		testkit.Eventually(t, "the refused connections gone", func() bool { return d.Connections() <= 1 })
 		fresh := newProxy(t, u, nil, good.AuthOptions()...)
 		if v, err := fresh.Call(ctx, "echo", "ok"); err != nil || v != "ok" {
 			t.Fatalf("after %s: a new authenticated client was not served: %v %v", a.name, v, err)
@@ -411,16 +413,20 @@ func TestAuthHoldEnds(t *testing.T) {
 	key := deriveAuthKey("pw")
 	c := dialFrom(t, u.Location(), "127.0.0.5")
 	ch := challengeOf(t, c.authConnect())
-	c.send(invoke(codec.IDSerpent, 1, DaemonObjectID, AuthMethod, proofArgs(key, ch, c.endpoint(), "")...))
-	waitFor(t, func() bool { return d.Connections() == 1 })
-	c.nc.Close()
-	waitFor(t, func() bool { return d.Connections() == 0 }) // 5 s, far below AuthPenaltyMax
+	c.Send(rawpyro.Invoke(codec.IDSerpent, 1, DaemonObjectID, AuthMethod, proofArgs(key, ch, c.endpoint(), "")...))
+	testkit.Eventually(t, "the held connection open", func() bool { return d.Connections() == 1 })
+	c.NC.Close()
+	start := time.Now()
+	testkit.Eventually(t, "held connection gone after its client hung up", func() bool { return d.Connections() == 0 })
+	if held := time.Since(start); held >= AuthPenaltyMax {
+		t.Errorf("the held connection outlived its client by %v, the whole delay", held)
+	}
 
 	// a held connection does not hold up Shutdown
 	c = dialFrom(t, u.Location(), "127.0.0.5")
 	ch = challengeOf(t, c.authConnect())
-	c.send(invoke(codec.IDSerpent, 1, DaemonObjectID, AuthMethod, proofArgs(key, ch, c.endpoint(), "")...))
-	waitFor(t, func() bool { return d.Connections() == 1 })
+	c.Send(rawpyro.Invoke(codec.IDSerpent, 1, DaemonObjectID, AuthMethod, proofArgs(key, ch, c.endpoint(), "")...))
+	testkit.Eventually(t, "the held connection open", func() bool { return d.Connections() == 1 })
 	sctx, cancel := context.WithTimeout(context.Background(), testbound.Scale(10*time.Second))
 	defer cancel()
 	var wg sync.WaitGroup
@@ -431,7 +437,7 @@ func TestAuthHoldEnds(t *testing.T) {
 	if err != nil {
 		t.Errorf("Shutdown with a held connection: %v", err)
 	}
-	if !c.closed() {
+	if !c.Closed() {
 		t.Error("held connection not closed by Shutdown")
 	}
 }

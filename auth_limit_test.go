@@ -17,6 +17,7 @@ import (
 
 	"github.com/pyrogo/pyro/codec"
 	"github.com/pyrogo/pyro/internal/testbound"
+	"github.com/pyrogo/pyro/internal/testkit/rawpyro"
 	"github.com/pyrogo/pyro/py"
 	"github.com/pyrogo/pyro/wire"
 )
@@ -191,7 +192,7 @@ func (g *guesser) guess(addr string, key []byte) (refused bool, err error) {
 	ch, _ := h.(*py.Dict).GetString("challenge")
 	args := proofArgs(key, ch.(string), clientEndpoint(nc.RemoteAddr()), "")
 	sent := time.Now()
-	if err := wire.WriteMessage(nc, invoke(codec.IDSerpent, 1, DaemonObjectID, AuthMethod, args...), nil); err != nil {
+	if err := wire.WriteMessage(nc, rawpyro.Invoke(codec.IDSerpent, 1, DaemonObjectID, AuthMethod, args...), nil); err != nil {
 		return false, err
 	}
 	m, err = wire.ReadMessage(br, nil)
@@ -235,7 +236,7 @@ func TestBruteForceManyAddresses(t *testing.T) {
 	if !accepted(known.login(key)) {
 		t.Fatal("known client refused before the attack")
 	}
-	known.nc.Close()
+	known.NC.Close()
 
 	var stop atomic.Bool
 	var wg sync.WaitGroup
@@ -277,8 +278,8 @@ func TestBruteForceManyAddresses(t *testing.T) {
 			t.Errorf("%s: right passphrase refused during the attack: %v", ip, m)
 			continue
 		}
-		c.send(invoke(codec.IDSerpent, 2, "thing", "echo", ip))
-		if m, err := c.recv(); err != nil || m.Type != wire.MsgResult || m.Flags&wire.FlagException != 0 {
+		c.Send(rawpyro.Invoke(codec.IDSerpent, 2, "thing", "echo", ip))
+		if m, err := c.Recv(); err != nil || m.Type != wire.MsgResult || m.Flags&wire.FlagException != 0 {
 			t.Errorf("%s: call after authenticating: %v %v", ip, m, err)
 		}
 	}

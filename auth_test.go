@@ -16,7 +16,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -28,6 +27,8 @@ import (
 	"github.com/pyrogo/pyro/codec"
 	"github.com/pyrogo/pyro/devcert"
 	"github.com/pyrogo/pyro/internal/pytest"
+	"github.com/pyrogo/pyro/internal/testkit"
+	"github.com/pyrogo/pyro/internal/testkit/rawpyro"
 	"github.com/pyrogo/pyro/py"
 	"github.com/pyrogo/pyro/wire"
 )
@@ -50,15 +51,15 @@ func withDaemonHook(f func(*Daemon)) DaemonOption {
 // authDaemon serves a Thing with passphrases; opts may adjust the
 // daemon's authentication state before it serves. seen records what the
 // HandshakeFunc saw.
-func authDaemon(t *testing.T, ids map[string]string, opts ...DaemonOption) (*Daemon, URI, *recLog, *[]string) {
+func authDaemon(t *testing.T, ids map[string]string, opts ...DaemonOption) (*Daemon, URI, *testkit.LogRecorder, *[]string) {
 	t.Helper()
 	return authDaemonCfg(t, nil, ids, opts...)
 }
 
 // authDaemonCfg is authDaemon with a configuration.
-func authDaemonCfg(t *testing.T, cfg *Config, ids map[string]string, opts ...DaemonOption) (*Daemon, URI, *recLog, *[]string) {
+func authDaemonCfg(t *testing.T, cfg *Config, ids map[string]string, opts ...DaemonOption) (*Daemon, URI, *testkit.LogRecorder, *[]string) {
 	t.Helper()
-	rec := &recLog{}
+	rec := &testkit.LogRecorder{}
 	var mu sync.Mutex
 	var seen []string
 	shake := WithHandshake(func(_ context.Context, c *ConnInfo, data any) (any, error) {
@@ -68,19 +69,19 @@ func authDaemonCfg(t *testing.T, cfg *Config, ids map[string]string, opts ...Dae
 		return "welcome", nil
 	})
 	setIDs := withDaemonHook(func(d *Daemon) { d.SetAllowedIdentities(ids) })
-	d, u, _ := startDaemon(t, cfg, append([]DaemonOption{WithLogger(rec.logger()), shake, setIDs}, opts...)...)
+	d, u, _ := startDaemon(t, cfg, append([]DaemonOption{WithLogger(rec.Logger()), shake, setIDs}, opts...)...)
 	return d, u, rec, &seen
 }
 
 // authConnect sends a CONNECT that asks to authenticate (serpent, with
 // metadata for "thing") and returns the reply, nil when the daemon closed.
 func (c *rawClient) authConnect() *wire.Message {
-	c.t.Helper()
-	return c.connectWith(py.DictOf("auth", AuthScheme, "data", "hello"))
+	c.T.Helper()
+	return c.ConnectWith(py.DictOf("auth", AuthScheme, "data", "hello"), "thing")
 }
 
 // challengeOf returns the challenge of a CONNECTOK, "" when there is none.
-func challengeOf(t *testing.T, m *wire.Message) string {
+func challengeOf(t testing.TB, m *wire.Message) string {
 	t.Helper()
 	if m == nil || m.Type != wire.MsgConnectOK {
 		t.Fatalf("got %v, want CONNECTOK with a challenge", m)
@@ -104,7 +105,7 @@ func challengeOf(t *testing.T, m *wire.Message) string {
 }
 
 // endpoint is the daemon's address as the client's socket sees it.
-func (c *rawClient) endpoint() string { return clientEndpoint(c.nc.RemoteAddr()) }
+func (c *rawClient) endpoint() string { return clientEndpoint(c.NC.RemoteAddr()) }
 
 // proofArgs are the arguments of authenticate for key.
 func proofArgs(key []byte, challenge, endpoint, certHash string) []any {
@@ -116,9 +117,9 @@ func proofArgs(key []byte, challenge, endpoint, certHash string) []any {
 // prove sends authenticate(args...) and returns the reply, nil when the
 // daemon closed the connection without one.
 func (c *rawClient) prove(args ...any) *wire.Message {
-	c.t.Helper()
-	c.send(invoke(codec.IDSerpent, 1, DaemonObjectID, AuthMethod, args...))
-	m, err := c.recv()
+	c.T.Helper()
+	c.Send(rawpyro.Invoke(codec.IDSerpent, 1, DaemonObjectID, AuthMethod, args...))
+	m, err := c.Recv()
 	if err != nil {
 		return nil
 	}
@@ -128,8 +129,8 @@ func (c *rawClient) prove(args ...any) *wire.Message {
 // login runs the whole exchange with key; it returns the answer to the
 // proof.
 func (c *rawClient) login(key []byte) *wire.Message {
-	c.t.Helper()
-	ch := challengeOf(c.t, c.authConnect())
+	c.T.Helper()
+	ch := challengeOf(c.T, c.authConnect())
 	return c.prove(proofArgs(key, ch, c.endpoint(), "")...)
 }
 
@@ -151,35 +152,28 @@ func refusedWith(t *testing.T, c *rawClient, m *wire.Message, want string) {
 		t.Errorf("got %v flags %#x, want the exception %q", m.Type, m.Flags, want)
 		return
 	}
-	if e := exceptionOf(t, m); e.Class != "Pyro4.errors.SecurityError" || !strings.HasPrefix(e.Message(), want) {
+	if e := rawpyro.ExceptionOf(t, m); e.Class != "Pyro4.errors.SecurityError" || !strings.HasPrefix(e.Message(), want) {
 		t.Errorf("got %s: %s, want SecurityError %q", e.Class, e.Message(), want)
 	}
-	if !c.closed() {
+	if !c.Closed() {
 		t.Error("connection not closed after the refusal")
 	}
 }
 
-// relay forwards every connection it accepts to target, recording what
-// clients send (it is startTap with a name for what it is used for here:
-// a fake server in front of the real one).
-func relay(t *testing.T, target string) *tap { return startTap(t, target) }
-
-func (tp *tap) addr() string { return net.JoinHostPort(tp.host, fmt.Sprint(tp.port)) }
-
 // forwarded returns a listener for a daemon and a relay in front of it,
 // so that the daemon can be told the relay's address from the start.
-func forwarded(t *testing.T) (net.Listener, *tap) {
+func forwarded(t *testing.T) (net.Listener, *testkit.Relay) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ln, relay(t, ln.Addr().String())
+	return ln, testkit.TCPRelay(t, ln.Addr().String())
 }
 
 // via returns u reached through a relay.
-func via(u URI, tp *tap) URI {
-	u.Host, u.Port = tp.host, tp.port
+func via(u URI, tp *testkit.Relay) URI {
+	u.Host, u.Port = tp.Host(), tp.Port()
 	return u
 }
 
@@ -189,7 +183,7 @@ func via(u URI, tp *tap) URI {
 func TestPassphraseAuth(t *testing.T) {
 	ln, tp := forwarded(t) // the relay is the daemon's own forwarder here, recording
 	d, u, rec, seen := authDaemon(t, map[string]string{"alice": "correct horse", "bob": "battery staple"},
-		WithListener(ln), WithAuthEndpoints(tp.addr()))
+		WithListener(ln), WithAuthEndpoints(tp.HostPort()))
 	ctx := context.Background()
 	p := newProxy(t, via(u, tp), nil, WithIdentification("battery staple"), WithHandshakeData("app data"))
 	if v, err := p.Call(ctx, "echo", 1); err != nil || v != int64(1) {
@@ -200,7 +194,7 @@ func TestPassphraseAuth(t *testing.T) {
 		t.Errorf("HandshakeFunc saw %v", *seen)
 	}
 	// the passphrase never travels, nor its key
-	sent := tp.messages(t)
+	sent := rawpyro.Split(t, tp.Sent())
 	for _, m := range sent {
 		for _, secret := range [][]byte{[]byte("battery"), deriveAuthKey("battery staple"), []byte(hex.EncodeToString(deriveAuthKey("battery staple")))} {
 			if bytes.Contains(m, secret) {
@@ -220,7 +214,7 @@ func TestPassphraseAuth(t *testing.T) {
 	if len(*seen) != 1 {
 		t.Errorf("HandshakeFunc ran for refused clients: %v", *seen)
 	}
-	logs := rec.find("connection refused")
+	logs := rec.Find("connection refused")
 	if len(logs) != 2 || logs[0]["detail"] != "wrong passphrase" || logs[1]["detail"] != "handshake carries no credentials" {
 		t.Errorf("refusals logged as %v", logs)
 	}
@@ -374,8 +368,8 @@ func TestPassphraseV1Refused(t *testing.T) {
 	_, u, _, seen := authDaemon(t, map[string]string{"a": "pw"})
 	v1 := py.DictOf("auth", "pyrogo-auth-v1", "nonce", strings.Repeat("ab", 16), "time", time.Now().Unix(),
 		"mac", strings.Repeat("00", 32), "data", "hello")
-	r := dialRaw(t, u).connectWith(v1)
-	if r == nil || connectFailReason(t, r) != reasonAuthV1 || !strings.Contains(reasonAuthV1, "update the client to pyrogo-auth-v2") {
+	r := dialRaw(t, u).ConnectWith(v1, "thing")
+	if r == nil || rawpyro.ConnectFailReason(t, r) != reasonAuthV1 || !strings.Contains(reasonAuthV1, "update the client to pyrogo-auth-v2") {
 		t.Errorf("v1 handshake: %v", r)
 	}
 	if len(*seen) != 0 {
@@ -432,10 +426,10 @@ func TestPassphraseRecordedReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	addrA := ln.Addr().String()
-	tp := relay(t, addrA)
+	tp := testkit.TCPRelay(t, addrA)
 	calls := &counter{}
 	start := func(opts ...DaemonOption) *Daemon {
-		d, err := NewDaemon(nil, append([]DaemonOption{WithAllowedIdentifications([]string{pass}), WithAuthEndpoints(tp.addr())}, opts...)...)
+		d, err := NewDaemon(nil, append([]DaemonOption{WithAllowedIdentifications([]string{pass}), WithAuthEndpoints(tp.HostPort())}, opts...)...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -449,34 +443,29 @@ func TestPassphraseRecordedReplay(t *testing.T) {
 	}
 	a := start(WithListener(ln))
 	b := start()
-	u, _ := ParseURI("PYRO:counter@" + tp.addr())
+	u, _ := ParseURI("PYRO:counter@" + tp.HostPort())
 	p := newProxy(t, u, nil, WithIdentification(pass))
 	if n, err := p.Call(ctx, "incr"); err != nil || n != int64(1) {
 		t.Fatalf("through the relay: %v %v", n, err)
 	}
 	p.Close()
-	rec := tp.messages(t)
+	rec := rawpyro.Split(t, tp.Sent())
 	if len(rec) < 3 {
 		t.Fatalf("recorded %d messages", len(rec))
 	}
 	connect, proof, call := rec[0], rec[1], rec[2]
 	replay := func(name, addr string) {
 		t.Helper()
-		nc, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer nc.Close()
-		nc.SetDeadline(time.Now().Add(10 * time.Second))
-		c := &rawClient{t: t, nc: nc, br: bufio.NewReader(nc)}
-		nc.Write(connect)
-		m, err := c.recv()
+		c := &rawClient{rawpyro.Dial(t, "tcp", addr)}
+		defer c.NC.Close()
+		c.NC.Write(connect)
+		m, err := c.Recv()
 		if err != nil || m.Type != wire.MsgConnectOK {
 			t.Fatalf("%s: CONNECT: %v %v", name, m, err)
 		}
-		nc.Write(proof)
-		nc.Write(call)
-		m, err = c.recv()
+		c.NC.Write(proof)
+		c.NC.Write(call)
+		m, err = c.Recv()
 		if err != nil {
 			t.Fatalf("%s: no answer to the replayed proof: %v", name, err)
 		}
@@ -507,13 +496,13 @@ func TestPassphraseLiveRelay(t *testing.T) {
 	const pass = "the victim's passphrase"
 	ctx := context.Background()
 	d, u, rec, seen := authDaemon(t, map[string]string{"victim": pass})
-	tp := relay(t, u.Location())
+	tp := testkit.TCPRelay(t, u.Location())
 	_, err := newProxy(t, via(u, tp), nil, WithIdentification(pass)).Call(ctx, "echo", 1)
-	wantDenied(t, err, "rejected: security reasons: the proof is for another server: endpoint \""+tp.addr()+"\"")
+	wantDenied(t, err, "rejected: security reasons: the proof is for another server: endpoint \""+tp.HostPort()+"\"")
 	if len(*seen) != 0 {
 		t.Errorf("the relayed victim was let in: %v", *seen)
 	}
-	if logs := rec.find("connection refused"); len(logs) != 1 || !strings.Contains(logs[0]["detail"], tp.addr()) {
+	if logs := rec.Find("connection refused"); len(logs) != 1 || !strings.Contains(logs[0]["detail"], tp.HostPort()) {
 		t.Errorf("refusal logged as %v", logs)
 	}
 	if n := d.sec.auth.limit.failures.Load(); n != 0 {
@@ -555,40 +544,7 @@ func tlsRelay(t *testing.T, server *tls.Config, target string, client *tls.Confi
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var open []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := tls.Dial("tcp", target, client)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			mu.Lock()
-			open = append(open, c, s)
-			mu.Unlock()
-			wg.Add(2)
-			go func() { defer wg.Done(); defer s.Close(); io.Copy(s, c) }()
-			go func() { defer wg.Done(); defer c.Close(); io.Copy(c, s) }()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range open {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return ln.Addr().String()
+	return testkit.NewRelay(t, ln, func() (net.Conn, error) { return tls.Dial("tcp", target, client) }).HostPort()
 }
 
 // ---------------------------------------------------------------------------
@@ -613,7 +569,7 @@ func TestPassphraseEndpoints(t *testing.T) {
 	// NATHOST/NATPORT naming the forwarder, with a name that resolves
 	ln, fwd = forwarded(t)
 	cfg := BuiltinConfig()
-	cfg.NATHost, cfg.NATPort = "localhost", fwd.port
+	cfg.NATHost, cfg.NATPort = "localhost", fwd.Port()
 	_, u, _, _ = authDaemonCfg(t, cfg, map[string]string{"a": "pw"}, WithListener(ln))
 	if err := call(via(u, fwd)); err != nil {
 		t.Errorf("through the NAT address: %v", err)
@@ -623,7 +579,7 @@ func TestPassphraseEndpoints(t *testing.T) {
 	}
 	// a forwarder given with WithAuthEndpoints
 	ln, fwd = forwarded(t)
-	_, u, _, _ = authDaemon(t, map[string]string{"a": "pw"}, WithListener(ln), WithAuthEndpoints(fwd.addr()))
+	_, u, _, _ = authDaemon(t, map[string]string{"a": "pw"}, WithListener(ln), WithAuthEndpoints(fwd.HostPort()))
 	if err := call(via(u, fwd)); err != nil {
 		t.Errorf("through a listed forwarder: %v", err)
 	}
@@ -672,43 +628,13 @@ func TestPassphraseUnixSocket(t *testing.T) {
 				t.Errorf("through a symlink: %v", err)
 			}
 			// a relay socket of its own
-			rl := unixRelay(t, filepath.Join(dir, "relay.sock"), name)
+			rl := testkit.UnixRelay(t, filepath.Join(dir, "relay.sock"), name).HostPort()
 			ru := u
 			ru.Sockname = rl
 			_, err := newProxy(t, ru, nil, WithIdentification("pw")).Call(ctx, "echo", 1)
 			wantDenied(t, err, "the proof is for another server")
 		})
 	}
-}
-
-// unixRelay forwards connections to a unix socket at path to target.
-func unixRelay(t *testing.T, path, target string) string {
-	t.Helper()
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("unix", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			wg.Add(2)
-			go func() { defer wg.Done(); defer s.Close(); io.Copy(s, c) }()
-			go func() { defer wg.Done(); defer c.Close(); io.Copy(c, s) }()
-		}
-	}()
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	return path
 }
 
 // TestServedCerts: a daemon whose certificate comes from a callback knows
@@ -791,7 +717,7 @@ func TestPassphrasePythonClient(t *testing.T) {
 		t.Errorf("%d failures counted", d.sec.auth.limit.failures.Load())
 	}
 	t.Run("relay", func(t *testing.T) {
-		tp := relay(t, u.Location())
+		tp := testkit.TCPRelay(t, u.Location())
 		if r := runAuthClient(t, via(u, tp), pass); r.OK || !strings.Contains(r.Error, "SecurityError: security reasons: the proof is for another server") {
 			t.Errorf("through a relay: %+v", r)
 		}

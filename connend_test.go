@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/pyrogo/pyro/internal/testbound"
+	"github.com/pyrogo/pyro/internal/testkit"
+	"github.com/pyrogo/pyro/internal/testkit/rawpyro"
 	"github.com/pyrogo/pyro/wire"
 )
 
@@ -21,14 +23,13 @@ var connEndMessages = []string{
 }
 
 // endLines returns the connection-end lines of a log.
-func (r *recLog) endLines() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func endLines(r *testkit.LogRecorder) []string {
 	var out []string
-	for _, rec := range r.recs {
+	for _, line := range r.Messages() {
+		_, msg, _ := strings.Cut(line, " ")
 		for _, m := range connEndMessages {
-			if strings.HasPrefix(rec.Message, m) {
-				out = append(out, rec.Level.String()+" "+rec.Message)
+			if strings.HasPrefix(msg, m) {
+				out = append(out, line)
 				break
 			}
 		}
@@ -51,19 +52,19 @@ func TestConnectionEndLoggedOnce(t *testing.T) {
 		{name: "client leaves", want: "INFO pyro: client disconnected",
 			client: func(t *testing.T, u URI) {
 				c := dialRaw(t, u)
-				c.connect()
-				c.send(invoke(1, 1, "thing", "echo", "x"))
-				if _, err := c.recv(); err != nil {
+				c.Connect("thing")
+				c.Send(rawpyro.Invoke(1, 1, "thing", "echo", "x"))
+				if _, err := c.Recv(); err != nil {
 					t.Fatal(err)
 				}
-				c.nc.Close()
+				c.NC.Close()
 			}},
 		{name: "idle timeout", want: "INFO pyro: closing idle connection",
 			config: func(cfg *Config) { cfg.IdleTimeout = 200 * time.Millisecond },
 			client: func(t *testing.T, u URI) {
 				c := dialRaw(t, u)
-				c.connect()
-				if !c.closed() {
+				c.Connect("thing")
+				if !c.Closed() {
 					t.Error("idle connection not closed")
 				}
 			}},
@@ -71,19 +72,19 @@ func TestConnectionEndLoggedOnce(t *testing.T) {
 			config: func(cfg *Config) { cfg.RequestTimeout = 200 * time.Millisecond; cfg.RequestMinRate = -1 },
 			client: func(t *testing.T, u URI) {
 				c := dialRaw(t, u)
-				c.connect()
-				b, _ := wire.AppendMessage(nil, invoke(1, 1, "thing", "echo", "x"), nil)
-				c.nc.Write(b[:10])
-				if !c.closed() {
+				c.Connect("thing")
+				b, _ := wire.AppendMessage(nil, rawpyro.Invoke(1, 1, "thing", "echo", "x"), nil)
+				c.NC.Write(b[:10])
+				if !c.Closed() {
 					t.Error("slow client not dropped")
 				}
 			}},
 		{name: "second CONNECT", want: "INFO pyro: unexpected message, closing",
 			client: func(t *testing.T, u URI) {
 				c := dialRaw(t, u)
-				c.connect()
-				c.send(serpentConnect("thing"))
-				if !c.closed() {
+				c.Connect("thing")
+				c.Send(rawpyro.ConnectMessage("thing"))
+				if !c.Closed() {
 					t.Error("second CONNECT answered")
 				}
 			}},
@@ -91,20 +92,20 @@ func TestConnectionEndLoggedOnce(t *testing.T) {
 			opts: []DaemonOption{WithConnValidators(ConnValidatorFunc(func(context.Context, *ConnInfo) error { return errors.New("no") }))},
 			client: func(t *testing.T, u URI) {
 				c := dialRaw(t, u)
-				c.send(serpentConnect("thing"))
-				if m, err := c.recv(); err != nil || m.Type != wire.MsgConnectFail {
+				c.Send(rawpyro.ConnectMessage("thing"))
+				if m, err := c.Recv(); err != nil || m.Type != wire.MsgConnectFail {
 					t.Errorf("refusal: %v %v", m, err)
 				}
 			}},
 		{name: "authenticate after the handshake", want: "WARN pyro: authenticate call on an established connection, closing",
 			client: func(t *testing.T, u URI) {
 				c := dialRaw(t, u)
-				c.connect()
-				c.send(invoke(1, 1, DaemonObjectID, AuthMethod, "a", "b", "c", "d"))
-				if m, err := c.recv(); err != nil || m.Flags&wire.FlagException == 0 {
+				c.Connect("thing")
+				c.Send(rawpyro.Invoke(1, 1, DaemonObjectID, AuthMethod, "a", "b", "c", "d"))
+				if m, err := c.Recv(); err != nil || m.Flags&wire.FlagException == 0 {
 					t.Errorf("authenticate: %v %v", m, err)
 				}
-				if !c.closed() {
+				if !c.Closed() {
 					t.Error("connection not closed")
 				}
 			}},
@@ -114,13 +115,13 @@ func TestConnectionEndLoggedOnce(t *testing.T) {
 			if tc.config != nil {
 				tc.config(cfg)
 			}
-			rec := &recLog{}
-			d, u, _ := startDaemon(t, cfg, append([]DaemonOption{WithLogger(rec.logger())}, tc.opts...)...)
+			rec := &testkit.LogRecorder{}
+			d, u, _ := startDaemon(t, cfg, append([]DaemonOption{WithLogger(rec.Logger())}, tc.opts...)...)
 			tc.client(t, u)
 			deadline := time.Now().Add(testbound.Scale(10 * time.Second))
-			for !slices.Contains(rec.endLines(), tc.want) {
+			for !slices.Contains(endLines(rec), tc.want) {
 				if time.Now().After(deadline) {
-					t.Fatalf("no %q in the log: %v", tc.want, rec.endLines())
+					t.Fatalf("no %q in the log: %v", tc.want, endLines(rec))
 				}
 				time.Sleep(5 * time.Millisecond)
 			}
@@ -131,7 +132,7 @@ func TestConnectionEndLoggedOnce(t *testing.T) {
 			if err := d.Shutdown(ctx); err != nil {
 				t.Fatal(err)
 			}
-			if got := rec.endLines(); len(got) != 1 {
+			if got := endLines(rec); len(got) != 1 {
 				t.Errorf("the end of one connection logged %d times: %q", len(got), got)
 			}
 		})

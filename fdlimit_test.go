@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pyrogo/pyro/internal/testbound"
+	"github.com/pyrogo/pyro/internal/testkit/rawpyro"
 	"github.com/pyrogo/pyro/wire"
 )
 
@@ -95,7 +96,7 @@ func TestIdleConnectionLockout(t *testing.T) {
 					c.Close()
 				}
 			}()
-			connect, _ := wire.AppendMessage(nil, serpentConnect("lc"), nil)
+			connect, _ := wire.AppendMessage(nil, rawpyro.ConnectMessage("lc"), nil)
 			for len(conns) < idleAttack {
 				c, err := net.Dial("tcp", addr)
 				if err != nil {

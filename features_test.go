@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pyrogo/pyro/internal/testkit"
+	"github.com/pyrogo/pyro/internal/testkit/rawpyro"
 	"github.com/pyrogo/pyro/py"
 	"github.com/pyrogo/pyro/wire"
 )
@@ -97,11 +99,11 @@ func TestDottedNames(t *testing.T) {
 		d, _, _ := startDaemon(t, cfg)
 		u, _ := d.Register(&Outer{Child: &Inner{secret: "s3cret"}}, "outer")
 		c := dialRaw(t, u)
-		c.connect()
-		c.send(invoke(1, 1, "outer", "child.secret"))
-		m, _ := c.recv()
+		c.Connect("thing")
+		c.Send(rawpyro.Invoke(1, 1, "outer", "child.secret"))
+		m, _ := c.Recv()
 		if !allowed {
-			e := exceptionOf(t, m)
+			e := rawpyro.ExceptionOf(t, m)
 			if e.Message() != "'Outer' object has no attribute 'child.secret'" {
 				t.Errorf("traversal not refused: %s", py.Repr(e))
 			}
@@ -112,9 +114,9 @@ func TestDottedNames(t *testing.T) {
 			}
 		}
 		// private names stay private even when traversal is on
-		c.send(invoke(1, 2, "outer", "child._secret"))
-		m, _ = c.recv()
-		if e := exceptionOf(t, m); e.Class != "builtins.AttributeError" {
+		c.Send(rawpyro.Invoke(1, 2, "outer", "child._secret"))
+		m, _ = c.Recv()
+		if e := rawpyro.ExceptionOf(t, m); e.Class != "builtins.AttributeError" {
 			t.Errorf("private traversal: %s", py.Repr(e))
 		}
 	}
@@ -123,9 +125,9 @@ func TestDottedNames(t *testing.T) {
 func TestPing(t *testing.T) {
 	_, u, _ := startDaemon(t, nil)
 	c := dialRaw(t, u)
-	c.connect()
-	c.send(&wire.Message{Type: wire.MsgPing, Seq: 9, SerializerID: wire.PingSerializerID, Data: []byte("ping")})
-	m, err := c.recv()
+	c.Connect("thing")
+	c.Send(&wire.Message{Type: wire.MsgPing, Seq: 9, SerializerID: wire.PingSerializerID, Data: []byte("ping")})
+	m, err := c.Recv()
 	if err != nil || m.Type != wire.MsgPing || string(m.Data) != "pong" || m.Seq != 9 || m.SerializerID != 42 {
 		t.Fatalf("ping reply %+v %v", m, err)
 	}
@@ -149,7 +151,7 @@ func TestStreamLimits(t *testing.T) {
 	if _, ok, err := s.Next(ctx); !ok || err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return d.streams.count() == 0 })
+	testkit.Eventually(t, "streams closed", func() bool { return d.streams.count() == 0 })
 	_, _, err = s.Next(ctx)
 	var re *RemoteError
 	if !errors.As(err, &re) || re.Message() != "item stream terminated" {
@@ -164,7 +166,7 @@ func TestStreamLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	p2.Close()
-	waitFor(t, func() bool { return d2.streams.count() == 0 })
+	testkit.Eventually(t, "streams closed", func() bool { return d2.streams.count() == 0 })
 	// streaming off: a clear error, and the iterator is released
 	cfg3 := BuiltinConfig()
 	cfg3.IterStreaming = false
@@ -197,7 +199,7 @@ func TestMaxConnections(t *testing.T) {
 		t.Error(err)
 	}
 	p2.Close()
-	waitFor(t, func() bool { _, err := p3.Call(ctx, "echo", 3); return err == nil })
+	testkit.Eventually(t, "a call served again", func() bool { _, err := p3.Call(ctx, "echo", 3); return err == nil })
 }
 
 func TestCompressionAndSizeLimit(t *testing.T) {

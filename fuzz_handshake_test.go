@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pyrogo/pyro/codec"
+	"github.com/pyrogo/pyro/internal/testkit/rawpyro"
 	"github.com/pyrogo/pyro/py"
 	"github.com/pyrogo/pyro/wire"
 )
@@ -156,7 +157,7 @@ func authFuzzSeeds() [][]byte {
 		return msg(&wire.Message{Type: wire.MsgConnect, Flags: wire.FlagMetaOnConnect, SerializerID: codec.IDSerpent, Data: data})
 	}
 	call := func(flags wire.Flags, obj, method string, args ...any) []byte {
-		m := invoke(codec.IDSerpent, 1, obj, method, args...)
+		m := rawpyro.Invoke(codec.IDSerpent, 1, obj, method, args...)
 		m.Flags |= flags
 		return msg(m)
 	}

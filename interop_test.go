@@ -31,7 +31,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/pyrogo/pyro/internal/testbound"
 	"io"
 	"iter"
 	"math"
@@ -48,6 +47,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/pyrogo/pyro/internal/testbound"
 
 	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/echoserver"

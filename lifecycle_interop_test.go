@@ -11,6 +11,7 @@ import (
 
 	"github.com/pyrogo/pyro/internal/pytest"
 	"github.com/pyrogo/pyro/internal/testbound"
+	"github.com/pyrogo/pyro/internal/testkit"
 )
 
 // lifecycleScript runs testdata/interop/lifecycle.py in a mode against
@@ -48,9 +49,9 @@ func TestInteropLifecycle(t *testing.T) {
 	t.Run("client dies in a call", func(t *testing.T) {
 		_, u, o := startLC(t, nil, context.Background())
 		s := pytest.Cmd{Args: []string{"testdata/interop/lifecycle.py", "disconnect", u.String()}}.Start(t)
-		within(t, o.entered, "method entered")
+		testkit.Receive(t, o.entered, "method entered")
 		s.Stop()
-		if cause := within(t, o.causes, "method's context ended"); !errors.Is(cause, ErrClientGone) {
+		if cause := testkit.Receive(t, o.causes, "method's context ended"); !errors.Is(cause, ErrClientGone) {
 			t.Errorf("cause %v", cause)
 		}
 	})
@@ -82,7 +83,7 @@ func TestInteropLifecycle(t *testing.T) {
 		if r := <-released; r != 8 {
 			t.Errorf("%d oneway calls running before the release, limit 8", r)
 		}
-		eventually(t, "all oneway calls run", func() bool { return o.finished.Load() == calls })
+		testkit.Eventually(t, "all oneway calls run", func() bool { return o.finished.Load() == calls })
 		if out["after"] != "after" || o.maxRun.Load() > 8 {
 			t.Errorf("python: %v; %d of %d oneway calls run, up to %d at once (limit 8)", out, o.finished.Load(), calls, o.maxRun.Load())
 		}

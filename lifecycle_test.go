@@ -10,7 +10,8 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/pyrogo/pyro/internal/testbound"
+	"github.com/pyrogo/pyro/internal/testkit"
+	"github.com/pyrogo/pyro/internal/testkit/rawpyro"
 	"github.com/pyrogo/pyro/py"
 	"github.com/pyrogo/pyro/wire"
 )
@@ -139,32 +140,6 @@ func startLC(t *testing.T, cfg *Config, serveCtx context.Context, opts ...Daemon
 	return d, u, o
 }
 
-// within fails the test unless ch delivers before a generous bound: a
-// hang detector, not a timing assertion.
-func within[T any](t *testing.T, ch <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(testbound.Scale(10 * time.Second)):
-		t.Fatalf("%s: nothing after %v", what, testbound.Scale(10*time.Second))
-	}
-	var zero T
-	return zero
-}
-
-// eventually waits for cond under the same generous bound.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(testbound.Scale(10 * time.Second))
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not reached", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // TestCallContextEndsWhenClientLeaves: a method waiting on its context
 // returns when its client disconnects, on every transport (TLS included:
 // the daemon notices through a background read while the call runs).
@@ -177,12 +152,12 @@ func TestCallContextEndsWhenClientLeaves(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			res := make(chan error, 1)
 			go func() { _, err := p.Call(ctx, "wait_ctx"); res <- err }()
-			within(t, o.entered, "method entered")
+			testkit.Receive(t, o.entered, "method entered")
 			cancel() // the proxy drops its connection
-			if err := within(t, res, "client returned"); !errors.Is(err, context.Canceled) {
+			if err := testkit.Receive(t, res, "client returned"); !errors.Is(err, context.Canceled) {
 				t.Errorf("client: %v", err)
 			}
-			if cause := within(t, o.causes, "method's context ended"); !errors.Is(cause, ErrClientGone) {
+			if cause := testkit.Receive(t, o.causes, "method's context ended"); !errors.Is(cause, ErrClientGone) {
 				t.Errorf("cause %v, want ErrClientGone", cause)
 			}
 			// the daemon still serves the proxy on a new connection
@@ -205,12 +180,12 @@ func TestCallContextFromServe(t *testing.T) {
 	}
 	res := make(chan error, 1)
 	go func() { _, err := p.Call(context.Background(), "wait_ctx"); res <- err }()
-	within(t, o.entered, "method entered")
+	testkit.Receive(t, o.entered, "method entered")
 	stop()
-	if cause := within(t, o.causes, "method's context ended"); !errors.Is(cause, ErrDaemonClosed) && !errors.Is(cause, context.Canceled) {
+	if cause := testkit.Receive(t, o.causes, "method's context ended"); !errors.Is(cause, ErrDaemonClosed) && !errors.Is(cause, context.Canceled) {
 		t.Errorf("cause %v", cause)
 	}
-	within(t, res, "client returned")
+	testkit.Receive(t, res, "client returned")
 }
 
 // TestPipelinedBytesKeptDuringCall: data a client sends while a call runs
@@ -219,19 +194,19 @@ func TestCallContextFromServe(t *testing.T) {
 func TestPipelinedBytesKeptDuringCall(t *testing.T) {
 	_, u, o := startLC(t, nil, context.Background())
 	c := dialRaw(t, u)
-	c.send(serpentConnect("lc"))
-	if m, err := c.recv(); err != nil || m.Type != wire.MsgConnectOK {
+	c.Send(rawpyro.ConnectMessage("lc"))
+	if m, err := c.Recv(); err != nil || m.Type != wire.MsgConnectOK {
 		t.Fatalf("connect: %v %v", m, err)
 	}
-	c.send(invoke(1, 1, "lc", "block"))
-	within(t, o.entered, "method entered")
+	c.Send(rawpyro.Invoke(1, 1, "lc", "block"))
+	testkit.Receive(t, o.entered, "method entered")
 	time.Sleep(50 * time.Millisecond) // let the background read start
-	c.send(invoke(1, 2, "lc", "echo", "second"))
+	c.Send(rawpyro.Invoke(1, 2, "lc", "echo", "second"))
 	time.Sleep(50 * time.Millisecond) // and take its first byte
 	close(o.release)
 	for i, want := range []string{"released", "second"} {
 		seq := uint16(i + 1)
-		m, err := c.recv()
+		m, err := c.Recv()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -262,22 +237,22 @@ func TestShutdownKeepsItsDeadline(t *testing.T) {
 	defer p.Close()
 	res := make(chan error, 1)
 	go func() { _, err := p.Call(context.Background(), "wait_ctx"); res <- err }()
-	within(t, o.entered, "method entered")
+	testkit.Receive(t, o.entered, "method entered")
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	shut := make(chan error, 1)
 	go func() { shut <- d.Shutdown(ctx) }()
-	if err := within(t, shut, "Shutdown returned"); !errors.Is(err, context.DeadlineExceeded) {
+	if err := testkit.Receive(t, shut, "Shutdown returned"); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Shutdown: %v", err)
 	}
-	if cause := within(t, o.causes, "method's context ended"); !errors.Is(cause, ErrDaemonClosed) {
+	if cause := testkit.Receive(t, o.causes, "method's context ended"); !errors.Is(cause, ErrDaemonClosed) {
 		t.Errorf("cause %v", cause)
 	}
 	// the method's answer may get out before the connection is closed
-	if err := within(t, res, "client returned"); err != nil && !errors.Is(err, ErrCommunication) {
+	if err := testkit.Receive(t, res, "client returned"); err != nil && !errors.Is(err, ErrCommunication) {
 		t.Errorf("client: %v", err)
 	}
-	if err := within(t, served, "Serve returned"); !errors.Is(err, ErrDaemonClosed) {
+	if err := testkit.Receive(t, served, "Serve returned"); !errors.Is(err, ErrDaemonClosed) {
 		t.Errorf("Serve: %v", err)
 	}
 }
@@ -307,7 +282,7 @@ func TestShutdownEndsOnewayCallsAndStreams(t *testing.T) {
 			if err := p.Oneway(bg, "oneway_wait_ctx"); err != nil {
 				t.Fatal(err)
 			}
-			within(t, o.entered, "oneway call entered")
+			testkit.Receive(t, o.entered, "oneway call entered")
 			// a stream whose iterator is blocked in a pull
 			v, err := p.Call(bg, "items", 1)
 			if err != nil {
@@ -319,7 +294,7 @@ func TestShutdownEndsOnewayCallsAndStreams(t *testing.T) {
 			}
 			pulled := make(chan error, 1)
 			go func() { _, _, err := s.Next(bg); pulled <- err }()
-			if e := within(t, o.entered, "iterator blocked"); e != "items_blocked" {
+			if e := testkit.Receive(t, o.entered, "iterator blocked"); e != "items_blocked" {
 				t.Fatalf("entered %s", e)
 			}
 			// a lingering channel stream, its connection gone
@@ -336,20 +311,20 @@ func TestShutdownEndsOnewayCallsAndStreams(t *testing.T) {
 				defer cancel()
 				shut := make(chan error, 1)
 				go func() { shut <- d.Shutdown(ctx) }()
-				if err := within(t, shut, "Shutdown returned"); !errors.Is(err, context.DeadlineExceeded) {
+				if err := testkit.Receive(t, shut, "Shutdown returned"); !errors.Is(err, context.DeadlineExceeded) {
 					t.Errorf("Shutdown: %v", err)
 				}
 			} else {
 				d.Close()
 			}
 			for i := 0; i < 2; i++ {
-				if cause := within(t, o.causes, "contexts ended"); !errors.Is(cause, ErrDaemonClosed) && !errors.Is(cause, context.Canceled) {
+				if cause := testkit.Receive(t, o.causes, "contexts ended"); !errors.Is(cause, ErrDaemonClosed) && !errors.Is(cause, context.Canceled) {
 					t.Errorf("cause %v", cause)
 				}
 			}
-			within(t, pulled, "pull returned")
-			within(t, served, "Serve returned")
-			eventually(t, "streams closed", func() bool { return d.streams.count() == 0 })
+			testkit.Receive(t, pulled, "pull returned")
+			testkit.Receive(t, served, "Serve returned")
+			testkit.Eventually(t, "streams closed", func() bool { return d.streams.count() == 0 })
 		})
 	}
 }
@@ -368,14 +343,14 @@ func TestShutdownRequestWindow(t *testing.T) {
 			served := make(chan error, 1)
 			go func() { served <- d.Serve(context.Background()) }()
 			c := dialRaw(t, u)
-			c.send(serpentConnect("lc"))
-			if m, err := c.recv(); err != nil || m.Type != wire.MsgConnectOK {
+			c.Send(rawpyro.ConnectMessage("lc"))
+			if m, err := c.Recv(); err != nil || m.Type != wire.MsgConnectOK {
 				t.Fatalf("connect: %v %v", m, err)
 			}
 			shut := make(chan error, 1)
 			hook := func() {
 				go func() { shut <- d.Shutdown(context.Background()) }()
-				eventually(t, "shutdown started", func() bool {
+				testkit.Eventually(t, "shutdown started", func() bool {
 					d.connMu.Lock()
 					defer d.connMu.Unlock()
 					return d.shuttingDown
@@ -387,8 +362,8 @@ func TestShutdownRequestWindow(t *testing.T) {
 				testHookRequestRead = hook
 			}
 			defer func() { testHookBeforeActive, testHookRequestRead = nil, nil }()
-			c.send(invoke(1, 1, "lc", "count"))
-			m, err := c.recv()
+			c.Send(rawpyro.Invoke(1, 1, "lc", "count"))
+			m, err := c.Recv()
 			started := o.started.Load()
 			switch {
 			case err == nil && started == 1:
@@ -405,10 +380,10 @@ func TestShutdownRequestWindow(t *testing.T) {
 			default:
 				t.Errorf("request started %d times, reply %v %v: started but not answered", started, m, err)
 			}
-			if err := within(t, shut, "Shutdown returned"); err != nil {
+			if err := testkit.Receive(t, shut, "Shutdown returned"); err != nil {
 				t.Errorf("Shutdown: %v", err)
 			}
-			within(t, served, "Serve returned")
+			testkit.Receive(t, served, "Serve returned")
 		})
 	}
 }

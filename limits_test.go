@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/pyrogo/pyro/internal/testbound"
+	"github.com/pyrogo/pyro/internal/testkit"
+	"github.com/pyrogo/pyro/internal/testkit/rawpyro"
 	"github.com/pyrogo/pyro/py"
 	"github.com/pyrogo/pyro/wire"
 )
@@ -56,10 +58,7 @@ func TestResolveLimits(t *testing.T) {
 func connectRaw(t *testing.T, u URI, obj string) *rawClient {
 	t.Helper()
 	c := dialRaw(t, u)
-	c.send(serpentConnect(obj))
-	if m, err := c.recv(); err != nil || m.Type != wire.MsgConnectOK {
-		t.Fatalf("connect: %v %v", m, err)
-	}
+	c.Connect(obj)
 	return c
 }
 
@@ -71,18 +70,18 @@ func TestIdleTimeout(t *testing.T) {
 	cfg.IdleTimeout = 300 * time.Millisecond
 	_, u, _ := startLC(t, cfg, context.Background())
 	c := connectRaw(t, u, "lc")
-	c.send(invoke(1, 1, "lc", "echo", 1))
-	if _, err := c.recv(); err != nil {
+	c.Send(rawpyro.Invoke(1, 1, "lc", "echo", 1))
+	if _, err := c.Recv(); err != nil {
 		t.Fatal(err)
 	}
-	if !c.closed() {
+	if !c.Closed() {
 		t.Error("idle connection not closed after IDLE_TIMEOUT")
 	}
 	_, u2, _ := startLC(t, nil, context.Background())
 	c2 := connectRaw(t, u2, "lc")
 	time.Sleep(500 * time.Millisecond)
-	c2.send(invoke(1, 1, "lc", "echo", 1))
-	if m, err := c2.recv(); err != nil || m.Flags&wire.FlagException != 0 {
+	c2.Send(rawpyro.Invoke(1, 1, "lc", "echo", 1))
+	if m, err := c2.Recv(); err != nil || m.Flags&wire.FlagException != 0 {
 		t.Errorf("default: idle connection not served: %v %v", m, err)
 	}
 }
@@ -96,11 +95,11 @@ func TestSlowRequestDropped(t *testing.T) {
 	cfg.RequestTimeout = 500 * time.Millisecond
 	_, u, _ := startLC(t, cfg, context.Background())
 	good := newProxy(t, u, nil)
-	raw, _ := wire.AppendMessage(nil, invoke(1, 1, "lc", "echo", strings.Repeat("x", 100)), nil)
+	raw, _ := wire.AppendMessage(nil, rawpyro.Invoke(1, 1, "lc", "echo", strings.Repeat("x", 100)), nil)
 	for name, send := range map[string]func(c *rawClient){
 		"a byte at a time": func(c *rawClient) {
 			for i := 0; i < len(raw); i++ {
-				if _, err := c.nc.Write(raw[i : i+1]); err != nil {
+				if _, err := c.NC.Write(raw[i : i+1]); err != nil {
 					return
 				}
 				time.Sleep(100 * time.Millisecond)
@@ -108,22 +107,22 @@ func TestSlowRequestDropped(t *testing.T) {
 		},
 		"announces 100 MB, sends 10 bytes": func(c *rawClient) {
 			h := wire.Header{Type: wire.MsgInvoke, PayloadLen: 100 << 20, SerializerID: 1}.AppendHeader(nil)
-			c.nc.Write(append(h, "0123456789"...))
+			c.NC.Write(append(h, "0123456789"...))
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := connectRaw(t, u, "lc")
-			c.nc.SetDeadline(time.Now().Add(testbound.Scale(20 * time.Second)))
+			c.NC.SetDeadline(time.Now().Add(testbound.Scale(20 * time.Second)))
 			done := make(chan bool, 1)
 			go func() {
 				send(c)
-				_, err := c.br.ReadByte()
+				_, err := c.BR.ReadByte()
 				done <- err != nil
 			}()
 			if v, err := good.Call(context.Background(), "echo", "ok"); err != nil || v != "ok" {
 				t.Errorf("other client during the attack: %v %v", v, err)
 			}
-			if closed := within(t, done, "slow client dropped"); !closed {
+			if closed := testkit.Receive(t, done, "slow client dropped"); !closed {
 				t.Error("slow client got data instead of being dropped")
 			}
 		})
@@ -138,19 +137,19 @@ func TestSlowLargeUploadAccepted(t *testing.T) {
 	cfg.RequestMinRate = 64 << 10
 	_, u, _ := startLC(t, cfg, context.Background())
 	c := connectRaw(t, u, "lc")
-	c.nc.SetDeadline(time.Now().Add(testbound.Scale(60 * time.Second)))
+	c.NC.SetDeadline(time.Now().Add(testbound.Scale(60 * time.Second)))
 	payload := strings.Repeat("y", 800<<10)
-	raw, _ := wire.AppendMessage(nil, invoke(1, 1, "lc", "echo", payload), nil)
+	raw, _ := wire.AppendMessage(nil, rawpyro.Invoke(1, 1, "lc", "echo", payload), nil)
 	// 800 KiB at about 256 KiB/s: some 3.2 s, past REQUEST_TIMEOUT
 	start := time.Now()
 	for off := 0; off < len(raw); off += 16 << 10 {
 		end := min(off+16<<10, len(raw))
-		if _, err := c.nc.Write(raw[off:end]); err != nil {
+		if _, err := c.NC.Write(raw[off:end]); err != nil {
 			t.Fatalf("write at %d: %v", off, err)
 		}
 		time.Sleep(62 * time.Millisecond)
 	}
-	m, err := c.recv()
+	m, err := c.Recv()
 	if err != nil {
 		t.Fatalf("after %v: %v", time.Since(start), err)
 	}
@@ -175,31 +174,31 @@ func TestConnectionCapEvictsIdle(t *testing.T) {
 		time.Sleep(10 * time.Millisecond) // a clear order of idleness
 	}
 	// the most recently active one is not the victim
-	idle[0].send(invoke(1, 1, "lc", "echo", 1))
-	if _, err := idle[0].recv(); err != nil {
+	idle[0].Send(rawpyro.Invoke(1, 1, "lc", "echo", 1))
+	if _, err := idle[0].Recv(); err != nil {
 		t.Fatal(err)
 	}
 	p := newProxy(t, u, nil)
 	if v, err := p.Call(context.Background(), "echo", "new"); err != nil || v != "new" {
 		t.Fatalf("new client at the cap: %v %v", v, err)
 	}
-	if !idle[1].closed() {
+	if !idle[1].Closed() {
 		t.Error("longest-idle connection not evicted")
 	}
 	for _, c := range []*rawClient{idle[0], idle[2]} {
-		c.send(invoke(1, 2, "lc", "echo", 2))
-		if _, err := c.recv(); err != nil {
+		c.Send(rawpyro.Invoke(1, 2, "lc", "echo", 2))
+		if _, err := c.Recv(); err != nil {
 			t.Errorf("other idle connection: %v", err)
 		}
 	}
 	// all three busy: a fourth client is refused with the reason
 	for _, c := range []*rawClient{idle[0], idle[2]} {
-		c.send(invoke(1, 3, "lc", "block"))
+		c.Send(rawpyro.Invoke(1, 3, "lc", "block"))
 	}
 	blocked := make(chan error, 1)
 	go func() { _, err := p.Call(context.Background(), "block"); blocked <- err }()
 	for i := 0; i < 3; i++ {
-		within(t, o.entered, "blocked")
+		testkit.Receive(t, o.entered, "blocked")
 	}
 	p2 := newProxy(t, u, nil)
 	_, err := p2.Call(context.Background(), "echo", 1)
@@ -207,10 +206,10 @@ func TestConnectionCapEvictsIdle(t *testing.T) {
 		t.Errorf("refusal: %v", err)
 	}
 	close(o.release)
-	if err := within(t, blocked, "released"); err != nil {
+	if err := testkit.Receive(t, blocked, "released"); err != nil {
 		t.Error(err)
 	}
-	eventually(t, "refused connection gone", func() bool {
+	testkit.Eventually(t, "refused connection gone", func() bool {
 		d.connMu.Lock()
 		defer d.connMu.Unlock()
 		return d.refusing == 0
@@ -237,7 +236,7 @@ func TestOnewayBackpressure(t *testing.T) {
 		}
 		sent <- nil
 	}()
-	eventually(t, "oneway calls running", func() bool { return o.running.Load() == 16 })
+	testkit.Eventually(t, "oneway calls running", func() bool { return o.running.Load() == 16 })
 	time.Sleep(200 * time.Millisecond) // give more a chance to start, if they could
 	if n := runtime.NumGoroutine(); n > base+16+50 {
 		t.Errorf("%d goroutines for %d blocked oneway calls (started with %d)", n, calls, base)
@@ -249,10 +248,10 @@ func TestOnewayBackpressure(t *testing.T) {
 		t.Errorf("other client: %v %v", v, err)
 	}
 	close(o.release)
-	if err := within(t, sent, "all sent"); err != nil {
+	if err := testkit.Receive(t, sent, "all sent"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "all oneway calls run", func() bool { return o.finished.Load() == calls })
+	testkit.Eventually(t, "all oneway calls run", func() bool { return o.finished.Load() == calls })
 	if m := o.maxRun.Load(); m > 16 {
 		t.Errorf("up to %d oneway calls ran at once, limit 16", m)
 	}
@@ -270,13 +269,13 @@ func TestOnewayDaemonLimit(t *testing.T) {
 			go p.Oneway(context.Background(), "oneway_block")
 		}
 	}
-	eventually(t, "oneway calls running", func() bool { return o.running.Load() == 5 })
+	testkit.Eventually(t, "oneway calls running", func() bool { return o.running.Load() == 5 })
 	time.Sleep(200 * time.Millisecond)
 	if r := o.running.Load(); r != 5 {
 		t.Errorf("%d running, ONEWAY_MAX 5", r)
 	}
 	close(o.release)
-	eventually(t, "all run", func() bool { return o.finished.Load() == 12 })
+	testkit.Eventually(t, "all run", func() bool { return o.finished.Load() == 12 })
 
 	cfg2 := BuiltinConfig()
 	cfg2.OnewayThreaded = false
@@ -329,13 +328,13 @@ func TestStreamLimitsPerConnectionAndDaemon(t *testing.T) {
 	if err := as[0].Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "stream closed", func() bool { return d.streams.count() == 3 })
+	testkit.Eventually(t, "stream closed", func() bool { return d.streams.count() == 3 })
 	if _, err := open(a); err != nil {
 		t.Errorf("after a close: %v", err)
 	}
 	// a's four streams linger once it leaves; b and c take 8 of 10
 	a.Close()
-	eventually(t, "streams lingering", func() bool {
+	testkit.Eventually(t, "streams lingering", func() bool {
 		d.streams.mu.Lock()
 		defer d.streams.mu.Unlock()
 		return d.streams.lhead != nil && d.streams.lhead.lnext != nil && d.streams.lhead.lnext.lnext != nil && d.streams.lhead.lnext.lnext.lnext != nil

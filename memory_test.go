@@ -16,6 +16,8 @@ import (
 	"github.com/pyrogo/pyro/codec"
 	"github.com/pyrogo/pyro/internal/pytest"
 	"github.com/pyrogo/pyro/internal/testbound"
+	"github.com/pyrogo/pyro/internal/testkit"
+	"github.com/pyrogo/pyro/internal/testkit/rawpyro"
 	"github.com/pyrogo/pyro/wire"
 )
 
@@ -48,18 +50,6 @@ func startMaker(t *testing.T, cfg *Config) (*Daemon, URI) {
 	return d, mu
 }
 
-// waitUntil polls cond; the bound only catches hangs.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(testbound.Scale(20 * time.Second))
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not reached", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // dialSmallWindow connects with a 4 KiB receive buffer, so that a reply
 // it does not read blocks the daemon's write after a few hundred KiB.
 func dialSmallWindow(t *testing.T, u URI) *rawClient {
@@ -74,18 +64,10 @@ func dialSmallWindow(t *testing.T, u URI) *rawClient {
 		}
 		return serr
 	}}
-	nc, err := d.Dial("tcp", u.Location())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nc.Close() })
-	c := &rawClient{t: t, nc: nc, br: bufio.NewReaderSize(nc, 4096)}
-	nc.SetDeadline(time.Now().Add(testbound.Scale(20 * time.Second)))
-	c.send(serpentConnect(u.Object))
-	if m, err := c.recv(); err != nil || m.Type != wire.MsgConnectOK {
-		t.Fatalf("connect: %v %v", m, err)
-	}
-	nc.SetDeadline(time.Time{})
+	c := &rawClient{rawpyro.DialWith(t, &d, "tcp", u.Location())}
+	c.BR = bufio.NewReaderSize(c.NC, 4096)
+	c.Connect(u.Object)
+	c.NC.SetDeadline(time.Time{})
 	return c
 }
 
@@ -101,29 +83,29 @@ func TestWriteDeadline(t *testing.T) {
 	d, u := startMaker(t, cfg)
 	const size = 16 << 20
 	stalled := dialSmallWindow(t, u)
-	stalled.send(invoke(codec.IDSerpent, 1, "maker", "make", size))
-	waitUntil(t, "the reply is held", func() bool { return d.mem.used.Load() >= size })
+	stalled.Send(rawpyro.Invoke(codec.IDSerpent, 1, "maker", "make", size))
+	testkit.Eventually(t, "the reply is held", func() bool { return d.mem.used.Load() >= size })
 	start := time.Now()
-	waitUntil(t, "the non-reader is dropped", func() bool { return d.mem.used.Load() == 0 })
+	testkit.Eventually(t, "the non-reader is dropped", func() bool { return d.mem.used.Load() == 0 })
 	if held := time.Since(start); held < 300*time.Millisecond {
 		t.Errorf("dropped after %v, before the write timeout", held)
 	}
 	// what arrives is a truncated reply, then the end of the connection
-	stalled.nc.SetReadDeadline(time.Now().Add(testbound.Scale(20 * time.Second)))
-	if _, err := stalled.recv(); !errors.Is(err, wire.ErrClosed) && !errors.Is(err, syscall.ECONNRESET) {
+	stalled.NC.SetReadDeadline(time.Now().Add(testbound.Scale(20 * time.Second)))
+	if _, err := stalled.Recv(); !errors.Is(err, wire.ErrClosed) && !errors.Is(err, syscall.ECONNRESET) {
 		t.Errorf("the dropped client read %v", err)
 	}
 	// a slow reader: at most 1 MiB at a time, a 200 ms pause in between
 	slow := dialRaw(t, u)
-	slow.connect()
-	slow.send(invoke(codec.IDSerpent, 1, "maker", "make", size))
+	slow.Connect("thing")
+	slow.Send(rawpyro.Invoke(codec.IDSerpent, 1, "maker", "make", size))
 	var got []byte
 	buf := make([]byte, 1<<20)
-	slow.nc.SetReadDeadline(time.Now().Add(testbound.Scale(60 * time.Second)))
+	slow.NC.SetReadDeadline(time.Now().Add(testbound.Scale(60 * time.Second)))
 	start = time.Now()
 	for {
 		time.Sleep(200 * time.Millisecond)
-		n, err := io.ReadAtLeast(slow.br, buf, 1)
+		n, err := io.ReadAtLeast(slow.BR, buf, 1)
 		got = append(got, buf[:n]...)
 		if len(got) >= wire.HeaderSize {
 			hd, _ := wire.ParseHeader(got[:wire.HeaderSize])
@@ -170,10 +152,10 @@ func TestMemoryBudget(t *testing.T) {
 	var holders []*rawClient
 	for i := 0; i < 2; i++ {
 		c := dialSmallWindow(t, u)
-		c.send(invoke(codec.IDSerpent, 1, "maker", "make", 20<<20))
+		c.Send(rawpyro.Invoke(codec.IDSerpent, 1, "maker", "make", 20<<20))
 		holders = append(holders, c)
 	}
-	waitUntil(t, "the replies are held", func() bool { return d.mem.used.Load() >= 40<<20 })
+	testkit.Eventually(t, "the replies are held", func() bool { return d.mem.used.Load() >= 40<<20 })
 	// a third large reply does not fit: MemoryError, connection kept
 	_, err := p.Call(ctx, "make", 20<<20)
 	var re *RemoteError
@@ -195,9 +177,9 @@ func TestMemoryBudget(t *testing.T) {
 		}
 	}
 	for _, c := range holders {
-		c.nc.Close()
+		c.NC.Close()
 	}
-	waitUntil(t, "the held replies are released", func() bool { return d.mem.used.Load() == 0 })
+	testkit.Eventually(t, "the held replies are released", func() bool { return d.mem.used.Load() == 0 })
 
 	// every path gives back what it took
 	big := strings.Repeat("b", 1<<20)
@@ -226,11 +208,11 @@ func TestMemoryBudget(t *testing.T) {
 	}
 	// a request that cannot be decoded
 	bad := dialSmallWindow(t, u)
-	bad.send(&wire.Message{Type: wire.MsgInvoke, Seq: 1, SerializerID: codec.IDSerpent, Data: []byte("(" + strings.Repeat("1,", 1<<19))})
-	if m, err := bad.recv(); err != nil || exceptionOf(t, m).Class != "Pyro4.errors.SerializeError" {
+	bad.Send(&wire.Message{Type: wire.MsgInvoke, Seq: 1, SerializerID: codec.IDSerpent, Data: []byte("(" + strings.Repeat("1,", 1<<19))})
+	if m, err := bad.Recv(); err != nil || rawpyro.ExceptionOf(t, m).Class != "Pyro4.errors.SerializeError" {
 		t.Errorf("undecodable call: %v %v", m, err)
 	}
-	waitUntil(t, "everything is released", func() bool { return d.mem.used.Load() == 0 })
+	testkit.Eventually(t, "everything is released", func() bool { return d.mem.used.Load() == 0 })
 }
 
 // TestReplyOverMaxMessageSize: a result larger than MAX_MESSAGE_SIZE is
@@ -252,7 +234,7 @@ func TestReplyOverMaxMessageSize(t *testing.T) {
 	if s, err := CallT[string](ctx, p, "make", 1000); err != nil || len(s) != 1000 {
 		t.Errorf("after: %v", err)
 	}
-	waitUntil(t, "released", func() bool { return d.mem.used.Load() == 0 })
+	testkit.Eventually(t, "released", func() bool { return d.mem.used.Load() == 0 })
 }
 
 // TestMemoryErrorPython: a Python Pyro4 client gets a reply over the
@@ -365,10 +347,10 @@ func TestMemoryConfig(t *testing.T) {
 	// the default limit: a message announcing 100 MiB is refused unread
 	_, u = startMaker(t, BuiltinConfig())
 	raw := dialRaw(t, u)
-	raw.connect()
+	raw.Connect("thing")
 	hd := wire.Header{Type: wire.MsgInvoke, Seq: 1, PayloadLen: 100 << 20, SerializerID: codec.IDSerpent}
-	raw.nc.Write(append(hd.AppendHeader(nil), "('maker','size',("...))
-	if !raw.closed() {
+	raw.NC.Write(append(hd.AppendHeader(nil), "('maker','size',("...))
+	if !raw.Closed() {
 		t.Error("a 100 MiB message was not refused by a default daemon")
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/pyrogo/pyro/internal/testkit"
 )
 
 // The Options are both DaemonOptions and ProxyOptions.
@@ -65,16 +67,16 @@ func TestSharedOptions(t *testing.T) {
 		}
 	})
 	t.Run("logger", func(t *testing.T) {
-		rec := &recLog{}
-		logger := WithLogger(rec.logger())
+		rec := &testkit.LogRecorder{}
+		logger := WithLogger(rec.Logger())
 		_, u, _ := startDaemon(t, nil, logger)
 		if _, err := newProxy(t, u, nil, logger).Call(ctx, "echo", "x"); err != nil {
 			t.Fatal(err)
 		}
-		if len(rec.find("proxy connected")) == 0 {
+		if len(rec.Find("proxy connected")) == 0 {
 			t.Error("the proxy did not log to the shared logger")
 		}
-		if len(rec.find("connection")) == 0 && len(rec.find("call")) == 0 {
+		if len(rec.Find("connection")) == 0 && len(rec.Find("call")) == 0 {
 			t.Error("the daemon did not log to the shared logger")
 		}
 	})

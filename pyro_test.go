@@ -16,6 +16,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/pyrogo/pyro/internal/testkit"
 	"github.com/pyrogo/pyro/py"
 )
 
@@ -261,7 +262,7 @@ func callSuite(t *testing.T, p *Proxy, thing *Thing, ser string) {
 	if _, err := p.Call(ctx, "oneway_echo", "x"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return thing.onewayed.Load() == before+1 })
+	testkit.Eventually(t, "the oneway call run", func() bool { return thing.onewayed.Load() == before+1 })
 	// streams
 	for _, method := range []string{"generator", "chan"} {
 		v, err := p.Call(ctx, method)
@@ -318,17 +319,6 @@ func callSuite(t *testing.T, p *Proxy, thing *Thing, ser string) {
 	f := p.Go(ctx, "echo", "async")
 	if v, err := f.Wait(ctx); err != nil || v != "async" {
 		t.Errorf("async %v %v", v, err)
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached")
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -16,9 +16,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/pyrogo/pyro/internal/testbound"
-	"io"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -28,6 +25,10 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/pyrogo/pyro/internal/testbound"
+	"github.com/pyrogo/pyro/internal/testkit"
+	"github.com/pyrogo/pyro/internal/testkit/rawpyro"
 
 	"github.com/pyrogo/pyro/codec"
 	"github.com/pyrogo/pyro/internal/pytest"
@@ -39,69 +40,11 @@ import (
 // ---------------------------------------------------------------------------
 // helpers
 
-// recLog is a slog handler that keeps every record.
-type recLog struct {
-	mu   sync.Mutex
-	recs []slog.Record
-}
-
-func (r *recLog) Enabled(context.Context, slog.Level) bool { return true }
-func (r *recLog) Handle(_ context.Context, rec slog.Record) error {
-	r.mu.Lock()
-	r.recs = append(r.recs, rec.Clone())
-	r.mu.Unlock()
-	return nil
-}
-func (r *recLog) WithAttrs([]slog.Attr) slog.Handler { return r }
-func (r *recLog) WithGroup(string) slog.Handler      { return r }
-func (r *recLog) logger() *slog.Logger               { return slog.New(r) }
-
-// find returns the attributes (plus "msg" and "level") of the records
-// whose message contains sub.
-func (r *recLog) find(sub string) []map[string]string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []map[string]string
-	for _, rec := range r.recs {
-		if !strings.Contains(rec.Message, sub) {
-			continue
-		}
-		m := map[string]string{"msg": rec.Message, "level": rec.Level.String()}
-		rec.Attrs(func(a slog.Attr) bool { m[a.Key] = a.Value.String(); return true })
-		out = append(out, m)
-	}
-	return out
-}
-
 // dialFrom connects to addr from the loopback address local (127.0.0.x),
 // so tests can play several client hosts.
 func dialFrom(t *testing.T, addr, local string) *rawClient {
 	t.Helper()
-	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}, Timeout: 5 * time.Second}
-	nc, err := d.Dial("tcp", addr)
-	if err != nil {
-		t.Fatalf("dial from %s: %v", local, err)
-	}
-	t.Cleanup(func() { nc.Close() })
-	nc.SetDeadline(time.Now().Add(10 * time.Second))
-	return &rawClient{t: t, nc: nc, br: bufio.NewReader(nc)}
-}
-
-// connectWith sends a CONNECT with the given handshake value and returns
-// the reply (nil when the daemon closed the connection without one).
-func (c *rawClient) connectWith(shake any) *wire.Message {
-	c.t.Helper()
-	cd := codec.Default(codec.IDSerpent)
-	data, err := cd.Marshal(py.DictOf("handshake", shake, "object", "thing"))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	c.send(&wire.Message{Type: wire.MsgConnect, Flags: wire.FlagMetaOnConnect, SerializerID: 1, Data: data})
-	m, err := c.recv()
-	if err != nil {
-		return nil
-	}
-	return m
+	return &rawClient{rawpyro.DialFrom(t, addr, local)}
 }
 
 // wantDenied checks that err is a ConnectionDeniedError whose reason
@@ -159,8 +102,8 @@ func TestConnValidatorChain(t *testing.T) {
 	// in a daemon: every connection goes through the chain before it is
 	// served, and the releases run when it ends
 	order = nil
-	rec := &recLog{}
-	_, u, _ := startDaemon(t, nil, WithLogger(rec.logger()), WithConnValidators(ChainValidators(mk("a", false), mk("b", false)), mk("c", false)))
+	rec := &testkit.LogRecorder{}
+	_, u, _ := startDaemon(t, nil, WithLogger(rec.Logger()), WithConnValidators(ChainValidators(mk("a", false), mk("b", false)), mk("c", false)))
 	p := newProxy(t, u, nil)
 	if _, err := p.Call(context.Background(), "echo", 1); err != nil {
 		t.Fatal(err)
@@ -169,13 +112,13 @@ func TestConnValidatorChain(t *testing.T) {
 		t.Errorf("order %s", got())
 	}
 	p.Close()
-	waitFor(t, func() bool { return got() == "a,b,c,-c,-b,-a" })
+	testkit.Eventually(t, "validators run and released in order", func() bool { return got() == "a,b,c,-c,-b,-a" })
 
 	// a refusing validator: ConnectionDeniedError with the reason, logged
 	// once with the peer address, nothing else decoded or called
 	called := false
-	rec2 := &recLog{}
-	_, u2, _ := startDaemon(t, nil, WithLogger(rec2.logger()),
+	rec2 := &testkit.LogRecorder{}
+	_, u2, _ := startDaemon(t, nil, WithLogger(rec2.Logger()),
 		WithHandshake(func(context.Context, *ConnInfo, any) (any, error) { called = true; return "hello", nil }),
 		WithConnValidators(ConnValidatorFunc(func(_ context.Context, c *ConnInfo) error {
 			return errors.New("closed for maintenance")
@@ -183,7 +126,7 @@ func TestConnValidatorChain(t *testing.T) {
 	p2 := newProxy(t, u2, nil)
 	_, err = p2.Call(context.Background(), "echo", 1)
 	wantDenied(t, err, "rejected: closed for maintenance")
-	logs := rec2.find("connection refused")
+	logs := rec2.Find("connection refused")
 	if len(logs) != 1 || logs[0]["reason"] != "closed for maintenance" || !strings.HasPrefix(logs[0]["peer"], "127.0.0.1:") {
 		t.Errorf("refusal log %v", logs)
 	}
@@ -223,7 +166,7 @@ func TestMaxConnectionsExact(t *testing.T) {
 		}
 	}
 	ps[0].Close()
-	waitFor(t, func() bool { return d.Connections() == 2 })
+	testkit.Eventually(t, "two connections open", func() bool { return d.Connections() == 2 })
 	if _, err := extra.Call(ctx, "echo", 1); err != nil {
 		t.Errorf("after a slot was freed: %v", err)
 	}
@@ -237,8 +180,8 @@ func TestMaxConnectionsFlood(t *testing.T) {
 	cfg := BuiltinConfig()
 	cfg.MaxConnections = 8
 	cfg.CommTimeout = 3 * time.Second // silent connections hold their slots while the flood lasts
-	rec := &recLog{}
-	d, u, _ := startDaemon(t, cfg, WithLogger(rec.logger()))
+	rec := &testkit.LogRecorder{}
+	d, u, _ := startDaemon(t, cfg, WithLogger(rec.Logger()))
 	ctx := context.Background()
 	legit := make([]*Proxy, 4)
 	for i := range legit {
@@ -267,7 +210,7 @@ func TestMaxConnectionsFlood(t *testing.T) {
 				return // silent: holds its slot or is dropped at the deadline
 			}
 			nc.SetDeadline(time.Now().Add(10 * time.Second))
-			wire.WriteMessage(nc, serpentConnect("thing"), nil)
+			wire.WriteMessage(nc, rawpyro.ConnectMessage("thing"), nil)
 			m, err := wire.ReadMessage(bufio.NewReader(nc), nil)
 			switch {
 			case err != nil:
@@ -300,14 +243,14 @@ func TestMaxConnectionsFlood(t *testing.T) {
 	if accepted.Load() > 4 || refused.Load() < flood/2-4 {
 		t.Errorf("flood: %d accepted (4 slots were free), %d refused with the reason, %d dropped", accepted.Load(), refused.Load(), dropped.Load())
 	}
-	if n := len(rec.find("connection refused")); n < int(refused.Load()) {
+	if n := len(rec.Find("connection refused")); n < int(refused.Load()) {
 		t.Errorf("%d refusals logged for %d refused", n, refused.Load())
 	}
 	for nc := range conns {
 		nc.Close()
 	}
 	// once the flood is gone a new client is served within a bound
-	waitFor(t, func() bool { return d.Connections() == 4 })
+	testkit.Eventually(t, "four connections open", func() bool { return d.Connections() == 4 })
 	start := time.Now()
 	late := newProxy(t, u, nil)
 	if _, err := late.Call(ctx, "echo", 1); err != nil || time.Since(start) > testbound.Scale(time.Second) {
@@ -320,21 +263,21 @@ func TestMaxConnectionsFlood(t *testing.T) {
 func TestMaxConnectionsPerHost(t *testing.T) {
 	_, u, _ := startDaemon(t, nil, WithConnValidators(MaxConnectionsPerHost(2)))
 	a1, a2 := dialFrom(t, u.Location(), "127.0.0.1"), dialFrom(t, u.Location(), "127.0.0.1")
-	a1.connect()
-	a2.connect()
+	a1.Connect("thing")
+	a2.Connect("thing")
 	a3 := dialFrom(t, u.Location(), "127.0.0.1")
-	if r := a3.connectWith("hello"); r == nil || connectFailReason(t, r) != "server too busy: too many connections from your host (limit 2)" {
+	if r := a3.ConnectWith("hello", "thing"); r == nil || rawpyro.ConnectFailReason(t, r) != "server too busy: too many connections from your host (limit 2)" {
 		t.Errorf("third connection from one host: %v", r)
 	}
 	// another host is not affected
 	b := dialFrom(t, u.Location(), "127.0.0.2")
-	b.connect()
+	b.Connect("thing")
 	// a host's slot frees up when its connection ends
-	a1.nc.Close()
+	a1.NC.Close()
 	time.Sleep(50 * time.Millisecond)
-	waitFor(t, func() bool {
+	testkit.Eventually(t, "connections released", func() bool {
 		c := dialFrom(t, u.Location(), "127.0.0.1")
-		r := c.connectWith("hello")
+		r := c.ConnectWith("hello", "thing")
 		return r != nil && r.Type == wire.MsgConnectOK
 	})
 }
@@ -345,19 +288,19 @@ func TestHostLists(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, u, _ := startDaemon(t, nil, WithConnValidators(deny))
-	if r := dialFrom(t, u.Location(), "127.0.0.2").connectWith("hello"); r == nil || connectFailReason(t, r) != ReasonHost {
+	if r := dialFrom(t, u.Location(), "127.0.0.2").ConnectWith("hello", "thing"); r == nil || rawpyro.ConnectFailReason(t, r) != ReasonHost {
 		t.Errorf("denied host: %v", r)
 	}
-	dialFrom(t, u.Location(), "127.0.0.3").connect()
+	dialFrom(t, u.Location(), "127.0.0.3").Connect("thing")
 
 	allow, err := AllowHosts("127.0.0.1", "127.0.1.0/24")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, u2, _ := startDaemon(t, nil, WithConnValidators(allow))
-	dialFrom(t, u2.Location(), "127.0.0.1").connect()
-	dialFrom(t, u2.Location(), "127.0.1.7").connect()
-	if r := dialFrom(t, u2.Location(), "127.0.0.3").connectWith("hello"); r == nil || connectFailReason(t, r) != ReasonHost {
+	dialFrom(t, u2.Location(), "127.0.0.1").Connect("thing")
+	dialFrom(t, u2.Location(), "127.0.1.7").Connect("thing")
+	if r := dialFrom(t, u2.Location(), "127.0.0.3").ConnectWith("hello", "thing"); r == nil || rawpyro.ConnectFailReason(t, r) != ReasonHost {
 		t.Errorf("host not on the allow list: %v", r)
 	}
 	// a Go client sees a ConnectionDeniedError
@@ -468,7 +411,7 @@ func servingDaemon(t *testing.T, d *Daemon) {
 	}
 	defer nc.Close()
 	nc.SetDeadline(time.Now().Add(5 * time.Second))
-	wire.WriteMessage(nc, serpentConnect("thing"), nil)
+	wire.WriteMessage(nc, rawpyro.ConnectMessage("thing"), nil)
 	if _, err := wire.ReadMessage(bufio.NewReader(nc), nil); err != nil && !errors.Is(err, wire.ErrSecurity) {
 		t.Fatalf("daemon not serving: %v", err)
 	}
@@ -505,13 +448,13 @@ func TestExposureWarning(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := &recLog{}
-			d, err := NewDaemon(nil, append(tc.opts(t), WithLogger(rec.logger()))...)
+			rec := &testkit.LogRecorder{}
+			d, err := NewDaemon(nil, append(tc.opts(t), WithLogger(rec.Logger()))...)
 			if err != nil {
 				t.Fatal(err)
 			}
 			servingDaemon(t, d)
-			logs := rec.find(warning)
+			logs := rec.Find(warning)
 			switch {
 			case tc.warn == "" && len(logs) > 0:
 				t.Errorf("unexpected warning %v", logs)
@@ -552,90 +495,6 @@ func TestHostInCodeWinsOverEnv(t *testing.T) {
 // ---------------------------------------------------------------------------
 // item 7: replay-protected HMAC
 
-// tap is a TCP relay that records what clients send.
-type tap struct {
-	host string
-	port int
-	mu   sync.Mutex
-	sent []byte
-	ln   net.Listener
-	wg   sync.WaitGroup
-}
-
-func startTap(t *testing.T, target string) *tap {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp := &tap{host: "127.0.0.1", port: ln.Addr().(*net.TCPAddr).Port, ln: ln}
-	var conns sync.Map
-	tp.wg.Add(1)
-	go func() {
-		defer tp.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			conns.Store(c, s)
-			tp.wg.Add(2)
-			go func() {
-				defer tp.wg.Done()
-				defer s.Close()
-				buf := make([]byte, 32<<10)
-				for {
-					n, err := c.Read(buf)
-					if n > 0 {
-						tp.mu.Lock()
-						tp.sent = append(tp.sent, buf[:n]...)
-						tp.mu.Unlock()
-						s.Write(buf[:n])
-					}
-					if err != nil {
-						return
-					}
-				}
-			}()
-			go func() {
-				defer tp.wg.Done()
-				defer c.Close()
-				io.Copy(c, s)
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		conns.Range(func(k, v any) bool { k.(net.Conn).Close(); v.(net.Conn).Close(); return true })
-		tp.wg.Wait()
-	})
-	return tp
-}
-
-// messages splits what clients sent into whole messages, as raw bytes.
-func (tp *tap) messages(t *testing.T) [][]byte {
-	t.Helper()
-	tp.mu.Lock()
-	b := append([]byte(nil), tp.sent...)
-	tp.mu.Unlock()
-	var out [][]byte
-	for len(b) >= wire.HeaderSize {
-		hd, err := wire.ParseHeader(b[:wire.HeaderSize])
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := wire.HeaderSize + hd.AnnotationsLen + hd.PayloadLen
-		out = append(out, b[:n])
-		b = b[n:]
-	}
-	return out
-}
-
 // counter counts its calls.
 type counter struct{ n atomic.Int64 }
 
@@ -660,33 +519,33 @@ func TestReplayProtectedHMAC(t *testing.T) {
 			u, _ := d.Register(cnt, "counter")
 			go d.Serve(context.Background())
 			defer d.Close()
-			tp := startTap(t, u.Location())
+			tp := testkit.TCPRelay(t, u.Location())
 			tu := u
-			tu.Host, tu.Port = tp.host, tp.port
+			tu.Host, tu.Port = tp.Host(), tp.Port()
 			p := newProxy(t, tu, nil, popt)
 			if v, err := p.Call(context.Background(), "incr"); err != nil || v != int64(1) {
 				t.Fatalf("call: %v %v", v, err)
 			}
 			p.Close()
-			msgs := tp.messages(t)
+			msgs := rawpyro.Split(t, tp.Sent())
 			if len(msgs) != 2 {
 				t.Fatalf("captured %d messages", len(msgs))
 			}
 			c := dialRaw(t, u)
-			c.nc.Write(msgs[0])
-			m, err := wire.ReadMessage(c.br, &wire.Options{HMACKey: key})
+			c.NC.Write(msgs[0])
+			m, err := wire.ReadMessage(c.BR, &wire.Options{HMACKey: key})
 			if err != nil || m.Type != wire.MsgConnectOK {
 				t.Fatalf("replayed CONNECT: %v %v", m, err) // valid in both modes
 			}
-			c.nc.Write(msgs[1])
-			_, err = wire.ReadMessage(c.br, &wire.Options{HMACKey: key})
+			c.NC.Write(msgs[1])
+			_, err = wire.ReadMessage(c.BR, &wire.Options{HMACKey: key})
 			if !bound {
 				if err != nil || cnt.n.Load() != 2 {
 					t.Errorf("Pyro4 HMAC: replayed call not executed (%v, count %d): the test does not show the attack", err, cnt.n.Load())
 				}
 				return
 			}
-			if err == nil || !c.closed() || cnt.n.Load() != 1 {
+			if err == nil || !c.Closed() || cnt.n.Load() != 1 {
 				t.Errorf("replayed INVOKE: err %v, count %d", err, cnt.n.Load())
 			}
 		})
@@ -744,13 +603,13 @@ func TestHMACPython(t *testing.T) {
 // TestHandshakeSizeLimit: a CONNECT larger than MaxHandshakeSize (or
 // expanding beyond it) is refused unread, even without MAX_MESSAGE_SIZE.
 func TestHandshakeSizeLimit(t *testing.T) {
-	rec := &recLog{}
-	_, u, _ := startDaemon(t, nil, WithLogger(rec.logger()))
+	rec := &testkit.LogRecorder{}
+	_, u, _ := startDaemon(t, nil, WithLogger(rec.Logger()))
 	big := strings.Repeat("x", MaxHandshakeSize)
 	data, _ := codec.Default(codec.IDSerpent).Marshal(py.DictOf("handshake", big, "object", "thing"))
 	c := dialRaw(t, u)
-	c.send(&wire.Message{Type: wire.MsgConnect, SerializerID: 1, Data: data})
-	if !c.closed() {
+	c.Send(&wire.Message{Type: wire.MsgConnect, SerializerID: 1, Data: data})
+	if !c.Closed() {
 		t.Error("oversized CONNECT answered")
 	}
 	var z bytes.Buffer
@@ -759,15 +618,15 @@ func TestHandshakeSizeLimit(t *testing.T) {
 	zw.Close()
 	c2 := dialRaw(t, u)
 	hd := wire.Header{Type: wire.MsgConnect, Flags: wire.FlagCompressed, SerializerID: 1, PayloadLen: z.Len()}
-	c2.nc.Write(append(hd.AppendHeader(nil), z.Bytes()...))
-	if !c2.closed() {
+	c2.NC.Write(append(hd.AppendHeader(nil), z.Bytes()...))
+	if !c2.Closed() {
 		t.Error("CONNECT expanding beyond the limit answered")
 	}
-	if n := len(rec.find("oversized CONNECT")); n != 2 {
+	if n := len(rec.Find("oversized CONNECT")); n != 2 {
 		t.Errorf("%d oversized CONNECTs logged", n)
 	}
 	// a normal CONNECT still fits
-	dialRaw(t, u).connect()
+	dialRaw(t, u).Connect("thing")
 }
 
 // TestSlowloris: clients that send part of a CONNECT and then stall, or
@@ -782,7 +641,7 @@ func TestSlowloris(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := runtime.NumGoroutine()
-	connect, _ := wire.AppendMessage(nil, serpentConnect("thing"), nil)
+	connect, _ := wire.AppendMessage(nil, rawpyro.ConnectMessage("thing"), nil)
 	var wg sync.WaitGroup
 	var lingered atomic.Int64
 	start := time.Now()
@@ -793,24 +652,24 @@ func TestSlowloris(t *testing.T) {
 			defer wg.Done()
 			switch i % 3 {
 			case 0: // part of the header, then silence
-				c.nc.Write(connect[:10])
+				c.NC.Write(connect[:10])
 			case 1: // the header, then silence
-				c.nc.Write(connect[:wire.HeaderSize])
+				c.NC.Write(connect[:wire.HeaderSize])
 			case 2: // a byte every 100 ms
 				go func() {
 					for j := range connect {
-						if _, err := c.nc.Write(connect[j : j+1]); err != nil {
+						if _, err := c.NC.Write(connect[j : j+1]); err != nil {
 							return
 						}
 						time.Sleep(100 * time.Millisecond)
 					}
 				}()
 			}
-			c.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
-			if _, err := c.br.ReadByte(); err == nil || time.Since(start) > testbound.Scale(2*time.Second) {
+			c.NC.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if _, err := c.BR.ReadByte(); err == nil || time.Since(start) > testbound.Scale(2*time.Second) {
 				lingered.Add(1)
 			}
-			c.nc.Close()
+			c.NC.Close()
 		}()
 	}
 	for i := 0; i < 5; i++ {

@@ -14,7 +14,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"github.com/pyrogo/pyro/internal/testbound"
 	"io"
 	"log/slog"
 	"math/big"
@@ -27,6 +26,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/pyrogo/pyro/internal/testbound"
+	"github.com/pyrogo/pyro/internal/testkit/rawpyro"
 
 	"github.com/pyrogo/pyro/devcert"
 	"github.com/pyrogo/pyro/internal/pemkey"
@@ -536,7 +538,7 @@ func TestHostileTLS(t *testing.T) {
 		}
 		defer nc.Close()
 		nc.SetDeadline(time.Now().Add(5 * time.Second))
-		wire.WriteMessage(nc, serpentConnect("probe"), nil)
+		wire.WriteMessage(nc, rawpyro.ConnectMessage("probe"), nil)
 		reply, _ := io.ReadAll(nc)
 		want, _ := marshal.Marshal(plaintextReason)
 		rest := bytes.NewReader(reply)

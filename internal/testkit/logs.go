@@ -69,3 +69,14 @@ func (r *LogRecorder) Find(sub string) []map[string]string {
 	}
 	return out
 }
+
+// Messages returns every record as "LEVEL message", in order.
+func (r *LogRecorder) Messages() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]string, len(r.recs))
+	for i, rec := range r.recs {
+		out[i] = rec.Level.String() + " " + rec.Message
+	}
+	return out
+}

@@ -149,6 +149,9 @@ func TestLogs(t *testing.T) {
 	if len(got) != 1 || got[0]["reason"] != "too many" || got[0]["n"] != "3" || got[0]["level"] != "WARN" || got[0]["msg"] != "refused client" {
 		t.Errorf("Find = %v", got)
 	}
+	if m := rec.Messages(); len(m) != 2 || m[0] != "WARN refused client" || m[1] != "DEBUG other" {
+		t.Errorf("Messages = %q", m)
+	}
 	if len(rec.Find("")) != 2 {
 		t.Errorf("every record: %v", rec.Find(""))
 	}
