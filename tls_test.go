@@ -22,12 +22,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/pyrogo/pyro/internal/testbound"
+	"github.com/pyrogo/pyro/internal/testkit"
 	"github.com/pyrogo/pyro/internal/testkit/rawpyro"
 
 	"github.com/pyrogo/pyro/devcert"
@@ -636,9 +636,7 @@ func TestHostileTLSStalledHandshake(t *testing.T) {
 // TestTLSPeerCertChecks covers the certificate check hooks on both sides.
 func TestTLSPeerCertChecks(t *testing.T) {
 	b := testBundle(t)
-	var logBuf bytes.Buffer
-	var logMu sync.Mutex
-	logger := slog.New(slog.NewTextHandler(&lockedWriter{mu: &logMu, w: &logBuf}, nil))
+	logger, logBuf := testkit.TextLogger(slog.LevelInfo)
 	cli := clientTLS(t, b, true)
 
 	t.Run("server accepts", func(t *testing.T) {
@@ -654,9 +652,7 @@ func TestTLSPeerCertChecks(t *testing.T) {
 		if !errors.Is(err, ErrConnectionDenied) || err.Error() != want {
 			t.Errorf("got %v\nwant %s", err, want)
 		}
-		logMu.Lock()
 		n := strings.Count(logBuf.String(), "client certificate refused")
-		logMu.Unlock()
 		if n != 1 {
 			t.Errorf("refusal logged %d times:\n%s", n, logBuf.String())
 		}
@@ -704,17 +700,6 @@ func TestTLSPeerCertChecks(t *testing.T) {
 			t.Errorf("autoproxy call over TLS: %q %v", name, err)
 		}
 	})
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 func parseCertPEM(t testing.TB, data []byte) *x509.Certificate {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/internal/pytest"
+	"github.com/pyrogo/pyro/internal/testkit"
 )
 
 // withLoopbackBroadcast lets a test start the responder on a loopback
@@ -157,7 +158,7 @@ func TestBroadcastInteropLoopback(t *testing.T) {
 		t.Errorf("python locateNS: %q (stderr %s)", got, res.Stderr)
 	}
 
-	pyBC := pytest.FreePort(t)
+	pyBC := testkit.FreeTCPPort(t)
 	ns := startPyNS(t)
 	pytest.Cmd{Args: []string{"-c", `import sys, time, Pyro4.naming
 bc = Pyro4.naming.BroadcastServer(Pyro4.core.URI(sys.argv[1]), bchost="127.0.0.1", bcport=int(sys.argv[2]))

@@ -8,13 +8,14 @@ import (
 
 	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/internal/pytest"
+	"github.com/pyrogo/pyro/internal/testkit"
 )
 
 // startPyNS starts Python's name server (python -m Pyro4.naming) on
 // 127.0.0.1 and returns its URI; it is killed in t.Cleanup.
 func startPyNS(t testing.TB, env ...string) pyro.URI {
 	t.Helper()
-	port := pytest.FreePort(t)
+	port := testkit.FreeTCPPort(t)
 	s := pytest.Cmd{
 		Args:  []string{"-m", "Pyro4.naming", "-n", "127.0.0.1", "-p", strconv.Itoa(port)},
 		Env:   env,

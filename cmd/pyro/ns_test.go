@@ -16,6 +16,7 @@ import (
 
 	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/internal/pytest"
+	"github.com/pyrogo/pyro/internal/testkit"
 	"github.com/pyrogo/pyro/naming"
 )
 
@@ -303,7 +304,7 @@ func TestNSCMatrix(t *testing.T) {
 		{"pyro-nsc/pyro4-ns", true, false}, {"pyro-nsc/pyro-ns", false, false}} {
 		var ns pyro.URI
 		if c.pythonNS {
-			ns, _ = startPyNSCmd(t, "-n", "127.0.0.1", "-p", strconv.Itoa(pytest.FreePort(t)))
+			ns, _ = startPyNSCmd(t, "-n", "127.0.0.1", "-p", strconv.Itoa(testkit.FreeTCPPort(t)))
 		} else {
 			ns = startNSCmd(t, cleanEnviron(), "-n", "127.0.0.1", "-p", "0").uri
 		}

@@ -3,11 +3,14 @@ package pytest
 import (
 	"net"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestStartWaitsForReady(t *testing.T) {
 	s := Cmd{Args: []string{"-c", `
@@ -54,11 +57,20 @@ func TestRun(t *testing.T) {
 	}
 }
 
-func TestFreePort(t *testing.T) {
-	p := FreePort(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
-	if err != nil {
-		t.Fatalf("port %d not free: %v", p, err)
+// The Pyro4 servers start, announce their URIs and answer on them.
+func TestStartPyroServers(t *testing.T) {
+	echo := StartEchoServer(t)
+	ns := StartNameServer(t, []string{"-n", "127.0.0.1", "-p", "0"})
+	for _, uri := range []string{echo, ns.Ready} {
+		_, addr, ok := strings.Cut(uri, "@")
+		if !strings.HasPrefix(uri, "PYRO:") || !ok {
+			t.Fatalf("URI %q", uri)
+		}
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Errorf("%s: %v", uri, err)
+			continue
+		}
+		c.Close()
 	}
-	ln.Close()
 }

@@ -4,7 +4,8 @@ import (
 	"bufio"
 	"io"
 	"os/exec"
-	"strings"
+	"regexp"
+	"sync"
 	"testing"
 	"time"
 )
@@ -13,30 +14,37 @@ import (
 type Process struct {
 	// Cmd is the command; its Process field is set.
 	Cmd *exec.Cmd
-	// Ready is the rest of the line that announced the process, after
-	// the prefix StartProcess waited for (typically a URI).
+	// Ready is what the line that announced the process said: the first
+	// group of StartProcess's pattern (typically a URI), or the whole
+	// line when the pattern has no group.
 	Ready string
-	// Stderr holds what the process wrote to stderr, and the stdout lines
-	// after the ready line.
-	Stderr *Buffer
+	// Output holds what the process wrote to stderr, and to stdout apart
+	// from the ready line, interleaved.
+	Output *Buffer
 	// Exited is closed when the process has ended and been waited for.
 	Exited <-chan struct{}
+
+	stop sync.Once
 }
 
+// Prefix returns a pattern for StartProcess that matches a line starting
+// with s and captures the rest of it.
+func Prefix(s string) *regexp.Regexp { return regexp.MustCompile("^" + regexp.QuoteMeta(s) + "(.*)$") }
+
 // StartProcess starts cmd (its Stdout and Stderr must be unset) and waits
-// until it prints a stdout line that starts with ready. It fails the test
+// until it prints a stdout line that ready matches. It fails the test
 // when the process ends first or prints no such line within Bound. The
-// process is killed and waited for in t.Cleanup, and its stderr is logged
+// process is killed and waited for in t.Cleanup, and its output is logged
 // if the test failed.
-func StartProcess(t testing.TB, cmd *exec.Cmd, ready string) *Process {
+func StartProcess(t testing.TB, cmd *exec.Cmd, ready *regexp.Regexp) *Process {
 	t.Helper()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	exited := make(chan struct{})
-	p := &Process{Cmd: cmd, Stderr: &Buffer{}, Exited: exited}
-	cmd.Stderr = p.Stderr
+	p := &Process{Cmd: cmd, Output: &Buffer{}, Exited: exited}
+	cmd.Stderr = p.Output
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("testkit: starting %v: %v", cmd.Args, err)
 	}
@@ -47,22 +55,23 @@ func StartProcess(t testing.TB, cmd *exec.Cmd, ready string) *Process {
 		announced := false
 		for sc.Scan() {
 			line := sc.Text()
-			if rest, ok := strings.CutPrefix(line, ready); ok && !announced {
-				announced = true
-				found <- rest
-				continue
+			if !announced {
+				if m := ready.FindStringSubmatch(line); m != nil {
+					announced = true
+					found <- m[min(1, len(m)-1)]
+					continue
+				}
 			}
-			p.Stderr.Write([]byte(line + "\n"))
+			p.Output.Write([]byte(line + "\n"))
 		}
 		_, _ = io.Copy(io.Discard, stdout) // past an overlong line
 		_ = cmd.Wait()
 		close(exited)
 	}()
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
+		p.Stop()
 		if t.Failed() {
-			t.Logf("%v output:\n%s", cmd.Args, p.Stderr)
+			t.Logf("%v output:\n%s", cmd.Args, p.Output)
 		}
 	})
 	timer := time.NewTimer(Bound())
@@ -76,12 +85,20 @@ func StartProcess(t testing.TB, cmd *exec.Cmd, ready string) *Process {
 			return p
 		default:
 		}
-		t.Fatalf("%v ended before printing %q (%v):\n%s", cmd.Args, ready, cmd.ProcessState, p.Stderr)
+		t.Fatalf("%v ended before printing a line matching %q (%v):\n%s", cmd.Args, ready, cmd.ProcessState, p.Output)
 	case <-timer.C:
-		t.Fatalf("%v printed no %q within %v:\n%s", cmd.Args, ready, Bound(), p.Stderr)
+		p.Stop()
+		t.Fatalf("%v printed no line matching %q within %v:\n%s", cmd.Args, ready, Bound(), p.Output)
 	}
 	return nil
 }
 
 // Pid returns the process id.
 func (p *Process) Pid() int { return p.Cmd.Process.Pid }
+
+// Stop kills the process and waits until it has ended; it is safe to
+// call more than once, and after the process ended by itself.
+func (p *Process) Stop() {
+	p.stop.Do(func() { _ = p.Cmd.Process.Kill() })
+	<-p.Exited
+}

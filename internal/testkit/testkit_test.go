@@ -186,16 +186,16 @@ func TestStartProcess(t *testing.T) {
 	var p *testkit.Process
 	t.Run("child", func(t *testing.T) {
 		cmd := exec.Command("sh", "-c", `echo noise; echo "to stderr" >&2; echo "URI = PYRO:x@127.0.0.1:1"; echo after; exec sleep 600`)
-		p = testkit.StartProcess(t, cmd, "URI = ")
+		p = testkit.StartProcess(t, cmd, testkit.Prefix("URI = "))
 		if p.Ready != "PYRO:x@127.0.0.1:1" {
 			t.Errorf("Ready = %q", p.Ready)
 		}
-		if line, ok := p.Stderr.WaitLine("after", nil); !ok || line != "after" {
+		if line, ok := p.Output.WaitLine("after", nil); !ok || line != "after" {
 			t.Errorf("stdout after the ready line: %q %v", line, ok)
 		}
 		for _, want := range []string{"noise\n", "to stderr\n"} {
-			if !strings.Contains(p.Stderr.String(), want) {
-				t.Errorf("output lacks %q: %q", want, p.Stderr)
+			if !strings.Contains(p.Output.String(), want) {
+				t.Errorf("output lacks %q: %q", want, p.Output)
 			}
 		}
 	})

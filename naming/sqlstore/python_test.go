@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/pyrogo/pyro/internal/pytest"
+	"github.com/pyrogo/pyro/internal/testkit"
 	"github.com/pyrogo/pyro/naming"
 )
 
@@ -190,7 +191,7 @@ var goFileEntries = []naming.Entry{
 // its port; it is killed in t.Cleanup (or by Stop).
 func startPyNS(t *testing.T, path string) (*pytest.Server, int) {
 	t.Helper()
-	port := pytest.FreePort(t)
+	port := testkit.FreeTCPPort(t)
 	srv := pytest.Cmd{
 		Args:  []string{"-m", "Pyro4.naming", "-n", "127.0.0.1", "-p", strconv.Itoa(port), "-s", "sql:" + path},
 		Ready: regexp.MustCompile(`^URI = (.*)$`),
