@@ -59,6 +59,7 @@ import (
 	"github.com/pyrogo/pyro/codec"
 	"github.com/pyrogo/pyro/echoserver"
 	"github.com/pyrogo/pyro/internal/pytest"
+	"github.com/pyrogo/pyro/internal/testkit/pyrotest"
 	"github.com/pyrogo/pyro/py"
 	"github.com/pyrogo/pyro/wire"
 )
@@ -79,7 +80,7 @@ const benchObject = "bench.echo"
 func benchDaemon(b *testing.B) pyro.URI {
 	b.Helper()
 	cfg := pyro.BuiltinConfig()
-	cfg.SerializersAccepted = allSerializers
+	cfg.SerializersAccepted = pyrotest.Serializers
 	d, err := pyro.NewDaemon(cfg)
 	if err != nil {
 		b.Fatal(err)
@@ -428,7 +429,7 @@ func TestPythonClientThroughput(t *testing.T) {
 		}
 		return out.Rate
 	}
-	for _, ser := range allSerializers {
+	for _, ser := range pyrotest.Serializers {
 		g, p := run(ser, goEcho), run(ser, pyEcho)
 		t.Logf("%-8s Python client, %d calls: Go daemon %8.0f calls/s, Python echo server %8.0f calls/s, Go/Python %.2fx",
 			ser, n, g, p, g/p)
