@@ -21,7 +21,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) { testkit.RemoveBuilds(); os.Exit(code) }))
 }
 
 // Person is a struct argument/result.
