@@ -130,19 +130,9 @@ func TestServerBroadcastAndLocate(t *testing.T) {
 	old := discoverRound
 	discoverRound = 50 * time.Millisecond
 	defer func() { discoverRound = old }()
-	if _, err := Discover(ctx, cfg, freeUDPPort(t)); err == nil || !strings.Contains(err.Error(), "no name server answered") {
+	if _, err := Discover(ctx, cfg, testkit.FreeUDPPort(t)); err == nil || !strings.Contains(err.Error(), "no name server answered") {
 		t.Errorf("silent network: %v", err)
 	}
-}
-
-func freeUDPPort(t *testing.T) int {
-	t.Helper()
-	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
 }
 
 // Python's locateNS finds the Go responder; Go's Discover finds Python's

@@ -2,12 +2,14 @@ package naming
 
 import (
 	"errors"
-	"github.com/pyrogo/pyro/internal/testbound"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pyrogo/pyro/internal/testbound"
+	"github.com/pyrogo/pyro/internal/testkit"
 
 	"github.com/pyrogo/pyro"
 )
@@ -151,7 +153,7 @@ func TestLocate(t *testing.T) {
 	// nothing anywhere: NamingError after the direct tries
 	cfg = testConfig()
 	cfg.NSHost = "127.0.0.1"
-	cfg.NSPort = freeTCPPort(t)
+	cfg.NSPort = testkit.FreeTCPPort(t)
 	start := time.Now()
 	_, err = Locate(ctx, WithConfig(cfg), WithoutBroadcast())
 	if !errors.Is(err, pyro.ErrNaming) || !strings.HasPrefix(err.Error(), "Failed to locate the nameserver") {

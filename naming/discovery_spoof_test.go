@@ -10,6 +10,7 @@ import (
 
 	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/devcert"
+	"github.com/pyrogo/pyro/internal/testkit"
 )
 
 // spoofedDiscoveryCase is a discovery spoofing scenario: a real name
@@ -117,7 +118,7 @@ func runSpoofedDiscovery(t *testing.T, c spoofedDiscoveryCase, tries int) (real,
 	cfg := testConfig()
 	cfg.BroadcastAddrs = []string{"127.0.0.2", "127.0.0.3"}
 	cfg.NSHost = "127.0.1.1" // Locate's direct step finds nothing there
-	cfg.NSPort = freeTCPPort(t)
+	cfg.NSPort = testkit.FreeTCPPort(t)
 	cfg.NSBcPort = bcPort
 	if c.clientCfg != nil {
 		c.clientCfg(cfg)
@@ -216,7 +217,7 @@ func TestDiscoveryNothingVerifies(t *testing.T) {
 	fakeURI, _ := fakeD.Register(NewNameServer(nil, nil), ObjectID)
 	go fakeD.Serve(context.Background())
 	t.Cleanup(func() { fakeD.Close() })
-	bcPort := freeUDPPort(t)
+	bcPort := testkit.FreeUDPPort(t)
 	spoofer(t, bcPort, fakeURI)
 	cfg := testConfig()
 	cfg.BroadcastAddrs = []string{"127.0.0.2"}

@@ -1,7 +1,6 @@
 package naming
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,12 +14,7 @@ import (
 // 127.0.0.1 and returns its URI; it is killed in t.Cleanup.
 func startPyNS(t testing.TB, env ...string) pyro.URI {
 	t.Helper()
-	port := testkit.FreeTCPPort(t)
-	s := pytest.Cmd{
-		Args:  []string{"-m", "Pyro4.naming", "-n", "127.0.0.1", "-p", strconv.Itoa(port)},
-		Env:   env,
-		Ready: regexp.MustCompile(`^URI = (.*)$`),
-	}.Start(t)
+	s := pytest.StartNameServer(t, []string{"-n", "127.0.0.1", "-p", strconv.Itoa(testkit.FreeTCPPort(t))}, env...)
 	u, err := pyro.ParseURI(s.Ready)
 	if err != nil {
 		t.Fatal(err)

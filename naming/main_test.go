@@ -2,7 +2,6 @@ package naming
 
 import (
 	"context"
-	"net"
 	"testing"
 	"time"
 
@@ -59,15 +58,4 @@ func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-// freeTCPPort returns a port on 127.0.0.1 that nothing listens on.
-func freeTCPPort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }

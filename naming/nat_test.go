@@ -2,72 +2,12 @@ package naming
 
 import (
 	"context"
-	"io"
 	"net"
-	"strconv"
-	"sync"
 	"testing"
 
 	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/internal/testkit"
 )
-
-// forwarder is a TCP port forwarder standing in for a NAT gateway: clients
-// connect to its address, it relays to the daemon's real address.
-type forwarder struct {
-	ln     net.Listener
-	target string
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	conns  []net.Conn
-	relays int
-}
-
-func newForwarder(t *testing.T, target string) *forwarder {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &forwarder{ln: ln, target: target}
-	f.wg.Add(1)
-	go func() {
-		defer f.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			d, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			f.mu.Lock()
-			f.conns = append(f.conns, c, d)
-			f.relays++
-			f.mu.Unlock()
-			f.wg.Add(2)
-			go func() { defer f.wg.Done(); io.Copy(d, c); d.Close() }()
-			go func() { defer f.wg.Done(); io.Copy(c, d); c.Close() }()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		f.mu.Lock()
-		for _, c := range f.conns {
-			c.Close()
-		}
-		f.mu.Unlock()
-		f.wg.Wait()
-	})
-	return f
-}
-
-func (f *forwarder) count() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.relays
-}
 
 type natThing struct{}
 
@@ -90,9 +30,8 @@ func TestNATEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fwd := newForwarder(t, ln.Addr().String())
-	natHost, natPortText, _ := net.SplitHostPort(fwd.ln.Addr().String())
-	natPort, _ := strconv.Atoi(natPortText)
+	fwd := testkit.TCPRelay(t, ln.Addr().String()) // "the NAT"
+	natHost, natPort := fwd.Host(), fwd.Port()
 	cfg := pyro.BuiltinConfig()
 	cfg.NATHost, cfg.NATPort = natHost, natPort
 	d, err := pyro.NewDaemon(cfg, pyro.WithListener(ln))
@@ -132,11 +71,11 @@ func TestNATEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	before := fwd.count()
+	before := fwd.Accepted()
 	if v, err := p.Call(ctx, "where"); err != nil || v != "behind the NAT" {
 		t.Fatalf("call through the NAT: %v %v", v, err)
 	}
-	if fwd.count() <= before {
+	if fwd.Accepted() <= before {
 		t.Error("the call did not go through the forwarder")
 	}
 }

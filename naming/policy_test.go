@@ -9,11 +9,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/internal/testkit"
 )
 
 func TestParsePolicy(t *testing.T) {
@@ -110,10 +110,9 @@ allow lookup name=secret.* identity=alice
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sb strings.Builder
-	logs := &lockedWriter{w: &sb}
+	logger, logs := testkit.TextLogger(slog.LevelInfo)
 	s := startNS(t, nil, WithPolicy(policy), withIdentities(map[string]string{"alice": "alice-pass", "bob": "bob-pass"}),
-		WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
+		WithLogger(logger))
 	ctx := ctxT(t)
 	alice := nsClient(t, s.URI().String(), pyro.WithIdentification("alice-pass"))
 	bob := nsClient(t, s.URI().String(), pyro.WithIdentification("bob-pass"))
@@ -290,21 +289,3 @@ type policyThing struct{}
 
 // Hello answers "hi".
 func (*policyThing) Hello() string { return "hi" }
-
-// lockedWriter collects log output safely.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  *strings.Builder
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
-func (l *lockedWriter) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.String()
-}

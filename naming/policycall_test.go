@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/internal/testkit/pyrotest"
 )
 
 // The policy is one interceptor: it gates every name a method can be
@@ -44,27 +45,17 @@ func startPolicyDaemon(t *testing.T, policy string) (*NameServer, *pyro.Daemon, 
 	return ns, d, cfg
 }
 
-func proxyFor(t *testing.T, u pyro.URI, cfg *pyro.Config) *pyro.Proxy {
-	t.Helper()
-	p, err := pyro.NewProxyURI(u, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	return p
-}
-
 // The interceptor gates only the name server object: a client the policy
 // does not let in is refused by the name server, and may still call the
 // daemon's own object.
 func testPolicyInterceptorOtherObjects(t *testing.T) {
 	_, d, cfg := startPolicyDaemon(t, "allow all identity=alice")
 	ctx := ctxT(t)
-	if _, err := proxyFor(t, d.URIFor(ObjectID), cfg).Call(ctx, "ping"); !isSecurityError(err) ||
+	if _, err := pyrotest.ProxyURI(t, d.URIFor(ObjectID), cfg).Call(ctx, "ping"); !isSecurityError(err) ||
 		!strings.Contains(err.Error(), "name server policy does not allow this client") {
 		t.Errorf("ping without alice's identity: %v", err)
 	}
-	if _, err := proxyFor(t, d.URIFor(pyro.DaemonObjectID), cfg).Call(ctx, "registered"); err != nil {
+	if _, err := pyrotest.ProxyURI(t, d.URIFor(pyro.DaemonObjectID), cfg).Call(ctx, "registered"); err != nil {
 		t.Errorf("Pyro.Daemon registered(): %v", err)
 	}
 }
@@ -80,7 +71,7 @@ allow register name=public.*
 			t.Fatal(err)
 		}
 	}
-	p := proxyFor(t, d.URIFor(ObjectID), cfg)
+	p := pyrotest.ProxyURI(t, d.URIFor(ObjectID), cfg)
 	ctx := ctxT(t)
 	const denied = `name server policy denies lookup of "secret.a"`
 	for _, method := range []string{"lookup", "Lookup"} {

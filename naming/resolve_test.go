@@ -1,7 +1,6 @@
 package naming
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/internal/pytest"
+	"github.com/pyrogo/pyro/internal/testkit/pyrotest"
 )
 
 // thing is a Go object found through the name server.
@@ -23,24 +23,8 @@ func (t *thing) Echo(x any) any { return x }
 // closed in t.Cleanup (or earlier by the caller).
 func serveThing(t testing.TB, who string) (*pyro.Daemon, pyro.URI) {
 	t.Helper()
-	d, err := pyro.NewDaemon(testConfig(), pyro.WithHost("127.0.0.1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := d.Register(&thing{who: who}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		d.Serve(context.Background())
-	}()
-	t.Cleanup(func() {
-		d.Close()
-		<-done
-	})
-	return d, u
+	d := pyrotest.Start(t, testConfig(), pyro.WithHost("127.0.0.1"))
+	return d, pyrotest.Register(t, d, "", &thing{who: who})
 }
 
 func nsLoc(u pyro.URI) string { return u.Host + ":" + strconv.Itoa(u.Port) }

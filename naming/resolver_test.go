@@ -1,31 +1,20 @@
 package naming
 
 import (
-	"context"
 	"errors"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/internal/testkit/pyrotest"
 )
 
 // servePassThing serves a policyThing ("hello" answers "hi") as "thing"
 // in a daemon on 127.0.0.1 with the given daemon options.
 func servePassThing(t *testing.T, opts ...pyro.DaemonOption) pyro.URI {
 	t.Helper()
-	d, err := pyro.NewDaemon(testConfig(), append([]pyro.DaemonOption{pyro.WithHost("127.0.0.1"), pyro.WithPort(0)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := d.Register(&policyThing{}, "thing")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { defer close(done); d.Serve(context.Background()) }()
-	t.Cleanup(func() { d.Close(); <-done })
-	return u
+	return pyrotest.Serve(t, testConfig(), "thing", &policyThing{}, append([]pyro.DaemonOption{pyro.WithHost("127.0.0.1"), pyro.WithPort(0)}, opts...)...)
 }
 
 // callName calls hello() through a new proxy for name.

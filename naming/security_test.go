@@ -5,17 +5,15 @@ package naming
 // (item 2) and passphrases on its daemon (item 9).
 
 import (
-	"context"
 	"errors"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/internal/testkit"
 	"github.com/pyrogo/pyro/internal/trojan"
 )
 
@@ -90,27 +88,11 @@ func TestNameServerHostileEnvironment(t *testing.T) {
 	}
 }
 
-// warnings collects the messages of slog records.
-type warnings struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (w *warnings) Enabled(context.Context, slog.Level) bool { return true }
-func (w *warnings) Handle(_ context.Context, r slog.Record) error {
-	w.mu.Lock()
-	w.msgs = append(w.msgs, r.Level.String()+" "+r.Message)
-	w.mu.Unlock()
-	return nil
-}
-func (w *warnings) WithAttrs([]slog.Attr) slog.Handler { return w }
-func (w *warnings) WithGroup(string) slog.Handler      { return w }
-
-func (w *warnings) count(sub string) int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
+// count returns how many records of rec, as "LEVEL message", contain
+// sub.
+func count(rec *testkit.LogRecorder, sub string) int {
 	n := 0
-	for _, m := range w.msgs {
+	for _, m := range rec.Messages() {
 		if strings.Contains(m, sub) {
 			n++
 		}
@@ -134,10 +116,10 @@ func TestNameServerExposureWarning(t *testing.T) {
 		{"passphrases", func(*pyro.Config) {}, []ServerOption{WithDaemonOptions(pyro.WithAllowedIdentifications([]string{"ns pass"}))}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			w := &warnings{}
+			w := &testkit.LogRecorder{}
 			cfg := testConfig()
 			tc.cfg(cfg)
-			opts := append([]ServerOption{WithHost("0.0.0.0"), WithPort(0), WithBroadcast(false), WithLogger(slog.New(w))}, tc.opts...)
+			opts := append([]ServerOption{WithHost("0.0.0.0"), WithPort(0), WithBroadcast(false), WithLogger(w.Logger())}, tc.opts...)
 			s, err := Start(cfg, opts...)
 			if err != nil {
 				t.Fatal(err)
@@ -159,8 +141,8 @@ func TestNameServerExposureWarning(t *testing.T) {
 			if err := nsClient(t, loc, popts...).Ping(ctxT(t)); err != nil {
 				t.Fatal(err)
 			}
-			if n := w.count(warning); n != tc.want {
-				t.Errorf("%d warnings, want %d: %v", n, tc.want, w.msgs)
+			if n := count(w, warning); n != tc.want {
+				t.Errorf("%d warnings, want %d: %v", n, tc.want, w.Messages())
 			}
 		})
 	}

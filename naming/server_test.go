@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/internal/testkit"
 )
 
 func TestMemoryStorageOrder(t *testing.T) {
@@ -149,7 +150,7 @@ func TestAutoclean(t *testing.T) {
 	}
 	defer ln.Close()
 	alive := fmt.Sprintf("PYRO:alive@%s", ln.Addr())
-	dead := fmt.Sprintf("PYRO:dead@127.0.0.1:%d", freeTCPPort(t))
+	dead := fmt.Sprintf("PYRO:dead@127.0.0.1:%d", testkit.FreeTCPPort(t))
 	c.Register(ctx, "alive", alive, false, nil)
 	c.Register(ctx, "dead", dead, false, nil)
 	c.Register(ctx, "Pyro.Daemon", dead, false, nil)

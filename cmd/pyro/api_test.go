@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/internal/testkit"
+	"github.com/pyrogo/pyro/internal/testkit/pyrotest"
 )
 
 // TestBadFlagShortUsage: a bad flag prints the error and the usage line,
@@ -48,7 +50,7 @@ func TestVersion(t *testing.T) {
 func TestEchoserverLongOptions(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "echo.sock")
 	r := runEcho(t, nil, "--unixsocket", sock, "--quiet")
-	p := newProxy(t, "PYRO:test.echoserver@./u:"+sock)
+	p := pyrotest.Proxy(t, "PYRO:test.echoserver@./u:"+sock, nil)
 	deadline := time.Now().Add(waitLimit)
 	for {
 		_, err := p.Call(context.Background(), "echo", 1)
@@ -71,7 +73,7 @@ func TestEchoserverLongOptions(t *testing.T) {
 	if !strings.HasPrefix(r.uri, "PYRO:test.echoserver@127.0.0.1:") || !strings.Contains(r.stdout.String(), "not using a name server") {
 		t.Errorf("uri %s, stdout:\n%s", r.uri, r.stdout)
 	}
-	p = newProxy(t, r.uri, pyro.WithHMACKey([]byte("k")))
+	p = pyrotest.Proxy(t, r.uri, nil, pyro.WithHMACKey([]byte("k")))
 	if v, err := p.Call(context.Background(), "echo", "hi"); err != nil || v != "hi" {
 		t.Errorf("echo: %v, %v", v, err)
 	}
@@ -149,7 +151,7 @@ func TestCallTimeoutOnSilentServer(t *testing.T) {
 // TestNSCStrict: pyro4-nsc's exit status 0 after a failure is kept by
 // default; --strict makes failures exit 1.
 func TestNSCStrict(t *testing.T) {
-	port := itoa(freePort(t))
+	port := itoa(testkit.FreeTCPPort(t))
 	for _, tc := range []struct {
 		args []string
 		want int
@@ -217,7 +219,7 @@ func TestCommandLogging(t *testing.T) {
 	}
 	// --loglevel wins over PYRO_LOGLEVEL, "{stderr}" is stderr
 	r = startEcho(t, []string{"PYRO_LOGLEVEL=DEBUG", "PYRO_LOGFILE={stderr}"}, "--loglevel", "warning")
-	if _, err := newProxy(t, r.uri).Call(context.Background(), "echo", 1); err != nil {
+	if _, err := pyrotest.Proxy(t, r.uri, nil).Call(context.Background(), "echo", 1); err != nil {
 		t.Fatal(err)
 	}
 	r.cancel()
@@ -226,10 +228,10 @@ func TestCommandLogging(t *testing.T) {
 		t.Errorf("--loglevel warning logged info lines:\n%s", s)
 	}
 	r = startEcho(t, []string{"PYRO_LOGLEVEL=INFO", "PYRO_LOGFILE={stderr}"})
-	if _, err := newProxy(t, r.uri).Call(context.Background(), "echo", 1); err != nil {
+	if _, err := pyrotest.Proxy(t, r.uri, nil).Call(context.Background(), "echo", 1); err != nil {
 		t.Fatal(err)
 	}
-	r.stderr.waitLine("client connected", r.finished)
+	r.stderr.WaitLine("client connected", r.finished)
 	r.cancel()
 	r.wait(t)
 	if s := r.stderr.String(); !strings.Contains(s, `level=INFO msg="pyro: client connected"`) {

@@ -6,13 +6,14 @@ import (
 	"testing"
 
 	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/internal/testkit"
 )
 
 const valueErrorLine = "pyro call: ValueError: expected error from echoserver error() method\n"
 
 func TestCallGoEcho(t *testing.T) {
 	uri := startGoEcho(t)
-	refused := "PYRO:test.echoserver@127.0.0.1:" + itoa(freePort(t))
+	refused := "PYRO:test.echoserver@127.0.0.1:" + itoa(testkit.FreeTCPPort(t))
 	for _, tc := range []struct {
 		name   string
 		args   []string
@@ -44,7 +45,7 @@ func TestCallGoEcho(t *testing.T) {
 		{"timeout", []string{"--timeout", "0.1", uri, "slow"}, 2, "", "pyro call: receiving: timeout\n"},
 		{"bad uri", []string{"garbage", "echo", "1"}, 2, "", "pyro call: invalid uri"},
 		{"refused", []string{refused, "echo", "1"}, 2, "", "pyro call: cannot connect to 127.0.0.1:"},
-		{"pyroname unresolved", []string{"PYRONAME:test.echoserver@127.0.0.1:" + itoa(freePort(t)), "echo", "1"}, 2, "", "pyro call: Failed to locate the nameserver"},
+		{"pyroname unresolved", []string{"PYRONAME:test.echoserver@127.0.0.1:" + itoa(testkit.FreeTCPPort(t)), "echo", "1"}, 2, "", "pyro call: Failed to locate the nameserver"},
 		{"bare word arg", []string{uri, "echo", "hello"}, 2, "", "pyro call: argument 1 (hello): "},
 		{"second arg bad", []string{uri, "echo", "1", "[1,"}, 2, "", "pyro call: argument 2 ([1,): "},
 		{"bad kw literal", []string{"--kw", "message=nope", uri, "echo"}, 2, "", "pyro call: keyword argument message (nope): "},

@@ -13,17 +13,9 @@ import (
 	"time"
 
 	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/internal/testkit"
+	"github.com/pyrogo/pyro/internal/testkit/pyrotest"
 )
-
-func newProxy(t *testing.T, uri string, opts ...pyro.ProxyOption) *pyro.Proxy {
-	t.Helper()
-	p, err := pyro.NewProxy(uri, nil, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	return p
-}
 
 func TestEchoserverInProcess(t *testing.T) {
 	r := startEcho(t, nil, "-p", "0")
@@ -42,7 +34,7 @@ func TestEchoserverInProcess(t *testing.T) {
 		t.Errorf("uri %q", r.uri)
 	}
 	ctx := context.Background()
-	p := newProxy(t, r.uri)
+	p := pyrotest.Proxy(t, r.uri, nil)
 	if v, err := p.Call(ctx, "echo", "hi"); err != nil || v != "hi" {
 		t.Errorf("echo: %v, %v", v, err)
 	}
@@ -78,7 +70,7 @@ func TestEchoserverInProcess(t *testing.T) {
 	if _, err := p.Call(ctx, "echo", "logged"); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := r.stdout.waitLine(" - echo: 'logged'", r.finished); !ok {
+	if _, ok := r.stdout.WaitLine(" - echo: 'logged'", r.finished); !ok {
 		t.Errorf("verbose line missing:\n%s", r.stdout)
 	}
 	if v, err := p.Call(ctx, "slow"); err != nil || v != "Finally, an answer!" {
@@ -103,11 +95,11 @@ func TestEchoserverVerboseAndHost(t *testing.T) {
 	if !strings.Contains(r.stdout.String(), "not using a name server.") {
 		t.Errorf("-v -q must be verbose:\n%s", r.stdout)
 	}
-	p := newProxy(t, r.uri)
+	p := pyrotest.Proxy(t, r.uri, nil)
 	if _, err := p.Call(context.Background(), "echo", 42); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := r.stdout.waitLine(" - echo: 42", r.finished); !ok {
+	if _, ok := r.stdout.WaitLine(" - echo: 42", r.finished); !ok {
 		t.Errorf("no verbose echo line:\n%s", r.stdout)
 	}
 	r.cancel() // like SIGINT
@@ -120,7 +112,7 @@ func TestEchoserverQuietUnixSocket(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "echo.sock")
 	r := runEcho(t, nil, "-q", "-u", sock)
 	uri := "PYRO:test.echoserver@./u:" + sock
-	p := newProxy(t, uri)
+	p := pyrotest.Proxy(t, uri, nil)
 	var err error
 	for deadline := time.Now().Add(waitLimit); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		var v any
@@ -151,10 +143,10 @@ func TestEchoserverHMACFromEnv(t *testing.T) {
 		t.Errorf("HMAC warning printed with a key:\n%s", r.stdout)
 	}
 	ctx := context.Background()
-	if _, err := newProxy(t, r.uri).Call(ctx, "echo", 1); !errors.Is(err, pyro.ErrCommunication) {
+	if _, err := pyrotest.Proxy(t, r.uri, nil).Call(ctx, "echo", 1); !errors.Is(err, pyro.ErrCommunication) {
 		t.Errorf("call without key: %v", err)
 	}
-	p := newProxy(t, r.uri, pyro.WithHMACKey([]byte("sekrit")))
+	p := pyrotest.Proxy(t, r.uri, nil, pyro.WithHMACKey([]byte("sekrit")))
 	if v, err := p.Call(ctx, "echo", 1); err != nil || v != int64(1) {
 		t.Fatalf("call with key: %v, %v", v, err)
 	}
@@ -172,7 +164,7 @@ func TestEchoserverKeyFlag(t *testing.T) {
 	if strings.Contains(r.stdout.String(), "HMAC key not set") {
 		t.Errorf("HMAC warning printed with a key")
 	}
-	p := newProxy(t, r.uri, pyro.WithHMACKey([]byte("flagkey")))
+	p := pyrotest.Proxy(t, r.uri, nil, pyro.WithHMACKey([]byte("flagkey")))
 	if _, err := p.Call(context.Background(), "shutdown"); err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +200,7 @@ func TestEchoserverStartErrors(t *testing.T) {
 	}
 	t.Run("no name server", func(t *testing.T) {
 		// -n with no name server anywhere: NS_HOST direct, broadcast (2.1 s), NS_HOST again
-		r := runEcho(t, []string{"PYRO_NS_HOST=127.0.0.1", "PYRO_NS_PORT=" + itoa(freePort(t)), "PYRO_BROADCAST_ADDRS=127.0.0.1"}, "-H", "127.0.0.1", "-n")
+		r := runEcho(t, []string{"PYRO_NS_HOST=127.0.0.1", "PYRO_NS_PORT=" + itoa(testkit.FreeTCPPort(t)), "PYRO_BROADCAST_ADDRS=127.0.0.1"}, "-H", "127.0.0.1", "-n")
 		if code := r.wait(t); code != exitRemote || !strings.Contains(r.stderr.String(), "Failed to locate the nameserver") {
 			t.Errorf("exit code %d, stderr %q", code, r.stderr)
 		}
@@ -225,7 +217,7 @@ func TestEchoserverStartErrors(t *testing.T) {
 
 // TestEchoserverSignals runs the built binary and stops it with signals.
 func TestEchoserverSignals(t *testing.T) {
-	bin := pyroBinary(t)
+	bin := testkit.PyroCommand(t)
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
 			cmd := exec.Command(bin, "echoserver", "-H", "127.0.0.1")
@@ -269,7 +261,7 @@ func TestEchoserverSignals(t *testing.T) {
 					t.Fatal("no URI printed")
 				}
 			}
-			p := newProxy(t, uri)
+			p := pyrotest.Proxy(t, uri, nil)
 			if v, err := p.Call(context.Background(), "echo", "before signal"); err != nil || v != "before signal" {
 				t.Fatalf("echo: %v, %v", v, err)
 			}

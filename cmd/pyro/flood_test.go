@@ -5,18 +5,17 @@ package main
 import (
 	"bufio"
 	"context"
-	"fmt"
-	"io"
-	"net"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/pyrogo/pyro/codec"
+	"github.com/pyrogo/pyro/internal/testkit"
+	"github.com/pyrogo/pyro/internal/testkit/pyrotest"
+	"github.com/pyrogo/pyro/internal/testkit/rawpyro"
 	"github.com/pyrogo/pyro/py"
 	"github.com/pyrogo/pyro/uri"
 	"github.com/pyrogo/pyro/wire"
@@ -39,12 +38,12 @@ func TestEchoserverFloods(t *testing.T) {
 		streams, oneways = 100_000, 300_000
 	}
 	addr, pid := startEchoProcess(t)
-	good := newProxy(t, "PYRO:test.echoserver@"+addr)
+	good := pyrotest.Proxy(t, "PYRO:test.echoserver@"+addr, nil)
 	ctx := context.Background()
 	if _, err := good.Call(ctx, "echo", "warm up"); err != nil {
 		t.Fatal(err)
 	}
-	rss0 := rssOf(t, pid)
+	rss0 := procField(t, pid, "VmRSS")
 
 	// 1. streams: pipelined generator() calls, replies read and counted
 	c := dialEcho(t, addr)
@@ -52,7 +51,7 @@ func TestEchoserverFloods(t *testing.T) {
 	readDone := make(chan error, 1)
 	go func() {
 		for i := 0; i < streams; i++ {
-			m, err := wire.ReadMessage(c.br, nil)
+			m, err := wire.ReadMessage(c.BR, nil)
 			if err != nil {
 				readDone <- err
 				return
@@ -69,19 +68,19 @@ func TestEchoserverFloods(t *testing.T) {
 		}
 		readDone <- nil
 	}()
-	c.pipeline(t, invokeMsg("generator", 0), streams)
+	pipeline(c, invokeMsg("generator", 0), streams)
 	if v, err := good.Call(ctx, "echo", "during streams"); err != nil || v != "during streams" {
 		t.Errorf("other client during the stream flood: %v %v", v, err)
 	}
-	if err := waitChan(t, readDone); err != nil {
+	if err := testkit.Receive(t, readDone, "replies read"); err != nil {
 		t.Fatalf("reading replies: %v", err)
 	}
-	rss1 := rssOf(t, pid)
-	t.Logf("%d stream requests: %d streams opened, %d refused; server RSS %.1f -> %.1f MB", streams, started.Load(), refused.Load(), mb(rss0), mb(rss1))
+	rss1 := procField(t, pid, "VmRSS")
+	t.Logf("%d stream requests: %d streams opened, %d refused; server RSS %.1f -> %.1f MB", streams, started.Load(), refused.Load(), testkit.MiB(rss0), testkit.MiB(rss1))
 	if started.Load() > 64 || started.Load()+refused.Load() != int64(streams) {
 		t.Errorf("%d streams opened, %d refused: ITER_STREAM_MAXCONN is 64", started.Load(), refused.Load())
 	}
-	c.nc.Close()
+	c.NC.Close()
 
 	// 2. oneway: pipelined oneway_slow() calls (5 s each), never a reply
 	c2 := dialEcho(t, addr)
@@ -95,7 +94,7 @@ func TestEchoserverFloods(t *testing.T) {
 			buf = append(buf, msg...)
 		}
 		for n := 0; n < oneways; n += batch {
-			if _, err := c2.nc.Write(buf); err != nil {
+			if _, err := c2.NC.Write(buf); err != nil {
 				writeDone <- err
 				return
 			}
@@ -115,14 +114,14 @@ func TestEchoserverFloods(t *testing.T) {
 	if v, err := good.Call(ctx, "echo", "during oneway"); err != nil || v != "during oneway" {
 		t.Errorf("other client during the oneway flood: %v %v", v, err)
 	}
-	rss2 := rssOf(t, pid)
-	threads := threadsOf(t, pid)
+	rss2 := procField(t, pid, "VmRSS")
+	threads := procField(t, pid, "Threads")
 	t.Logf("%d oneway calls pipelined: %d written before the server stopped reading; server RSS %.1f MB (%+.1f MB), %d threads",
-		oneways, written.Load(), mb(rss2), mb(rss2-rss1), threads)
+		oneways, written.Load(), testkit.MiB(rss2), testkit.MiB(rss2-rss1), threads)
 	if rss2-rss1 > 100<<20 {
-		t.Errorf("server RSS grew by %.1f MB during the oneway flood", mb(rss2-rss1))
+		t.Errorf("server RSS grew by %.1f MB during the oneway flood", testkit.MiB(rss2-rss1))
 	}
-	c2.nc.Close()
+	c2.NC.Close()
 	select {
 	case <-writeDone:
 	case <-time.After(10 * time.Second):
@@ -131,107 +130,53 @@ func TestEchoserverFloods(t *testing.T) {
 
 	// 3. what an idle connection costs (for CONNECTION_CAP's bound)
 	const idle = 2000
-	rss3 := rssOf(t, pid)
+	rss3 := procField(t, pid, "VmRSS")
 	for i := 0; i < idle; i++ {
 		dialEcho(t, addr)
 	}
 	if v, err := good.Call(ctx, "echo", "during idle"); err != nil || v != "during idle" {
 		t.Errorf("other client with %d idle connections open: %v %v", idle, v, err)
 	}
-	rss4 := rssOf(t, pid)
-	t.Logf("%d idle connections: server RSS %.1f -> %.1f MB, %.1f KiB each", idle, mb(rss3), mb(rss4), float64(rss4-rss3)/idle/1024)
+	rss4 := procField(t, pid, "VmRSS")
+	t.Logf("%d idle connections: server RSS %.1f -> %.1f MB, %.1f KiB each", idle, testkit.MiB(rss3), testkit.MiB(rss4), float64(rss4-rss3)/idle/1024)
 }
 
 // startEchoProcess runs `pyro echoserver` in a process of its own and
 // returns its address and pid.
 func startEchoProcess(t *testing.T) (string, int) {
 	t.Helper()
-	cmd := exec.Command(pyroBinary(t), "echoserver", "-H", "127.0.0.1")
+	cmd := exec.Command(testkit.PyroCommand(t), "echoserver", "-H", "127.0.0.1")
 	cmd.Env = cleanEnviron()
-	stdout, err := cmd.StdoutPipe()
+	p := testkit.StartProcess(t, cmd, testkit.Prefix("echo uri: "))
+	u, err := uri.Parse(p.Ready)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	lines := make(chan string, 16)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-		io.Copy(io.Discard, stdout)
-		cmd.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("echoserver stderr:\n%s", stderr.String())
-		}
-	})
-	timeout := time.After(waitLimit)
-	for {
-		select {
-		case line, ok := <-lines:
-			if !ok {
-				t.Fatalf("echoserver ended; stderr:\n%s", stderr.String())
-			}
-			if s, found := strings.CutPrefix(line, "echo uri: "); found {
-				u, err := uri.Parse(s)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return u.Location(), cmd.Process.Pid
-			}
-		case <-timeout:
-			t.Fatal("no URI printed")
-		}
-	}
+	return u.Location(), p.Pid()
 }
 
-type echoConn struct {
-	nc net.Conn
-	br *bufio.Reader
-}
-
-// dialEcho connects to the echo server and completes the handshake.
-func dialEcho(t *testing.T, addr string) *echoConn {
+// dialEcho connects to the echo server and completes the handshake of a
+// proxy that asks for no metadata; the connection has no deadline.
+func dialEcho(t *testing.T, addr string) *rawpyro.Conn {
 	t.Helper()
-	nc, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nc.Close() })
-	c := &echoConn{nc: nc, br: bufio.NewReader(nc)}
-	data, _ := codec.Default(codec.IDSerpent).Marshal(py.DictOf("handshake", "hello"))
-	if err := wire.WriteMessage(nc, &wire.Message{Type: wire.MsgConnect, SerializerID: codec.IDSerpent, Data: data}, nil); err != nil {
-		t.Fatal(err)
-	}
-	if m, err := wire.ReadMessage(c.br, nil); err != nil || m.Type != wire.MsgConnectOK {
-		t.Fatalf("connect: %v %v", m, err)
-	}
+	c := rawpyro.Dial(t, "tcp", addr)
+	c.Connect("")
+	c.NC.SetDeadline(time.Time{})
 	return c
 }
 
 // invokeMsg encodes a call of a test.echoserver method without arguments.
 func invokeMsg(method string, flags wire.Flags) []byte {
-	data, _ := codec.Default(codec.IDSerpent).MarshalCall(&codec.Call{Object: "test.echoserver", Method: method, Kwargs: py.NewDict(0)})
-	b, _ := wire.AppendMessage(nil, &wire.Message{Type: wire.MsgInvoke, Flags: flags, Seq: 1, SerializerID: codec.IDSerpent, Data: data}, nil)
+	m := rawpyro.Invoke(codec.IDSerpent, 1, "test.echoserver", method)
+	m.Flags = flags
+	b, _ := wire.AppendMessage(nil, m, nil)
 	return b
 }
 
-// pipeline writes n copies of msg without waiting for replies.
-func (c *echoConn) pipeline(t *testing.T, msg []byte, n int) {
-	t.Helper()
+// pipeline writes n copies of msg to c without waiting for replies.
+func pipeline(c *rawpyro.Conn, msg []byte, n int) {
 	go func() {
-		w := bufio.NewWriterSize(c.nc, 64<<10)
+		w := bufio.NewWriterSize(c.NC, 64<<10)
 		for i := 0; i < n; i++ {
 			if _, err := w.Write(msg); err != nil {
 				return
@@ -241,39 +186,12 @@ func (c *echoConn) pipeline(t *testing.T, msg []byte, n int) {
 	}()
 }
 
-func waitChan(t *testing.T, ch <-chan error) error {
+// procField reads a field of /proc/PID/status (bytes for kB fields).
+func procField(t *testing.T, pid int, field string) int64 {
 	t.Helper()
-	select {
-	case err := <-ch:
-		return err
-	case <-time.After(2 * time.Minute):
-		t.Fatal("no end")
-	}
-	return nil
-}
-
-// rssOf returns the resident set size of a process in bytes.
-func rssOf(t *testing.T, pid int) int64 {
-	t.Helper()
-	return procStatus(t, pid, "VmRSS:") * 1024
-}
-
-func threadsOf(t *testing.T, pid int) int64 { return procStatus(t, pid, "Threads:") }
-
-func procStatus(t *testing.T, pid int, field string) int64 {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	n, err := testkit.ProcStatus(pid, field)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, field); ok {
-			n, _ := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
-			return n
-		}
-	}
-	t.Fatalf("no %s in /proc/%d/status", field, pid)
-	return 0
+	return n
 }
-
-func mb(n int64) float64 { return float64(n) / (1 << 20) }

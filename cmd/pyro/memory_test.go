@@ -19,7 +19,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,6 +30,9 @@ import (
 	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/codec"
 	"github.com/pyrogo/pyro/internal/testbound"
+	"github.com/pyrogo/pyro/internal/testkit"
+	"github.com/pyrogo/pyro/internal/testkit/pyrotest"
+	"github.com/pyrogo/pyro/internal/testkit/rawpyro"
 	"github.com/pyrogo/pyro/py"
 	"github.com/pyrogo/pyro/wire"
 )
@@ -38,62 +40,21 @@ import (
 // rssLimit is what the echo server may reach under each attack.
 const rssLimit = 1 << 30
 
-var (
-	plainBinOnce sync.Once
-	plainBinPath string
-	plainBinErr  error
-)
-
 // plainBinary returns the pyro command built without the race detector:
 // the resident memory of a race-instrumented binary says nothing about the
-// real one. Without -race in GOFLAGS it is pyroBinary's build.
+// real one.
 func plainBinary(t *testing.T) string {
 	t.Helper()
-	bin := pyroBinary(t) // also makes binDir, removed by TestMain
-	if !strings.Contains(os.Getenv("GOFLAGS"), "-race") {
-		return bin
-	}
-	plainBinOnce.Do(func() {
-		var flags []string
-		for _, f := range strings.Fields(os.Getenv("GOFLAGS")) {
-			if f != "-race" {
-				flags = append(flags, f)
-			}
-		}
-		plainBinPath = filepath.Join(binDir, "pyro-norace")
-		cmd := exec.Command("go", "build", "-o", plainBinPath, ".")
-		cmd.Env = append(os.Environ(), "GOFLAGS="+strings.Join(flags, " "))
-		if out, err := cmd.CombinedOutput(); err != nil {
-			plainBinErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if plainBinErr != nil {
-		t.Fatal(plainBinErr)
-	}
-	return plainBinPath
+	return testkit.GoBuild(t, testkit.PyroPackage, true)
 }
 
-// procMem reads a "Vm…:  N kB" line of /proc/PID/status, in bytes.
-func procMem(pid int, field string) (int64, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, field+":"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10, err
-		}
-	}
-	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
-}
-
-// child is a running "pyro echoserver" process.
+// child is a running pyro process watched for its memory.
 type child struct {
-	cmd    *exec.Cmd
+	pid    int
 	uri    string
-	exited chan struct{}
-	stderr *outBuf
+	exited <-chan struct{}
+	output fmt.Stringer // what it wrote, for messages
+	kill   func()
 	killed atomic.Bool // by the watchdog, over the limit
 	peak   atomic.Int64
 }
@@ -113,38 +74,8 @@ func startChild(t *testing.T, uriPrefix string, args ...string) *child {
 	t.Helper()
 	cmd := exec.Command(plainBinary(t), args...)
 	cmd.Env = cleanEnviron(strings.Fields(os.Getenv("PYROGO_ECHO_ENV"))...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &child{cmd: cmd, exited: make(chan struct{}), stderr: newOutBuf()}
-	cmd.Stderr = c.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	uris := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if u, ok := strings.CutPrefix(sc.Text(), uriPrefix); ok {
-				uris <- u
-			}
-		}
-		cmd.Wait()
-		close(c.exited)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-c.exited
-	})
-	select {
-	case c.uri = <-uris:
-	case <-c.exited:
-		t.Fatalf("pyro %s ended before printing its URI: %s", args[0], c.stderr)
-	case <-time.After(waitLimit):
-		t.Fatalf("pyro %s printed no URI", args[0])
-	}
-	return c
+	p := testkit.StartProcess(t, cmd, testkit.Prefix(uriPrefix))
+	return &child{pid: p.Pid(), uri: p.Ready, exited: p.Exited, output: p.Output, kill: func() { p.Cmd.Process.Kill() }}
 }
 
 // watch samples the child's resident memory until stop is closed and
@@ -160,7 +91,7 @@ func (c *child) watch(limit int64, stop <-chan struct{}) {
 			return
 		case <-tick.C:
 		}
-		rss, err := procMem(c.cmd.Process.Pid, "VmRSS")
+		rss, err := testkit.RSS(c.pid)
 		if err != nil {
 			continue
 		}
@@ -169,7 +100,7 @@ func (c *child) watch(limit int64, stop <-chan struct{}) {
 		}
 		if rss > limit {
 			c.killed.Store(true)
-			c.cmd.Process.Kill()
+			c.kill()
 			return
 		}
 	}
@@ -182,9 +113,9 @@ func (c *child) check(t *testing.T, what string, limit int64) {
 	if c.killed.Load() {
 		t.Fatalf("%s: the server passed %d MiB resident and was killed", what, limit>>20)
 	}
-	hwm, err := procMem(c.cmd.Process.Pid, "VmHWM")
+	hwm, err := testkit.PeakRSS(c.pid)
 	if err != nil {
-		t.Fatalf("%s: the server is gone: %v; stderr:\n%s", what, err, c.stderr)
+		t.Fatalf("%s: the server is gone: %v; output:\n%s", what, err, c.output)
 	}
 	t.Logf("%s: server peak resident memory %d MiB (sampled peak %d MiB)", what, hwm>>20, c.peak.Load()>>20)
 	if hwm > limit {
@@ -192,42 +123,24 @@ func (c *child) check(t *testing.T, what string, limit int64) {
 	}
 }
 
-// attacker is a raw client connection.
-type attacker struct {
-	nc net.Conn
-	br *bufio.Reader
-}
-
-func dialAttacker(t *testing.T, uri string) *attacker {
+// dialAttacker connects to the daemon of uri as a Pyro4 proxy that asks
+// for no metadata; the connection has no deadline after the handshake.
+func dialAttacker(t *testing.T, uri string) *rawpyro.Conn {
 	t.Helper()
 	u, err := pyro.ParseURI(uri)
 	if err != nil {
 		t.Fatal(err)
 	}
-	nc, err := net.Dial("tcp", u.Location())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nc.Close() })
-	a := &attacker{nc: nc, br: bufio.NewReader(nc)}
-	hs, _ := codec.Default(codec.IDSerpent).Marshal(py.DictOf("handshake", "hello"))
-	nc.SetDeadline(time.Now().Add(waitLimit))
-	if err := wire.WriteMessage(nc, &wire.Message{Type: wire.MsgConnect, SerializerID: codec.IDSerpent, Data: hs}, nil); err != nil {
-		t.Fatal(err)
-	}
-	if m, err := wire.ReadMessage(a.br, nil); err != nil || m.Type != wire.MsgConnectOK {
-		t.Fatalf("connect: %v %v", m, err)
-	}
-	nc.SetDeadline(time.Time{})
+	a := rawpyro.Dial(t, "tcp", u.Location())
+	a.Connect("")
+	a.NC.SetDeadline(time.Time{})
 	return a
 }
 
 // sendRaw sends an INVOKE with a ready payload (flags say if it is
 // compressed).
-func (a *attacker) sendRaw(seq uint16, ser int, flags wire.Flags, payload []byte) error {
-	hd := wire.Header{Type: wire.MsgInvoke, Flags: flags, Seq: seq, PayloadLen: len(payload), SerializerID: uint16(ser)}
-	_, err := a.nc.Write(append(hd.AppendHeader(nil), payload...))
-	return err
+func sendRaw(a *rawpyro.Conn, seq uint16, ser int, flags wire.Flags, payload []byte) error {
+	return a.SendPayload(wire.MsgInvoke, seq, ser, flags, payload)
 }
 
 // compressedEcho is the zlib form of the serpent call echo('x' * n).
@@ -374,18 +287,18 @@ func TestEchoserverZipBombs(t *testing.T) {
 			defer wg.Done()
 			for round := 0; round < 3; round++ {
 				a := dialAttacker(t, c.uri)
-				if err := a.sendRaw(1, codec.IDSerpent, wire.FlagCompressed, bomb); err != nil {
+				if err := sendRaw(a, 1, codec.IDSerpent, wire.FlagCompressed, bomb); err != nil {
 					errs <- fmt.Errorf("sending the bomb: %v", err)
 					return
 				}
-				a.nc.SetReadDeadline(time.Now().Add(testbound.Scale(60 * time.Second)))
-				m, err := wire.ReadMessage(a.br, nil)
+				a.NC.SetReadDeadline(time.Now().Add(testbound.Scale(60 * time.Second)))
+				m, err := wire.ReadMessage(a.BR, nil)
 				if err == nil {
 					errs <- fmt.Errorf("the bomb got a %v reply of %d bytes", m.Type, len(m.Data))
 				} else if !errors.Is(err, wire.ErrClosed) && !errors.Is(err, syscall.ECONNRESET) {
 					errs <- fmt.Errorf("the bomb's connection: %v", err)
 				}
-				a.nc.Close()
+				a.NC.Close()
 			}
 		}()
 	}
@@ -418,15 +331,15 @@ func TestNameServerZipBomb(t *testing.T) {
 			t.Fatalf("pyro ns passed %d MiB resident and was killed", rssLimit>>20)
 		}
 		a := dialAttacker(t, c.uri)
-		if err := a.sendRaw(1, codec.IDSerpent, wire.FlagCompressed, bomb); err != nil {
+		if err := sendRaw(a, 1, codec.IDSerpent, wire.FlagCompressed, bomb); err != nil {
 			t.Fatal(err)
 		}
-		a.nc.SetReadDeadline(time.Now().Add(testbound.Scale(60 * time.Second)))
-		if m, err := wire.ReadMessage(a.br, nil); err == nil {
+		a.NC.SetReadDeadline(time.Now().Add(testbound.Scale(60 * time.Second)))
+		if m, err := wire.ReadMessage(a.BR, nil); err == nil {
 			t.Errorf("the bomb got a %v reply", m.Type)
 		}
 	}
-	ns := newProxy(t, c.uri)
+	ns := pyrotest.Proxy(t, c.uri, nil)
 	if v, err := ns.Call(context.Background(), "count"); err != nil || v != int64(1) {
 		t.Errorf("count after the attack: %v %v", v, err)
 	}
@@ -448,10 +361,10 @@ func TestEchoserverNeverReadingClients(t *testing.T) {
 	stop := make(chan struct{})
 	go c.watch(rssLimit, stop)
 	ok, failed := goodClient(t, c.uri, stop)
-	var attackers []*attacker
+	var attackers []*rawpyro.Conn
 	for i := 0; i < 40; i++ {
 		a := dialAttacker(t, c.uri)
-		if err := a.sendRaw(1, codec.IDSerpent, wire.FlagCompressed, call); err != nil {
+		if err := sendRaw(a, 1, codec.IDSerpent, wire.FlagCompressed, call); err != nil {
 			t.Fatal(err)
 		}
 		attackers = append(attackers, a)
@@ -460,7 +373,7 @@ func TestEchoserverNeverReadingClients(t *testing.T) {
 	// growing; give it time, then check that it still serves
 	var last int64
 	for settled := 0; settled < 10; time.Sleep(100 * time.Millisecond) {
-		rss, err := procMem(c.cmd.Process.Pid, "VmRSS")
+		rss, err := testkit.RSS(c.pid)
 		if err != nil {
 			break
 		}
@@ -472,7 +385,7 @@ func TestEchoserverNeverReadingClients(t *testing.T) {
 		last = max(last, rss)
 	}
 	before := ok.Load()
-	if v, err := newProxy(t, c.uri).Call(context.Background(), "echo", "new client"); err != nil || v != "new client" {
+	if v, err := pyrotest.Proxy(t, c.uri, nil).Call(context.Background(), "echo", "new client"); err != nil || v != "new client" {
 		t.Errorf("a new client during the attack: %v %v", v, err)
 	}
 	time.Sleep(300 * time.Millisecond)
@@ -485,7 +398,7 @@ func TestEchoserverNeverReadingClients(t *testing.T) {
 	}
 	c.check(t, "forty never-reading clients of 16 MB replies", rssLimit)
 	for _, a := range attackers {
-		a.nc.Close()
+		a.NC.Close()
 	}
 }
 
@@ -521,13 +434,13 @@ func TestEchoserverMarshalBackReferences(t *testing.T) {
 	ok, failed := goodClient(t, c.uri, stop)
 	for i := 0; i < 3; i++ {
 		a := dialAttacker(t, c.uri)
-		if err := a.sendRaw(1, codec.IDMarshal, 0, payload); err != nil {
+		if err := sendRaw(a, 1, codec.IDMarshal, 0, payload); err != nil {
 			t.Fatal(err)
 		}
-		a.nc.SetReadDeadline(time.Now().Add(testbound.Scale(60 * time.Second)))
-		m, err := wire.ReadMessage(a.br, &wire.Options{MaxMessageSize: 1 << 20})
+		a.NC.SetReadDeadline(time.Now().Add(testbound.Scale(60 * time.Second)))
+		m, err := wire.ReadMessage(a.BR, &wire.Options{MaxMessageSize: 1 << 20})
 		if err != nil {
-			t.Fatalf("reply: %v (killed by the watchdog: %v); stderr:\n%s", err, c.killed.Load(), c.stderr)
+			t.Fatalf("reply: %v (killed by the watchdog: %v); stderr:\n%s", err, c.killed.Load(), c.output)
 		}
 		v, err := codec.Default(codec.IDMarshal).Unmarshal(m.Data)
 		exc, isExc := v.(*py.Exception)
@@ -537,7 +450,7 @@ func TestEchoserverMarshalBackReferences(t *testing.T) {
 		if !strings.Contains(exc.Message(), "max message size exceeded") {
 			t.Errorf("message %q", exc.Message())
 		}
-		a.nc.Close()
+		a.NC.Close()
 	}
 	time.Sleep(200 * time.Millisecond)
 	close(stop)
@@ -644,7 +557,7 @@ func TestCallHostileServerReply(t *testing.T) {
 	go func() { cmd.Wait(); close(exited) }()
 	t.Cleanup(func() { cmd.Process.Kill(); errR.Close(); <-exited })
 	stop := make(chan struct{})
-	c := &child{cmd: cmd, exited: exited}
+	c := &child{pid: cmd.Process.Pid, exited: exited, kill: func() { cmd.Process.Kill() }}
 	go c.watch(1<<30, stop)
 	select {
 	case <-hungUp:
@@ -656,7 +569,7 @@ func TestCallHostileServerReply(t *testing.T) {
 	case <-time.After(testbound.Scale(60 * time.Second)):
 		t.Fatal("pyro call did not hang up")
 	}
-	hwm, err := procMem(cmd.Process.Pid, "VmHWM")
+	hwm, err := testkit.PeakRSS(cmd.Process.Pid)
 	close(stop)
 	if c.killed.Load() {
 		t.Fatal("pyro call passed 1 GiB resident and was killed")

@@ -1,20 +1,17 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/internal/testkit"
 )
 
 // startNSProcess runs the built `pyro ns` binary on a fixed port with the
@@ -23,55 +20,15 @@ func startNSProcess(t *testing.T, bin string, port int, storage string) (*exec.C
 	t.Helper()
 	cmd := exec.Command(bin, "ns", "-n", "127.0.0.1", "-p", strconv.Itoa(port), "-s", storage, "-x")
 	cmd.Env = cleanEnviron()
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{}) // closed when the process has been waited for
-	lines := make(chan string, 16)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			select { // never block: nobody may be reading after a failure
-			case lines <- sc.Text():
-			default:
-			}
-		}
-		close(lines)
-		io.Copy(io.Discard, stdout)
-		cmd.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-	})
-	timeout := time.After(waitLimit)
-	for {
-		select {
-		case line, ok := <-lines:
-			if !ok {
-				t.Fatalf("pyro ns ended before printing its URI; stderr:\n%s", stderr.String())
-			}
-			if u, found := strings.CutPrefix(line, "URI = "); found {
-				return cmd, exited, u
-			}
-		case <-timeout:
-			t.Fatal("pyro ns printed no URI")
-		}
-	}
+	p := testkit.StartProcess(t, cmd, testkit.Prefix("URI = "))
+	return p.Cmd, p.Exited, p.Ready
 }
 
 // TestNameServerDurability registers N names in `pyro ns -s sql:FILE`,
 // SIGKILLs it right after the last reply, restarts it on the same file and
 // finds all N: a register call that returned is on disk.
 func TestNameServerDurability(t *testing.T) {
-	bin := pyroBinary(t)
+	bin := testkit.PyroCommand(t)
 	db := filepath.Join(t.TempDir(), "names.db")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -22,7 +22,7 @@ import (
 
 // nsRun is an in-process "pyro ns".
 type nsRun struct {
-	stdout, stderr *outBuf
+	stdout, stderr *testkit.Buffer
 	finished       chan struct{}
 	code           int
 	cancel         context.CancelFunc
@@ -34,7 +34,7 @@ type nsRun struct {
 func startNSCmd(t *testing.T, environ []string, args ...string) *nsRun {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &nsRun{stdout: newOutBuf(), stderr: newOutBuf(), finished: make(chan struct{}), cancel: cancel}
+	r := &nsRun{stdout: &testkit.Buffer{}, stderr: &testkit.Buffer{}, finished: make(chan struct{}), cancel: cancel}
 	go func() {
 		defer close(r.finished)
 		r.code = nsMain(ctx, args, r.stdout, r.stderr, environ, nsOptions{})
@@ -47,7 +47,7 @@ func startNSCmd(t *testing.T, environ []string, args ...string) *nsRun {
 			t.Error("pyro ns did not stop")
 		}
 	})
-	line, ok := r.stdout.waitLine("URI = ", r.finished)
+	line, ok := r.stdout.WaitLine("URI = ", r.finished)
 	if !ok {
 		t.Fatalf("no URI line; stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
 	}
@@ -70,18 +70,6 @@ func (r *nsRun) stop(t *testing.T) int {
 		t.Fatal("pyro ns did not stop")
 		return -1
 	}
-}
-
-// startPyNSCmd starts python -m Pyro4.naming with args and returns its
-// URI and startup output.
-func startPyNSCmd(t *testing.T, args ...string) (pyro.URI, *pytest.Server) {
-	t.Helper()
-	s := pytest.Cmd{Args: append([]string{"-m", "Pyro4.naming"}, args...), Ready: regexp.MustCompile(`^(?:external )?URI = (.*)$`)}.Start(t)
-	u, err := pyro.ParseURI(s.Ready)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u, s
 }
 
 // nsStartupLines returns the startup lines of pyro4-ns for args (ports
@@ -304,7 +292,7 @@ func TestNSCMatrix(t *testing.T) {
 		{"pyro-nsc/pyro4-ns", true, false}, {"pyro-nsc/pyro-ns", false, false}} {
 		var ns pyro.URI
 		if c.pythonNS {
-			ns, _ = startPyNSCmd(t, "-n", "127.0.0.1", "-p", strconv.Itoa(testkit.FreeTCPPort(t)))
+			ns = mustParseURI(t, pytest.StartNameServer(t, []string{"-n", "127.0.0.1", "-p", strconv.Itoa(testkit.FreeTCPPort(t))}).Ready)
 		} else {
 			ns = startNSCmd(t, cleanEnviron(), "-n", "127.0.0.1", "-p", "0").uri
 		}
@@ -356,7 +344,7 @@ func TestRealPyro4NSC(t *testing.T) {
 	}
 	// not found anywhere (locate without broadcast is not available in
 	// pyro4-nsc, so use a host)
-	dead := []string{"-n", "127.0.0.1", "-p", strconv.Itoa(freePort(t)), "ping"}
+	dead := []string{"-n", "127.0.0.1", "-p", strconv.Itoa(testkit.FreeTCPPort(t)), "ping"}
 	py := pytest.Cmd{Args: append([]string{"-m", "Pyro4.nsc"}, dead...)}.Run(t)
 	goOut := nscRun(t, cleanEnviron(), "", dead...)
 	if !strings.HasPrefix(py.Stdout, "Error: Failed to locate the nameserver") || !strings.HasPrefix(goOut.stdout, "Error: Failed to locate the nameserver") || goOut.Exit != 0 {
@@ -425,7 +413,7 @@ func TestEchoserverNaming(t *testing.T) {
 	}
 
 	// -N: its own name server on NS_PORT
-	port := freePort(t)
+	port := testkit.FreeTCPPort(t)
 	e = startEcho(t, cleanEnviron("PYRO_NS_PORT="+strconv.Itoa(port)), "-H", "127.0.0.1", "-N", "-v")
 	if !strings.Contains(e.stdout.String(), "not using a broadcast server") {
 		t.Errorf("verbose output:\n%s", e.stdout)
@@ -444,4 +432,14 @@ func TestEchoserverNaming(t *testing.T) {
 		c.Close()
 		t.Error("name server of -N still running")
 	}
+}
+
+// mustParseURI parses a URI a server printed.
+func mustParseURI(t *testing.T, s string) pyro.URI {
+	t.Helper()
+	u, err := pyro.ParseURI(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pyrogo/pyro/internal/netnstest"
 	"github.com/pyrogo/pyro/internal/pytest"
+	"github.com/pyrogo/pyro/internal/testkit"
 )
 
 // Issue 9, item 5: "pyro ns -n 0.0.0.0" (and -n "") serves every IPv4
@@ -18,7 +19,7 @@ import (
 func TestNSWildcardHostDiscovery(t *testing.T) {
 	v := netnstest.New(t)
 	python := pytest.Python(t)
-	bin := pyroBinary(t)
+	bin := testkit.PyroCommand(t)
 	env := cleanEnviron()
 	const nsPort, bcPort = 19090, 19091
 	startupLines := func(p *netnstest.Proc) string {
@@ -91,7 +92,7 @@ func TestNSWildcardHostDiscovery(t *testing.T) {
 func TestEchoserverWildcardHost(t *testing.T) {
 	v := netnstest.New(t)
 	python := pytest.Python(t)
-	bin := pyroBinary(t)
+	bin := testkit.PyroCommand(t)
 	for i, host := range []string{"0.0.0.0", ""} {
 		pyPort, goPort := 19190+2*i, 19191+2*i
 		py := netnstest.Start(t, v.A, pytest.Env(), "echo uri: ", python, "-u", "-W", "ignore", "-m", "Pyro4.test.echoserver",

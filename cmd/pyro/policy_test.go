@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/pyrogo/pyro/internal/testkit"
 )
 
 // pyro ns --policy: alice (passphrase #0) owns lab.*, bob (#1) may only
@@ -57,7 +59,7 @@ allow lookup,list name=*
 	// a bad policy file: usage error naming the line
 	bad := filepath.Join(dir, "bad.policy")
 	os.WriteFile(bad, []byte("allow connect\nallow lookup sometimes\n"), 0o644)
-	r := nsRun{stdout: newOutBuf(), stderr: newOutBuf()}
+	r := nsRun{stdout: &testkit.Buffer{}, stderr: &testkit.Buffer{}}
 	code := runNS(t.Context(), []string{"-n", "127.0.0.1", "-p", "0", "--policy", bad}, r.stdout, r.stderr, cleanEnviron())
 	if code != exitUsage || !strings.Contains(r.stderr.String(), "policy line 2") {
 		t.Errorf("bad policy: %d %s", code, r.stderr)

@@ -1,61 +1,15 @@
 package main
 
 import (
-	"bufio"
-	"context"
-	"os/exec"
 	"strings"
 	"testing"
-	"time"
-)
 
-// startPythonEcho runs Pyro4's own echo server (python -m
-// Pyro4.test.echoserver) and returns its URI. It is killed at cleanup.
-func startPythonEcho(t *testing.T, extraEnv ...string) string {
-	t.Helper()
-	needPython(t)
-	// -p 0: the server picks a free port and prints it in its URI, so
-	// there is no window in which another process could take the port
-	cmd := exec.Command(pythonPath, "-u", "-m", "Pyro4.test.echoserver", "-H", "127.0.0.1", "-p", "0")
-	cmd.Env = cleanEnviron(extraEnv...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stderr := newOutBuf()
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if u, ok := strings.CutPrefix(sc.Text(), "echo uri: "); ok {
-				found <- u
-			}
-		}
-		close(found)
-	}()
-	select {
-	case u, ok := <-found:
-		if !ok {
-			t.Fatalf("Python echo server ended without a URI; stderr:\n%s", stderr)
-		}
-		return u
-	case <-time.After(waitLimit):
-		t.Fatalf("Python echo server printed no URI; stderr:\n%s", stderr)
-	}
-	return ""
-}
+	"github.com/pyrogo/pyro/internal/pytest"
+)
 
 // TestCallPythonEcho runs "pyro call" against Pyro4's echo server.
 func TestCallPythonEcho(t *testing.T) {
-	uri := startPythonEcho(t)
+	uri := pytest.StartEchoServer(t)
 	for _, ser := range []string{"serpent", "json", "marshal"} {
 		t.Run(ser, func(t *testing.T) {
 			code, out, errs := callCmd(t, nil, "--serializer", ser, uri, "echo", "'hi'")
@@ -94,7 +48,7 @@ func TestCallPythonEcho(t *testing.T) {
 // TestCallPythonEchoHMAC: the key from PYRO_HMAC_KEY reaches Pyro4's echo
 // server, which reads the same variable.
 func TestCallPythonEchoHMAC(t *testing.T) {
-	uri := startPythonEcho(t, "PYRO_HMAC_KEY=py-key")
+	uri := pytest.StartEchoServer(t, "PYRO_HMAC_KEY=py-key")
 	if code, out, errs := callCmd(t, []string{"PYRO_HMAC_KEY=py-key"}, uri, "echo", "'signed'"); code != 0 || out != "'signed'\n" {
 		t.Errorf("with key: code %d stdout %q stderr %q", code, out, errs)
 	}
@@ -103,28 +57,26 @@ func TestCallPythonEchoHMAC(t *testing.T) {
 	}
 }
 
-// runPythonClient runs testdata/echo_client.py against uri.
+// runPythonClient runs testdata/echo_client.py against uri and returns
+// its output (stdout, then stderr); it fails the test if the script
+// fails.
 func runPythonClient(t *testing.T, uri, serializers string, shutdown bool, extraEnv ...string) string {
 	t.Helper()
 	args := []string{"testdata/echo_client.py", uri, serializers}
 	if shutdown {
 		args = append(args, "shutdown")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*waitLimit)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, pythonPath, args...)
-	cmd.Env = cleanEnviron(extraEnv...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("Python client failed: %v\n%s", err, out)
+	res := pytest.Cmd{Args: args, Env: extraEnv}.Run(t)
+	if res.ExitCode != 0 {
+		t.Fatalf("Python client failed: exit %d\n%s%s", res.ExitCode, res.Stdout, res.Stderr)
 	}
-	return string(out)
+	return res.Stdout + res.Stderr
 }
 
 // TestPythonClientAgainstEchoserver: Pyro4 clients call "pyro echoserver"
 // with every serializer, then shut it down.
 func TestPythonClientAgainstEchoserver(t *testing.T) {
-	needPython(t)
+	pytest.Python(t)
 	r := startEcho(t, []string{"PYRO_SERIALIZERS_ACCEPTED=serpent,json,marshal,msgpack"})
 	out := runPythonClient(t, r.uri, "serpent,json,marshal,msgpack", true)
 	for _, want := range []string{"OK serpent\n", "OK json\n", "OK marshal\n", "OK shutdown\n"} {
@@ -148,7 +100,7 @@ func TestPythonClientAgainstEchoserver(t *testing.T) {
 
 // TestPythonClientAgainstEchoserverHMAC: the same with a key on both sides.
 func TestPythonClientAgainstEchoserverHMAC(t *testing.T) {
-	needPython(t)
+	pytest.Python(t)
 	r := startEcho(t, []string{"PYRO_HMAC_KEY=both-sides"})
 	out := runPythonClient(t, r.uri, "serpent", true, "ECHO_TEST_KEY=both-sides")
 	if !strings.Contains(out, "OK serpent\n") || !strings.Contains(out, "OK shutdown\n") {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/internal/testkit/pyrotest"
 )
 
 // writeSecret writes a file with the given mode.
@@ -33,7 +34,7 @@ func TestMaxConnectionsEnv(t *testing.T) {
 	echo := startEcho(t, env, "-p", "0")
 	ns := startNSCmd(t, env, "-n", "127.0.0.1", "-p", "0")
 	for _, uri := range []string{echo.uri, ns.uri.String()} {
-		first := newProxy(t, uri)
+		first := pyrotest.Proxy(t, uri, nil)
 		if _, err := first.Call(ctx, "ping"); err != nil && !strings.Contains(err.Error(), "no exposed attribute") {
 			// the echo server has no ping(): any reply means connected
 			var re *pyro.RemoteError
@@ -41,7 +42,7 @@ func TestMaxConnectionsEnv(t *testing.T) {
 				t.Fatalf("%s: first client: %v", uri, err)
 			}
 		}
-		_, err := newProxy(t, uri).Call(ctx, "ping")
+		_, err := pyrotest.Proxy(t, uri, nil).Call(ctx, "ping")
 		if !errors.Is(err, pyro.ErrConnectionDenied) || !strings.Contains(err.Error(), "MAXCONNECTIONS (1)") {
 			t.Errorf("%s: second client: %v", uri, err)
 		}

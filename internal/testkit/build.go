@@ -29,6 +29,9 @@ const PyroPackage = "github.com/pyrogo/pyro/cmd/pyro"
 // (call it from TestMain).
 func GoBuild(t testing.TB, pkg string, noRace bool) string {
 	t.Helper()
+	if !strings.Contains(os.Getenv("GOFLAGS"), "-race") {
+		noRace = false // the same build
+	}
 	key := fmt.Sprintf("%s noRace=%v", pkg, noRace)
 	builds.mu.Lock()
 	defer builds.mu.Unlock()
