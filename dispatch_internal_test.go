@@ -258,7 +258,7 @@ func TestDispatchPanic(t *testing.T) {
 		t.Errorf("a panic ended the connection: %v", out.end)
 	}
 	_, tb := d.exception(out.err)
-	if s := strings.Join(tb, ""); !strings.Contains(s, "Go method Boom") || !strings.Contains(s, "dispatch_test.go") {
+	if s := strings.Join(tb, ""); !strings.Contains(s, "Go method Boom") || !strings.Contains(s, "dispatch_internal_test.go") {
 		t.Errorf("traceback:\n%s", s)
 	}
 	wantValue(t, "after the panic", dc.do(0, "calc", "sub", []any{int64(2), int64(1)}), int64(1))

@@ -93,7 +93,7 @@ func clientTLS(t testing.TB, b *devcert.Bundle, withCert bool) *tls.Config {
 }
 
 // tlsTransports returns the "tls" and "mtls" entries of the transport
-// matrix (pyro_test.go): one-way TLS, and mutual TLS with certificate
+// matrix (pyro_internal_test.go): one-way TLS, and mutual TLS with certificate
 // checks on both sides.
 func tlsTransports(t *testing.T) []transport {
 	b := testBundle(t)

@@ -12,7 +12,7 @@ import (
 	"github.com/pyrogo/pyro/wire"
 )
 
-// rawClient is a hand-driven client (rawpyro.Conn); auth_test.go adds
+// rawClient is a hand-driven client (rawpyro.Conn); auth_internal_test.go adds
 // the steps of the passphrase exchange as methods.
 type rawClient struct{ *rawpyro.Conn }
 

@@ -3,8 +3,8 @@ package pyro
 // Passphrase authentication (issue 5 item 9, issue 8 item 1): the
 // challenge-response, mutual authentication, what a recorded or relayed
 // proof is worth, the Python snippet of the README, endpoints behind NAT
-// and forwarders, unix sockets. Brute force is in auth_limit_test.go, the
-// hostile-client table in auth_hostile_test.go.
+// and forwarders, unix sockets. Brute force is in auth_limit_internal_test.go,
+// the hostile-client table in auth_hostile_internal_test.go.
 
 import (
 	"bufio"

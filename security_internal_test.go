@@ -6,8 +6,9 @@ package pyro
 // warning, the replay-protected HMAC mode, the handshake size limit and
 // slow clients. Each countermeasure has a test that fails when it is
 // removed. Items 1 and 6 with the name server are in
-// security_ext_test.go; passphrase authentication (item 9) and its
-// hostile-client table are in auth_test.go and auth_hostile_test.go.
+// naming/security_internal_test.go; passphrase authentication (item 9) and its
+// hostile-client table are in auth_internal_test.go and
+// auth_hostile_internal_test.go.
 
 import (
 	"bufio"
