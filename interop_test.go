@@ -34,7 +34,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
-	"math/big"
 	"slices"
 	"sort"
 	"strings"
@@ -274,14 +273,6 @@ func withURIObject(t *testing.T, uri, object string) string {
 	}
 	u.Object = object
 	return u.String()
-}
-
-func bigInt(s string) *big.Int {
-	b, ok := new(big.Int).SetString(s, 10)
-	if !ok {
-		panic(s)
-	}
-	return b
 }
 
 func canonJSON(t *testing.T, s string) any {

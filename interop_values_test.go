@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/internal/testkit"
 	"github.com/pyrogo/pyro/py"
 )
 
@@ -53,9 +54,9 @@ func echoCorpus() []echoCase {
 		{name: "int_neg", value: int64(-42)},
 		{name: "int_max64", value: int64(math.MaxInt64)},
 		{name: "int_min64", value: int64(math.MinInt64)},
-		{name: "uint64_max", value: bigInt("18446744073709551615")},
-		{name: "bigint", value: bigInt("1267650600228229401496703217721")},
-		{name: "bigint_neg", value: bigInt("-2503155504993241601315571986085849")},
+		{name: "uint64_max", value: testkit.BigInt("18446744073709551615")},
+		{name: "bigint", value: testkit.BigInt("1267650600228229401496703217721")},
+		{name: "bigint_neg", value: testkit.BigInt("-2503155504993241601315571986085849")},
 		{name: "float", value: math.Pi},
 		{name: "float_neg_zero", value: math.Copysign(0, -1)},
 		{name: "float_tiny", value: 5e-324},
@@ -108,7 +109,7 @@ var describeCases = []struct {
 	// msgpack carries ints beyond 64 bits as ext type 0x31 (as Pyro4 does);
 	// Pyro4's daemon decodes call arguments without its ext hook, so the
 	// method gets a raw ExtType, exactly as from a Python client
-	{"bigint", bigInt("-1267650600228229401496703217721"), map[string]string{"serpent": `["int","-1267650600228229401496703217721"]`,
+	{"bigint", testkit.BigInt("-1267650600228229401496703217721"), map[string]string{"serpent": `["int","-1267650600228229401496703217721"]`,
 		"json": `["int","-1267650600228229401496703217721"]`, "marshal": `["int","-1267650600228229401496703217721"]`,
 		"msgpack": `["tuple",[["int","49"],["bytes","2d31323637363530363030323238323239343031343936373033323137373231"]]]`}},
 	{"float", 2.5, map[string]string{"*": `["float","2.5"]`}},
@@ -238,7 +239,7 @@ func goProxyResults(t *testing.T, c goProxyCase) {
 		tupleWant = []any{int64(1), "a"}
 	}
 	for k, want := range map[string]any{
-		"int": int64(7), "neg": int64(-7), "big": bigInt("1267650600228229401496703205376"), "float": 2.5,
+		"int": int64(7), "neg": int64(-7), "big": testkit.BigInt("1267650600228229401496703205376"), "float": 2.5,
 		"str": "h\u00e9llo \u2603 \U0001d11e", "list": []any{int64(1), []any{int64(2), []any{int64(3)}}},
 		"tuple": tupleWant, "none": nil, "true": true, "intkeys": intKeys, "empty": py.NewDict(0),
 	} {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pyrogo/pyro/internal/testkit"
 	"github.com/pyrogo/pyro/py"
 )
 
@@ -22,7 +23,7 @@ func TestDecodeTable(t *testing.T) {
 		{hdr + "True", true},
 		{hdr + "False", false},
 		{hdr + "-5", int64(-5)},
-		{hdr + "12345678901234567890123", bigInt("12345678901234567890123")},
+		{hdr + "12345678901234567890123", testkit.BigInt("12345678901234567890123")},
 		{hdr + "1.5", 1.5},
 		{hdr + "3.0", 3.0},
 		{hdr + "1000000.0", 1e6},
@@ -79,12 +80,12 @@ func TestDecodeTable(t *testing.T) {
 		{"0XFF", int64(255)},
 		{"0o777", int64(511)},
 		{"0b1010", int64(10)},
-		{"0xffffffffffffffff", bigInt("18446744073709551615")},
+		{"0xffffffffffffffff", testkit.BigInt("18446744073709551615")},
 		{"0x7fffffffffffffff", int64(math.MaxInt64)},
 		{"9223372036854775807", int64(math.MaxInt64)},
-		{"9223372036854775808", bigInt("9223372036854775808")},
+		{"9223372036854775808", testkit.BigInt("9223372036854775808")},
 		{"-9223372036854775808", int64(math.MinInt64)},
-		{"-9223372036854775809", bigInt("-9223372036854775809")},
+		{"-9223372036854775809", testkit.BigInt("-9223372036854775809")},
 		{"999999999999999999", int64(999999999999999999)},
 		{"+7", int64(7)},
 		{"- 7", int64(-7)},

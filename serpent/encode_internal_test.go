@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pyrogo/pyro/internal/testkit"
 	"github.com/pyrogo/pyro/py"
 )
 
@@ -27,8 +28,8 @@ func TestEncodeTable(t *testing.T) {
 		{false, "False"},
 		{int64(-5), "-5"},
 		{int64(math.MinInt64), "-9223372036854775808"},
-		{bigInt("12345678901234567890123"), "12345678901234567890123"},
-		{bigInt("-12345678901234567890123"), "-12345678901234567890123"},
+		{testkit.BigInt("12345678901234567890123"), "12345678901234567890123"},
+		{testkit.BigInt("-12345678901234567890123"), "-12345678901234567890123"},
 		{1.5, "1.5"},
 		{3.0, "3.0"},
 		{1e6, "1000000.0"},
@@ -60,7 +61,7 @@ func TestEncodeTable(t *testing.T) {
 		{dict("a", int64(1), int64(2), "b", tup(int64(1), int64(2)), "t"), "{'a':1,2:'b',(1,2):'t'}"},
 		{dict(), "{}"},
 		{(*py.Dict)(nil), "{}"},
-		{dict(true, int64(1), 1.5, int64(2), complex(0, 2), int64(3), bigInt("99999999999999999999"), nil),
+		{dict(true, int64(1), 1.5, int64(2), complex(0, 2), int64(3), testkit.BigInt("99999999999999999999"), nil),
 			"{True:1,1.5:2,(0.0+2.0j):3,99999999999999999999:None}"},
 		{dict(tup(nil, int64(1)), int64(2)), "{(None,1):2}"},
 		{set(int64(1), int64(2)), "{1,2}"},

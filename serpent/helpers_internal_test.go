@@ -2,20 +2,11 @@ package serpent
 
 import (
 	"math"
-	"math/big"
 
 	"github.com/pyrogo/pyro/py"
 )
 
 // Shorthands for model values in test tables.
-
-func bigInt(s string) *big.Int {
-	b, ok := new(big.Int).SetString(s, 0)
-	if !ok {
-		panic("bad big int " + s)
-	}
-	return b
-}
 
 func tup(items ...any) py.Tuple { return py.Tuple(items) }
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pyrogo/pyro/internal/testkit"
 	"github.com/pyrogo/pyro/py"
 )
 
@@ -206,12 +207,12 @@ func TestInteropPythonToGo(t *testing.T) {
 		{"0", int64(0), false},
 		{"-5", int64(-5), false},
 		{"2**63-1", int64(1<<63 - 1), false},
-		{"2**63", bigInt("9223372036854775808"), false},
+		{"2**63", testkit.BigInt("9223372036854775808"), false},
 		{"-2**63", int64(-1 << 63), false},
-		{"-2**63-1", bigInt("-9223372036854775809"), false},
-		{"10**30", bigInt("1" + strings.Repeat("0", 30)), false},
-		{"-(10**100)", bigInt("-1" + strings.Repeat("0", 100)), false},
-		{"10**4299", bigInt("1" + strings.Repeat("0", 4299)), false},
+		{"-2**63-1", testkit.BigInt("-9223372036854775809"), false},
+		{"10**30", testkit.BigInt("1" + strings.Repeat("0", 30)), false},
+		{"-(10**100)", testkit.BigInt("-1" + strings.Repeat("0", 100)), false},
+		{"10**4299", testkit.BigInt("1" + strings.Repeat("0", 4299)), false},
 		{"1.5", 1.5, false},
 		{"3.0", 3.0, false},
 		{"1e6", 1e6, false},
@@ -422,9 +423,9 @@ func TestInteropGoToPython(t *testing.T) {
 		{v: false, expr: "False", src: "False"},
 		{v: int64(-5), expr: "-5", src: "-5"},
 		{v: int64(-1 << 63), expr: "-2**63", src: "-2**63"},
-		{v: bigInt("18446744073709551616"), expr: "2**64", src: "2**64"},
-		{v: bigInt("-1" + strings.Repeat("0", 100)), expr: "-10**100", src: "-10**100"},
-		{v: bigInt("1" + strings.Repeat("0", 4299)), expr: "10**4299", src: "10**4299"},
+		{v: testkit.BigInt("18446744073709551616"), expr: "2**64", src: "2**64"},
+		{v: testkit.BigInt("-1" + strings.Repeat("0", 100)), expr: "-10**100", src: "-10**100"},
+		{v: testkit.BigInt("1" + strings.Repeat("0", 4299)), expr: "10**4299", src: "10**4299"},
 		{v: 0.1, expr: "0.1", src: "0.1"},
 		{v: 1e22, expr: "1e22", src: "1e22"},
 		{v: 1e16, expr: "1e16", src: "1e16"},

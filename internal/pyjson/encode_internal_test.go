@@ -3,21 +3,13 @@ package pyjson
 import (
 	"errors"
 	"math"
-	"math/big"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pyrogo/pyro/internal/testkit"
 	"github.com/pyrogo/pyro/py"
 )
-
-func bigInt(s string) *big.Int {
-	b, ok := new(big.Int).SetString(s, 10)
-	if !ok {
-		panic("bad big int " + s)
-	}
-	return b
-}
 
 // classDicter is a ClassDicter outside package py, like a URI type.
 type classDicter struct{ state py.Tuple }
@@ -61,8 +53,8 @@ func TestEncodeTable(t *testing.T) {
 		{"zero", int64(0), "0"},
 		{"neg", int64(-5), "-5"},
 		{"minint64", int64(math.MinInt64), "-9223372036854775808"},
-		{"bigint", bigInt("123456789012345678901234567890"), "123456789012345678901234567890"},
-		{"negbigint", bigInt("-1180591620717411303424"), "-1180591620717411303424"},
+		{"bigint", testkit.BigInt("123456789012345678901234567890"), "123456789012345678901234567890"},
+		{"negbigint", testkit.BigInt("-1180591620717411303424"), "-1180591620717411303424"},
 		{"goint", 42, "42"},
 		{"goint8", int8(-8), "-8"},
 		{"gouint64", uint64(math.MaxUint64), "18446744073709551615"},
@@ -93,7 +85,7 @@ func TestEncodeTable(t *testing.T) {
 		{"bool None keys", py.DictOf(true, int64(1), false, int64(2), nil, int64(3)), `{"true": 1, "false": 2, "null": 3}`},
 		{"float keys", py.DictOf(1.5, int64(1), math.NaN(), int64(2), math.Inf(1), int64(3), math.Inf(-1), int64(4), math.Copysign(0, -1), int64(5), 1e22, int64(6)),
 			`{"1.5": 1, "NaN": 2, "Infinity": 3, "-Infinity": 4, "-0.0": 5, "1e+22": 6}`},
-		{"big int key", py.DictOf(bigInt("1000000000000000000000000000000"), int64(1)), `{"1000000000000000000000000000000": 1}`},
+		{"big int key", py.DictOf(testkit.BigInt("1000000000000000000000000000000"), int64(1)), `{"1000000000000000000000000000000": 1}`},
 		{"mixed keys", py.DictOf("x", int64(1), int64(2), int64(2)), `{"x": 1, "2": 2}`},
 		{"key escapes", py.DictOf("a\"\n", nil), `{"a\"\n": null}`},
 		{"exception", exc, `{"__class__": "builtins.ValueError", "__exception__": true, "args": ["bad value", 12], "attributes": {"_pyroTraceback": ["Traceback\n", "ValueError\n"]}}`},

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"github.com/pyrogo/pyro/internal/pytest"
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/pyrogo/pyro/internal/pytest"
+	"github.com/pyrogo/pyro/internal/testkit"
 
 	"github.com/pyrogo/pyro/py"
 )
@@ -61,12 +63,12 @@ func interopCases() []interopCase {
 		{py: "2**31", goVal: int64(1 << 31)},
 		{py: "2**63-1", goVal: int64(math.MaxInt64)},
 		{py: "-2**63", goVal: int64(math.MinInt64)},
-		{py: "2**63", goVal: bigInt("9223372036854775808")},
-		{py: "-2**63-1", goVal: bigInt("-9223372036854775809")},
-		{py: "2**64", goVal: bigInt("18446744073709551616")},
-		{py: "10**30", goVal: bigInt("1" + strings.Repeat("0", 30))},
-		{py: "-10**30", goVal: bigInt("-1" + strings.Repeat("0", 30))},
-		{py: "int('9'*4300)", goVal: bigInt(strings.Repeat("9", 4300))},
+		{py: "2**63", goVal: testkit.BigInt("9223372036854775808")},
+		{py: "-2**63-1", goVal: testkit.BigInt("-9223372036854775809")},
+		{py: "2**64", goVal: testkit.BigInt("18446744073709551616")},
+		{py: "10**30", goVal: testkit.BigInt("1" + strings.Repeat("0", 30))},
+		{py: "-10**30", goVal: testkit.BigInt("-1" + strings.Repeat("0", 30))},
+		{py: "int('9'*4300)", goVal: testkit.BigInt(strings.Repeat("9", 4300))},
 		{py: "0.0", goVal: 0.0},
 		{py: "-0.0", goVal: math.Copysign(0, -1)},
 		{py: "1.5", goVal: 1.5},
@@ -102,7 +104,7 @@ func interopCases() []interopCase {
 		{py: "{1: 'a', 2: 'b'}", goVal: py.DictOf("1", "a", "2", "b"), dir: decodeOnly},
 		{py: "{1: 'a', 2: 'b'}", goVal: py.DictOf(int64(1), "a", int64(2), "b"), dir: encodeOnly},
 		{py: "{True: 1, None: 2, 1.5: 3, float('nan'): 4, -0.0: 5, 10**20: 6}",
-			goVal: py.DictOf(true, int64(1), nil, int64(2), 1.5, int64(3), math.NaN(), int64(4), math.Copysign(0, -1), int64(5), bigInt("100000000000000000000"), int64(6)), dir: encodeOnly},
+			goVal: py.DictOf(true, int64(1), nil, int64(2), 1.5, int64(3), math.NaN(), int64(4), math.Copysign(0, -1), int64(5), testkit.BigInt("100000000000000000000"), int64(6)), dir: encodeOnly},
 		{py: "{'true': 1, 'null': 2, '1.5': 3, 'NaN': 4, '-0.0': 5, '100000000000000000000': 6}",
 			goVal: py.DictOf("true", int64(1), "null", int64(2), "1.5", int64(3), "NaN", int64(4), "-0.0", int64(5), "100000000000000000000", int64(6))},
 		{py: "{'\u00e9\\n': '\U0001F600'}", goVal: py.DictOf("é\n", "\U0001F600")},

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pyrogo/pyro/internal/testkit"
 	"github.com/pyrogo/pyro/py"
 )
 
@@ -32,14 +33,6 @@ func h(s string) []byte {
 }
 
 func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
-
-func bigInt(s string) *big.Int {
-	b, ok := new(big.Int).SetString(s, 10)
-	if !ok {
-		panic("bad big int " + s)
-	}
-	return b
-}
 
 func ints(n int) []any {
 	l := make([]any, n)
@@ -102,9 +95,9 @@ func canonicalCases() []codecCase {
 		{"2^32-1", int64(math.MaxUint32), h("ce ff ff ff ff")},
 		{"2^32", int64(1 << 32), h("cf 00 00 00 01 00 00 00 00")},
 		{"2^63-1", int64(math.MaxInt64), h("cf 7f ff ff ff ff ff ff ff")},
-		{"2^63", bigInt("9223372036854775808"), h("cf 80 00 00 00 00 00 00 00")},
-		{"2^64-1", bigInt("18446744073709551615"), h("cf ff ff ff ff ff ff ff ff")},
-		{"2^64", bigInt("18446744073709551616"), h("c7 14 31 '18446744073709551616'")},
+		{"2^63", testkit.BigInt("9223372036854775808"), h("cf 80 00 00 00 00 00 00 00")},
+		{"2^64-1", testkit.BigInt("18446744073709551615"), h("cf ff ff ff ff ff ff ff ff")},
+		{"2^64", testkit.BigInt("18446744073709551616"), h("c7 14 31 '18446744073709551616'")},
 		{"-1", int64(-1), h("ff")},
 		{"-32", int64(-32), h("e0")},
 		{"-33", int64(-33), h("d0 df")},
@@ -115,8 +108,8 @@ func canonicalCases() []codecCase {
 		{"-2^31", int64(math.MinInt32), h("d2 80 00 00 00")},
 		{"-2^31-1", int64(math.MinInt32 - 1), h("d3 ff ff ff ff 7f ff ff ff")},
 		{"-2^63", int64(math.MinInt64), h("d3 80 00 00 00 00 00 00 00")},
-		{"-2^63-1", bigInt("-9223372036854775809"), h("c7 14 31 '-9223372036854775809'")},
-		{"2^100", bigInt("1267650600228229401496703205376"), h("c7 1f 31 '1267650600228229401496703205376'")},
+		{"-2^63-1", testkit.BigInt("-9223372036854775809"), h("c7 14 31 '-9223372036854775809'")},
+		{"2^100", testkit.BigInt("1267650600228229401496703205376"), h("c7 1f 31 '1267650600228229401496703205376'")},
 		{"1.5", 1.5, h("cb 3f f8 00 00 00 00 00 00")},
 		{"-0.0", math.Copysign(0, -1), h("cb 80 00 00 00 00 00 00 00")},
 		{"nan", pyNaN, h("cb 7f f8 00 00 00 00 00 00")},
@@ -143,7 +136,7 @@ func canonicalCases() []codecCase {
 		{"list 65536", ints(65536), cat(h("dd 00 01 00 00"), zeros(65536))},
 		{"empty dict", py.NewDict(0), h("80")},
 		{"dict", py.DictOf("a", int64(1), int64(2), "b"), h("82 a1 61 01 02 a1 62")},
-		{"dict any keys", py.DictOf([]byte("k"), nil, nil, true, 1.5, false, complex(0, 1), int64(0), bigInt("99999999999999999999"), int64(1)),
+		{"dict any keys", py.DictOf([]byte("k"), nil, nil, true, 1.5, false, complex(0, 1), int64(0), testkit.BigInt("99999999999999999999"), int64(1)),
 			h("85 c4 01 6b c0 c0 c3 cb 3f f8 00 00 00 00 00 00 c2 d8 30 00 00 00 00 00 00 00 00 00 00 00 00 00 00 f0 3f 00 c7 14 31 '99999999999999999999' 01")},
 		{"complex", complex(1, 2), h("d8 30 00 00 00 00 00 00 f0 3f 00 00 00 00 00 00 00 40")},
 		{"complex nan", complex(pyNaN, math.Copysign(0, -1)), h("d8 30 00 00 00 00 00 00 f8 7f 00 00 00 00 00 00 00 80")},
@@ -322,7 +315,7 @@ func TestDecodeTable(t *testing.T) {
 		{"small big int ext", int64(-12), h("c7 03 31 '-12'")},
 		{"zero big int ext", int64(0), h("d4 31 '0'")},
 		{"leading zeros big int ext", int64(7), h("c7 03 31 '007'")},
-		{"uint64 ext", bigInt("18446744073709551615"), h("c7 14 31 '18446744073709551615'")},
+		{"uint64 ext", testkit.BigInt("18446744073709551615"), h("c7 14 31 '18446744073709551615'")},
 	}...)
 	var dec Decoder
 	for _, tt := range tests {

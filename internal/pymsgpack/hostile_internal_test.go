@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/pyrogo/pyro/internal/testbound"
 	"testing"
 	"time"
+
+	"github.com/pyrogo/pyro/internal/testbound"
+	"github.com/pyrogo/pyro/internal/testkit"
 
 	"github.com/pyrogo/pyro/py"
 )
@@ -17,7 +19,7 @@ func isDecodeError(err error) bool {
 
 // richPayload holds every type and extension code.
 func richPayload(t testing.TB) []byte {
-	v := []any{[]any{nil, true, false, int64(-1), int64(200), int64(-200), int64(70000), int64(1 << 40)}, bigInt("-99999999999999999999999"),
+	v := []any{[]any{nil, true, false, int64(-1), int64(200), int64(-200), int64(70000), int64(1 << 40)}, testkit.BigInt("-99999999999999999999999"),
 		1.5, "h\u00e9\U0001F600", []byte{1, 2}, complex(1, -1), py.DictOf("a", py.DictOf(int64(1), []any{}), []byte("k"), 2.5),
 		&py.Exception{Class: "builtins.ValueError", Args: py.Tuple{"x"}}}
 	b, err := (&Encoder{}).Append(nil, v)

@@ -5,13 +5,15 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"github.com/pyrogo/pyro/internal/pytest"
 	"math"
 	"math/big"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pyrogo/pyro/internal/pytest"
+	"github.com/pyrogo/pyro/internal/testkit"
 
 	"github.com/pyrogo/pyro/py"
 )
@@ -86,10 +88,10 @@ func interopCases() []interopCase {
 		{py: "1e22", goVal: 1e22},
 		{py: "5e-324", goVal: 5e-324},
 		{py: "1.7976931348623157e308", goVal: math.MaxFloat64},
-		{py: "10**30", goVal: bigInt("1" + strings.Repeat("0", 30))},
-		{py: "-10**30", goVal: bigInt("-1" + strings.Repeat("0", 30))},
-		{py: "int('9'*4300)", goVal: bigInt(strings.Repeat("9", 4300))},
-		{py: "-int('9'*4300)", goVal: bigInt("-" + strings.Repeat("9", 4300))},
+		{py: "10**30", goVal: testkit.BigInt("1" + strings.Repeat("0", 30))},
+		{py: "-10**30", goVal: testkit.BigInt("-1" + strings.Repeat("0", 30))},
+		{py: "int('9'*4300)", goVal: testkit.BigInt(strings.Repeat("9", 4300))},
+		{py: "-int('9'*4300)", goVal: testkit.BigInt("-" + strings.Repeat("9", 4300))},
 		{py: "''", goVal: ""},
 		{py: `'\x00\x01\x1f\x7f"\\'`, goVal: "\x00\x01\x1f\x7f\"\\"},
 		{py: `'h\u00e9llo \U0001F600\U0010FFFF \u2028\u2029\ufeff\uffff'`, goVal: "héllo \U0001F600\U0010FFFF \u2028\u2029\ufeff\uffff"},
@@ -189,7 +191,7 @@ func pyInt(expr string) any {
 		}
 		v = new(big.Int).Lsh(big.NewInt(1), uint(n))
 	} else {
-		v = bigInt(e)
+		v = testkit.BigInt(e)
 	}
 	if neg {
 		v.Neg(v)
