@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pyrogo/pyro/internal/pygen"
 	"github.com/pyrogo/pyro/internal/testkit"
 	"github.com/pyrogo/pyro/py"
 )
@@ -174,7 +175,7 @@ func TestEncodeErrors(t *testing.T) {
 		{list(int64(1), func() {}), false},
 		{cyclic, true},
 		{cd, true},
-		{nested(1001, int64(1)), true},
+		{pygen.NestedList(1001, int64(1)), true},
 	}
 	for _, tc := range tests {
 		prefix := []byte("keep")
@@ -196,7 +197,7 @@ func TestEncodeErrors(t *testing.T) {
 		}
 	}
 	// depth limit is configurable and matches the decoder's notion of depth
-	v := nested(1000, int64(1))
+	v := pygen.NestedList(1000, int64(1))
 	b, err := Marshal(v)
 	if err != nil {
 		t.Fatalf("depth 1000: %v", err)
@@ -204,13 +205,13 @@ func TestEncodeErrors(t *testing.T) {
 	if _, err := Unmarshal(b); err != nil {
 		t.Fatalf("decode depth 1000: %v", err)
 	}
-	if _, err := (&Encoder{MaxDepth: 5}).Append(nil, nested(6, nil)); !errors.Is(err, py.ErrLimit) {
+	if _, err := (&Encoder{MaxDepth: 5}).Append(nil, pygen.NestedList(6, nil)); !errors.Is(err, py.ErrLimit) {
 		t.Errorf("MaxDepth 5: %v", err)
 	}
-	if _, err := (&Encoder{MaxDepth: 5}).Append(nil, nested(5, nil)); err != nil {
+	if _, err := (&Encoder{MaxDepth: 5}).Append(nil, pygen.NestedList(5, nil)); err != nil {
 		t.Errorf("MaxDepth 5, depth 5: %v", err)
 	}
-	if _, err := (&Encoder{MaxDepth: -1}).Append(nil, nested(5000, nil)); err != nil {
+	if _, err := (&Encoder{MaxDepth: -1}).Append(nil, pygen.NestedList(5000, nil)); err != nil {
 		t.Errorf("MaxDepth -1: %v", err)
 	}
 }

@@ -34,15 +34,6 @@ var (
 	nan    = math.NaN()
 )
 
-// nested returns n lists nested in each other, the innermost holding leaf.
-func nested(n int, leaf any) any {
-	v := leaf
-	for i := 0; i < n; i++ {
-		v = []any{v}
-	}
-	return v
-}
-
 // nestedEmpty returns n nested lists with an empty innermost list.
 func nestedEmpty(n int) any {
 	var v any = []any{}

@@ -2,12 +2,13 @@ package serpent
 
 import (
 	"errors"
-	"github.com/pyrogo/pyro/internal/testbound"
 	"math"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pyrogo/pyro/internal/testbound"
 
 	"github.com/pyrogo/pyro/py"
 )

@@ -3,11 +3,11 @@ package pyjson
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"math"
 	"strings"
 	"testing"
 
+	"github.com/pyrogo/pyro/internal/pygen"
 	"github.com/pyrogo/pyro/internal/pytest"
 	"github.com/pyrogo/pyro/internal/testkit"
 
@@ -34,22 +34,6 @@ type interopCase struct {
 	dir     int
 	noBytes bool // Go's bytes may differ from Python's
 	call    bool // py is a 4-tuple for dumpsCall / loadsCall
-}
-
-func nestList(n int, inner any) any {
-	v := inner
-	for range n {
-		v = []any{v}
-	}
-	return v
-}
-
-func nestDict(n int, inner any) any {
-	v := inner
-	for range n {
-		v = py.DictOf("a", v)
-	}
-	return v
 }
 
 func interopCases() []interopCase {
@@ -108,13 +92,13 @@ func interopCases() []interopCase {
 		{py: "{'true': 1, 'null': 2, '1.5': 3, 'NaN': 4, '-0.0': 5, '100000000000000000000': 6}",
 			goVal: py.DictOf("true", int64(1), "null", int64(2), "1.5", int64(3), "NaN", int64(4), "-0.0", int64(5), "100000000000000000000", int64(6))},
 		{py: "{'\u00e9\\n': '\U0001F600'}", goVal: py.DictOf("é\n", "\U0001F600")},
-		{py: "nest(300)", goVal: nestList(300, int64(1))},
-		{py: "nest(300, {})", goVal: nestList(300, py.NewDict(0))},
-		{py: "nestdict(300)", goVal: nestDict(300, int64(1))},
-		{py: "exc(ValueError, 'bad value', 12, tb=" + pyList(tb) + ")",
+		{py: "nest(300)", goVal: pygen.NestedList(300, int64(1))},
+		{py: "nest(300, {})", goVal: pygen.NestedList(300, py.NewDict(0))},
+		{py: "nestdict(300)", goVal: pygen.NestedDict(300, "a", int64(1))},
+		{py: "exc(ValueError, 'bad value', 12, tb=" + pytest.ListLiteral(tb) + ")",
 			goVal: py.DictOf("__class__", "builtins.ValueError", "__exception__", true, "args", []any{"bad value", int64(12)},
 				"attributes", py.DictOf("_pyroTraceback", tb)), dir: decodeOnly},
-		{py: "exc(ValueError, 'bad value', 12, tb=" + pyList(tb) + ")",
+		{py: "exc(ValueError, 'bad value', 12, tb=" + pytest.ListLiteral(tb) + ")",
 			goVal: &py.Exception{Class: "builtins.ValueError", Args: py.Tuple{"bad value", int64(12)}, Attributes: py.DictOf("_pyroTraceback", tb)}, dir: encodeOnly},
 		{py: "exc(Pyro4.errors.NamingError, 'unknown name: nope')",
 			goVal: &py.Exception{Class: "Pyro4.errors.NamingError", Args: py.Tuple{"unknown name: nope"}}, dir: encodeOnly},
@@ -134,21 +118,6 @@ func interopCases() []interopCase {
 		{py: "('thing', '__getattr__', ('x',), None)", call: true,
 			goVal: py.DictOf("object", "thing", "method", "__getattr__", "params", []any{"x"}, "kwargs", nil)},
 	}
-}
-
-// pyList writes a list of Go strings as a Python literal (ASCII only).
-func pyList(items []any) string {
-	var b strings.Builder
-	b.WriteByte('[')
-	for i, it := range items {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		s, _ := json.Marshal(it)
-		b.Write(s)
-	}
-	b.WriteByte(']')
-	return b.String()
 }
 
 // TestInteropDecode: Python (Pyro4's JsonSerializer) writes, Go reads.

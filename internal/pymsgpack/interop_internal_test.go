@@ -3,7 +3,6 @@ package pymsgpack
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"math"
 	"math/big"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pyrogo/pyro/internal/pygen"
 	"github.com/pyrogo/pyro/internal/pytest"
 	"github.com/pyrogo/pyro/internal/testkit"
 
@@ -38,22 +38,6 @@ type interopCase struct {
 	dir     int
 	noBytes bool // Go's bytes may differ from Python's
 	call    bool // py is a 4-tuple for dumpsCall / loadsCall
-}
-
-func nestList(n int, inner any) any {
-	v := inner
-	for range n {
-		v = []any{v}
-	}
-	return v
-}
-
-func nestDict(n int, inner any) any {
-	v := inner
-	for range n {
-		v = py.DictOf("a", v)
-	}
-	return v
 }
 
 func strs(n int) []any {
@@ -124,13 +108,13 @@ func interopCases() []interopCase {
 		{py: "['s'] * 65536", goVal: strs(65536)},
 		{py: "{'k' + 'x' * i: i for i in range(15)}", goVal: keysDict(15)},
 		{py: "{'k' + 'x' * i: i for i in range(16)}", goVal: keysDict(16)},
-		{py: "nest(300)", goVal: nestList(300, int64(1))},
-		{py: "nest(300, {})", goVal: nestList(300, py.NewDict(0))},
-		{py: "nestdict(300)", goVal: nestDict(300, int64(1))},
-		{py: "exc(ValueError, 'bad value', 12, tb=" + pyList(tb) + ")",
+		{py: "nest(300)", goVal: pygen.NestedList(300, int64(1))},
+		{py: "nest(300, {})", goVal: pygen.NestedList(300, py.NewDict(0))},
+		{py: "nestdict(300)", goVal: pygen.NestedDict(300, "a", int64(1))},
+		{py: "exc(ValueError, 'bad value', 12, tb=" + pytest.ListLiteral(tb) + ")",
 			goVal: py.DictOf("__class__", "builtins.ValueError", "__exception__", true, "args", []any{"bad value", int64(12)},
 				"attributes", py.DictOf("_pyroTraceback", tb)), dir: decodeOnly},
-		{py: "exc(ValueError, 'bad value', 12, tb=" + pyList(tb) + ")",
+		{py: "exc(ValueError, 'bad value', 12, tb=" + pytest.ListLiteral(tb) + ")",
 			goVal: &py.Exception{Class: "builtins.ValueError", Args: py.Tuple{"bad value", int64(12)}, Attributes: py.DictOf("_pyroTraceback", tb)}, dir: encodeOnly},
 		{py: "exc(Pyro4.errors.NamingError, 'unknown name: nope')",
 			goVal: &py.Exception{Class: "Pyro4.errors.NamingError", Args: py.Tuple{"unknown name: nope"}}, dir: encodeOnly},
@@ -197,21 +181,6 @@ func pyInt(expr string) any {
 		v.Neg(v)
 	}
 	return py.NormalizeInt(v.Add(v, big.NewInt(adj)))
-}
-
-// pyList writes a list of Go strings as a Python literal.
-func pyList(items []any) string {
-	var b strings.Builder
-	b.WriteByte('[')
-	for i, it := range items {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		s, _ := json.Marshal(it)
-		b.Write(s)
-	}
-	b.WriteByte(']')
-	return b.String()
 }
 
 // sameVal is py.Same extended to time.Time at the top level.
