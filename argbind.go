@@ -46,7 +46,12 @@ func buildStructArgs(ctx context.Context, m *method, args []any, kwargs *py.Dict
 	as := m.args
 	nplain := len(m.params)
 	n := nplain + len(as.fields)
-	slots := make([]argSlot, n)
+	var buf [8]argSlot // most methods have few parameters
+	slots := buf[:0]
+	if n > len(buf) {
+		slots = make([]argSlot, 0, n)
+	}
+	slots = slots[:n]
 	for i := 0; i < len(args) && i < n; i++ {
 		slots[i] = argSlot{v: args[i], set: true}
 	}

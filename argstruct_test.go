@@ -81,6 +81,21 @@ func (*shop) Find(a findArgs) any {
 
 func (*shop) Triple(a tripleArgs) int { return a.A*100 + a.B*10 + a.C }
 
+// wideArgs has more parameters than argbind.go keeps on the stack.
+type wideArgs struct {
+	Args
+	A, B, C, D, E, F, G, H, I int
+	J                         *int
+}
+
+func (*shop) Wide(a wideArgs) int {
+	j := -1
+	if a.J != nil {
+		j = *a.J
+	}
+	return a.A + a.B + a.C + a.D + a.E + a.F + a.G + a.H + a.I*1000 + j*10000
+}
+
 // Lead has a plain parameter before the struct, named "id" by Params.
 func (*shop) Lead(id int, a greetArgs) string { return a.text() + " #" + string(rune('0'+id)) }
 
@@ -177,6 +192,12 @@ func TestArgStructBinding(t *testing.T) {
 		{name: "no rest", method: "find", kw: []any{"regex", "b"},
 			want: py.DictOf("regex", "b", "limit", int64(0), "verbose", false, "extra", int64(0), "extra_nil", true, "skipped", int64(0))},
 		{name: "three", method: "triple", args: []any{int64(1), int64(2)}, kw: []any{"c", int64(3)}, want: int64(123)},
+		{name: "wide", method: "wide", args: []any{int64(1), int64(1), int64(1), int64(1), int64(1), int64(1), int64(1), int64(1)},
+			kw: []any{"i", int64(2), "j", int64(3)}, want: int64(32008)},
+		{name: "wide, missing", method: "wide", args: []any{int64(1), int64(1), int64(1), int64(1), int64(1), int64(1), int64(1)},
+			text: "shop.wide() missing 2 required positional arguments: 'h' and 'i'"},
+		{name: "wide, too many", method: "wide", args: make([]any, 11),
+			text: "shop.wide() takes from 10 to 11 positional arguments but 12 were given"},
 		{name: "named plain parameter", method: "lead", kw: []any{"name", "Fy", "id", int64(7)}, want: "hello Fy! #7"},
 		{name: "plain parameter", method: "plain", args: []any{int64(1), int64(2), int64(3), int64(4)}, want: int64(3)},
 		{name: "no fields", method: "empty", want: "nothing"},
@@ -393,3 +414,35 @@ func TestArgStructRefused(t *testing.T) {
 type badOnly struct{}
 
 func (badOnly) Order(badOrder) {}
+
+// BenchmarkDispatchArgStruct measures dispatch alone (no socket, no
+// codec) of a call binding one positional and two keyword arguments to an
+// argument struct, next to BenchmarkDispatch's two plain parameters.
+func BenchmarkDispatchArgStruct(b *testing.B) {
+	dc, _ := shopDispatcher(b)
+	call := &codec.Call{Object: "shop", Method: "greet", Args: []any{"Ann"}, Kwargs: py.DictOf("greeting", "hi", "punct", "?")}
+	cc := &CallContext{Conn: dc.conn}
+	b.ReportAllocs()
+	for b.Loop() {
+		req := request{call: call, cc: cc}
+		if out := dc.dispatch(&req); out.err != nil {
+			b.Fatal(out.err)
+		}
+	}
+}
+
+// Many keywords cost time in proportion to their number: into a Kwargs
+// field, or refused at the first unexpected one.
+func TestArgStructManyKeywords(t *testing.T) {
+	dc, _ := shopDispatcher(t)
+	kw := make([]any, 0, 2*100_000)
+	for i := range 100_000 {
+		kw = append(kw, "k"+strings.Repeat("x", i%7)+string(rune('a'+i%26))+py.Repr(int64(i)), int64(i))
+	}
+	out := dc.do(0, "shop", "find", []any{"a"}, kw...)
+	d, ok := out.value.(*py.Dict)
+	if v, _ := d.GetString("extra"); !ok || v != int64(100_000) {
+		t.Errorf("find with 100000 keywords: %v, %v", py.Repr(out.value), out.err)
+	}
+	wantErr(t, "unexpected", dc.do(0, "shop", "greet", []any{"a"}, kw...), "builtins.TypeError", "shop.greet() got an unexpected keyword argument 'ka0'")
+}
