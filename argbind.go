@@ -25,11 +25,11 @@ func (m *method) checkParamNames() error {
 		return nil
 	}
 	if len(m.names) > len(m.params) {
-		return fmt.Errorf("Params names %d parameters of %s, which has %d before its argument struct", len(m.names), m.goName, len(m.params))
+		return fmt.Errorf("the Params of %s name %d parameters, but it has %d before its argument struct", m.goName, len(m.names), len(m.params))
 	}
 	for _, n := range m.names {
 		if _, dup := m.args.byName[n]; dup {
-			return fmt.Errorf("Params of %s names parameter %q, which is a field of its argument struct %v too", m.goName, n, m.args.typ)
+			return fmt.Errorf("the Params of %s name parameter %q, which is a field of its argument struct %v too", m.goName, n, m.args.typ)
 		}
 	}
 	return nil

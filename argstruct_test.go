@@ -51,7 +51,7 @@ type findArgs struct {
 	MaxItems int    `pyro:"limit,optional"`
 	common
 	Extra   Kwargs
-	private int //nolint:unused // not a parameter
+	private int // not a parameter
 	Skipped int `pyro:"-"`
 }
 
@@ -135,8 +135,6 @@ func shopDispatcher(t testing.TB, opts ...DaemonOption) (*dispatcher, *shop) {
 	}
 	return newTestDispatcher(d), s
 }
-
-func strp(s string) *string { return &s }
 
 // The rules of the table: names from tags or snake_case, optional
 // fields, the embedded struct's fields in its place, Kwargs, skipped
@@ -393,10 +391,16 @@ func TestArgStructRefused(t *testing.T) {
 	}
 
 	// Params naming more than the parameters before the struct, or a field
-	for _, params := range [][]string{{"id", "name"}, {"name"}} {
-		_, err := exposeType(reflect.TypeFor[*shop](), Exposure{Params: map[string][]string{"lead": params}})
-		if err == nil {
-			t.Errorf("Params %v accepted", params)
+	for _, tc := range []struct {
+		params []string
+		want   string
+	}{
+		{[]string{"id", "name"}, "the Params of Lead name 2 parameters, but it has 1 before its argument struct"},
+		{[]string{"name"}, `the Params of Lead name parameter "name", which is a field of its argument struct pyro.greetArgs too`},
+	} {
+		_, err := exposeType(reflect.TypeFor[*shop](), Exposure{Params: map[string][]string{"lead": tc.params}})
+		if err == nil || !strings.HasSuffix(err.Error(), tc.want) {
+			t.Errorf("Params %v: %v", tc.params, err)
 		}
 	}
 	// Register says why
