@@ -37,14 +37,14 @@ func (d *Daemon) trackLocked(c *serverConn) {
 	d.conns[c] = struct{}{}
 	c.state = stateIdle
 	c.idleSince = time.Now()
-	d.linkIdleLocked(c)
+	d.idle.pushBack(c)
 }
 
 // untrack forgets a connection whose goroutine is ending.
 func (d *Daemon) untrack(c *serverConn) {
 	d.connMu.Lock()
 	if c.state == stateIdle {
-		d.unlinkIdleLocked(c)
+		d.idle.remove(c)
 	}
 	c.state = stateClosed
 	delete(d.conns, c)
@@ -66,11 +66,11 @@ func (d *Daemon) setIdle(c *serverConn) bool {
 		c.state = stateClosed
 		return false
 	case c.state == stateIdle:
-		d.unlinkIdleLocked(c) // after the handshake: to the back of the list
+		d.idle.remove(c) // after the handshake: to the back of the list
 	}
 	c.state = stateIdle
 	c.idleSince = time.Now()
-	d.linkIdleLocked(c)
+	d.idle.pushBack(c)
 	return true
 }
 
@@ -83,7 +83,7 @@ func (d *Daemon) setActive(c *serverConn) bool {
 	if c.state != stateIdle {
 		return false
 	}
-	d.unlinkIdleLocked(c)
+	d.idle.remove(c)
 	if d.shuttingDown {
 		c.state = stateClosed
 		return false
@@ -96,11 +96,11 @@ func (d *Daemon) setActive(c *serverConn) bool {
 // new one and returns it (connMu held; the caller closes its socket
 // outside the lock with forceClose). nil when no connection is idle.
 func (d *Daemon) evictIdleLocked() *serverConn {
-	c := d.idleHead
+	c := d.idle.front()
 	if c == nil {
 		return nil
 	}
-	d.unlinkIdleLocked(c)
+	d.idle.remove(c)
 	c.state = stateClosed
 	return c
 }
@@ -118,29 +118,7 @@ func (d *Daemon) evictIdle(why string) bool {
 	return true
 }
 
-func (d *Daemon) linkIdleLocked(c *serverConn) {
-	c.iprev, c.inext = d.idleTail, nil
-	if d.idleTail != nil {
-		d.idleTail.inext = c
-	} else {
-		d.idleHead = c
-	}
-	d.idleTail = c
-}
-
-func (d *Daemon) unlinkIdleLocked(c *serverConn) {
-	if c.iprev != nil {
-		c.iprev.inext = c.inext
-	} else if d.idleHead == c {
-		d.idleHead = c.inext
-	}
-	if c.inext != nil {
-		c.inext.iprev = c.iprev
-	} else if d.idleTail == c {
-		d.idleTail = c.iprev
-	}
-	c.iprev, c.inext = nil, nil
-}
+func (c *serverConn) fifoLink() *fifoLink[serverConn] { return &c.idleLink }
 
 // closeIdleForShutdown marks the daemon as shutting down and closes every
 // idle connection; active ones close after their request.
@@ -148,8 +126,8 @@ func (d *Daemon) closeIdleForShutdown() {
 	d.connMu.Lock()
 	d.shuttingDown = true
 	var idle []*serverConn
-	for c := d.idleHead; c != nil; c = d.idleHead {
-		d.unlinkIdleLocked(c)
+	for c := d.idle.front(); c != nil; c = d.idle.front() {
+		d.idle.remove(c)
 		c.state = stateClosed
 		idle = append(idle, c)
 	}
@@ -165,7 +143,7 @@ func (d *Daemon) closeAllConns() {
 	all := make([]*serverConn, 0, len(d.conns))
 	for c := range d.conns {
 		if c.state == stateIdle {
-			d.unlinkIdleLocked(c)
+			d.idle.remove(c)
 		}
 		c.state = stateClosed
 		all = append(all, c)

@@ -117,9 +117,9 @@ type Daemon struct {
 	closeOnce sync.Once
 
 	// connection states (connstate.go), guarded by connMu like conns
-	idleHead, idleTail *serverConn // idle connections, longest-idle first
-	shuttingDown       bool
-	refusing           int // connections over CONNECTION_CAP being refused
+	idle         fifoList[serverConn, *serverConn] // idle connections, longest-idle first
+	shuttingDown bool
+	refusing     int // connections over CONNECTION_CAP being refused
 
 	lim    limits        // resource limits (limits.go)
 	oneway chan struct{} // slots for oneway calls of the daemon (ONEWAY_MAX); nil = no limit
@@ -474,7 +474,7 @@ func (d *Daemon) Serve(ctx context.Context) error {
 		}
 		d.trackLocked(c)
 		if c.refusing {
-			d.unlinkIdleLocked(c) // not evictable: it holds no client
+			d.idle.remove(c) // not evictable: it holds no client
 		}
 		d.wg.Add(1)
 		d.connMu.Unlock()

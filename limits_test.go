@@ -338,7 +338,11 @@ func TestStreamLimitsPerConnectionAndDaemon(t *testing.T) {
 	eventually(t, "streams lingering", func() bool {
 		d.streams.mu.Lock()
 		defer d.streams.mu.Unlock()
-		return d.streams.lhead != nil && d.streams.lhead.lnext != nil && d.streams.lhead.lnext.lnext != nil && d.streams.lhead.lnext.lnext.lnext != nil
+		n := 0
+		for s := d.streams.lingering.front(); s != nil; s = s.lingerLink.next {
+			n++
+		}
+		return n >= 4
 	})
 	var live []*Stream
 	for _, p := range []*Proxy{newProxy(t, u, nil), newProxy(t, u, nil)} {

@@ -48,10 +48,10 @@ type serverConn struct {
 	closed atomic.Bool
 
 	// guarded by d.connMu (connstate.go)
-	state        connState
-	idleSince    time.Time
-	iprev, inext *serverConn // the daemon's idle list
-	refusing     bool        // over CONNECTION_CAP: refused with a CONNECTFAIL
+	state     connState
+	idleSince time.Time
+	idleLink  fifoLink[serverConn] // in the daemon's idle list
+	refusing  bool                 // over CONNECTION_CAP: refused with a CONNECTFAIL
 
 	refusal   error         // set before serve: refuse the connection with this reason
 	endLogged bool          // why the connection ends is in the log already (logEnd)

@@ -21,9 +21,9 @@ type stream struct {
 	cancel  context.CancelFunc // ends the iterator's context
 
 	// guarded by streamTable.mu
-	owner        *dispatcher // nil once the owning connection is gone
-	detached     time.Time   // when the owner disconnected
-	lprev, lnext *stream     // the table's list of lingering streams
+	owner      *dispatcher      // nil once the owning connection is gone
+	detached   time.Time        // when the owner disconnected
+	lingerLink fifoLink[stream] // in the table's list of lingering streams
 
 	pullSem chan struct{} // serialises pulls: next must not run twice at once
 
@@ -52,8 +52,8 @@ func (s streamSource) release() { s.cancel() }
 type streamTable struct {
 	mu           sync.Mutex
 	streams      map[string]*stream
-	lhead, ltail *stream // lingering streams, longest-lingering first
-	max, maxConn int     // 0 = no limit
+	lingering    fifoList[stream, *stream] // lingering streams, longest-lingering first
+	max, maxConn int                       // 0 = no limit
 	closed       bool
 	drained      chan struct{} // closed when closeAll has stopped every iterator
 }
@@ -75,10 +75,10 @@ func (t *streamTable) add(owner *dispatcher, src streamSource) (string, error) {
 	case t.maxConn > 0 && owner.nstreams >= t.maxConn:
 		err = limitError("too many open item streams on this connection (ITER_STREAM_MAXCONN=%d); finish or close some first", t.maxConn)
 	case t.max > 0 && len(t.streams) >= t.max:
-		if victim = t.lhead; victim == nil {
+		if victim = t.lingering.front(); victim == nil {
 			err = limitError("too many open item streams in the daemon (ITER_STREAM_MAX=%d); try again later", t.max)
 		} else {
-			t.unlinkLocked(victim)
+			t.lingering.remove(victim)
 			delete(t.streams, victim.id)
 		}
 	}
@@ -117,7 +117,7 @@ func (t *streamTable) adopt(s *stream, c *dispatcher) {
 	if s.owner != nil || t.streams[s.id] != s || t.maxConn > 0 && c.nstreams >= t.maxConn {
 		return
 	}
-	t.unlinkLocked(s)
+	t.lingering.remove(s)
 	s.owner, s.detached = c, time.Time{}
 	c.nstreams++
 }
@@ -142,33 +142,11 @@ func (t *streamTable) forgetLocked(s *stream) {
 		s.owner.nstreams--
 		s.owner = nil
 	} else {
-		t.unlinkLocked(s)
+		t.lingering.remove(s)
 	}
 }
 
-func (t *streamTable) linkLocked(s *stream) {
-	s.lprev, s.lnext = t.ltail, nil
-	if t.ltail != nil {
-		t.ltail.lnext = s
-	} else {
-		t.lhead = s
-	}
-	t.ltail = s
-}
-
-func (t *streamTable) unlinkLocked(s *stream) {
-	if s.lprev != nil {
-		s.lprev.lnext = s.lnext
-	} else if t.lhead == s {
-		t.lhead = s.lnext
-	}
-	if s.lnext != nil {
-		s.lnext.lprev = s.lprev
-	} else if t.ltail == s {
-		t.ltail = s.lprev
-	}
-	s.lprev, s.lnext = nil, nil
-}
+func (s *stream) fifoLink() *fifoLink[stream] { return &s.lingerLink }
 
 // close ends the stream's context and stops its iterator; when a pull is
 // running, the puller stops it once next returns, so close never waits
@@ -250,7 +228,7 @@ func (t *streamTable) detach(owner *dispatcher, linger bool) {
 		slices.SortFunc(drop, func(a, b *stream) int { return a.created.Compare(b.created) })
 		for _, s := range drop {
 			s.owner, s.detached = nil, now
-			t.linkLocked(s)
+			t.lingering.pushBack(s)
 		}
 		drop = nil
 	} else {
@@ -278,7 +256,7 @@ func (t *streamTable) expire(now time.Time, lifetime, linger time.Duration) {
 			}
 		}
 	}
-	for s := t.lhead; s != nil && now.Sub(s.detached) > linger; s = t.lhead {
+	for s := t.lingering.front(); s != nil && now.Sub(s.detached) > linger; s = t.lingering.front() {
 		t.forgetLocked(s)
 		drop = append(drop, s)
 	}
@@ -300,14 +278,13 @@ func (t *streamTable) closeAll() <-chan struct{} {
 	}
 	all := t.streams
 	t.streams = map[string]*stream{}
-	t.lhead, t.ltail = nil, nil
+	t.lingering.clear()
 	t.closed = true
 	for _, s := range all {
 		if s.owner != nil {
 			s.owner.nstreams--
 			s.owner = nil
 		}
-		s.lprev, s.lnext = nil, nil
 	}
 	done := make(chan struct{})
 	t.drained = done
