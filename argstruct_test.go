@@ -81,6 +81,19 @@ func (*shop) Find(a findArgs) any {
 
 func (*shop) Triple(a tripleArgs) int { return a.A*100 + a.B*10 + a.C }
 
+type parcel struct {
+	Weight float64 `pyro:"weight"`
+}
+
+type shipArgs struct {
+	Args
+	Parcel parcel
+}
+
+// Ship takes a struct in a field: a dict, with the daemon's rule for its
+// keys.
+func (*shop) Ship(a shipArgs) float64 { return a.Parcel.Weight }
+
 // wideArgs has more parameters than argbind.go keeps on the stack.
 type wideArgs struct {
 	Args
@@ -282,6 +295,25 @@ func TestArgStructCalls(t *testing.T) {
 	w, ok := res[3].(*codec.ExceptionWrapper)
 	if !ok || w.Exception.Class != "builtins.TypeError" || w.Exception.Message() != "shop.greet() got an unexpected keyword argument 'nom'" {
 		t.Errorf("batch failure %v", py.Repr(res[3]))
+	}
+}
+
+// WithIgnoreUnknownKeys is about the keys of dicts that become structs,
+// also in the fields of argument structs; unknown keywords stay errors.
+func TestArgStructUnknownKeys(t *testing.T) {
+	strict, _ := shopDispatcher(t)
+	lenient, _ := shopDispatcher(t, WithIgnoreUnknownKeys())
+	good := py.DictOf("weight", 2.5)
+	typo := py.DictOf("wieght", 2.5)
+	wantValue(t, "strict", strict.do(0, "shop", "ship", []any{good}), 2.5)
+	wantErr(t, "strict typo, positional", strict.do(0, "shop", "ship", []any{typo}), "builtins.TypeError",
+		"arg 1: unknown key 'wieght' for pyro.parcel (fields: weight)")
+	wantErr(t, "strict typo, keyword", strict.do(0, "shop", "ship", nil, "parcel", typo), "builtins.TypeError",
+		"keyword argument 'parcel': unknown key 'wieght' for pyro.parcel (fields: weight)")
+	wantValue(t, "lenient typo", lenient.do(0, "shop", "ship", nil, "parcel", typo), 0.0)
+	for name, dc := range map[string]*dispatcher{"strict": strict, "lenient": lenient} {
+		wantErr(t, name+" keyword", dc.do(0, "shop", "ship", nil, "parcle", good), "builtins.TypeError",
+			"shop.ship() got an unexpected keyword argument 'parcle'")
 	}
 }
 
