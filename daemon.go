@@ -239,8 +239,9 @@ func (d *Daemon) URIFor(id string) URI {
 // signatures cannot be called remotely (a func, chan or unsafe pointer
 // parameter; an argument struct that breaks its rules; more results than
 // a value and an error) are not exposed and are named in a warning of the
-// daemon's logger; Exposure.Hide silences it. The methods of one object are called concurrently, from one
-// goroutine per client connection: guard shared state.
+// daemon's logger; Exposure.Hide silences it. The methods of one object
+// are called concurrently, from one goroutine per client connection:
+// guard shared state.
 func (d *Daemon) Register(obj any, id string) (URI, error) {
 	if obj == nil {
 		return URI{}, NewError(ErrDaemon, "cannot register nil")
