@@ -16,6 +16,9 @@ import (
 
 // buildArgs converts Python arguments to the method's parameter types.
 func buildArgs(ctx context.Context, m *method, args []any, kwargs *py.Dict, conv py.ConvertOptions) ([]reflect.Value, error) {
+	if m.args != nil {
+		return buildStructArgs(ctx, m, args, kwargs, conv) // argbind.go
+	}
 	nfixed := len(m.params)
 	if m.variadic {
 		nfixed--

@@ -229,15 +229,17 @@ func (d *Daemon) URIFor(id string) URI {
 // Register exposes obj under id ("" generates obj_<32 hex digits>) and
 // returns its URI. obj's exported methods become remote methods under
 // their snake_case names (see Exposer for oneway methods, attributes,
-// keyword parameter names and extra names). Registering an id twice is a
+// keyword parameter names and extra names; Args for methods that take
+// keyword arguments in a struct). Registering an id twice is a
 // DaemonError, and so is a value that exposes no method and no remote
 // attribute (42, a struct without methods, a struct value whose methods
 // have pointer receivers); the error says why. Exported methods whose
 // signatures cannot be called remotely (a func, chan or unsafe pointer
-// parameter; more results than a value and an error) are not exposed and
-// are named in a warning of the daemon's logger; Exposure.Hide silences
-// it. The methods of one object are called concurrently, from one
-// goroutine per client connection: guard shared state.
+// parameter; an argument struct that breaks its rules; more results than
+// a value and an error) are not exposed and are named in a warning of the
+// daemon's logger; Exposure.Hide silences it. The methods of one object
+// are called concurrently, from one goroutine per client connection:
+// guard shared state.
 func (d *Daemon) Register(obj any, id string) (URI, error) {
 	if obj == nil {
 		return URI{}, NewError(ErrDaemon, "cannot register nil")

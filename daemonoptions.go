@@ -121,7 +121,9 @@ func WithListener(ln net.Listener) DaemonOption {
 
 // WithIgnoreUnknownKeys makes struct arguments ignore dict keys that
 // match no field, as encoding/json does. By default such a key (a Python
-// caller's typo) fails the call with a TypeError that names it.
+// caller's typo) fails the call with a TypeError that names it. It does
+// not change keyword arguments: an unknown keyword is a TypeError, as in
+// Python, unless an argument struct has a Kwargs field (see Args).
 func WithIgnoreUnknownKeys() DaemonOption {
 	return daemonOption(func(c *daemonConfig) { c.ignoreUnknownKeys = true })
 }

@@ -11,10 +11,17 @@
 //
 // Exported methods are reachable under their Python-style names
 // (ListContents as list_contents); see Daemon.Register for the rules.
-// A client calls through a proxy:
+// A method takes keyword arguments in an argument struct: a struct
+// embedding Args is its parameter list, one parameter per field (see
+// Args). A client calls through a proxy:
 //
 //	p, err := pyro.NewProxy("PYRO:example.warehouse@localhost:9999", nil)
 //	v, err := p.Call(ctx, "list_contents")
+//	items, err := pyro.CallT[[]string](ctx, p, "list_contents")
+//
+// Call and CallKw return Python values as they come (see package py), for
+// scripts; CallT, CallKwT (keywords from a map or an argument struct) and
+// CallStream (a remote iterator as an iter.Seq2) convert to Go types.
 //
 // Concurrency: the daemon serves every client connection in its own
 // goroutine, and a Proxy shared by several goroutines opens several
@@ -116,12 +123,17 @@
 //     arguments (args.go), batches (batchserver.go), remote attributes
 //     (attrs.go), oneway calls (oneway.go) and item streams (streams.go,
 //     daemonobject.go for the Pyro.Daemon object that serves them);
-//     autoproxy.go replaces registered objects in results by proxies.
-//   - expose.go: which methods and attributes a Go type exposes.
+//     argbind.go binds arguments to an argument struct as Python binds
+//     them; autoproxy.go replaces registered objects in results by
+//     proxies.
+//   - expose.go: which methods and attributes a Go type exposes;
+//     argstruct.go: argument structs (Args), shared with the proxy.
 //
-// The proxy: proxy.go (connections, calls, the pool), batch.go (batches
-// and asynchronous calls), authclient.go (the client's passphrase
-// proof), resolver.go (Resolver, for PYRONAME: and PYROMETA: URIs).
+// The proxy: proxy.go (connections, calls, the pool), calltyped.go (the
+// typed calls) and kwargs.go (their keyword arguments), batch.go
+// (batches and asynchronous calls), authclient.go (the client's
+// passphrase proof), resolver.go (Resolver, for PYRONAME: and PYROMETA:
+// URIs).
 //
 // Options: options.go (Option, the settings both sides take, and how
 // options are checked), daemonoptions.go (DaemonOption), proxyoptions.go

@@ -3,6 +3,7 @@ package pyro_test
 import (
 	"context"
 	"fmt"
+	"iter"
 	"slices"
 	"sync"
 
@@ -97,4 +98,101 @@ func ExampleWithInterceptors() {
 	// Output:
 	// PermissionError: store() is not allowed here
 	// [umbrella] <nil>
+}
+
+// Catalog takes its keyword arguments in argument structs.
+type Catalog struct{}
+
+// SearchArgs is search(text, limit=10, exact=False) for Python callers:
+// a field is a parameter, named by its tag or in snake_case; pointer and
+// optional fields are optional keywords.
+type SearchArgs struct {
+	pyro.Args
+	Text  string
+	Limit *int `pyro:"limit"` // nil: not given
+	Exact bool `pyro:",optional"`
+}
+
+func (Catalog) Search(ctx context.Context, a SearchArgs) ([]string, error) {
+	limit := 10
+	if a.Limit != nil {
+		limit = *a.Limit
+	}
+	return []string{fmt.Sprintf("%q limit=%d exact=%v", a.Text, limit, a.Exact)}, nil
+}
+
+// A method taking an argument struct gets positional and keyword
+// arguments as Python binds them (here a Python client would call
+// catalog.search("kite", exact=True)), and a Go client can pass the same
+// struct as keywords with CallKwT. Python's TypeErrors come with Python's
+// words.
+func ExampleArgs() {
+	ctx := context.Background()
+	d, err := pyro.NewDaemon(nil)
+	if err != nil {
+		panic(err)
+	}
+	defer d.Close()
+	uri, _ := d.Register(Catalog{}, "example.catalog")
+	go d.Serve(ctx)
+
+	p, _ := pyro.NewProxyURI(uri, nil)
+	defer p.Close()
+	found, err := pyro.CallKwT[[]string](ctx, p, "search", []any{"kite"}, map[string]any{"exact": true})
+	fmt.Println(found, err)
+	three := 3
+	found, err = pyro.CallKwT[[]string](ctx, p, "search", nil, SearchArgs{Text: "kite", Limit: &three})
+	fmt.Println(found, err)
+	_, err = p.CallKw(ctx, "search", nil, map[string]any{"exact": true})
+	fmt.Println(err)
+	// Output:
+	// ["kite" limit=10 exact=true] <nil>
+	// ["kite" limit=3 exact=false] <nil>
+	// TypeError: Catalog.search() missing 1 required positional argument: 'text'
+}
+
+// Countdown streams its items: a method returning an iter.Seq (or a
+// channel) is a remote iterator, which the daemon runs as the client
+// asks for items.
+type Countdown struct{}
+
+func (Countdown) From(n int) iter.Seq[int] {
+	return func(yield func(int) bool) {
+		for i := n; i > 0; i-- {
+			if !yield(i) {
+				return
+			}
+		}
+	}
+}
+
+// CallStream iterates a remote iterator, one item per round trip, each
+// converted to the type asked for; leaving the loop early closes the
+// stream on the daemon.
+func ExampleCallStream() {
+	ctx := context.Background()
+	d, err := pyro.NewDaemon(nil)
+	if err != nil {
+		panic(err)
+	}
+	defer d.Close()
+	uri, _ := d.Register(Countdown{}, "example.countdown")
+	go d.Serve(ctx)
+
+	p, _ := pyro.NewProxyURI(uri, nil)
+	defer p.Close()
+	for n, err := range pyro.CallStream[int](ctx, p, "from", 1000) {
+		if err != nil {
+			fmt.Println(err)
+			break
+		}
+		fmt.Println(n)
+		if n == 998 {
+			break
+		}
+	}
+	// Output:
+	// 1000
+	// 999
+	// 998
 }

@@ -33,7 +33,10 @@ type Exposure struct {
 	// automatic snake_case one: "__dunder__": "Dunder".
 	Names map[string]string
 	// Params gives parameter names of methods, so that Python callers
-	// can pass them as keyword arguments: "echo": {"message"}. For a
+	// can pass them as keyword arguments: "echo": {"message"}. A method
+	// that takes keyword arguments is better written with an argument
+	// struct (see Args), whose fields name themselves; for such a method,
+	// Params names only the parameters before the struct. For a
 	// variadic method, the names from the variadic parameter on name its
 	// slots in order, which gives Python-style optional parameters:
 	// with func (T) List(prefix string, opt ...any) and names
@@ -47,8 +50,10 @@ type Exposure struct {
 	Callback []string
 }
 
-// Kwargs, as the last parameter of a method, receives the keyword
-// arguments that no named parameter took.
+// Kwargs, as the last parameter of a method or as a field of an
+// argument struct (see Args), receives the keyword arguments that no
+// named parameter took. Proxies send a Kwargs field's entries as keyword
+// arguments.
 type Kwargs map[string]any
 
 var (
@@ -64,7 +69,7 @@ type method struct {
 	index    int // method index in the receiver type
 	fn       reflect.Type
 	hasCtx   bool
-	params   []reflect.Type // parameters after ctx, before Kwargs
+	params   []reflect.Type // parameters after ctx, before Kwargs or the argument struct
 	variadic bool
 	hasKw    bool
 	names    []string // parameter names (may be nil)
@@ -72,6 +77,10 @@ type method struct {
 	valOut   bool     // has a value result
 	oneway   bool
 	callback bool
+
+	args    *argStruct // the last parameter is this argument struct (argstruct.go)
+	argsPtr bool       // ... passed as a pointer
+	owner   string     // the receiver type's name, for Python's error texts
 }
 
 // attr is one remote attribute.
@@ -151,6 +160,10 @@ func exposeType(t reflect.Type, ex Exposure) (*typeInfo, error) {
 		}
 		md.name = py.Snake(m.Name)
 		md.names = ex.Params[md.name]
+		md.owner = typeNameOf(t)
+		if err := md.checkParamNames(); err != nil {
+			return nil, fmt.Errorf("pyro: %v: %w", t, err)
+		}
 		names := []string{md.name}
 		if a := aliases[m.Name]; len(a) > 0 {
 			names = a // explicit Python names replace the automatic one
@@ -257,6 +270,22 @@ func describeMethod(m reflect.Method) (*method, error) {
 		case reflect.Func, reflect.Chan, reflect.UnsafePointer:
 			return nil, fmt.Errorf("parameter %d has type %v, which no Python value converts to", i+1, p)
 		}
+		if !isArgStructParam(p) {
+			continue
+		}
+		if i != len(in)-1 || md.variadic || md.hasKw {
+			return nil, fmt.Errorf("parameter %d is an argument struct (pyro.Args), which must be the last parameter (give it a pyro.Kwargs field for extra keywords)", i+1)
+		}
+		st := p
+		if md.argsPtr = p.Kind() == reflect.Pointer; md.argsPtr {
+			st = p.Elem()
+		}
+		as, err := argStructOf(st)
+		if err != nil {
+			return nil, err
+		}
+		md.args = as
+		in = in[:i]
 	}
 	md.params = in
 	switch ft.NumOut() {

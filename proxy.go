@@ -570,11 +570,26 @@ type callOptions struct {
 // as a model value (see package py). A Python exception raised remotely
 // is a *RemoteError.
 func (p *Proxy) Call(ctx context.Context, method string, args ...any) (any, error) {
-	return p.CallKw(ctx, method, args, nil)
+	return p.callKw(ctx, method, args, noKwargs)
 }
 
-// CallKw invokes a method with positional and keyword arguments.
+// CallKw invokes a method with positional and keyword arguments. (To
+// pass the keywords as an argument struct, and to convert the result,
+// use CallKwT.)
 func (p *Proxy) CallKw(ctx context.Context, method string, args []any, kwargs map[string]any) (any, error) {
+	kw := noKwargs
+	if len(kwargs) > 0 {
+		kw = py.NewDict(len(kwargs))
+		for k, v := range kwargs {
+			kw.SetString(k, v)
+		}
+	}
+	return p.callKw(ctx, method, args, kw)
+}
+
+// callKw invokes a method with positional arguments and the keyword
+// arguments kw, which it does not change.
+func (p *Proxy) callKw(ctx context.Context, method string, args []any, kw *py.Dict) (any, error) {
 	md, err := p.metadata(ctx)
 	if err != nil {
 		return nil, err
@@ -589,34 +604,7 @@ func (p *Proxy) CallKw(ctx context.Context, method string, args []any, kwargs ma
 		}
 		o.oneway = contains(md.Oneway, method)
 	}
-	kw := noKwargs
-	if len(kwargs) > 0 {
-		kw = py.NewDict(len(kwargs))
-		for k, v := range kwargs {
-			kw.SetString(k, v)
-		}
-	}
 	return p.invoke(ctx, &codec.Call{Method: method, Args: args, Kwargs: kw}, o)
-}
-
-// CallInto invokes a method and converts the result into *dst (see
-// py.Convert).
-func (p *Proxy) CallInto(ctx context.Context, dst any, method string, args ...any) error {
-	v, err := p.Call(ctx, method, args...)
-	if err != nil {
-		return err
-	}
-	if err := py.Convert(dst, v); err != nil {
-		return wrapError(ErrSerialize, "result of "+method+": "+err.Error(), err)
-	}
-	return nil
-}
-
-// CallT calls a method and converts the result to T.
-func CallT[T any](ctx context.Context, p *Proxy, method string, args ...any) (T, error) {
-	var out T
-	err := p.CallInto(ctx, &out, method, args...)
-	return out, err
 }
 
 // Oneway invokes a method without waiting for (or getting) a reply,

@@ -15,6 +15,8 @@ type pyCall struct {
 	Args       string `json:"args,omitempty"`
 	Kwargs     string `json:"kwargs,omitempty"`
 	Serializer string `json:"serializer"`
+	// Batch, instead of Method, makes these calls in one batch.
+	Batch []pyCall `json:"batch,omitempty"`
 }
 
 type pyResult struct {

@@ -99,8 +99,10 @@ func (dc *dispatcher) resolve(r *registration, obj any, name string) (resolved, 
 	return m, nil
 }
 
-func typeName(obj any) string {
-	t := reflect.TypeOf(obj)
+func typeName(obj any) string { return typeNameOf(reflect.TypeOf(obj)) }
+
+// typeNameOf is the name of t, or of what t points to.
+func typeNameOf(t reflect.Type) string {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}

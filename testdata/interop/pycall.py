@@ -9,6 +9,12 @@ list with, for each call, either {"ok": true, "type": "<module.class of the
 result>", "repr": repr(result)} or {"ok": false, "class": "<module.class of
 the exception>", "message": str(exception)}. The expressions are test data
 written by the Go tests; datetime is importable in them.
+
+A call with "batch": [{"method": ..., "args": ..., "kwargs": ...}, ...]
+instead of "method" makes those calls in one Pyro4 batch; its result is
+{"ok": true, "type": "batch", "repr": repr(list)} where the list holds the
+repr of each result, and "<module.class>: <message>" for the exception that
+ended the batch.
 """
 
 import datetime  # noqa: F401 (used by the argument expressions)
@@ -25,7 +31,25 @@ def qualname(x):
 
 
 out = []
+def run_batch(c):
+    with Pyro4.Proxy(c["uri"]) as p:
+        p._pyroSerializer = c.get("serializer", "serpent")
+        b = Pyro4.batch(p)
+        for bc in c["batch"]:
+            getattr(b, bc["method"])(*eval(bc.get("args") or "()"), **eval(bc.get("kwargs") or "{}"))
+        got = []
+        try:
+            for r in b():
+                got.append(repr(r))
+        except Exception as e:  # the call that ended the batch
+            got.append("%s: %s" % (qualname(e), e))
+    return {"ok": True, "type": "batch", "repr": repr(got)}
+
+
 for c in json.load(sys.stdin):
+    if "batch" in c:
+        out.append(run_batch(c))
+        continue
     args = eval(c.get("args") or "()")
     kwargs = eval(c.get("kwargs") or "{}")
     try:

@@ -145,6 +145,11 @@ class Thing(object):
         for i in range(n):
             yield i
 
+    def gen_fail(self, n):
+        for i in range(n):
+            yield i
+        raise ValueError("generator failed after %d items" % n)
+
     # autoproxy
     def child(self):
         # a fresh registered object per call: Pyro4's fallback serialization
