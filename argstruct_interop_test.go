@@ -9,6 +9,7 @@ import (
 
 	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/internal/pytest"
+	"github.com/pyrogo/pyro/internal/testkit/pyrotest"
 )
 
 // Interop of argument structs and the typed calls with real Pyro4: Python
@@ -57,7 +58,7 @@ func (TypedThing) Add(ctx context.Context, a *thingAdd) (int, error) {
 func TestInteropArgStructPythonClients(t *testing.T) {
 	pytest.Python(t)
 	srv := startPyServers(t)
-	goURI := startDaemonWith(t, TypedThing{})
+	goURI := pyrotest.Serve(t, pyrotest.Config(), "obj", TypedThing{}).String()
 	calls := []pyCall{
 		{Method: "greet", Args: "('Ann',)"},
 		{Method: "greet", Args: "('Ann', 'hi')"},
@@ -83,7 +84,7 @@ func TestInteropArgStructPythonClients(t *testing.T) {
 		}},
 	}
 	wantOK := []string{"'hello Ann!'", "'hi Ann!'", "'hello Ann?'", "'yo Ann.'", "42", "42"}
-	for _, ser := range allSerializers {
+	for _, ser := range pyrotest.Serializers {
 		run := func(uri string) []pyResult {
 			cs := slices.Clone(calls)
 			for i := range cs {
@@ -125,8 +126,8 @@ func TestInteropTypedCallsToPython(t *testing.T) {
 	pytest.Python(t)
 	srv := startPyServers(t)
 	ctx := context.Background()
-	for _, ser := range allSerializers {
-		p := mustProxy(t, srv.plain, nil, pyro.WithSerializer(ser))
+	for _, ser := range pyrotest.Serializers {
+		p := pyrotest.Proxy(t, srv.plain, nil, pyro.WithSerializer(ser))
 		punct := "?"
 		for _, tc := range []struct {
 			kwargs any

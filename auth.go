@@ -162,12 +162,12 @@ type clientAuth struct{ key []byte }
 // it knows the passphrase: it refuses, with a SecurityError, a daemon that
 // does not ask for the proof or whose own proof is wrong (a fake server,
 // a spoofed name server).
-func (p *Proxy) SetIdentification(id string) {
-	if id == "" {
+func (p *Proxy) SetIdentification(passphrase string) {
+	if passphrase == "" {
 		p.ident.Store(nil)
 		return
 	}
-	p.ident.Store(&clientAuth{key: deriveAuthKey(id)})
+	p.ident.Store(&clientAuth{key: deriveAuthKey(passphrase)})
 }
 
 // AuthOptions returns options that give another proxy the passphrase

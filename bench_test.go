@@ -45,7 +45,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -59,6 +58,8 @@ import (
 	"github.com/pyrogo/pyro/codec"
 	"github.com/pyrogo/pyro/echoserver"
 	"github.com/pyrogo/pyro/internal/pytest"
+	"github.com/pyrogo/pyro/internal/testkit"
+	"github.com/pyrogo/pyro/internal/testkit/pyrotest"
 	"github.com/pyrogo/pyro/py"
 	"github.com/pyrogo/pyro/wire"
 )
@@ -78,23 +79,7 @@ const benchObject = "bench.echo"
 // benchDaemon serves a benchEcho until the benchmark ends.
 func benchDaemon(b *testing.B) pyro.URI {
 	b.Helper()
-	cfg := pyro.BuiltinConfig()
-	cfg.SerializersAccepted = allSerializers
-	d, err := pyro.NewDaemon(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	u, err := d.Register(&benchEcho{}, benchObject)
-	if err != nil {
-		b.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- d.Serve(context.Background()) }()
-	b.Cleanup(func() {
-		d.Close()
-		<-served
-	})
-	return u
+	return pyrotest.Serve(b, pyrotest.Config(), benchObject, &benchEcho{})
 }
 
 // wireSizes returns the payload sizes of the echo request and reply as
@@ -428,7 +413,7 @@ func TestPythonClientThroughput(t *testing.T) {
 		}
 		return out.Rate
 	}
-	for _, ser := range allSerializers {
+	for _, ser := range pyrotest.Serializers {
 		g, p := run(ser, goEcho), run(ser, pyEcho)
 		t.Logf("%-8s Python client, %d calls: Go daemon %8.0f calls/s, Python echo server %8.0f calls/s, Go/Python %.2fx",
 			ser, n, g, p, g/p)
@@ -454,14 +439,12 @@ func TestServerThroughput(t *testing.T) {
 		}
 	}
 	pytest.Python(t)
-	pyEcho := pytest.Cmd{
-		Args:  []string{"-m", "Pyro4.test.echoserver", "-H", "127.0.0.1", "-q"},
+	py := pytest.Cmd{
+		Args:  []string{"-m", "Pyro4.test.echoserver", "-H", "127.0.0.1"},
 		Env:   []string{pyServerEnv},
 		Ready: regexp.MustCompile(`^echo uri: (\S+)`),
-	}
-	pyEcho.Args = pyEcho.Args[:len(pyEcho.Args)-1] // -q would hide the uri line
-	py := pyEcho.Start(t)
-	goURI, goPid := startGoEchoProcess(t)
+	}.Start(t)
+	goEcho := testkit.StartProcess(t, exec.Command(testkit.PyroCommand(t), "echoserver", "-H", "127.0.0.1"), testkit.Prefix("echo uri: "))
 	msg := strings.Repeat("x", 48)
 	measure := func(ser, uri string, pid int) (rate, perCPU float64) {
 		const clients = 32
@@ -475,7 +458,7 @@ func TestServerThroughput(t *testing.T) {
 			t.Fatal(err)
 		}
 		var calls atomic.Int64
-		cpu0 := procCPU(t, pid)
+		cpu0 := cpuSeconds(t, pid)
 		start := time.Now()
 		deadline := start.Add(time.Duration(secs * float64(time.Second)))
 		var wg sync.WaitGroup
@@ -494,53 +477,25 @@ func TestServerThroughput(t *testing.T) {
 		}
 		wg.Wait()
 		elapsed := time.Since(start).Seconds()
-		cpu := procCPU(t, pid) - cpu0
+		cpu := cpuSeconds(t, pid) - cpu0
 		n := float64(calls.Load())
 		return n / elapsed, n / cpu
 	}
 	for _, ser := range []string{"serpent", "marshal", "json"} {
-		g, gc := measure(ser, goURI, goPid)
+		g, gc := measure(ser, goEcho.Ready, goEcho.Pid())
 		p, pc := measure(ser, py.Ready, py.Pid())
 		t.Logf("%-8s 32 Go clients: Go server %6.0f calls/s (%6.0f per CPU-second), Python server %6.0f calls/s (%6.0f per CPU-second); Go/Python %.1fx calls/s, %.1fx per CPU-second",
 			ser, g, gc, p, pc, g/p, gc/pc)
 	}
 }
 
-// startGoEchoProcess builds cmd/pyro and runs "pyro echoserver" as its own
-// process, returning its URI and pid.
-func startGoEchoProcess(t *testing.T) (string, int) {
+// cpuSeconds returns the CPU time a process has used; the test is
+// skipped where /proc cannot tell.
+func cpuSeconds(t *testing.T, pid int) float64 {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "pyro")
-	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/pyro").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "echoserver", "-H", "127.0.0.1")
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if u, ok := strings.CutPrefix(sc.Text(), "echo uri: "); ok {
-			go io.Copy(io.Discard, stdout)
-			return u, cmd.Process.Pid
-		}
-	}
-	t.Fatal("pyro echoserver printed no uri")
-	return "", 0
-}
-
-// procCPU returns the user+system CPU seconds a process has used.
-func procCPU(t *testing.T, pid int) float64 {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	s, err := testkit.CPUSeconds(pid)
 	if err != nil {
-		t.Skip("no /proc:", err)
+		t.Skip("no CPU time from /proc:", err)
 	}
-	// fields after the ")" that ends the command name; utime and stime are 14 and 15
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-	ut, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	return (ut + st) / 100 // USER_HZ is 100 on Linux
+	return s
 }

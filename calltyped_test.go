@@ -13,6 +13,7 @@ import (
 
 	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/internal/testbound"
+	"github.com/pyrogo/pyro/internal/testkit/pyrotest"
 )
 
 // The typed calls between a Go proxy and a Go daemon: CallKwT with
@@ -100,10 +101,10 @@ func (TypedThing) Count(a countArgs) []int { return make([]int, a.N) }
 func startStreamer(t *testing.T) (*streamer, string, string) {
 	t.Helper()
 	s := &streamer{ended: make(chan string, 16), waiting: make(chan string, 16)}
-	cfg := pyro.BuiltinConfig()
+	cfg := pyrotest.Config()
 	cfg.IterStreamLinger = 0
-	uri := startObjectConfig(t, cfg, "streamer", s)
-	return s, uri, startDaemonWith(t, TypedThing{})
+	uri := pyrotest.Serve(t, cfg, "streamer", s).String()
+	return s, uri, pyrotest.Serve(t, pyrotest.Config(), "obj", TypedThing{}).String()
 }
 
 // waitEnded waits for the report that a stream of method ended (and
@@ -143,7 +144,7 @@ func TestCallKwTGo(t *testing.T) {
 	_, _, thing := startStreamer(t)
 	ctx := context.Background()
 	for _, ser := range []string{"serpent", "json", "marshal", "msgpack"} {
-		p := mustProxy(t, thing, nil, pyro.WithSerializer(ser))
+		p := pyrotest.Proxy(t, thing, nil, pyro.WithSerializer(ser))
 		dot := "."
 		for _, tc := range []struct {
 			args   []any
@@ -180,7 +181,7 @@ func TestCallKwTGo(t *testing.T) {
 		}
 	}
 	// ctx is honoured
-	p := mustProxy(t, thing, nil)
+	p := pyrotest.Proxy(t, thing, nil)
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	if _, err := pyro.CallKwT[string](cctx, p, "greet", nil, thingGreet{Name: "x"}); !errors.Is(err, context.Canceled) {
@@ -192,7 +193,7 @@ func TestCallStreamGo(t *testing.T) {
 	s, uri, _ := startStreamer(t)
 	ctx := context.Background()
 	for _, ser := range []string{"serpent", "json", "marshal", "msgpack"} {
-		p := mustProxy(t, uri, nil, pyro.WithSerializer(ser))
+		p := pyrotest.Proxy(t, uri, nil, pyro.WithSerializer(ser))
 
 		got, err := collect(pyro.CallStream[int](ctx, p, "count", 4), 0)
 		if err != nil || !slices.Equal(got, []int{0, 1, 2, 3}) {
@@ -259,7 +260,7 @@ func TestCallStreamGo(t *testing.T) {
 	}
 
 	// the method is called by each loop, not before
-	p := mustProxy(t, uri, nil)
+	p := pyrotest.Proxy(t, uri, nil)
 	before := s.calls.Load()
 	seq := pyro.CallStream[int](ctx, p, "count", 1)
 	if n := s.calls.Load() - before; n != 0 {
@@ -281,7 +282,7 @@ func TestCallStreamGo(t *testing.T) {
 // daemon ends the stream once the iterator lets go of its pull.)
 func TestCallStreamContext(t *testing.T) {
 	s, uri, _ := startStreamer(t)
-	p := mustProxy(t, uri, nil)
+	p := pyrotest.Proxy(t, uri, nil)
 	bound := testbound.Scale(20 * time.Second)
 	// slow runs a loop over slow(tag) with ctx; cancel, when not nil, is
 	// called once the daemon waits for the first item.

@@ -7,13 +7,14 @@ import (
 	"testing"
 
 	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/internal/testkit/pyrotest"
 )
 
 // TestWarehouseSharedProxy runs the README's first example object with its
 // proxy shared by many goroutines: the daemon calls the methods of one
 // object concurrently, so under -race an unguarded Warehouse fails here.
 func TestWarehouseSharedProxy(t *testing.T) {
-	u := startDaemonWith(t, &Warehouse{})
+	u := pyrotest.Serve(t, pyrotest.Config(), "obj", &Warehouse{}).String()
 	p, err := pyro.NewProxy(u, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -73,9 +73,7 @@ type registration struct {
 	obj     any // the instance (single mode, or registered value)
 	factory func() any
 	mode    InstanceMode
-	once    sync.Once
 	ti      *typeInfo
-	tiErr   error
 }
 
 // Daemon hosts Go values as Pyro objects. Create it with NewDaemon,

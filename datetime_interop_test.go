@@ -5,6 +5,7 @@ import (
 
 	"github.com/pyrogo/pyro/echoserver"
 	"github.com/pyrogo/pyro/internal/pytest"
+	"github.com/pyrogo/pyro/internal/testkit/pyrotest"
 )
 
 // TestEchoDatetimeLikePyro4: a Python client echoing datetimes and dates
@@ -14,7 +15,7 @@ import (
 func TestEchoDatetimeLikePyro4(t *testing.T) {
 	pytest.Python(t)
 	pyEcho := startPyEchoServer(t)
-	goEcho := startObject(t, echoserver.ObjectID, &echoserver.EchoServer{})
+	goEcho := pyrotest.Serve(t, pyrotest.Config(), echoserver.ObjectID, &echoserver.EchoServer{}).String()
 	args := []string{
 		"(datetime.datetime(2024, 1, 2, 3, 4, 5, 6),)",
 		"(datetime.date(2024, 1, 2),)",

@@ -141,4 +141,11 @@
 // (Config, its Pyro item names and text forms, Validate), errors.go
 // (Pyro's error classes), context.go (CallContext), uri.go, auth.go (the
 // passphrase scheme), keyfile.go, logwire.go.
+//
+// Tests: *_internal_test.go files test the package from inside (package
+// pyro), *_test.go files through its exported API (package pyro_test),
+// in every package of the module; the helpers they share are in
+// internal/testkit (relays, log capture, child processes), its rawpyro
+// (hand-driven wire clients) and pyrotest (daemons and proxies), and
+// internal/pytest (Python Pyro4 peers).
 package pyro

@@ -11,6 +11,7 @@ import (
 	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/internal/pytest"
 	"github.com/pyrogo/pyro/internal/testbound"
+	"github.com/pyrogo/pyro/internal/testkit/pyrotest"
 )
 
 // errorsObject returns errors the ways Go code does.
@@ -30,7 +31,7 @@ func (errorsObject) WrappedDaemon() error {
 // names, with the text around a wrapped error kept.
 func TestErrorClassesReachPython(t *testing.T) {
 	pytest.Python(t)
-	u := startDaemonWith(t, errorsObject{})
+	u := pyrotest.Serve(t, pyrotest.Config(), "obj", errorsObject{}).String()
 	want := []pyResult{
 		{Class: "Pyro4.errors.NamingError", Message: `lookup "x"`},
 		{Class: "builtins.ValueError", Message: "loading config: bad port"},
@@ -114,7 +115,7 @@ func TestDeadlineErrorsMatchContext(t *testing.T) {
 		check(t, err)
 	})
 	b := &blocker{release: make(chan struct{})}
-	u := startDaemonWith(t, b)
+	u := pyrotest.Serve(t, pyrotest.Config(), "obj", b).String()
 	t.Cleanup(func() { close(b.release) }) // runs before the daemon's shutdown
 	t.Run("call, proxy timeout", func(t *testing.T) {
 		p, err := pyro.NewProxy(u, nil, pyro.WithTimeout(testbound.Scale(300*time.Millisecond)))

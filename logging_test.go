@@ -6,24 +6,12 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/echoserver"
-	"github.com/pyrogo/pyro/internal/testbound"
+	"github.com/pyrogo/pyro/internal/testkit"
+	"github.com/pyrogo/pyro/internal/testkit/pyrotest"
 )
-
-// waitLog waits until the log holds substr.
-func waitLog(t *testing.T, l *logBuffer, substr string) {
-	t.Helper()
-	deadline := time.Now().Add(testbound.Scale(10 * time.Second))
-	for !strings.Contains(l.String(), substr) {
-		if time.Now().After(deadline) {
-			t.Fatalf("log has no %q:\n%s", substr, l)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 // TestDaemonAndProxyLogging: the daemon logs connections at info and calls
 // at debug; LOGWIRE logs every message of daemons and proxies at debug.
@@ -34,11 +22,13 @@ func TestDaemonAndProxyLogging(t *testing.T) {
 		logWire bool
 	}{{"debug+logwire", slog.LevelDebug, true}, {"debug", slog.LevelDebug, false}, {"info+logwire", slog.LevelInfo, true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			dlog, dbuf := bufferLogger(tc.level)
-			plog, pbuf := bufferLogger(tc.level)
+			dlog, dbuf := testkit.TextLogger(tc.level)
+			plog, pbuf := testkit.TextLogger(tc.level)
 			cfg := pyro.BuiltinConfig()
 			cfg.LogWire = tc.logWire
-			u := startObjectConfig(t, cfg.Clone(), echoserver.ObjectID, &echoserver.EchoServer{}, pyro.WithLogger(dlog))
+			dcfg := pyrotest.Config()
+			dcfg.LogWire = tc.logWire
+			u := pyrotest.Serve(t, dcfg, echoserver.ObjectID, &echoserver.EchoServer{}, pyro.WithLogger(dlog)).String()
 			p, err := pyro.NewProxy(u, cfg, pyro.WithLogger(plog))
 			if err != nil {
 				t.Fatal(err)
@@ -47,7 +37,7 @@ func TestDaemonAndProxyLogging(t *testing.T) {
 				t.Fatalf("echo: %v, %v", v, err)
 			}
 			p.Close()
-			waitLog(t, dbuf, "pyro: client disconnected")
+			testkit.WaitLog(t, dbuf, "pyro: client disconnected")
 			dl, pl := dbuf.String(), pbuf.String()
 			want := func(log, s string, yes bool) {
 				t.Helper()
@@ -76,7 +66,7 @@ func TestDaemonAndProxyLogging(t *testing.T) {
 // TestDaemonLogsRefusalsAtInfo: a refused connection is an info line
 // (a flood of refused clients must not fill a warning log).
 func TestDaemonLogsRefusalsAtInfo(t *testing.T) {
-	dlog, dbuf := bufferLogger(slog.LevelDebug)
+	dlog, dbuf := testkit.TextLogger(slog.LevelDebug)
 	d, err := pyro.NewDaemon(nil, pyro.WithLogger(dlog))
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +90,7 @@ func TestDaemonLogsRefusalsAtInfo(t *testing.T) {
 	if _, err := p.Call(context.Background(), "echo", 1); !errors.Is(err, pyro.ErrConnectionDenied) {
 		t.Fatalf("call without passphrase: %v", err)
 	}
-	waitLog(t, dbuf, "connection refused")
+	testkit.WaitLog(t, dbuf, "connection refused")
 	if s := dbuf.String(); !strings.Contains(s, `level=INFO msg="pyro: connection refused"`) || strings.Contains(s, "level=WARN") {
 		t.Errorf("log:\n%s", s)
 	}

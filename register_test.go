@@ -1,7 +1,6 @@
 package pyro_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -12,31 +11,9 @@ import (
 
 	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/echoserver"
+	"github.com/pyrogo/pyro/internal/testkit"
 	"github.com/pyrogo/pyro/naming"
 )
-
-// logBuffer is a concurrency-safe buffer for a slog handler.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func bufferLogger(level slog.Level) (*slog.Logger, *logBuffer) {
-	buf := &logBuffer{}
-	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: level})), buf
-}
 
 type onlyPointerMethods struct{}
 
@@ -63,7 +40,7 @@ type allUnsupported struct{}
 func (allUnsupported) OnEvent(f func(string)) {}
 
 func TestRegisterRules(t *testing.T) {
-	logger, logs := bufferLogger(slog.LevelInfo)
+	logger, logs := testkit.TextLogger(slog.LevelInfo)
 	d, err := pyro.NewDaemon(nil, pyro.WithLogger(logger))
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +112,7 @@ func TestRegisterRules(t *testing.T) {
 // TestBuiltinObjectsRegisterQuietly: the daemon's own object, the echo
 // server and the name server register without warnings.
 func TestBuiltinObjectsRegisterQuietly(t *testing.T) {
-	logger, logs := bufferLogger(slog.LevelDebug)
+	logger, logs := testkit.TextLogger(slog.LevelDebug)
 	d, err := pyro.NewDaemon(nil, pyro.WithLogger(logger))
 	if err != nil {
 		t.Fatal(err)
@@ -154,11 +131,10 @@ func TestBuiltinObjectsRegisterQuietly(t *testing.T) {
 	}
 }
 
-// guarded embeds a mutex and an atomic counter, as Go types often do.
+// guarded embeds a mutex, as Go types often do.
 type guarded struct {
 	sync.Mutex
-	hits atomicCounter
-	n    int
+	n int
 }
 
 type atomicCounter struct{ sync.RWMutex }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/internal/pytest"
+	"github.com/pyrogo/pyro/internal/testkit/pyrotest"
 )
 
 // Shipment uses Python-style keys through pyro tags, both ways.
@@ -23,8 +24,8 @@ func (shipping) Label() Shipment          { return Shipment{TrackingCode: "ab12"
 // results carry their snake_case tag names.
 func TestStructArgumentKeys(t *testing.T) {
 	pytest.Python(t)
-	strict := startDaemonWith(t, shipping{})
-	lenient := startDaemonWith(t, shipping{}, pyro.WithIgnoreUnknownKeys())
+	strict := pyrotest.Serve(t, pyrotest.Config(), "obj", shipping{}).String()
+	lenient := pyrotest.Serve(t, pyrotest.Config(), "obj", shipping{}, pyro.WithIgnoreUnknownKeys()).String()
 	good := "({'tracking_code': 'x1', 'weight_kg': 2.5},)"
 	typo := "({'tracking_code': 'x1', 'wieght_kg': 2.5},)"
 	calls := []pyCall{

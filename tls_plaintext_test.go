@@ -10,6 +10,7 @@ import (
 	"github.com/pyrogo/pyro/devcert"
 	"github.com/pyrogo/pyro/echoserver"
 	"github.com/pyrogo/pyro/internal/pytest"
+	"github.com/pyrogo/pyro/internal/testkit/pyrotest"
 )
 
 // TestTLSDaemonTellsPlaintextClients: a client that connects to a TLS
@@ -24,7 +25,7 @@ func TestTLSDaemonTellsPlaintextClients(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := startObject(t, echoserver.ObjectID, &echoserver.EchoServer{}, pyro.WithTLSConfig(conf))
+	u := pyrotest.Serve(t, pyrotest.Config(), echoserver.ObjectID, &echoserver.EchoServer{}, pyro.WithTLSConfig(conf)).String()
 	p, err := pyro.NewProxy(u, nil)
 	if err != nil {
 		t.Fatal(err)

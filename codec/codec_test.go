@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/pyrogo/pyro/codec"
+	"github.com/pyrogo/pyro/internal/pygen"
 	"github.com/pyrogo/pyro/py"
 	"github.com/pyrogo/pyro/uri"
 )
@@ -530,7 +531,7 @@ func TestLimitsOption(t *testing.T) {
 		lim   py.Limits
 		value any
 	}{
-		{"depth", py.Limits{MaxDepth: 3}, nestedList(5)},
+		{"depth", py.Limits{MaxDepth: 3}, pygen.NestedList(5, int64(1))},
 		{"items", py.Limits{MaxItems: 5}, ten},
 		{"string length", py.Limits{MaxStringLen: 10}, strings.Repeat("x", 11)},
 		{"int digits", py.Limits{MaxIntDigits: 30}, pow2(200, 1)},

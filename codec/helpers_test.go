@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/pyrogo/pyro/codec"
+	"github.com/pyrogo/pyro/internal/testkit"
 	"github.com/pyrogo/pyro/py"
 	"github.com/pyrogo/pyro/uri"
 )
@@ -278,11 +279,7 @@ func jsonKey(k any) any {
 
 // bigInt parses a decimal integer literal into the model (int64 when it fits).
 func bigInt(s string) any {
-	b, ok := new(big.Int).SetString(s, 10)
-	if !ok {
-		panic("bad int literal " + s)
-	}
-	return py.NormalizeInt(b)
+	return py.NormalizeInt(testkit.BigInt(s))
 }
 
 // pow2 returns sign * 2^n in the model.

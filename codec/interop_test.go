@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/pyrogo/pyro/codec"
+	"github.com/pyrogo/pyro/internal/pygen"
 	"github.com/pyrogo/pyro/py"
 	"github.com/pyrogo/pyro/uri"
 )
@@ -22,14 +23,6 @@ var pyTraceback = []any{
 	"Traceback (most recent call last):\n",
 	"  File \"/srv/app.py\", line 20, in fail\n    raise ValueError(\"bad\", 12)\n",
 	"ValueError: ('bad', 12)\n",
-}
-
-func nestedList(depth int) any {
-	var v any = int64(1)
-	for range depth {
-		v = []any{v}
-	}
-	return v
 }
 
 // p2g is the Go side of one Python → Go case of pyro_interop.py's dump
@@ -85,7 +78,7 @@ func p2gCases() map[string]p2g {
 		"set_empty": {want: py.NewSet(0, false)},
 		"frozenset_ints": {want: &py.Set{Frozen: true},
 			pyFails: map[string]string{"json": cantSerialize, "msgpack": cantSerialize}},
-		"nested_200": {want: nestedList(200)},
+		"nested_200": {want: pygen.NestedList(200, int64(1))},
 		"exc_value":  {want: valueError()},
 		"exc_naming": {want: &py.Exception{Class: "Pyro4.errors.NamingError", Args: py.Tuple{"unknown name: nope"},
 			Attributes: py.DictOf("_pyroTraceback", []any{"Traceback (most recent call last):\n", "NamingError: unknown name: nope\n"})}},
@@ -386,10 +379,10 @@ func g2pCases() []g2p {
 		{name: "set_empty", value: py.NewSet(0, false), expect: "S()", bySer: map[string]string{"serpent": "()"}},
 		{name: "frozenset", value: frozen(int64(1), int64(2)), expect: "frozenset({1,2})",
 			bySer: map[string]string{"serpent": "{1,2}"}, goFails: map[string]bool{"json": true, "msgpack": true}},
-		{name: "nested_200", value: nestedList(200), expect: "nested(200)"},
+		{name: "nested_200", value: pygen.NestedList(200, int64(1)), expect: "nested(200)"},
 		// Python's parser stops at 200 nested brackets, so a serpent
 		// payload nested deeper cannot be read by a Python peer.
-		{name: "nested_250", value: nestedList(250), expect: "nested(250)",
+		{name: "nested_250", value: pygen.NestedList(250, int64(1)), expect: "nested(250)",
 			pyErr: map[string]string{"serpent": "too many nested parentheses"}},
 		{name: "exc_value", value: valueErr, expect: valueErrExpr},
 		{name: "exc_naming", value: py.NewException("Pyro4.errors.NamingError", "unknown name: nope", goTraceback),

@@ -299,6 +299,7 @@ func TestRoundTripDeepEqual(t *testing.T) {
 			x.P = &Point{rapid.Int().Draw(t, "X"), rapid.Int().Draw(t, "Y")}
 		}
 		x.PP = []*Point{nil, {1, 2}}
+		x.inner = rapid.IntRange(1, 9).Draw(t, "inner") // never carried
 		if math.IsNaN(real(x.C)) || math.IsNaN(imag(x.C)) || x.F32 != x.F32 {
 			return // DeepEqual never equates NaN
 		}
@@ -310,6 +311,10 @@ func TestRoundTripDeepEqual(t *testing.T) {
 		if err := py.Convert(&back, m); err != nil {
 			t.Fatalf("Convert: %v\n%s", err, py.Repr(m))
 		}
+		if back.inner != 0 {
+			t.Fatalf("the unexported field came back: %d", back.inner)
+		}
+		x.inner = 0
 		if !reflect.DeepEqual(back, x) {
 			t.Fatalf("round trip\n %#v\ngave\n %#v\nvia %s", x, back, py.Repr(m))
 		}

@@ -829,7 +829,7 @@ func mapDecoder(t reflect.Type, mode decodeMode) decoderFunc {
 		return atConv(err, keyElem(k))
 	}
 	return func(dst reflect.Value, src any, depth int) error {
-		d, isDict := src.(*Dict)
+		d, _ := src.(*Dict)
 		switch x := src.(type) {
 		case nil:
 			dst.SetZero()
@@ -873,6 +873,7 @@ func mapDecoder(t reflect.Type, mode decodeMode) decoderFunc {
 			dst.Set(m)
 			return nil
 		default:
+			var isDict bool
 			if d, isDict = classDict(src); !isDict {
 				return typeErr(src, t)
 			}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pyrogo/pyro/internal/testkit"
 	"github.com/pyrogo/pyro/py"
 )
 
@@ -145,16 +146,8 @@ func equalValues(a, b reflect.Value) bool {
 	return reflect.DeepEqual(a.Interface(), b.Interface())
 }
 
-func bigInt(s string) *big.Int {
-	b, ok := new(big.Int).SetString(s, 10)
-	if !ok {
-		panic(s)
-	}
-	return b
-}
-
 func TestConvertScalars(t *testing.T) {
-	two64 := bigInt("18446744073709551616")
+	two64 := testkit.BigInt("18446744073709551616")
 	runConvCases(t, []convCase{
 		// bool
 		{ptr[bool](), true, true, ""},
@@ -165,7 +158,7 @@ func TestConvertScalars(t *testing.T) {
 		{ptr[int](), true, 1, ""},
 		{ptr[int](), false, 0, ""},
 		{ptr[int](), 3.0, 3, ""},
-		{ptr[int](), -0.0, 0, ""},
+		{ptr[int](), math.Copysign(0, -1), 0, ""},
 		{ptr[int](), 1.5, nil, "float 1.5 is not an integer"},
 		{ptr[int](), math.NaN(), nil, "float nan is not an integer"},
 		{ptr[int](), math.Inf(1), nil, "float inf is not an integer"},
@@ -198,9 +191,9 @@ func TestConvertScalars(t *testing.T) {
 		{ptr[uint8](), 2.0, uint8(2), ""},
 		{ptr[uint8](), -1.0, nil, "float -1.0 overflows uint8"},
 		{ptr[uint8](), 0.5, nil, "float 0.5 is not an integer"},
-		{ptr[uint64](), bigInt("18446744073709551615"), uint64(math.MaxUint64), ""},
+		{ptr[uint64](), testkit.BigInt("18446744073709551615"), uint64(math.MaxUint64), ""},
 		{ptr[uint64](), two64, nil, "int 18446744073709551616 overflows uint64"},
-		{ptr[uint64](), bigInt("-18446744073709551615"), nil, "int -18446744073709551615 overflows uint64"},
+		{ptr[uint64](), testkit.BigInt("-18446744073709551615"), nil, "int -18446744073709551615 overflows uint64"},
 		{ptr[uint64](), 0x1p64, nil, "float 1.8446744073709552e+19 overflows uint64"},
 		{ptr[uint64](), 0x1p63, uint64(1 << 63), ""},
 		{ptr[uintptr](), int64(9), uintptr(9), ""},
@@ -214,7 +207,7 @@ func TestConvertScalars(t *testing.T) {
 		{ptr[float64](), int64(1<<53 + 1), nil, "int 9007199254740993 is not exactly representable as float64"},
 		{ptr[float64](), int64(math.MaxInt64), nil, "int 9223372036854775807 is not exactly representable as float64"},
 		{ptr[float64](), two64, 0x1p64, ""},
-		{ptr[float64](), bigInt("18446744073709551617"), nil, "int 18446744073709551617 is not exactly representable as float64"},
+		{ptr[float64](), testkit.BigInt("18446744073709551617"), nil, "int 18446744073709551617 is not exactly representable as float64"},
 		{ptr[float64](), "1.5", nil, "cannot convert str to float64"},
 		{ptr[float64](), nil, nil, "cannot convert NoneType to float64"},
 		{ptr[float32](), 0.1, float32(0.1), ""},
@@ -244,7 +237,7 @@ func TestConvertScalars(t *testing.T) {
 		{ptr[*big.Int](), true, big.NewInt(1), ""},
 		{ptr[*big.Int](), false, big.NewInt(0), ""},
 		{ptr[big.Float](), true, *big.NewFloat(1), ""},
-		{ptr[*big.Int](), 1e20, bigInt("100000000000000000000"), ""},
+		{ptr[*big.Int](), 1e20, testkit.BigInt("100000000000000000000"), ""},
 		{ptr[*big.Int](), nil, (*big.Int)(nil), ""},
 		{ptr[*big.Int](), 0.5, nil, "float 0.5 is not an integer"},
 		{ptr[*big.Int](), "5", nil, "cannot convert str to *big.Int"},
@@ -414,11 +407,10 @@ type Inner struct {
 }
 
 type Outer struct {
-	Name   string `pyro:"name"`
-	Inner  Inner
-	Items  []Inner `pyro:"items"`
-	Ptr    *Inner
-	hidden int
+	Name  string `pyro:"name"`
+	Inner Inner
+	Items []Inner `pyro:"items"`
+	Ptr   *Inner
 }
 
 type Snakey struct {

@@ -376,10 +376,6 @@ func appendQuoted(b []byte, s string) ([]byte, error) {
 	return py.AppendQuotedString(b, s), nil
 }
 
-// printable reports whether CPython 3.11's repr writes the non-ASCII rune
-// r as it is (see py.IsPrintable).
-func printable(r rune) bool { return py.IsPrintable(r) }
-
 // appendBase64 writes bytes the way serpent does (Python's repr of a dict,
 // hence the spaces).
 func appendBase64(b []byte, p []byte) []byte {

@@ -3,8 +3,10 @@
 // users have them: unencrypted PEM (PKCS#1, PKCS#8, SEC 1), encrypted
 // PKCS#8 (PBES2 with PBKDF2 and AES-CBC or DES-EDE3-CBC: what
 // "openssl pkcs8 -topk8", OpenSSL 3 and Python's cryptography write), and
-// OpenSSL's legacy "Proc-Type: 4,ENCRYPTED" PEM. The standard library
-// decrypts only the last of the encrypted forms.
+// OpenSSL's legacy "Proc-Type: 4,ENCRYPTED" PEM (AES-CBC, DES-EDE3-CBC,
+// DES-CBC). The standard library decrypts neither encrypted form (its
+// decoder of the legacy form is deprecated), so both are here:
+// pemkey.go for PKCS#8, legacy.go for the legacy form.
 //
 // Key files are local and trusted as far as their owner is, but their
 // parsing is still bounded: the PBKDF2 iteration count a file may ask for

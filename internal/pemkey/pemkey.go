@@ -51,19 +51,15 @@ func Decode(data, passwd []byte) ([]byte, error) {
 		case !strings.HasSuffix(b.Type, "PRIVATE KEY"):
 			continue
 		case strings.Contains(b.Headers["Proc-Type"], "ENCRYPTED"):
-			// OpenSSL's legacy encryption (RFC 1423). Go deprecates it
-			// because it is unauthenticated, which does not matter for a
-			// local key file; it is what "openssl ... -traditional"
-			// and many older tools still write.
+			// OpenSSL's legacy encryption (RFC 1423): unauthenticated,
+			// which does not matter for a local key file, and what
+			// "openssl rsa|ec -aes256" and many older tools still write
+			// (legacy.go; the standard library's decoder is deprecated).
 			if len(passwd) == 0 {
 				return nil, ErrNeedsPassword
 			}
-			//lint:ignore SA1019 see above: a local key file, no oracle
-			der, err := x509.DecryptPEMBlock(b, passwd)
+			der, err := decryptLegacy(b, passwd)
 			if err != nil {
-				if errors.Is(err, x509.IncorrectPasswordError) {
-					return nil, errors.New("wrong password for the private key")
-				}
 				return nil, err
 			}
 			return pem.EncodeToMemory(&pem.Block{Type: b.Type, Bytes: der}), nil

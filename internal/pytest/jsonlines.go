@@ -51,3 +51,22 @@ func SerializerInterop(t testing.TB, serializer, mode string, reqs []map[string]
 	}
 	return ans
 }
+
+// ListLiteral writes items (strings and numbers) as a Python list
+// literal, each in its JSON form, which Python reads the same way.
+func ListLiteral(items []any) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, it := range items {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		s, err := json.Marshal(it)
+		if err != nil {
+			panic("pytest: ListLiteral: " + err.Error())
+		}
+		b.Write(s)
+	}
+	b.WriteByte(']')
+	return b.String()
+}

@@ -1,13 +1,10 @@
 package pytest
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"regexp"
@@ -15,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pyrogo/pyro/internal/testkit"
 )
 
 var (
@@ -107,8 +106,7 @@ type Cmd struct {
 	// Ready matches the stdout line that tells Start the server is up; its
 	// first group becomes Server.Ready. Default: ^READY (.*)$.
 	Ready *regexp.Regexp
-	// Timeout bounds the wait for Ready (Start, default 30 s) or the whole
-	// run (Run, default 120 s).
+	// Timeout bounds the whole run (Run, default 120 s).
 	Timeout time.Duration
 }
 
@@ -117,33 +115,11 @@ type Server struct {
 	// Ready is the first group of the readiness line, e.g. a URI.
 	Ready string
 
-	t       testing.TB
-	cmd     *exec.Cmd
-	out     *syncBuffer // stdout after the ready line, then stderr
-	readerD chan struct{}
-	once    sync.Once
+	p *testkit.Process
 }
 
 // Pid returns the process id of the server.
-func (s *Server) Pid() int { return s.cmd.Process.Pid }
-
-// syncBuffer is a bytes.Buffer safe for a writer goroutine and readers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+func (s *Server) Pid() int { return s.p.Pid() }
 
 // Start runs "python -u script args..." with the default environment and
 // waits for its READY line (see Cmd.Start).
@@ -153,94 +129,29 @@ func Start(t testing.TB, script string, args ...string) *Server {
 }
 
 // Start starts the process and waits until a stdout line matches c.Ready;
-// it fails the test if the process exits or stays silent until the
-// timeout. The process is killed in t.Cleanup whatever happens, and its
-// output is logged if the test failed.
+// it fails the test if the process exits first or stays silent for
+// testkit.Bound (c.Timeout does not apply). The process is killed in
+// t.Cleanup whatever happens, and its output is logged if the test
+// failed (see testkit.StartProcess).
 func (c Cmd) Start(t testing.TB) *Server {
 	t.Helper()
-	py := Python(t)
 	ready := c.Ready
 	if ready == nil {
 		ready = defaultRdy
 	}
-	timeout := c.Timeout
-	if timeout <= 0 {
-		timeout = 30 * time.Second
-	}
-	cmd := exec.Command(py, append([]string{"-u"}, c.Args...)...)
+	cmd := exec.Command(Python(t), append([]string{"-u"}, c.Args...)...)
 	cmd.Env = Env(c.Env...)
-	s := &Server{t: t, cmd: cmd, out: &syncBuffer{}, readerD: make(chan struct{})}
-	cmd.Stderr = s.out
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatalf("pytest: %v", err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("pytest: starting %s %v: %v", py, c.Args, err)
-	}
-	t.Cleanup(func() {
-		s.Stop()
-		if t.Failed() {
-			t.Logf("python %v output:\n%s", c.Args, s.out.String())
-		}
-	})
-	found := make(chan string, 1)
-	go func() {
-		defer close(s.readerD)
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(make([]byte, 64*1024), 16<<20)
-		signalled := false
-		for sc.Scan() {
-			line := sc.Text()
-			if !signalled {
-				if m := ready.FindStringSubmatch(line); m != nil {
-					signalled = true
-					g := ""
-					if len(m) > 1 {
-						g = m[1]
-					}
-					found <- g
-					continue
-				}
-			}
-			s.out.Write([]byte(line + "\n"))
-		}
-		// drain anything the scanner refused (overlong line)
-		_, _ = io.Copy(io.Discard, stdout)
-	}()
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	select {
-	case s.Ready = <-found:
-		return s
-	case <-s.readerD:
-		select {
-		case s.Ready = <-found:
-			return s
-		default:
-		}
-		s.Stop()
-		t.Fatalf("python %v exited before it was ready (%v):\n%s", c.Args, cmd.ProcessState, s.out.String())
-	case <-timer.C:
-		s.Stop()
-		t.Fatalf("python %v not ready after %v:\n%s", c.Args, timeout, s.out.String())
-	}
-	return nil
+	p := testkit.StartProcess(t, cmd, ready)
+	return &Server{Ready: p.Ready, p: p}
 }
 
 // Stop kills the process and waits for it; it is safe to call more than
 // once (Cleanup calls it too).
-func (s *Server) Stop() {
-	s.once.Do(func() {
-		_ = s.cmd.Process.Kill()
-		<-s.readerD
-		_ = s.cmd.Wait()
-	})
-}
+func (s *Server) Stop() { s.p.Stop() }
 
 // Output returns what the process wrote so far, apart from the ready line:
 // the rest of stdout and all of stderr, interleaved.
-func (s *Server) Output() string { return s.out.String() }
+func (s *Server) Output() string { return s.p.Output.String() }
 
 // Result is the outcome of Run.
 type Result struct {
@@ -289,14 +200,29 @@ func (c Cmd) Run(t testing.TB) Result {
 	return res
 }
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago
-// (for servers that must be told their port).
-func FreePort(t testing.TB) int {
+// StartEchoServer runs Pyro4's test echo server (python -m
+// Pyro4.test.echoserver, what pyro4-test-echoserver runs) on 127.0.0.1
+// and a port it picks itself, with the extra "KEY=value" settings env,
+// and returns its URI. It stops with the test.
+func StartEchoServer(t testing.TB, env ...string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("pytest: no free port: %v", err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	s := Cmd{
+		Args:  []string{"-m", "Pyro4.test.echoserver", "-H", "127.0.0.1", "-p", "0"},
+		Env:   env,
+		Ready: regexp.MustCompile(`^echo uri: (\S+)`),
+	}.Start(t)
+	return s.Ready
+}
+
+// StartNameServer runs Pyro4's name server (python -m Pyro4.naming, what
+// pyro4-ns runs) with args, and returns it once it has printed its URI
+// (Server.Ready; "URI = ..." or, with NAT options, "external URI =
+// ..."). It stops with the test.
+func StartNameServer(t testing.TB, args []string, env ...string) *Server {
+	t.Helper()
+	return Cmd{
+		Args:  append([]string{"-m", "Pyro4.naming"}, args...),
+		Env:   env,
+		Ready: regexp.MustCompile(`^(?:external )?URI = (.*)$`),
+	}.Start(t)
 }

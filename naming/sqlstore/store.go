@@ -111,6 +111,7 @@ func init() {
 // writable by every user; see the package documentation.
 func Open(path string) (*Store, error) {
 	if path == ":memory:" {
+		//lint:ignore ST1005 Pyro's own message, word for word
 		return nil, errors.New(memoryRefused)
 	}
 	if path == "" {
