@@ -195,7 +195,7 @@ func g2p5Cases() []g2p {
 			bySer: map[string]string{"msgpack": "[datetime.datetime(2024,2,29,13,14,15,123456),datetime.date(2024,2,29)]"}},
 		g2p{name: "call_times", call: &codec.Call{Object: "thing", Method: "m", Args: []any{local, day}, Kwargs: py.NewDict(0)},
 			expect: "('thing','m',V(" + iso(local) + "," + iso(day) + "),{})",
-			bySer: map[string]string{"msgpack": "('thing','m',V(datetime.datetime(2024,2,29,13,14,15,123456),datetime.date(2024,2,29)),{})"}},
+			bySer:  map[string]string{"msgpack": "('thing','m',V(datetime.datetime(2024,2,29,13,14,15,123456),datetime.date(2024,2,29)),{})"}},
 	)
 	return cases
 }
