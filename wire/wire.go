@@ -60,7 +60,16 @@ func (t MsgType) String() string {
 	return "MSG(" + strconv.Itoa(int(t)) + ")"
 }
 
-// Flags is the message flag bit set.
+// Flags is the message flag bit set, protocol-neutral: its values are
+// Pyro4's header bits, and ReadMessage and the writer translate them to
+// and from Pyro5's, which number the same meanings differently
+// (ITEMSTREAMRESULT is 0x10 in 502, KEEPSERIALIZED 0x20, and 502's 0x40
+// is CORR_ID, which Message.CorrID stands for). So code that handles
+// messages tests the same constants whatever protocol a message came in.
+// FlagMetaOnConnect has no 502 bit: Pyro5 always sends the metadata in
+// the handshake, so ReadMessage sets it on every 502 CONNECT and
+// CONNECTOK and the 502 writer leaves it out. Bits from 0x80 on have no
+// meaning in either protocol and are carried as they are.
 type Flags uint16
 
 // Message flags.
@@ -93,12 +102,25 @@ type Annotation struct {
 // sees it: ReadMessage decompresses it (FlagCompressed stays set to tell
 // what happened on the wire) and WriteMessage compresses it when asked.
 type Message struct {
+	// Version is the protocol the message came in (set by ReadMessage),
+	// or is to be written in: 0 means as Options.Protocol says, and a
+	// Version the Options contradict is an error (but Options that say
+	// nothing write a 502 Message in 502, so a daemon's Options shared by
+	// all its connections write each reply in its request's protocol).
+	Version      Protocol
 	Type         MsgType
 	Flags        Flags
 	Seq          uint16
 	SerializerID uint16
 	Annotations  []Annotation
 	Data         []byte
+	// CorrID is the message's correlation id (16 bytes), or nil when it
+	// has none. In 502 it is the header's correlation id (FLAGS_CORR_ID
+	// set); in 48 it is the value of the CORR annotation, which
+	// ReadMessage also leaves in Annotations and the writer sets from
+	// CorrID when CorrID is not nil. So a reply written with
+	// CorrID = request.CorrID carries the id as each protocol does.
+	CorrID []byte
 
 	held int // bytes of Options.Budget acquired for this message
 }
@@ -156,6 +178,16 @@ type Options struct {
 	// allocates, before it allocates it (see Budget). Options holding a
 	// Budget belong to one connection.
 	Budget Budget
+	// Protocol is the protocol written (for a Message whose Version is
+	// 0) and the only one ReadMessage accepts: 0 or Protocol48 for
+	// Pyro4's, Protocol502 for Pyro5's.
+	Protocol Protocol
+	// AnyProtocol makes ReadMessage accept both 48 and 502, whatever
+	// Protocol says: for the first message of a connection, whose
+	// Message.Version then tells the connection's protocol. HMACKey
+	// and Binding apply to 48 messages; a 502 message read with either
+	// set is refused with ErrNoHMAC (see there).
+	AnyProtocol bool
 }
 
 // Budget accounts for the memory ReadMessage allocates for message
@@ -215,18 +247,60 @@ var (
 	// ErrClosed is returned when the peer closed the connection
 	// before a whole message arrived.
 	ErrClosed = errors.New("receiving: not enough data")
+	// ErrBadVersion is matched by errors about a message's "PYRO" tag,
+	// protocol version or (502) magic number: the peer does not speak
+	// the protocol expected (see ProtocolError).
+	ErrBadVersion = errors.New("unsupported protocol version")
+	// ErrNoHMAC is matched by the SecurityError of a 502 message read,
+	// or to be written, with an HMAC key (or Binding) configured:
+	// protocol 502 has no HMAC, so the key cannot authenticate it. A
+	// daemon that requires an HMAC key refuses such a connection with
+	// this error's text unless it authenticates 502 connections in
+	// another way (then it reads them with Options that hold no key,
+	// choosing by SniffProtocol or Message.Version). ReadMessage
+	// returns it after reading the whole message, with the message (as
+	// for an HMAC mismatch), so the connection is left in step.
+	ErrNoHMAC = errors.New("no HMAC in protocol 502")
 )
 
 // ProtocolError is a malformed message.
-type ProtocolError struct{ Msg string }
+type ProtocolError struct {
+	Msg string
+	// BadVersion tells that the message was refused for its "PYRO" tag,
+	// protocol version or 502 magic number (errors.Is(err,
+	// ErrBadVersion)); Tag then tells whether the tag was right and
+	// Version is the version field received.
+	BadVersion bool
+	Tag        bool
+	Version    uint16
+	// Answer is the protocol of a refusal for a BadVersion error: the
+	// protocol the reader expected, or for a reader that accepted both
+	// (the first message of a connection) 502 when the tag was right and
+	// the version at least 500, else 48. Msg is the text Pyro's daemon
+	// of that protocol sends in its CONNECTFAIL: Pyro4's MsgBadVersion
+	// for 48, Pyro5's Msg502BadTag, Msg502BadVersion or
+	// Msg502BadHeader for 502.
+	Answer Protocol
+}
 
-func (e *ProtocolError) Error() string        { return e.Msg }
-func (e *ProtocolError) Is(target error) bool { return target == ErrProtocol }
+func (e *ProtocolError) Error() string { return e.Msg }
+
+// Is matches ErrProtocol, and ErrBadVersion for a BadVersion error.
+func (e *ProtocolError) Is(target error) bool {
+	return target == ErrProtocol || target == ErrBadVersion && e.BadVersion
+}
 
 // TooLargeError is a message over the size limit.
-type TooLargeError struct{ Size, Max int }
+type TooLargeError struct {
+	Size, Max int
+	// Protocol selects the text: Pyro4's (0 or 48) or Pyro5's (502).
+	Protocol Protocol
+}
 
 func (e *TooLargeError) Error() string {
+	if e.Protocol == Protocol502 {
+		return fmt.Sprintf("message too large (%d, max=%d)", e.Size, e.Max)
+	}
 	return fmt.Sprintf("max message size exceeded (%d where max=%d)", e.Size, e.Max)
 }
 
@@ -234,11 +308,19 @@ func (e *TooLargeError) Error() string {
 // a ProtocolError).
 func (e *TooLargeError) Is(target error) bool { return target == ErrTooLarge || target == ErrProtocol }
 
-// SecurityError is an HMAC failure.
-type SecurityError struct{ Msg string }
+// SecurityError is an HMAC failure, or an HMAC key used with protocol
+// 502 (NoHMAC).
+type SecurityError struct {
+	Msg    string
+	NoHMAC bool
+}
 
-func (e *SecurityError) Error() string        { return e.Msg }
-func (e *SecurityError) Is(target error) bool { return target == ErrSecurity }
+func (e *SecurityError) Error() string { return e.Msg }
+
+// Is matches ErrSecurity, and ErrNoHMAC for a NoHMAC error.
+func (e *SecurityError) Is(target error) bool {
+	return target == ErrSecurity || target == ErrNoHMAC && e.NoHMAC
+}
 
 // Pyro's exact error texts.
 const (
@@ -248,14 +330,52 @@ const (
 	MsgHMACSymmetry = "hmac key config not symmetric"
 )
 
-// Header is the parsed fixed part of a message.
+// Header is the parsed fixed part of a message of either protocol.
 type Header struct {
+	// Version is the header's protocol; 0 means 48.
+	Version        Protocol
 	Type           MsgType
-	Flags          Flags
+	Flags          Flags // protocol-neutral (see Flags)
 	Seq            uint16
 	PayloadLen     int
 	SerializerID   uint16
 	AnnotationsLen int
+	// HasCorrID and CorrID are a 502 header's FLAGS_CORR_ID and
+	// correlation id.
+	HasCorrID bool
+	CorrID    [CorrIDSize]byte
+}
+
+// Len returns the size of the header on the wire.
+func (hd Header) Len() int {
+	if hd.Version == Protocol502 {
+		return HeaderSize502
+	}
+	return HeaderSize
+}
+
+// FrameSize returns the size of the whole message on the wire: header,
+// annotation chunks and payload.
+func (hd Header) FrameSize() int { return hd.Len() + hd.AnnotationsLen + hd.PayloadLen }
+
+// ParseAnyHeader parses the header at the start of b, of protocol 48 or
+// 502 as its version field says (ParseHeader or ParseHeader502); b must
+// hold the whole header (SniffProtocol needs only its first bytes).
+func ParseAnyHeader(b []byte) (Header, error) {
+	p, err := SniffProtocol(b)
+	if err != nil {
+		return Header{}, err
+	}
+	if p == Protocol502 {
+		if len(b) < HeaderSize502 {
+			return Header{}, &ProtocolError{Msg: "header data size mismatch"}
+		}
+		return ParseHeader502(b[:HeaderSize502])
+	}
+	if len(b) < HeaderSize {
+		return Header{}, &ProtocolError{Msg: "header data size mismatch"}
+	}
+	return ParseHeader(b[:HeaderSize])
 }
 
 // ParseHeader validates and parses a 24-byte header (magic, version,
@@ -268,6 +388,7 @@ func ParseHeader(h []byte) (Header, error) {
 		return Header{}, &ProtocolError{Msg: MsgBadVersion}
 	}
 	hd := Header{
+		Version:        Protocol48,
 		Type:           MsgType(binary.BigEndian.Uint16(h[6:])),
 		Flags:          Flags(binary.BigEndian.Uint16(h[8:])),
 		Seq:            binary.BigEndian.Uint16(h[10:]),
@@ -289,8 +410,11 @@ func (hd Header) checksum() uint16 {
 		uint32(hd.SerializerID) + uint32(hd.Flags) + uint32(hd.Seq) + checksumMagic) & 0xffff)
 }
 
-// AppendHeader appends the 24 header bytes.
+// AppendHeader appends the header bytes: 24 of them for 48, 40 for 502.
 func (hd Header) AppendHeader(b []byte) []byte {
+	if hd.Version == Protocol502 {
+		return hd.append502(b)
+	}
 	b = append(b, 'P', 'Y', 'R', 'O')
 	b = binary.BigEndian.AppendUint16(b, ProtocolVersion)
 	b = binary.BigEndian.AppendUint16(b, uint16(hd.Type))
@@ -387,21 +511,41 @@ func ReadMessage(r io.Reader, o *Options) (*Message, error) {
 }
 
 func readMessage(r io.Reader, o *Options, acct *account) (*Message, error) {
-	var hb [HeaderSize]byte
-	if _, err := io.ReadFull(r, hb[:]); err != nil {
+	var hb [HeaderSize502]byte
+	// the tag and version first: they tell the header's size
+	if _, err := io.ReadFull(r, hb[:SniffSize]); err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, &ProtocolError{Msg: "header data size mismatch"}
 		}
 		return nil, closedErr(err)
 	}
-	hd, err := ParseHeader(hb[:])
+	p, err := sniff(hb[:SniffSize], o.Protocol, o.AnyProtocol)
 	if err != nil {
 		return nil, err
 	}
-	if o.MaxMessageSize > 0 && hd.PayloadLen+hd.AnnotationsLen > o.MaxMessageSize {
-		return nil, &TooLargeError{Size: hd.PayloadLen + hd.AnnotationsLen, Max: o.MaxMessageSize}
+	var hd Header
+	if p == Protocol502 {
+		if hd, err = readHeader502(r, hb[:], o); err != nil {
+			return nil, err
+		}
+	} else {
+		if _, err := io.ReadFull(r, hb[SniffSize:HeaderSize]); err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil, &ProtocolError{Msg: "header data size mismatch"}
+			}
+			return nil, err
+		}
+		if hd, err = ParseHeader(hb[:HeaderSize]); err != nil {
+			return nil, err
+		}
+		if o.MaxMessageSize > 0 && hd.PayloadLen+hd.AnnotationsLen > o.MaxMessageSize {
+			return nil, &TooLargeError{Size: hd.PayloadLen + hd.AnnotationsLen, Max: o.MaxMessageSize}
+		}
 	}
-	m := &Message{Type: hd.Type, Flags: hd.Flags, Seq: hd.Seq, SerializerID: hd.SerializerID}
+	m := &Message{Version: p, Type: hd.Type, Flags: hd.Flags, Seq: hd.Seq, SerializerID: hd.SerializerID}
+	if hd.HasCorrID {
+		m.CorrID = append(make([]byte, 0, CorrIDSize), hd.CorrID[:]...)
+	}
 	if hd.AnnotationsLen > 0 {
 		if err := acct.acquire(hd.AnnotationsLen); err != nil {
 			return nil, err
@@ -410,16 +554,24 @@ func readMessage(r io.Reader, o *Options, acct *account) (*Message, error) {
 		if _, err := io.ReadFull(r, ab); err != nil {
 			return nil, closedErr(err)
 		}
-		if m.Annotations, err = parseAnnotations(ab); err != nil {
+		if m.Annotations, err = parseAnnotations(ab, p); err != nil {
 			return nil, err
+		}
+		if p == Protocol48 {
+			if c, ok := m.Annotation(AnnCorr); ok && len(c) == CorrIDSize {
+				m.CorrID = c
+			}
 		}
 	}
 	if m.Data, err = readFull(r, hd.PayloadLen, acct); err != nil {
 		return nil, err
 	}
-	if o.Binding != nil {
+	switch {
+	case p == Protocol502 && (o.Binding != nil || len(o.HMACKey) > 0):
+		err = &SecurityError{Msg: MsgNoHMAC502, NoHMAC: true}
+	case o.Binding != nil:
 		err = o.Binding.check(m)
-	} else {
+	default:
 		err = checkHMAC(m, o.HMACKey)
 	}
 	if err != nil {
@@ -434,7 +586,7 @@ func readMessage(r io.Reader, o *Options, acct *account) (*Message, error) {
 			limit = defaultMaxDecompressed
 		}
 		compressed := m.Data
-		if m.Data, err = decompress(compressed, limit, acct); err != nil {
+		if m.Data, err = decompress(compressed, limit, p, acct); err != nil {
 			return m, err
 		}
 		acct.release(len(compressed)) // dropped (readFull allocated exactly this)
@@ -442,21 +594,77 @@ func readMessage(r io.Reader, o *Options, acct *account) (*Message, error) {
 	return m, nil
 }
 
-func parseAnnotations(b []byte) ([]Annotation, error) {
+// readHeader502 reads the rest of a 502 header whose first SniffSize
+// bytes are in hb, and checks it and its lengths (Pyro5 checks
+// MAX_MESSAGE_SIZE right after the header too).
+func readHeader502(r io.Reader, hb []byte, o *Options) (Header, error) {
+	if _, err := io.ReadFull(r, hb[SniffSize:HeaderSize502]); err != nil {
+		// Pyro5 reports a connection closed within the header so
+		return Header{}, closedErr(err)
+	}
+	hd, err := parseHeader502(hb[:HeaderSize502])
+	if err != nil {
+		return Header{}, err
+	}
+	if o.MaxMessageSize > 0 && uint64(hd.payloadLen)+uint64(hd.annotationsLen) > uint64(o.MaxMessageSize) {
+		return Header{}, &TooLargeError{Size: hd.total(), Max: o.MaxMessageSize, Protocol: Protocol502}
+	}
+	if err := hd.check502(); err != nil {
+		return Header{}, err
+	}
+	return hd.Header, nil
+}
+
+// parseAnnotations parses annotation chunks: a 4-byte key and a length of
+// 2 bytes (48) or 4 bytes (502), then the value.
+func parseAnnotations(b []byte, p Protocol) ([]Annotation, error) {
 	var anns []Annotation
+	lenSize := 2
+	if p == Protocol502 {
+		lenSize = 4
+	}
 	for len(b) > 0 {
-		if len(b) < 6 {
+		if len(anns) == MaxAnnotationCount {
+			return nil, &ProtocolError{Msg: "more than " + strconv.Itoa(MaxAnnotationCount) + " annotations"}
+		}
+		if len(b) < 4+lenSize {
+			if p == Protocol502 {
+				return nil, &ProtocolError{Msg: "annotation chunk length exceeds remaining data"}
+			}
 			return nil, &ProtocolError{Msg: "annotation chunk truncated"}
 		}
 		key := string(b[:4])
-		n := int(binary.BigEndian.Uint16(b[4:]))
-		if len(b) < 6+n {
+		var n uint64
+		if p == Protocol502 {
+			n = uint64(binary.BigEndian.Uint32(b[4:]))
+		} else {
+			n = uint64(binary.BigEndian.Uint16(b[4:]))
+		}
+		h := 4 + lenSize
+		if uint64(len(b)-h) < n {
+			if p == Protocol502 {
+				return nil, &ProtocolError{Msg: "annotation chunk length exceeds remaining data"}
+			}
 			return nil, &ProtocolError{Msg: "annotation " + strconv.Quote(key) + " value truncated"}
 		}
-		anns = append(anns, Annotation{Key: key, Value: b[6 : 6+n : 6+n]})
-		b = b[6+n:]
+		if p == Protocol502 && !isASCII(key) {
+			// Pyro5 decodes keys as ASCII and fails on anything else
+			return nil, &ProtocolError{Msg: "annotation key " + strconv.Quote(key) + " is not ASCII"}
+		}
+		end := h + int(n)
+		anns = append(anns, Annotation{Key: key, Value: b[h:end:end]})
+		b = b[end:]
 	}
 	return anns, nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // ComputeHMAC returns Pyro's HMAC-SHA1 of a message: the payload bytes as
@@ -518,7 +726,7 @@ func checkHMAC(m *Message, key []byte) error {
 // So a payload that expands to N bytes costs N plus at most 1 MiB, at
 // the price of inflating large payloads twice. Allocations are charged to
 // acct; the first buffer is released when dropped.
-func decompress(b []byte, limit int, acct *account) ([]byte, error) {
+func decompress(b []byte, limit int, p Protocol, acct *account) ([]byte, error) {
 	f, err := getInflater(b)
 	if err != nil {
 		return nil, badZlib(err)
@@ -536,7 +744,7 @@ func decompress(b []byte, limit int, acct *account) ([]byte, error) {
 	}
 	if eof {
 		if n > limit {
-			return nil, &TooLargeError{Size: n, Max: limit}
+			return nil, &TooLargeError{Size: n, Max: limit, Protocol: p}
 		}
 		return buf[:n], nil
 	}
@@ -544,7 +752,7 @@ func decompress(b []byte, limit int, acct *account) ([]byte, error) {
 	total := n
 	for !eof {
 		if total > limit {
-			return nil, &TooLargeError{Size: total, Max: limit}
+			return nil, &TooLargeError{Size: total, Max: limit, Protocol: p}
 		}
 		n, eof, err = readUpTo(f.zr, buf)
 		if err != nil {
@@ -553,7 +761,7 @@ func decompress(b []byte, limit int, acct *account) ([]byte, error) {
 		total += n
 	}
 	if total > limit {
-		return nil, &TooLargeError{Size: total, Max: limit}
+		return nil, &TooLargeError{Size: total, Max: limit, Protocol: p}
 	}
 	if total == len(buf) {
 		return buf, nil // it ended exactly at the end of the first buffer
@@ -691,6 +899,22 @@ func makeFrame(m *Message, o *Options) (frame, error) {
 	if o == nil {
 		o = &Options{}
 	}
+	p := o.Protocol.or48()
+	if m.Version != 0 && m.Version != p {
+		if o.Protocol != 0 || m.Version != Protocol502 {
+			return frame{}, &ProtocolError{Msg: "message of protocol " + m.Version.String() + " written with options for protocol " + p.String()}
+		}
+		p = m.Version // the message says 502 and the options nothing
+	}
+	if p != Protocol48 && p != Protocol502 {
+		return frame{}, &ProtocolError{Msg: "cannot write protocol " + p.String()}
+	}
+	if m.CorrID != nil && len(m.CorrID) != CorrIDSize {
+		return frame{}, &ProtocolError{Msg: "correlation id of " + strconv.Itoa(len(m.CorrID)) + " bytes, want 16"}
+	}
+	if p == Protocol502 {
+		return makeFrame502(m, o)
+	}
 	payload := m.Data
 	flags := m.Flags &^ FlagCompressed
 	if o.Compress && len(payload) >= CompressThreshold && m.Type != MsgPing && m.Type != MsgConnectFail {
@@ -699,9 +923,21 @@ func makeFrame(m *Message, o *Options) (frame, error) {
 		}
 	}
 	anns := m.Annotations
+	if m.CorrID != nil {
+		if c, ok := m.Annotation(AnnCorr); !ok || !bytes.Equal(c, m.CorrID) {
+			anns = make([]Annotation, 0, len(m.Annotations)+1)
+			for _, a := range m.Annotations {
+				if a.Key != AnnCorr {
+					anns = append(anns, a)
+				}
+			}
+			anns = append(anns, Annotation{Key: AnnCorr, Value: m.CorrID})
+		}
+	}
 	if o.Binding != nil {
-		anns = make([]Annotation, 0, len(m.Annotations)+1)
-		for _, a := range m.Annotations {
+		unsigned := anns
+		anns = make([]Annotation, 0, len(unsigned)+1)
+		for _, a := range unsigned {
 			if a.Key != AnnHMAC {
 				anns = append(anns, a)
 			}
@@ -711,8 +947,9 @@ func makeFrame(m *Message, o *Options) (frame, error) {
 		hd := Header{Type: m.Type, Flags: flags, Seq: m.Seq, SerializerID: m.SerializerID}
 		anns = append(anns, Annotation{Key: AnnHMAC, Value: o.Binding.sum(o.Binding.sendLabel, o.Binding.sent, hd, anns, payload)})
 	} else if len(o.HMACKey) > 0 {
-		anns = make([]Annotation, 0, len(m.Annotations)+1)
-		for _, a := range m.Annotations {
+		unsigned := anns
+		anns = make([]Annotation, 0, len(unsigned)+1)
+		for _, a := range unsigned {
 			if a.Key != AnnHMAC {
 				anns = append(anns, a)
 			}
@@ -732,6 +969,9 @@ func makeFrame(m *Message, o *Options) (frame, error) {
 	if annLen > MaxAnnotations {
 		return frame{}, &ProtocolError{Msg: "annotations longer than 65535 bytes in total"}
 	}
+	if len(anns) > MaxAnnotationCount {
+		return frame{}, &ProtocolError{Msg: "more than " + strconv.Itoa(MaxAnnotationCount) + " annotations"}
+	}
 	if len(payload) > MaxPayload {
 		return frame{}, &TooLargeError{Size: len(payload), Max: MaxPayload}
 	}
@@ -749,7 +989,11 @@ func (f *frame) appendHead(dst []byte) []byte {
 	dst = f.hd.AppendHeader(dst)
 	for _, a := range f.anns {
 		dst = append(dst, a.Key...)
-		dst = binary.BigEndian.AppendUint16(dst, uint16(len(a.Value)))
+		if f.hd.Version == Protocol502 {
+			dst = binary.BigEndian.AppendUint32(dst, uint32(len(a.Value)))
+		} else {
+			dst = binary.BigEndian.AppendUint16(dst, uint16(len(a.Value)))
+		}
 		dst = append(dst, a.Value...)
 	}
 	return dst
@@ -763,7 +1007,7 @@ func AppendMessage(dst []byte, m *Message, o *Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	dst = slices.Grow(dst, HeaderSize+f.hd.AnnotationsLen+len(f.payload))
+	dst = slices.Grow(dst, f.hd.Len()+f.hd.AnnotationsLen+len(f.payload))
 	dst = f.appendHead(dst)
 	return append(dst, f.payload...), nil
 }
@@ -778,7 +1022,7 @@ func AppendFrame(dst []byte, m *Message, o *Options) (head, payload []byte, err 
 	if err != nil {
 		return nil, nil, err
 	}
-	return f.appendHead(slices.Grow(dst, HeaderSize+f.hd.AnnotationsLen)), f.payload, nil
+	return f.appendHead(slices.Grow(dst, f.hd.Len()+f.hd.AnnotationsLen)), f.payload, nil
 }
 
 // WriteMessage writes m with a single Write call (Pyro avoids several
