@@ -64,6 +64,9 @@ type ConnInfo struct {
 	// the credentials, under passphrase authentication); nil until the
 	// handshake is done.
 	Handshake any
+	// Protocol is the Pyro wire protocol version the client speaks: 48
+	// (Pyro4). A connection keeps the protocol of its first message.
+	Protocol int
 
 	conn net.Conn // the accepted connection, for PeerCredentials
 }

@@ -286,6 +286,9 @@ func TestInterceptorOverTheWire(t *testing.T) {
 			if c.GoMethod() == "Fail" {
 				return nil, &PythonError{Class: "PermissionError", Msg: "fail() is not for you"}
 			}
+			if p := c.CallContext().Conn.Protocol; p != 48 {
+				return nil, &PythonError{Class: "ValueError", Msg: fmt.Sprintf("a Pyro4 client's connection says protocol %d", p)}
+			}
 			return next(ctx, c)
 		}
 	})

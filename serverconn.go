@@ -66,7 +66,7 @@ type connCtxKey struct{}
 
 func (d *Daemon) newConn(nc net.Conn) *serverConn {
 	c := &serverConn{d: d, nc: nc, br: bufio.NewReaderSize(nc, 8192), wopts: &d.wireOpts, mem: connMem{b: d.mem},
-		info: ConnInfo{RemoteAddr: nc.RemoteAddr(), LocalAddr: nc.LocalAddr(), conn: nc}}
+		info: ConnInfo{RemoteAddr: nc.RemoteAddr(), LocalAddr: nc.LocalAddr(), Protocol: int(wire.Protocol48), conn: nc}}
 	c.ctx, c.cancel = context.WithCancelCause(context.WithValue(d.ctx, connCtxKey{}, &c.calls))
 	c.calls = dispatcher{d: d, ctx: c.ctx, conn: &c.info, watch: c.watchPeer, mem: &c.mem}
 	c.reply.m = &c.mem
