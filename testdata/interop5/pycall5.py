@@ -45,10 +45,12 @@ A result is {"name", "ok": true, "type": "<module.class>", "value":
 canon(result)} or {"name", "ok": false, "class": "<module.class of the
 exception>", "message": str(e), "args": canon(e.args), "remote": whether
 it carries a remote traceback, "traceback_tail": the last line of that
-traceback}, plus "flags": the header flags of the last reply received
-for the step. canon() describes a value with its Python types, so that
-the Go tests can compare exactly (sets and dicts are sorted; a proxy is
-["proxy", object id or "obj_*" for a generated id]).
+traceback}, plus "flags": the header flags of the last reply received for
+the step, as they were on the wire. The server's address is written
+<location> in error messages, so that runs can be compared. canon()
+describes a value with its Python types, so that the Go tests can compare
+exactly (sets and dicts are sorted; a proxy is ["proxy", object id, or
+"obj_*" for a generated id]).
 
 The expressions are test data written by the Go tests; datetime, uuid and
 Pyro5.api are importable in them.
@@ -126,19 +128,18 @@ def proxies_in(v):
             yield from proxies_in(v[k])
 
 
-# The flags of every reply this client receives, to show compression.
+# The header flags of every reply this client receives, as they were on
+# the wire (Pyro5 clears FLAGS_COMPRESSED once it has decompressed).
 reply_flags = []
-_recv_stub = Pyro5.protocol.recv_stub
+_add_payload = Pyro5.protocol.ReceivingMessage.add_payload
 
 
-def recording_recv_stub(*args, **kwargs):
-    msg = _recv_stub(*args, **kwargs)
-    reply_flags.append(msg.flags)
-    return msg
+def recording_add_payload(self, payload):
+    reply_flags.append(self.flags)
+    return _add_payload(self, payload)
 
 
-Pyro5.protocol.recv_stub = recording_recv_stub
-Pyro5.client.protocol.recv_stub = recording_recv_stub
+Pyro5.protocol.ReceivingMessage.add_payload = recording_add_payload
 
 
 class ShakeProxy(Pyro5.api.Proxy):
@@ -172,6 +173,32 @@ def get_proxy(step, serializer):
     return shared[name], False
 
 
+# (text, replacement) pairs that take the server's address out of error
+# messages, so that they can be compared from run to run; set per step.
+locations = []
+
+
+def set_locations(uri):
+    del locations[:]
+    if not uri or "@" not in uri:
+        return
+    loc = uri.split("@", 1)[1]
+    locations.append((loc, "<location>"))
+    host, _, port = loc.rpartition(":")
+    if port.isdigit():
+        locations.append(("(%r, %s)" % (host.strip("[]"), port), "<location>"))
+
+
+def unlocate(v):
+    if isinstance(v, str):
+        for old, new in locations:
+            v = v.replace(old, new)
+        return v
+    if isinstance(v, list):
+        return [unlocate(x) for x in v]
+    return v
+
+
 def error_result(e):
     tb = getattr(e, "_pyroTraceback", None)
     tail = ""
@@ -182,8 +209,8 @@ def error_result(e):
         args = canon(e.args)
     except Exception:  # an exception with odd args
         args = ["other", "args", repr(e.args)]
-    return {"ok": False, "class": qualname(e), "message": str(e), "args": args, "remote": bool(tb),
-            "traceback_tail": tail}
+    return {"ok": False, "class": qualname(e), "message": unlocate(str(e)), "args": unlocate(args),
+            "remote": bool(tb), "traceback_tail": unlocate(tail)}
 
 
 def ok_result(v):
@@ -268,11 +295,13 @@ def do_wait(p, step):
     args, kwargs = call_args(step)
     want = canon(eval(step["equals"]))
     deadline = time.time() + step.get("bound", 20)
+    pause = 0.005
     while True:
         v = getattr(p, step["method"])(*args, **kwargs)
         if canon(v) == want or time.time() > deadline:
             return v
-        time.sleep(0.01)
+        time.sleep(pause)
+        pause = min(pause * 2, 0.25)
 
 
 def value_op(p, step, op):
@@ -356,6 +385,7 @@ def main():
         ctx.response_annotations = {}
         del reply_flags[:]
         shake[0] = None
+        set_locations(step.get("uri"))
         try:
             r, _ = run_step(step, serializer)
         except Exception as e:  # every failure is the result

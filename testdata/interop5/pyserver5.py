@@ -37,12 +37,28 @@ import uuid
 
 import Pyro5.api
 import Pyro5.callcontext
-import Pyro5.config
+from Pyro5 import config as pyro5config
 import Pyro5.core
 import Pyro5.errors
+import Pyro5.protocol
 import Pyro5.server
 
 ctx = Pyro5.callcontext.current_context
+
+# The header flags of the request being handled, as they were on the wire
+# (Pyro5 clears FLAGS_COMPRESSED in current_context.msg_flags once it has
+# decompressed); the daemon's worker thread reads the request and runs the
+# call, so a thread-local holds them.
+wire = threading.local()
+_add_payload = Pyro5.protocol.ReceivingMessage.add_payload
+
+
+def recording_add_payload(self, payload):
+    wire.flags = self.flags
+    return _add_payload(self, payload)
+
+
+Pyro5.protocol.ReceivingMessage.add_payload = recording_add_payload
 
 
 @Pyro5.api.expose
@@ -131,7 +147,7 @@ class Thing(object):
         return seconds
 
     def request_flags(self, data):
-        return ctx.msg_flags
+        return getattr(wire, "flags", ctx.msg_flags)
 
     def fail(self):
         raise ValueError("expected failure", 12)
@@ -338,7 +354,7 @@ class Typed(object):
         return {"corr": str(corr) if corr else "", "xtra": xtra}
 
     def request_flags(self, data):
-        return ctx.msg_flags
+        return getattr(wire, "flags", ctx.msg_flags)
 
     def size(self, data):
         if isinstance(data, str):
@@ -395,13 +411,13 @@ def main():
         uris["passphrase"] = populate(AuthDaemon(host="127.0.0.1", interface=AuthDaemonObject))
     if "--tls" in opts:
         certs = opts[opts.index("--tls") + 1]
-        Pyro5.config.SSL = True
-        Pyro5.config.SSL_SERVERCERT = os.path.join(certs, "server.crt")
-        Pyro5.config.SSL_SERVERKEY = os.path.join(certs, "server.key")
-        Pyro5.config.SSL_CACERTS = os.path.join(certs, "ca.crt")
-        Pyro5.config.SSL_REQUIRECLIENTCERT = "--mutual" in opts
+        pyro5config.SSL = True
+        pyro5config.SSL_SERVERCERT = os.path.join(certs, "server.crt")
+        pyro5config.SSL_SERVERKEY = os.path.join(certs, "server.key")
+        pyro5config.SSL_CACERTS = os.path.join(certs, "ca.crt")
+        pyro5config.SSL_REQUIRECLIENTCERT = "--mutual" in opts
         uris["tls"] = populate(Pyro5.server.Daemon(host="127.0.0.1"))
-        Pyro5.config.SSL = False
+        pyro5config.SSL = False
 
     print("READY " + json.dumps(uris, sort_keys=True))
     while True:
