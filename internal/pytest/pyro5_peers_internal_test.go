@@ -338,3 +338,39 @@ func TestPyro5NameServerAndEcho(t *testing.T) {
 	rs = byName(t, RunCalls5(t, "serpent", []Step5{{Name: "lookup", URI: ns2.URI, Method: "lookup", Args: "('test.echoserver',)"}}))
 	want(t, rs, "lookup", `["uri","`+echo+`"]`, "")
 }
+
+// Pyro5's nsc against Pyro5's name server: the transcript is the golden
+// nsc.txt, which pyrogo's name server must reproduce.
+func TestPyro5Nsc(t *testing.T) {
+	Pyro5(t)
+	ns := StartNameServer5(t, NS5{})
+	host, port := nsHostPort(t, ns.URI)
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := NscSession5(t, host, n)
+	if *update {
+		if err := os.WriteFile(nscGoldenPath(), []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	} else if want := Nsc5Golden(t); got != want {
+		t.Errorf("nsc transcript differs from the golden one:\n%s\nwant:\n%s", got, want)
+	}
+	for _, line := range []string{
+		"Name server ping ok.",
+		"Pyro.NameServer --> PYRO:Pyro.NameServer@127.0.0.1:<port>",
+		"    metadata: {'class:Pyro5.nameserver.NameServer'}",
+		"Registered demo.a",
+		"Error: NamingError - name already registered: demo.a\n(exit 1)",
+		"PYRO:a@example.org:1111\nmetadata: {'blue', 'green', 'red'}",
+		"--------START LIST  - searched by metadata\ndemo.a --> PYRO:a@example.org:1111\n    metadata: {'blue', 'green', 'red'}\n--------END LIST  - searched by metadata",
+		"$ nsc remove demo.b\nRemoved demo.b\n$ nsc remove demo.b\nNothing removed",
+		"Error: NamingError - unknown name: demo.b\n(exit 1)",
+		"Are you sure (y/n)?1 items removed.",
+	} {
+		if !strings.Contains(got, line) {
+			t.Errorf("transcript lacks %q:\n%s", line, got)
+		}
+	}
+}
