@@ -374,3 +374,26 @@ func TestPyro5Nsc(t *testing.T) {
 		}
 	}
 }
+
+// The starters on unix sockets: Pyro5's name server and echo server, the
+// echo server registered with the name server over the socket.
+func TestPyro5StartersUnixSockets(t *testing.T) {
+	Pyro5(t)
+	dir := t.TempDir()
+	ns := StartNameServer5(t, NS5{UnixSocket: filepath.Join(dir, "ns.sock")})
+	if want := "PYRO:Pyro.NameServer@./u:" + filepath.Join(dir, "ns.sock"); ns.URI != want {
+		t.Fatalf("name server URI %q, want %q", ns.URI, want)
+	}
+	echo := StartEchoServer5(t, Echo5{UnixSocket: filepath.Join(dir, "echo.sock")})
+	if want := "PYRO:test.echoserver@./u:" + filepath.Join(dir, "echo.sock"); echo != want {
+		t.Fatalf("echo server URI %q, want %q", echo, want)
+	}
+	rs := byName(t, RunCalls5(t, "serpent", []Step5{
+		{Name: "echo", URI: echo, Method: "echo", Args: "('over unix',)"},
+		{Name: "register", URI: ns.URI, Method: "register", Args: "('e', " + strconv.Quote(echo) + ")"},
+		{Name: "lookup", URI: ns.URI, Method: "lookup", Args: "('e',)"},
+	}))
+	want(t, rs, "echo", `["str","over unix"]`, "")
+	want(t, rs, "register", `["None"]`, "")
+	want(t, rs, "lookup", `["uri","`+echo+`"]`, "")
+}

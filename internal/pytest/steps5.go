@@ -94,7 +94,9 @@ func EchoSteps5(uri, daemonURI string) []Step5 {
 // share proxies where the order matters (attribute, oneway), and expect
 // the object in its initial state (label "initial", no oneway calls yet).
 func TypedSteps5(uri, daemonURI string) []Step5 {
-	s := func(name, method, args string) Step5 { return Step5{Name: "typed/" + name, URI: uri, Method: method, Args: args} }
+	s := func(name, method, args string) Step5 {
+		return Step5{Name: "typed/" + name, URI: uri, Method: method, Args: args}
+	}
 	kw := func(name, method, args, kwargs string) Step5 {
 		return Step5{Name: "typed/" + name, URI: uri, Method: method, Args: args, Kwargs: kwargs}
 	}
