@@ -31,19 +31,8 @@ type ProxyRef struct {
 // PyroClassDict returns the Proxy dict form with a 9-item state. The HMAC
 // key slot is always None: pyrogo never puts a key on the wire.
 func (p *ProxyRef) PyroClassDict() *py.Dict {
-	strs := func(ss []string) py.Tuple {
-		t := make(py.Tuple, len(ss))
-		for i, s := range ss {
-			t[i] = s
-		}
-		return t
-	}
-	var ser any
-	if p.Serializer != "" {
-		ser = p.Serializer
-	}
-	return classDict(ClassProxy, "state", py.Tuple{p.URI.String(), strs(p.Oneway), strs(p.Methods), strs(p.Attrs),
-		p.Timeout, nil, p.Handshake, int64(p.MaxRetries), ser})
+	return classDict(ClassProxy, "state", py.Tuple{p.URI.String(), strTuple(p.Oneway), strTuple(p.Methods), strTuple(p.Attrs),
+		p.Timeout, nil, p.Handshake, int64(p.MaxRetries), strOrNone(p.Serializer)})
 }
 
 // ExceptionWrapper is the entry of a batch result that failed

@@ -2,7 +2,7 @@ package codec
 
 import "github.com/pyrogo/pyro/py"
 
-// Serializer ids as they appear in the Pyro message header.
+// Serializer ids as they appear in the Pyro4 message header (protocol 48).
 const (
 	IDSerpent     = 1
 	IDJSON        = 2
@@ -13,6 +13,15 @@ const (
 	IDCloudpickle = 7
 )
 
+// Serializer ids as they appear in the Pyro5 message header (protocol
+// 502): the same serializers, numbered differently.
+const (
+	ID5Serpent = 1
+	ID5Marshal = 2
+	ID5JSON    = 3
+	ID5Msgpack = 4
+)
+
 // Codec encodes and decodes Pyro payloads for one serializer. A Codec is
 // safe for concurrent use.
 type Codec interface {
@@ -20,6 +29,8 @@ type Codec interface {
 	ID() int
 	// Name is Pyro's name for the serializer ("serpent", "json", ...).
 	Name() string
+	// Protocol is the Pyro generation whose conventions the codec speaks.
+	Protocol() Protocol
 	// Marshal encodes a value: a call result, an exception, a handshake.
 	Marshal(v any) ([]byte, error)
 	// AppendMarshal is Marshal appending to dst (reusing its capacity).
@@ -46,4 +57,7 @@ type Codec interface {
 type Options struct {
 	// Limits bounds every decode; zero fields mean py's defaults.
 	Limits py.Limits
+	// Protocol chooses the serializer ids and conventions: Pyro4 (the
+	// zero value) or Pyro5.
+	Protocol Protocol
 }

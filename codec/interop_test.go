@@ -617,6 +617,12 @@ func TestGoToPython(t *testing.T) {
 // decodes in Go to the value again.
 func checkRandomEcho(t *testing.T, label string, req pyLoadReq, rep pyLoadRep, v any) {
 	t.Helper()
+	checkRandomEchoWith(t, mustCodec(req.Ser), label, req, rep, v)
+}
+
+// checkRandomEchoWith is checkRandomEcho decoding Python's answer with c.
+func checkRandomEchoWith(t *testing.T, c codec.Codec, label string, req pyLoadReq, rep pyLoadRep, v any) {
+	t.Helper()
 	switch {
 	case rep.Err != "":
 		t.Errorf("%s: Pyro4 failed on %s: %s\n payload %s", label, describe(v), rep.Err, payloadText(req.B64))
@@ -637,7 +643,7 @@ func checkRandomEcho(t *testing.T, label string, req pyLoadReq, rep pyLoadRep, v
 		return
 	}
 	want := pythonView(req.Ser, v)
-	got, err := mustCodec(req.Ser).Unmarshal(rep.Again)
+	got, err := c.Unmarshal(rep.Again)
 	if err != nil || !same(want, got) {
 		t.Errorf("%s: Pyro4's serialization of %s\n payload %s\n decodes to %s, %v\n want %s",
 			label, rep.Got, payloadText(rep.Again), describe(got), err, describe(want))

@@ -21,20 +21,22 @@ type valueDecoder interface {
 type coders struct {
 	values valueEncoder // results, exceptions, handshake dicts
 	calls  valueEncoder // INVOKE payloads
-	dec    valueDecoder // both; its DictHook is restoreClass
+	dec    valueDecoder // both; its DictHook is the dialect's restore
 	layout callLayout
 }
 
 // pyroCodec is the one implementation of Codec: Pyro's shapes (calls,
 // results, exceptions, class dicts) over one serializer's coders.
 type pyroCodec struct {
-	id   int
-	name string
+	id       int
+	name     string
+	protocol Protocol
 	coders
 }
 
-func (c *pyroCodec) ID() int      { return c.id }
-func (c *pyroCodec) Name() string { return c.name }
+func (c *pyroCodec) ID() int            { return c.id }
+func (c *pyroCodec) Name() string       { return c.name }
+func (c *pyroCodec) Protocol() Protocol { return c.protocol }
 
 func (c *pyroCodec) Marshal(v any) ([]byte, error) { return c.values.AppendLimit(nil, v, nil) }
 

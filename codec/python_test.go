@@ -69,9 +69,15 @@ func pythonCmd(ctx context.Context, mode string) *exec.Cmd {
 // value of type T per line.
 func runPython[T any](t *testing.T, mode string, input []any) []T {
 	t.Helper()
+	return runScript[T](t, pythonCmd, mode, input)
+}
+
+// runScript is runPython for the interpreter command that mkCmd makes.
+func runScript[T any](t *testing.T, mkCmd func(context.Context, string) *exec.Cmd, mode string, input []any) []T {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := pythonCmd(ctx, mode)
+	cmd := mkCmd(ctx, mode)
 	var in bytes.Buffer
 	enc := json.NewEncoder(&in)
 	for _, rec := range input {

@@ -11,7 +11,8 @@ import (
 	"github.com/pyrogo/pyro/uri"
 )
 
-// restoreClass is the DictHook of every codec: Pyro's class restoration.
+// restoreClass is the DictHook of the Pyro4 codecs: Pyro4's class
+// restoration (restoreClass5 is Pyro5's).
 func restoreClass(d *py.Dict) (any, error) {
 	clsVal, ok := d.GetString("__class__")
 	if !ok {
@@ -26,34 +27,50 @@ func restoreClass(d *py.Dict) (any, error) {
 	}
 	switch cls {
 	case uri.ClassName:
-		st, _ := d.GetString("state")
-		u, err := uri.FromState(st)
-		if err != nil {
-			return nil, &ClassError{Class: cls, Msg: err.Error()}
-		}
-		return u, nil
+		return uriFromDict(cls, d)
 	case ClassProxy:
 		return proxyFromDict(d)
 	case ClassExceptionWrapper:
-		ev, _ := d.GetString("exception")
-		e, ok := ev.(*py.Exception)
-		if !ok {
-			return nil, &ClassError{Class: cls, Msg: "exception is " + py.TypeName(ev)}
-		}
-		return &ExceptionWrapper{Exception: e}, nil
+		return wrapperFromDict(cls, d)
 	case "float":
-		v, _ := d.GetString("value")
-		s, ok := v.(string)
-		if !ok {
-			return nil, &ClassError{Class: cls, Msg: "value is " + py.TypeName(v)}
-		}
-		f, err := parsePyFloat(s)
-		if err != nil {
-			return nil, &ClassError{Class: cls, Msg: err.Error()}
-		}
-		return f, nil
+		return floatFromDict(cls, d)
 	}
 	return d, nil
+}
+
+// uriFromDict reads a URI dict's state (the same in Pyro4 and Pyro5).
+func uriFromDict(cls string, d *py.Dict) (any, error) {
+	st, _ := d.GetString("state")
+	u, err := uri.FromState(st)
+	if err != nil {
+		return nil, &ClassError{Class: cls, Msg: err.Error()}
+	}
+	return u, nil
+}
+
+// wrapperFromDict reads a batch exception wrapper (Pyro4's
+// futures._ExceptionWrapper, Pyro5's core._ExceptionWrapper).
+func wrapperFromDict(cls string, d *py.Dict) (any, error) {
+	ev, _ := d.GetString("exception")
+	e, ok := ev.(*py.Exception)
+	if !ok {
+		return nil, &ClassError{Class: cls, Msg: "exception is " + py.TypeName(ev)}
+	}
+	return &ExceptionWrapper{Exception: e}, nil
+}
+
+// floatFromDict reads serpent's {'__class__': 'float', 'value': 'nan'}.
+func floatFromDict(cls string, d *py.Dict) (any, error) {
+	v, _ := d.GetString("value")
+	s, ok := v.(string)
+	if !ok {
+		return nil, &ClassError{Class: cls, Msg: "value is " + py.TypeName(v)}
+	}
+	f, err := parsePyFloat(s)
+	if err != nil {
+		return nil, &ClassError{Class: cls, Msg: err.Error()}
+	}
+	return f, nil
 }
 
 // parsePyFloat accepts what Python's float() accepts for the special
@@ -86,21 +103,8 @@ func proxyFromDict(d *py.Dict) (any, error) {
 		return fail("state must have 8 or 9 items")
 	}
 	p := &ProxyRef{Handshake: items[6]}
-	us, ok := items[0].(string)
-	if !ok {
-		return fail("uri is " + py.TypeName(items[0]))
-	}
-	u, err := uri.Parse(us)
-	if err != nil {
+	if err := proxyNames(p, items[:4]); err != nil {
 		return fail(err.Error())
-	}
-	p.URI = u
-	for i, dst := range []*[]string{&p.Oneway, &p.Methods, &p.Attrs} {
-		names, err := stringList(items[1+i])
-		if err != nil {
-			return fail(err.Error())
-		}
-		*dst = names
 	}
 	switch t := items[4].(type) {
 	case float64:
@@ -128,6 +132,29 @@ func proxyFromDict(d *py.Dict) (any, error) {
 		}
 	}
 	return p, nil
+}
+
+// proxyNames reads the first four items of a proxy state, the same in
+// Pyro4 and Pyro5: the URI string and the oneway, method and attribute
+// name lists.
+func proxyNames(p *ProxyRef, items []any) error {
+	us, ok := items[0].(string)
+	if !ok {
+		return fmt.Errorf("uri is %s", py.TypeName(items[0]))
+	}
+	u, err := uri.Parse(us)
+	if err != nil {
+		return err
+	}
+	p.URI = u
+	for i, dst := range []*[]string{&p.Oneway, &p.Methods, &p.Attrs} {
+		names, err := stringList(items[1+i])
+		if err != nil {
+			return err
+		}
+		*dst = names
+	}
+	return nil
 }
 
 func stringList(v any) ([]string, error) {

@@ -13,7 +13,7 @@ type serializer struct {
 	name string
 	// coders makes the value coders of a serializer pyrogo supports; it
 	// is nil for one it refuses.
-	coders func(lim py.Limits) coders
+	coders func(lim py.Limits, d *dialect) coders
 }
 
 // serializers are all the serializers Pyro4 defines.
@@ -27,22 +27,14 @@ var serializers = []serializer{
 	{IDCloudpickle, "cloudpickle", nil},
 }
 
-func serializerByID(id int) (serializer, bool) {
-	for _, s := range serializers {
-		if s.id == id {
-			return s, true
-		}
-	}
-	return serializer{}, false
-}
-
-func serializerByName(name string) (serializer, bool) {
-	for _, s := range serializers {
-		if s.name == name {
-			return s, true
-		}
-	}
-	return serializer{}, false
+// serializers5 are the serializers Pyro5 defines (Pyro5/serializers.py):
+// the same four data-only formats under other ids. Pyro5 has no pickle,
+// dill or cloudpickle, so their Pyro4 ids and names are unknown to it.
+var serializers5 = []serializer{
+	{ID5Serpent, "serpent", serpentCoders},
+	{ID5Marshal, "marshal", marshalCoders},
+	{ID5JSON, "json", jsonCoders},
+	{ID5Msgpack, "msgpack", msgpackCoders},
 }
 
 // ErrRefused is matched (errors.Is) by the error for a serializer that
@@ -76,57 +68,73 @@ func (e *SerializerError) Unwrap() error { return e.err }
 
 const codeExecution = "is refused: decoding it can execute arbitrary code chosen by the sender, so pyrogo has no decoder for it"
 
-// NameOf returns Pyro's name for a serializer id, or "" for an unknown id.
-func NameOf(id int) string {
-	s, _ := serializerByID(id)
-	return s.name
-}
+// NameOf returns Pyro4's name for a serializer id, or "" for an unknown
+// id (Pyro5.NameOf for Pyro5's ids).
+func NameOf(id int) string { return Pyro4.NameOf(id) }
 
-// IDOf returns the serializer id for a Pyro serializer name.
-func IDOf(name string) (int, bool) {
-	s, ok := serializerByName(name)
-	return s.id, ok
-}
+// IDOf returns Pyro4's serializer id for a serializer name (Pyro5.IDOf for
+// Pyro5's ids).
+func IDOf(name string) (int, bool) { return Pyro4.IDOf(name) }
 
-// ForID returns the codec for a serializer id. Pickle, dill and
-// cloudpickle are refused (ErrRefused), other unknown ids too (ErrUnknown).
+// ForID returns the codec for a serializer id of opts.Protocol (Pyro4's
+// ids unless it says Pyro5). Pickle, dill and cloudpickle are refused
+// (ErrRefused), other unknown ids too (ErrUnknown).
 func ForID(id int, opts Options) (Codec, error) {
-	s, ok := serializerByID(id)
+	p := opts.Protocol
+	if !p.Valid() {
+		return nil, &SerializerError{ID: id, Reason: "is asked for under unknown " + p.String(), err: ErrUnknown}
+	}
+	s, ok := p.serializerByID(id)
 	if !ok {
-		return nil, &SerializerError{ID: id, Reason: "is not a Pyro serializer", err: ErrUnknown}
+		return nil, &SerializerError{ID: id, Reason: "is not a " + p.String() + " serializer", err: ErrUnknown}
 	}
 	if s.coders == nil {
 		return nil, &SerializerError{ID: id, Name: s.name, Reason: codeExecution, err: ErrRefused}
 	}
-	return &pyroCodec{id: s.id, name: s.name, coders: s.coders(opts.Limits.Resolved())}, nil
+	return &pyroCodec{id: s.id, name: s.name, protocol: p, coders: s.coders(opts.Limits.Resolved(), dialectOf(p))}, nil
 }
 
-// ForName returns the codec for a Pyro serializer name ("serpent", "json",
-// "marshal", "msgpack"); pickle, dill and cloudpickle are refused.
+// ForName returns the codec for a serializer name ("serpent", "json",
+// "marshal", "msgpack") of opts.Protocol; pickle, dill and cloudpickle
+// are refused (Pyro4), or unknown (Pyro5).
 func ForName(name string, opts Options) (Codec, error) {
-	s, ok := serializerByName(name)
+	s, ok := opts.Protocol.serializerByName(name)
 	if !ok {
 		return nil, &SerializerError{ID: -1, Name: name, Reason: "is unknown or not available", err: ErrUnknown}
 	}
 	return ForID(s.id, opts)
 }
 
-// defaults holds, at the index of each supported id, its codec with
-// default limits (a daemon looks one up for every message).
-var defaults = func() (d [IDCloudpickle + 1]Codec) {
+// defaults and defaults5 hold, at the index of each supported id, its
+// codec with default limits (a daemon looks one up for every message).
+var defaults, defaults5 = func() (d4, d5 [IDCloudpickle + 1]Codec) {
 	for _, s := range serializers {
 		if s.coders != nil {
-			d[s.id], _ = ForID(s.id, Options{})
+			d4[s.id], _ = ForID(s.id, Options{})
 		}
 	}
-	return d
+	for _, s := range serializers5 {
+		d5[s.id], _ = ForID(s.id, Options{Protocol: Pyro5})
+	}
+	return d4, d5
 }()
 
-// Default returns the shared codec with default limits for id, or nil when
-// the id is refused or unknown.
-func Default(id int) Codec {
+// Default returns the shared Pyro4 codec with default limits for id, or
+// nil when the id is refused or unknown.
+func Default(id int) Codec { return DefaultFor(Pyro4, id) }
+
+// DefaultFor returns the shared codec with default limits for a serializer
+// id of protocol p, or nil when p does not define the id or pyrogo refuses
+// it.
+func DefaultFor(p Protocol, id int) Codec {
 	if id < 0 || id >= len(defaults) {
 		return nil
 	}
-	return defaults[id]
+	switch p {
+	case Pyro4:
+		return defaults[id]
+	case Pyro5:
+		return defaults5[id]
+	}
+	return nil
 }

@@ -21,6 +21,10 @@ type Encoder struct {
 	// negative means no limit (a cyclic value then overflows the stack).
 	// CPython's own reader stops at 2000.
 	MaxDepth int
+
+	// ClassDict writes Pyro class values (*py.Exception and every
+	// py.ClassDicter); nil writes their PyroClassDict(), Pyro4's forms.
+	ClassDict py.ClassDictFunc
 }
 
 // Marshal encodes v with the zero Encoder.
@@ -53,7 +57,7 @@ func (e *Encoder) AppendLimit(b []byte, v any, lim *py.SizeLimit) ([]byte, error
 	case maxDepth < 0:
 		maxDepth = int(^uint(0) >> 1)
 	}
-	w := writer{maxDepth: maxDepth, bound: py.NewOutputBound(lim, len(b))}
+	w := writer{maxDepth: maxDepth, classDict: e.ClassDict, bound: py.NewOutputBound(lim, len(b))}
 	n := len(b)
 	out, err := w.value(b, v, 0, false)
 	if err != nil {
@@ -63,8 +67,9 @@ func (e *Encoder) AppendLimit(b []byte, v any, lim *py.SizeLimit) ([]byte, error
 }
 
 type writer struct {
-	maxDepth int
-	bound    py.OutputBound
+	maxDepth  int
+	classDict py.ClassDictFunc
+	bound     py.OutputBound
 }
 
 // room makes sure n more bytes may be appended (see py.OutputBound).
@@ -203,12 +208,12 @@ func (w *writer) value(b []byte, v any, depth int, converted bool) ([]byte, erro
 		if x == nil {
 			return append(b, typeNone), nil
 		}
-		return w.value(b, x.PyroClassDict(), depth, true)
+		return w.value(b, w.classDict.Dict(x), depth, true)
 	case py.ClassDicter:
 		if rv := reflect.ValueOf(x); rv.Kind() == reflect.Pointer && rv.IsNil() {
 			return append(b, typeNone), nil
 		}
-		return w.value(b, x.PyroClassDict(), depth, true)
+		return w.value(b, w.classDict.Dict(x), depth, true)
 	}
 	if converted {
 		return b, unsupported(py.TypeName(v), "")

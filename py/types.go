@@ -15,6 +15,22 @@ type ClassDicter interface {
 	PyroClassDict() *Dict
 }
 
+// ClassDictFunc writes a Pyro class value (a ClassDicter, *Exception
+// among them) as the dict a peer of one protocol expects. Every encoder
+// in pyrogo has a ClassDict field of this type; when it is nil the
+// encoder writes PyroClassDict() (Pyro4's forms), otherwise it writes
+// what the function returns. Package codec sets it for Pyro5, whose
+// class names and proxy state differ.
+type ClassDictFunc func(ClassDicter) *Dict
+
+// Dict returns f(v), or v.PyroClassDict() when f is nil.
+func (f ClassDictFunc) Dict(v ClassDicter) *Dict {
+	if f == nil {
+		return v.PyroClassDict()
+	}
+	return f(v)
+}
+
 // TypeName returns the Python type name of a model value, as Python's
 // type(v).__name__ would print it ("int", "str", "NoneType", ...). Values
 // outside the model are described by their Go type.

@@ -29,6 +29,10 @@ type Encoder struct {
 	// real bytes; Pyro4 itself never sets this option.
 	BytesRepr bool
 
+	// ClassDict writes Pyro class values (*py.Exception and every
+	// py.ClassDicter); nil writes their PyroClassDict(), Pyro4's forms.
+	ClassDict py.ClassDictFunc
+
 	// MaxDepth is the deepest container nesting written; deeper values
 	// (and cyclic ones) fail with a *py.LimitError. Zero means
 	// py.DefaultMaxDepth (1000); negative values and values above 100000
@@ -68,7 +72,7 @@ func (e *Encoder) AppendLimit(b []byte, v any, lim *py.SizeLimit) ([]byte, error
 	case max < 0 || max > hardMaxDepth:
 		max = hardMaxDepth
 	}
-	st := encoder{bytesRepr: e.BytesRepr, maxDepth: max, bound: py.NewOutputBound(lim, n)}
+	st := encoder{bytesRepr: e.BytesRepr, classDict: e.ClassDict, maxDepth: max, bound: py.NewOutputBound(lim, n)}
 	if !e.NoHeader {
 		b = append(b, Header...)
 	}
@@ -81,6 +85,7 @@ func (e *Encoder) AppendLimit(b []byte, v any, lim *py.SizeLimit) ([]byte, error
 
 type encoder struct {
 	bytesRepr bool
+	classDict py.ClassDictFunc
 	maxDepth  int
 	bound     py.OutputBound
 }
@@ -210,12 +215,12 @@ func (e *encoder) value(b []byte, v any, depth int) ([]byte, error) {
 		if x == nil {
 			return nil, unsupported("exception", "nil *py.Exception")
 		}
-		return e.dict(b, x.PyroClassDict(), depth)
+		return e.dict(b, e.classDict.Dict(x), depth)
 	case py.ClassDicter:
 		if rv := reflect.ValueOf(x); rv.Kind() == reflect.Pointer && rv.IsNil() {
 			return nil, unsupported(py.TypeName(v), "nil pointer")
 		}
-		return e.dict(b, x.PyroClassDict(), depth)
+		return e.dict(b, e.classDict.Dict(x), depth)
 	}
 	conv, err := py.FromGo(v)
 	if err != nil {

@@ -18,6 +18,10 @@ type Encoder struct {
 	// self-referencing values (Python reports "Circular reference
 	// detected"). Zero means py.DefaultMaxDepth; negative means no limit.
 	MaxDepth int
+
+	// ClassDict writes Pyro class values (*py.Exception and every
+	// py.ClassDicter); nil writes their PyroClassDict(), Pyro4's forms.
+	ClassDict py.ClassDictFunc
 }
 
 // Append appends the json encoding of v to b and returns the extended
@@ -33,11 +37,12 @@ func (e *Encoder) Append(b []byte, v any) ([]byte, error) {
 // error, and b is returned unchanged in length.
 func (e *Encoder) AppendLimit(b []byte, v any, lim *py.SizeLimit) ([]byte, error) {
 	maxDepth := py.DefaultMaxDepth
+	var classDict py.ClassDictFunc
 	if e != nil {
-		maxDepth = e.MaxDepth
+		maxDepth, classDict = e.MaxDepth, e.ClassDict
 	}
 	maxDepth = py.Limits{MaxDepth: maxDepth}.Resolved().MaxDepth
-	enc := encoder{maxDepth: maxDepth, bound: py.NewOutputBound(lim, len(b))}
+	enc := encoder{maxDepth: maxDepth, classDict: classDict, bound: py.NewOutputBound(lim, len(b))}
 	out, err := enc.value(b, v, 0, false)
 	if err != nil {
 		return b, err
@@ -46,8 +51,9 @@ func (e *Encoder) AppendLimit(b []byte, v any, lim *py.SizeLimit) ([]byte, error
 }
 
 type encoder struct {
-	maxDepth int
-	bound    py.OutputBound
+	maxDepth  int
+	classDict py.ClassDictFunc
+	bound     py.OutputBound
 }
 
 // room makes sure n more bytes may be appended (see py.OutputBound).
@@ -135,7 +141,7 @@ func (e *encoder) value(b []byte, v any, depth int, converted bool) ([]byte, err
 		if isNilPointer(v) {
 			return append(b, "null"...), nil
 		}
-		return e.dict(b, v.PyroClassDict(), depth)
+		return e.dict(b, e.classDict.Dict(v), depth)
 	case int:
 		return strconv.AppendInt(b, int64(v), 10), nil
 	case int8:

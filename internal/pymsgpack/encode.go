@@ -28,6 +28,9 @@ type Encoder struct {
 	// (see the package documentation). When false, they go through
 	// py.FromGo like any other non-model value.
 	TimeExt bool
+	// ClassDict writes Pyro class values (*py.Exception and every
+	// py.ClassDicter); nil writes their PyroClassDict(), Pyro4's forms.
+	ClassDict py.ClassDictFunc
 }
 
 // sliceWriter is the io.Writer (with WriteByte) the msgpack library writes
@@ -45,11 +48,12 @@ func (w *sliceWriter) WriteByte(c byte) error {
 }
 
 type encoder struct {
-	w        sliceWriter
-	enc      *msgpack.Encoder
-	maxDepth int
-	timeExt  bool
-	bound    py.OutputBound
+	w         sliceWriter
+	enc       *msgpack.Encoder
+	maxDepth  int
+	timeExt   bool
+	classDict py.ClassDictFunc
+	bound     py.OutputBound
 }
 
 // room makes sure n more bytes may be appended (see py.OutputBound).
@@ -85,11 +89,13 @@ func (e *Encoder) AppendLimit(b []byte, v any, lim *py.SizeLimit) ([]byte, error
 	enc.w.b = b
 	enc.maxDepth = py.Limits{MaxDepth: cfg.MaxDepth}.Resolved().MaxDepth
 	enc.timeExt = cfg.TimeExt
+	enc.classDict = cfg.ClassDict
 	enc.bound = py.NewOutputBound(lim, len(b))
 	err := enc.value(v, 0, false)
 	out := enc.w.b
 	enc.w.b = nil
 	enc.bound = py.OutputBound{}
+	enc.classDict = nil
 	encoderPool.Put(enc)
 	if err != nil {
 		return b, err
@@ -174,7 +180,7 @@ func (e *encoder) value(v any, depth int, converted bool) error {
 		if isNilPointer(v) {
 			return e.enc.EncodeNil()
 		}
-		return e.dict(v.PyroClassDict(), depth)
+		return e.dict(e.classDict.Dict(v), depth)
 	case time.Time:
 		if e.timeExt {
 			return e.datetime(v)

@@ -193,8 +193,10 @@ func TestStartProcess(t *testing.T) {
 		if line, ok := p.Output.WaitLine("after", nil); !ok || line != "after" {
 			t.Errorf("stdout after the ready line: %q %v", line, ok)
 		}
-		for _, want := range []string{"noise\n", "to stderr\n"} {
-			if !strings.Contains(p.Output.String(), want) {
+		// stderr is copied by its own goroutine, so it may come later
+		// than stdout's lines: wait for each
+		for _, want := range []string{"noise", "to stderr"} {
+			if line, ok := p.Output.WaitLine(want, nil); !ok || line != want {
 				t.Errorf("output lacks %q: %q", want, p.Output)
 			}
 		}
