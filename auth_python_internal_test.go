@@ -126,18 +126,7 @@ func TestPassphrasePythonClient(t *testing.T) {
 // metadata before it), a wrong one is refused and the connection
 // released, and a daemon that does not ask for the proof is refused.
 func TestPassphrasePyro5Shape(t *testing.T) {
-	pytest.Python(t)
-	src, err := filepath.Abs(filepath.Join("..", "shared", "peers", "Pyro5-src"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(src, "Pyro5", "client.py")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("Pyro5 source not found: %v", err)
-		}
-		t.Skipf("Pyro5 source not found: %v", err)
-	}
-	res := pytest.Cmd{Args: []string{"testdata/auth/pyro5_shape.py"}, Env: []string{"PYTHONPATH=" + src}}.Run(t)
+	res := pytest.Cmd{Args: []string{"testdata/auth/pyro5_shape.py"}, Pyro5: true}.Run(t)
 	var out struct {
 		Right, Wrong, Open pyAuthResult
 		Calls              []string

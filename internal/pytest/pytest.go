@@ -108,6 +108,10 @@ type Cmd struct {
 	Ready *regexp.Regexp
 	// Timeout bounds the whole run (Run, default 120 s).
 	Timeout time.Duration
+	// Pyro5 runs the process with the Pyro5 peer on PYTHONPATH (see
+	// Pyro5; the test is skipped or failed like Python's when it is
+	// missing).
+	Pyro5 bool
 }
 
 // Server is a running Python process started by Start.
@@ -140,7 +144,7 @@ func (c Cmd) Start(t testing.TB) *Server {
 		ready = defaultRdy
 	}
 	cmd := exec.Command(Python(t), append([]string{"-u"}, c.Args...)...)
-	cmd.Env = Env(c.Env...)
+	cmd.Env = Env(c.env(t)...)
 	p := testkit.StartProcess(t, cmd, ready)
 	return &Server{Ready: p.Ready, p: p}
 }
@@ -173,6 +177,7 @@ func Run(t testing.TB, script, stdin string) Result {
 func (c Cmd) Run(t testing.TB) Result {
 	t.Helper()
 	py := Python(t)
+	extra := c.env(t)
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = 120 * time.Second
@@ -180,7 +185,7 @@ func (c Cmd) Run(t testing.TB) Result {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, py, append([]string{"-u"}, c.Args...)...)
-	cmd.Env = Env(c.Env...)
+	cmd.Env = Env(extra...)
 	cmd.Stdin = strings.NewReader(c.Stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
