@@ -4,55 +4,25 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/pyrogo/pyro/codec"
+	"github.com/pyrogo/pyro/internal/pytest"
 )
 
-// The Pyro5 peer is the upstream source tree in ../shared/peers/Pyro5-src
-// (relative to the repository; PYROGO_PYRO5_SRC overrides it), run with
-// the same interpreter as Pyro4 (pythonPath). This small locator lives
-// here until internal/pytest offers one for Pyro5.
+// The Pyro5 peer is internal/pytest's (the upstream source tree in
+// ../shared/peers/Pyro5-src, or where PYROGO_PYRO5 points), run with the
+// same interpreter as Pyro4 (pythonPath).
 
 const interop5Script = "testdata/pyro5_interop.py"
 
-var pyro5Src = func() string {
-	if p := os.Getenv("PYROGO_PYRO5_SRC"); p != "" {
-		return p
-	}
-	p, _ := filepath.Abs(filepath.Join("..", "..", "shared", "peers", "Pyro5-src"))
-	return p
-}()
-
-var (
-	python5Once sync.Once
-	python5Err  error
-)
+var pyro5Src = pytest.Pyro5Source()
 
 // needPython5 skips the test when Python with the Pyro5 source is not
 // available, or fails it when CI is set.
 func needPython5(t testing.TB) {
 	t.Helper()
-	python5Once.Do(func() {
-		if _, err := os.Stat(filepath.Join(pyro5Src, "Pyro5", "serializers.py")); err != nil {
-			python5Err = err
-			return
-		}
-		out, err := python5Cmd(context.Background(), "check").CombinedOutput()
-		if err != nil {
-			python5Err = &pythonMissing{err: err, out: string(out)}
-		}
-	})
-	if python5Err == nil {
-		return
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("Python Pyro5 interop required in CI: %v", python5Err)
-	}
-	t.Skipf("skipping Python Pyro5 interop: %v (needs %s with serpent and msgpack, and Pyro5's source in %s)",
-		python5Err, pythonPath, pyro5Src)
+	pytest.Pyro5(t)
 }
 
 func python5Cmd(ctx context.Context, mode string) *exec.Cmd {

@@ -89,27 +89,11 @@ func neutralOf502(w int, t MsgType) (f Flags, corr bool) {
 	return f, corr
 }
 
-// pyro5Source locates the Pyro5 source tree the way the root package's
-// TestPassphrasePyro5Shape does (../shared/peers/Pyro5-src beside the
-// repository; PYROGO_PYRO5_SRC overrides it). Without it the test is
-// skipped, or fails when CI is set.
+// pyro5Source returns the Pyro5 source tree of internal/pytest's Pyro5
+// peer; without one the test is skipped, or fails when CI is set.
 func pyro5Source(t testing.TB) string {
 	t.Helper()
-	pytest.Python(t)
-	src := os.Getenv("PYROGO_PYRO5_SRC")
-	if src == "" {
-		var err error
-		if src, err = filepath.Abs(filepath.Join("..", "..", "shared", "peers", "Pyro5-src")); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := os.Stat(filepath.Join(src, "Pyro5", "protocol.py")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("Pyro5 source not found: %v", err)
-		}
-		t.Skipf("Pyro5 source not found: %v", err)
-	}
-	return src
+	return pytest.Pyro5(t).Source
 }
 
 // runPyro5Frames runs testdata/pyro5_frames.py with the given arguments.
