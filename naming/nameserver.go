@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 
@@ -451,20 +452,13 @@ func (ns *NameServer) byMetadata(ctx context.Context, v any, what string, all bo
 		}
 	}
 	tags = normalizeTags(tags)
-	if ml, ok := ns.store.(MetadataLister); ok {
-		out, err := ml.ListMetadata(tags, all)
-		if err != nil {
-			return nil, storeErr(err)
-		}
-		return callerOf(ctx).visible(out), nil
-	}
 	want := make(map[string]bool, len(tags))
 	for _, t := range tags {
 		want[t] = true
 	}
-	return ns.filter(ctx, func(e Entry) bool {
+	has := func(tags []string) bool {
 		n := 0
-		for _, t := range e.Metadata {
+		for _, t := range tags {
 			if want[t] {
 				n++
 			}
@@ -473,7 +467,23 @@ func (ns *NameServer) byMetadata(ctx context.Context, v any, what string, all bo
 			return n == len(want)
 		}
 		return n > 0
-	})
+	}
+	var out []Entry
+	if ml, ok := ns.store.(MetadataLister); ok {
+		out, err = ml.ListMetadata(tags, all)
+		if err != nil {
+			return nil, storeErr(err)
+		}
+		out = callerOf(ctx).visible(out)
+	} else {
+		out, err = ns.filter(ctx, func(e Entry) bool { return has(e.Metadata) })
+		if err != nil {
+			return nil, err
+		}
+	}
+	// the name server's own registration matches by the tags the caller
+	// sees (its protocol's class tag only)
+	return slices.DeleteFunc(out, func(e Entry) bool { return e.Name == ObjectID && !has(shownTags(ctx, e)) }), nil
 }
 
 // register stores a registration without the remote-call checks (the

@@ -3,6 +3,7 @@ package naming
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/py"
@@ -215,7 +216,9 @@ func unexpectedKeyword(method, kw string) error {
 // NameServer takes other parameters than Pyro4's, whose parameter names
 // the NameServer's methods carry: list() refuses the keywords
 // metadata_all and metadata_any and more than three positional arguments,
-// as Pyro5's does. Start installs it; a NameServer served by a daemon of
+// as Pyro5's does; yplookup (for callers of both protocols) refuses
+// unknown keywords with the text Python gives for a NameServer method.
+// Start installs it; a NameServer served by a daemon of
 // one's own should get it with pyro.WithInterceptors (without it, those
 // wrong calls are refused with less exact texts, or a metadata_all
 // keyword is taken as return_metadata). Calls of other objects, and Pyro4
@@ -223,15 +226,36 @@ func unexpectedKeyword(method, kw string) error {
 func Pyro5Interceptor() pyro.Interceptor {
 	return pyro.InterceptorFunc(func(next pyro.CallFunc) pyro.CallFunc {
 		return func(ctx context.Context, c *pyro.Call) (any, error) {
-			if c.Object() != ObjectID || c.GoMethod() != "List" || !isPyro5(ctx) {
+			if c.Object() != ObjectID {
 				return next(ctx, c)
 			}
-			if err := checkList5Call(c.Args, c.Kwargs); err != nil {
+			var err error
+			switch c.GoMethod() {
+			case "List":
+				if isPyro5(ctx) {
+					err = checkList5Call(c.Args, c.Kwargs)
+				}
+			case "Yplookup":
+				err = checkKeywords("yplookup", c.Kwargs, "meta_all", "meta_any", "return_metadata")
+			}
+			if err != nil {
 				return nil, err
 			}
 			return next(ctx, c)
 		}
 	})
+}
+
+// checkKeywords refuses a keyword argument other than names with
+// Python's text for a method of the NameServer class.
+func checkKeywords(method string, kwargs *py.Dict, names ...string) error {
+	for i := 0; i < kwargs.Len(); i++ {
+		k, ok := kwargs.Key(i).(string)
+		if ok && !slices.Contains(names, k) {
+			return unexpectedKeyword(method, k)
+		}
+	}
+	return nil
 }
 
 // checkList5Call checks a Pyro5 caller's list() arguments against Pyro5's

@@ -133,7 +133,7 @@ type Server struct {
 // the metadata {"class:Pyro4.naming.NameServer",
 // "class:Pyro5.nameserver.NameServer"} (each caller sees its protocol's
 // tag; this replaces an entry a persistent storage kept from a previous
-// run), installs Pyro5Interceptor (after a policy's), starts the broadcast
+// run), installs Pyro5Interceptor (innermost), starts the broadcast
 // responder unless the bind address is loopback, IPv6 or a unix socket,
 // and starts auto-clean if NS_AUTOCLEAN is set (it must then be ≥ 3 s).
 // The HMAC key is the config's (or WithDaemonOptions(pyro.WithHMACKey(...))).
@@ -185,9 +185,10 @@ func Start(cfg *pyro.Config, opts ...ServerOption) (*Server, error) {
 	if o.policy != nil {
 		dopts = append(dopts, pyro.WithConnValidators(o.policy), pyro.WithInterceptors(o.policy.Interceptor(logger)))
 	}
-	dopts = append(dopts, pyro.WithInterceptors(Pyro5Interceptor())) // after the policy's: refusals first
 
 	dopts = append(dopts, o.daemonOpts...)
+	// innermost, after the policy's: refusals come first
+	dopts = append(dopts, pyro.WithInterceptors(Pyro5Interceptor()))
 	d, err := pyro.NewDaemon(cfg, dopts...)
 	if err != nil {
 		return nil, err
