@@ -75,3 +75,51 @@ func TestPyro5APISameAsPyro5NameServer(t *testing.T) {
 		})
 	}
 }
+
+// The policy holds for Pyro5 callers: yplookup and list answer over the
+// names the caller may list, and remove(name), which for a Pyro5 caller
+// never falls back to a prefix, is refused alike for a hidden and a
+// missing name.
+func TestPyro5Policy(t *testing.T) {
+	policy, err := ParsePolicyString(`
+allow connect
+allow lookup,list name=pub.*,Pyro.*
+allow register,remove name=pub.*
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startNS(t, nil, WithPolicy(policy), WithDaemonOptions(pyro.WithInterceptors(as502)))
+	for _, n := range []string{"pub.a", "priv.b"} {
+		if err := s.ns.register(n, "PYRO:x@127.0.0.1:1", []string{"tag"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := ctxT(t)
+	c := nsClient(t, s.URI().String())
+	regs, err := c.Yplookup(ctx, []string{"tag"}, nil)
+	if err != nil || len(regs) != 1 || regs[0].Name != "pub.a" {
+		t.Errorf("yplookup(meta_all): %v %v", regs, err)
+	}
+	regs, err = c.Yplookup(ctx, nil, []string{"tag", "class:Pyro5.nameserver.NameServer"})
+	if err != nil || len(regs) != 2 || regs[0].Name != "Pyro.NameServer" || regs[1].Name != "pub.a" {
+		t.Errorf("yplookup(meta_any): %v %v", regs, err)
+	}
+	if regs, err := c.List(ctx, Filter{}); err != nil || len(regs) != 2 {
+		t.Errorf("list: %v %v", regs, err)
+	}
+	for _, n := range []string{"priv.b", "priv.missing"} {
+		if _, err := c.Remove(ctx, n); !isSecurityError(err) {
+			t.Errorf("remove(%q): %v", n, err)
+		}
+	}
+	if n, err := c.Remove(ctx, "pub.missing"); err != nil || n != 0 {
+		t.Errorf("remove(pub.missing): %d %v", n, err)
+	}
+	if n, err := c.Count(ctx); err != nil || n != 2 {
+		t.Errorf("count: %d %v", n, err)
+	}
+	if _, found, _ := s.store.Get("priv.b"); !found {
+		t.Error("priv.b was removed")
+	}
+}
