@@ -48,6 +48,12 @@ func (c *Client) LookupMetadata(ctx context.Context, name string) (pyro.URI, []s
 	if err != nil {
 		return pyro.URI{}, nil, err
 	}
+	return ParseLookup(v)
+}
+
+// ParseLookup reads the result of lookup(name, return_metadata=True): the
+// pair (URI, tags), the tags a list (Pyro4) or a set (Pyro5).
+func ParseLookup(v any) (pyro.URI, []string, error) {
 	items, err := pairOf(v)
 	if err != nil {
 		return pyro.URI{}, nil, err
