@@ -48,6 +48,12 @@ func (c *Client) LookupMetadata(ctx context.Context, name string) (pyro.URI, []s
 	if err != nil {
 		return pyro.URI{}, nil, err
 	}
+	return ParseLookup(v)
+}
+
+// ParseLookup reads the result of lookup(name, return_metadata=True): the
+// pair (URI, tags), the tags a list (Pyro4) or a set (Pyro5).
+func ParseLookup(v any) (pyro.URI, []string, error) {
 	items, err := pairOf(v)
 	if err != nil {
 		return pyro.URI{}, nil, err
@@ -148,8 +154,28 @@ func (c *Client) List(ctx context.Context, f Filter) ([]Registration, error) {
 	return ParseList(v)
 }
 
-// ParseList reads the result of list(..., return_metadata=True): a dict
-// name → (uri, [tags]).
+// Yplookup calls Pyro5's yplookup(meta_all=all, return_metadata=True),
+// or with all empty yplookup(meta_any=anyOf, return_metadata=True): the
+// registrations having all the tags of all, or any of anyOf, in the name
+// server's order. Pyro5's name server and pyrogo's have it; Pyro4's has
+// not (use List with a Filter there).
+func (c *Client) Yplookup(ctx context.Context, all, anyOf []string) ([]Registration, error) {
+	kw := map[string]any{"return_metadata": true}
+	if len(all) > 0 {
+		kw["meta_all"] = tagSet(all)
+	} else {
+		kw["meta_any"] = tagSet(anyOf)
+	}
+	v, err := c.P.CallKw(ctx, "yplookup", nil, kw)
+	if err != nil {
+		return nil, err
+	}
+	return ParseList(v)
+}
+
+// ParseList reads the result of list(..., return_metadata=True) or
+// yplookup(..., return_metadata=True): a dict name → (uri, [tags]) (a set
+// of tags from a Pyro5 name server).
 func ParseList(v any) ([]Registration, error) {
 	d, ok := v.(*py.Dict)
 	if !ok {

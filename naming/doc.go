@@ -17,7 +17,7 @@
 //
 // The NameServer object has exactly Pyro4's remote methods (count, list,
 // lookup, ping, register, remove, set_metadata) with the same parameters,
-// results and exceptions; list and remove take Python regular expressions
+// results and exceptions, plus Pyro5's yplookup; list and remove take Python regular expressions
 // with re.match semantics, translated to Go's linear-time regexp
 // (constructs RE2 cannot run, such as backreferences and lookaround, are
 // refused with NamingError). Since any client may send them, patterns are
@@ -28,6 +28,16 @@
 // of the names, holding no lock, at most half the CPUs' worth at once,
 // and a query stops when its client disconnects; a registration never
 // waits for them.
+//
+// Pyro5 callers (protocol 502, on the same port once the daemon serves
+// it) get Pyro5's name server API (Pyro5/nameserver.py): yplookup, list
+// without metadata filters, tags as sets, remove(name) without the
+// prefix/regex fallback, and the tag "class:Pyro5.nameserver.NameServer"
+// on the name server's own registration (pyro5.go says where Pyro4's and
+// Pyro5's name servers differ). The object's metadata lists yplookup for
+// both protocols. Broadcast discovery is the same for both ("GET_NSURI"
+// answered with the URI). Pyro5Interceptor, which Start installs, gives
+// Pyro5 callers Pyro5's argument checks for list.
 //
 // With an access policy (WithPolicy), a connection validator checks who
 // may connect, the policy's interceptor (Policy.Interceptor, a

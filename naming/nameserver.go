@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 
@@ -64,6 +65,7 @@ func (ns *NameServer) PyroExpose() pyro.Exposure {
 		"remove":       {"name", "prefix", "regex"},
 		"list":         {"prefix", "regex", "metadata_all", "metadata_any", "return_metadata"},
 		"set_metadata": {"name", "metadata"},
+		"yplookup":     {"meta_all", "meta_any", "return_metadata"},
 	}}
 }
 
@@ -83,7 +85,7 @@ func (ns *NameServer) Ping(context.Context) error { return nil }
 
 // Lookup is lookup(name, return_metadata=False): the URI registered under
 // name (a URI object on the wire), or with return_metadata the tuple
-// (URI, [tags]). An unknown name is NamingError("unknown name: <name>").
+// (URI, [tags]) for Pyro4 callers, (URI, {tags}) for Pyro5 callers. An unknown name is NamingError("unknown name: <name>").
 func (ns *NameServer) Lookup(ctx context.Context, name any, opt ...any) (any, error) {
 	if err := argCount("lookup", 1, 2, 1+len(opt)); err != nil {
 		return nil, err
@@ -104,7 +106,7 @@ func (ns *NameServer) Lookup(ctx context.Context, name any, opt ...any) (any, er
 		return nil, err
 	}
 	if truthy(optArg(opt, 0)) {
-		return py.Tuple{u, tagList(e.Metadata)}, nil
+		return py.Tuple{u, metaValue(ctx, e)}, nil
 	}
 	return u, nil
 }
@@ -182,7 +184,9 @@ func (ns *NameServer) SetMetadata(ctx context.Context, name, metadata any) error
 // Remove is remove(name=None, prefix=None, regex=None) and returns how
 // many registrations it removed. The exact name is tried first; when it
 // is not registered, the prefix, then the regex (Python re.match). The
-// name server's own registration is never removed. Under a policy, a
+// name server's own registration is never removed. For a Pyro5 caller, as
+// in Pyro5, a name (other than the name server's) is not followed by the
+// prefix and regex: an unregistered name answers 0. Under a policy, a
 // prefix or regex only reaches the names the caller may list, and the
 // removal is refused as a whole if one of those may not be removed.
 func (ns *NameServer) Remove(ctx context.Context, opt ...any) (int, error) {
@@ -190,7 +194,11 @@ func (ns *NameServer) Remove(ctx context.Context, opt ...any) (int, error) {
 		return 0, err
 	}
 	name, prefix, regex := optArg(opt, 0), optArg(opt, 1), optArg(opt, 2)
-	if s, ok := name.(string); ok && s != "" && s != ObjectID {
+	if isPyro5(ctx) {
+		if n, done, err := ns.remove5(name); done {
+			return n, err
+		}
+	} else if s, ok := name.(string); ok && s != "" && s != ObjectID {
 		ns.mu.Lock()
 		n, err := ns.store.Delete(s)
 		ns.mu.Unlock()
@@ -247,9 +255,17 @@ func (ns *NameServer) Remove(ctx context.Context, opt ...any) (int, error) {
 // be given (ValueError otherwise); an empty one lists everything. prefix
 // is a plain prefix, regex a Python re.match pattern, metadata_all selects
 // entries having all the tags, metadata_any entries having any.
+//
+// A Pyro5 caller gets Pyro5's list(prefix=None, regex=None,
+// return_metadata=False), with the tags as sets; prefix and regex are
+// refused together only when both are true values (see Pyro5Interceptor
+// for its argument checks).
 func (ns *NameServer) List(ctx context.Context, opt ...any) (*py.Dict, error) {
 	if err := argCount("list", 0, 5, len(opt)); err != nil {
 		return nil, err
+	}
+	if isPyro5(ctx) {
+		return ns.list5(ctx, opt)
 	}
 	prefix, regex, all, anyOf := optArg(opt, 0), optArg(opt, 1), optArg(opt, 2), optArg(opt, 3)
 	n := 0
@@ -278,16 +294,32 @@ func (ns *NameServer) List(ctx context.Context, opt ...any) (*py.Dict, error) {
 	if err != nil {
 		return nil, err
 	}
-	withMeta := truthy(optArg(opt, 4))
-	d := py.NewDict(len(entries))
-	for _, e := range entries {
-		if withMeta {
-			d.SetString(e.Name, py.Tuple{e.URI, tagList(e.Metadata)})
-		} else {
-			d.SetString(e.Name, e.URI)
-		}
+	return resultDict(ctx, entries, truthy(optArg(opt, 4))), nil
+}
+
+// list5 is List for a Pyro5 caller: Pyro5's list(prefix, regex,
+// return_metadata).
+func (ns *NameServer) list5(ctx context.Context, opt []any) (*py.Dict, error) {
+	prefix, regex, withMeta, err := list5Args(opt)
+	if err != nil {
+		return nil, err
 	}
-	return d, nil
+	if truthy(prefix) && truthy(regex) {
+		return nil, &pyro.PythonError{Class: "ValueError", Msg: "you can only filter on one thing at a time"}
+	}
+	var entries []Entry
+	switch {
+	case truthy(prefix):
+		entries, err = ns.byPrefix(ctx, prefix)
+	case truthy(regex):
+		entries, err = ns.byRegex(ctx, regex)
+	default:
+		entries, err = ns.candidates(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return resultDict(ctx, entries, truthy(withMeta)), nil
 }
 
 // scan calls fn with every registration the caller may list, while the
@@ -420,20 +452,13 @@ func (ns *NameServer) byMetadata(ctx context.Context, v any, what string, all bo
 		}
 	}
 	tags = normalizeTags(tags)
-	if ml, ok := ns.store.(MetadataLister); ok {
-		out, err := ml.ListMetadata(tags, all)
-		if err != nil {
-			return nil, storeErr(err)
-		}
-		return callerOf(ctx).visible(out), nil
-	}
 	want := make(map[string]bool, len(tags))
 	for _, t := range tags {
 		want[t] = true
 	}
-	return ns.filter(ctx, func(e Entry) bool {
+	has := func(tags []string) bool {
 		n := 0
-		for _, t := range e.Metadata {
+		for _, t := range tags {
 			if want[t] {
 				n++
 			}
@@ -442,7 +467,23 @@ func (ns *NameServer) byMetadata(ctx context.Context, v any, what string, all bo
 			return n == len(want)
 		}
 		return n > 0
-	})
+	}
+	var out []Entry
+	if ml, ok := ns.store.(MetadataLister); ok {
+		out, err = ml.ListMetadata(tags, all)
+		if err != nil {
+			return nil, storeErr(err)
+		}
+		out = callerOf(ctx).visible(out)
+	} else {
+		out, err = ns.filter(ctx, func(e Entry) bool { return has(e.Metadata) })
+		if err != nil {
+			return nil, err
+		}
+	}
+	// the name server's own registration matches by the tags the caller
+	// sees (its protocol's class tag only)
+	return slices.DeleteFunc(out, func(e Entry) bool { return e.Name == ObjectID && !has(shownTags(ctx, e)) }), nil
 }
 
 // register stores a registration without the remote-call checks (the

@@ -130,8 +130,10 @@ type Server struct {
 // nil means pyro.BuiltinConfig()): it binds the daemon (the config's
 // HOST and NS_PORT unless options say otherwise), registers the
 // NameServer object, registers its own URI under "Pyro.NameServer" with
-// the metadata {"class:Pyro4.naming.NameServer"} (replacing an entry a
-// persistent storage kept from a previous run), starts the broadcast
+// the metadata {"class:Pyro4.naming.NameServer",
+// "class:Pyro5.nameserver.NameServer"} (each caller sees its protocol's
+// tag; this replaces an entry a persistent storage kept from a previous
+// run), installs Pyro5Interceptor (innermost), starts the broadcast
 // responder unless the bind address is loopback, IPv6 or a unix socket,
 // and starts auto-clean if NS_AUTOCLEAN is set (it must then be ≥ 3 s).
 // The HMAC key is the config's (or WithDaemonOptions(pyro.WithHMACKey(...))).
@@ -183,7 +185,10 @@ func Start(cfg *pyro.Config, opts ...ServerOption) (*Server, error) {
 	if o.policy != nil {
 		dopts = append(dopts, pyro.WithConnValidators(o.policy), pyro.WithInterceptors(o.policy.Interceptor(logger)))
 	}
+
 	dopts = append(dopts, o.daemonOpts...)
+	// innermost, after the policy's: refusals come first
+	dopts = append(dopts, pyro.WithInterceptors(Pyro5Interceptor()))
 	d, err := pyro.NewDaemon(cfg, dopts...)
 	if err != nil {
 		return nil, err
@@ -202,7 +207,7 @@ func Start(cfg *pyro.Config, opts ...ServerOption) (*Server, error) {
 		bindHost = o.host
 	}
 	s.internal = internalURI(d, s.uri, bindHost)
-	if err := s.ns.register(ObjectID, s.uri.String(), []string{ClassMetadata}); err != nil {
+	if err := s.ns.register(ObjectID, s.uri.String(), []string{ClassMetadata, ClassMetadata5}); err != nil {
 		return fail(storeErr(err))
 	}
 

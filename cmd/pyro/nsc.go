@@ -18,13 +18,17 @@ import (
 
 const nscHelp = `
 Nsc controls a name server (Go or Python), the Go twin of pyro4-nsc
-(python -m Pyro4.nsc), with the same commands and the same output:
+(python -m Pyro4.nsc) and of Pyro5's nsc (python -m Pyro5.nsc), with
+their commands and their output (metadata is printed as the name server
+sends it: a list from a Pyro4 name server, a set from Pyro5's):
 
   ping                    check that the name server answers
   list [prefix]           list registrations (names starting with prefix)
   listmatching pattern    list names matching a Python regular expression
   listmeta_all tag...     list registrations having all the tags
   listmeta_any tag...     list registrations having any of the tags
+  yplookup_all tag...     the same with Pyro5's yplookup (Pyro5 and Go name servers)
+  yplookup_any tag...     the same with Pyro5's yplookup (Pyro5 and Go name servers)
   lookup name             print the URI (and metadata) of a name
   register name uri       register a name (refused if it exists)
   remove name             remove a name
@@ -42,7 +46,7 @@ found, or an error from it) exits with 1, for scripts. The HMAC key comes from P
 (not both). Options may also follow the command, as with pyro4-nsc.`
 
 var nscCommands = []string{"register", "remove", "removematching", "list", "listmatching", "lookup",
-	"listmeta_all", "listmeta_any", "setmeta", "ping"}
+	"listmeta_all", "listmeta_any", "yplookup_all", "yplookup_any", "setmeta", "ping"}
 
 func runNSC(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
 	return nscMain(ctx, args, os.Stdin, stdout, stderr, environ)
@@ -188,7 +192,8 @@ func nscCommand(ctx context.Context, ns *pyro.Proxy, args []string, stdin io.Rea
 		for _, r := range regs {
 			fmt.Fprintf(&b, "%s --> %s\n", termSafe(r.Name), termSafe(r.URI))
 			if len(r.Metadata) > 0 {
-				fmt.Fprintf(&b, "    metadata: %s\n", listRepr(r.Metadata))
+				raw, _ := v.(*py.Dict).GetString(r.Name)
+				fmt.Fprintf(&b, "    metadata: %s\n", metaRepr(secondOf(raw), r.Metadata))
 			}
 		}
 		fmt.Fprintf(&b, "--------END LIST %s\n", title)
@@ -232,17 +237,35 @@ func nscCommand(ctx context.Context, ns *pyro.Proxy, args []string, stdin io.Rea
 		}
 		key := strings.Replace(args[0], "listmeta", "metadata", 1)
 		return list(map[string]any{key: tags(args[1:])}, " - searched by metadata")
+	case "yplookup_all", "yplookup_any":
+		if len(args) < 2 {
+			return nscExit("requires at least one metadata tag argument")
+		}
+		key := strings.Replace(args[0], "yplookup", "meta", 1)
+		l := make([]any, len(args)-1) // Pyro5's nsc sends its argument list
+		for i, a := range args[1:] {
+			l[i] = a
+		}
+		v, err := ns.CallKw(ctx, "yplookup", nil, map[string]any{key: l, "return_metadata": true})
+		if err != nil {
+			return err
+		}
+		return printList(v, " - searched by metadata")
 	case "lookup":
 		if len(args) != 2 {
 			return nscExit("requires one argument: name")
 		}
-		u, meta, err := naming.NewClient(ns).LookupMetadata(ctx, args[1])
+		v, err := ns.CallKw(ctx, "lookup", []any{args[1]}, map[string]any{"return_metadata": true})
+		if err != nil {
+			return err
+		}
+		u, meta, err := naming.ParseLookup(v)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, termSafe(u.String()))
 		if len(meta) > 0 {
-			fmt.Fprintf(stdout, "metadata: %s\n", listRepr(meta))
+			fmt.Fprintf(stdout, "metadata: %s\n", metaRepr(secondOf(v), meta))
 		}
 	case "register":
 		if len(args) != 3 {
@@ -299,6 +322,36 @@ func nscCommand(ctx context.Context, ns *pyro.Proxy, args []string, stdin io.Rea
 		}
 	}
 	return nil
+}
+
+// secondOf is the second item of a (uri, metadata) pair, or nil.
+func secondOf(v any) any {
+	switch x := v.(type) {
+	case py.Tuple:
+		if len(x) == 2 {
+			return x[1]
+		}
+	case []any:
+		if len(x) == 2 {
+			return x[1]
+		}
+	}
+	return nil
+}
+
+// metaRepr prints the tags as Python's nsc prints the metadata it got: as
+// a set when the name server sent a set (Pyro5), else as a list (Pyro4
+// sends lists). Only the tags' text is printed, through Python's repr of
+// str, so nothing the name server sent reaches the terminal unquoted.
+func metaRepr(raw any, tags []string) string {
+	if s, ok := raw.(*py.Set); ok {
+		out := py.NewSet(len(tags), s.Frozen)
+		for _, t := range tags {
+			_ = out.Add(t)
+		}
+		return py.Repr(out)
+	}
+	return listRepr(tags)
 }
 
 // listRepr prints strings as Python prints a list of str.

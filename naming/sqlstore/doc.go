@@ -1,8 +1,14 @@
 // Package sqlstore is the name server's persistent "sql:FILE" storage: a
-// SQLite database with exactly the tables Pyro4's SqlStorage uses, so a Go
-// name server ("pyro ns -s sql:FILE") and Python's pyro4-ns
-// ("-s sql:FILE") can open each other's files, one after the other or even
-// at the same time. SQLite comes from modernc.org/sqlite, a pure-Go
+// SQLite database with exactly the tables Pyro4's SqlStorage uses, which
+// are also Pyro5's (Pyro5/nameserver.py creates the same two tables with
+// the same columns and migrates old files the same way), so a Go name
+// server ("pyro ns -s sql:FILE"), Python's pyro4-ns ("-s sql:FILE") and
+// Pyro5's name server (python -m Pyro5.nameserver -s sql:FILE) can open
+// each other's files, one after the other or even at the same time. Each
+// name server registers itself under Pyro.NameServer when it starts,
+// replacing the entry the previous one left: Pyro4's with the tag
+// "class:Pyro4.naming.NameServer", Pyro5's with
+// "class:Pyro5.nameserver.NameServer", pyrogo's with both. SQLite comes from modernc.org/sqlite, a pure-Go
 // translation of the C library: no cgo is needed.
 //
 // Importing the package registers the "sql" scheme with
@@ -15,7 +21,7 @@
 //
 // # Schema
 //
-// The tables are Pyro4's:
+// The tables are Pyro4's and Pyro5's:
 //
 //	pyro_names(id integer PRIMARY KEY, name nvarchar NOT NULL UNIQUE, uri nvarchar NOT NULL)
 //	pyro_metadata(object integer NOT NULL, metadata nvarchar NOT NULL,
@@ -63,7 +69,7 @@
 // ListPrefix returns exactly the names that start with the prefix, case
 // and all, as strings.HasPrefix does and as the name server's memory
 // storage does. This deliberately differs from Pyro4's SqlStorage, which
-// uses LIKE 'prefix%': there the match ignores ASCII case and "%" and "_"
+// uses LIKE 'prefix%' (as does Pyro5's): there the match ignores ASCII case and "%" and "_"
 // in the prefix are wildcards, so list(prefix=...) answers differently
 // depending on the storage. Here the storage never changes the answer.
 // It is a range query on the unique index of name (name >= prefix and

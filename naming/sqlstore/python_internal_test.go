@@ -54,7 +54,15 @@ func sharedWant() []naming.Entry {
 // its stdout.
 func pyStorage(t *testing.T, stdin string, args ...string) string {
 	t.Helper()
-	res := pytest.Cmd{Args: append([]string{"testdata/py_storage.py"}, args...), Stdin: stdin}.Run(t)
+	return pyStorageOf(t, "pyro4", stdin, args...)
+}
+
+// pyStorageOf runs testdata/py_storage.py with the SqlStorage of impl
+// ("pyro4" or "pyro5") and returns its stdout.
+func pyStorageOf(t *testing.T, impl, stdin string, args ...string) string {
+	t.Helper()
+	res := pytest.Cmd{Args: append([]string{"testdata/py_storage.py"}, args...), Stdin: stdin,
+		Env: []string{"PYSTORAGE=" + impl}, Pyro5: impl == "pyro5"}.Run(t)
 	if res.ExitCode != 0 {
 		t.Fatalf("py_storage.py %v: exit %d\n%s", args, res.ExitCode, res.Stderr)
 	}
@@ -64,8 +72,14 @@ func pyStorage(t *testing.T, stdin string, args ...string) string {
 // pyRead returns what Pyro4's SqlStorage finds in the file, by name.
 func pyRead(t *testing.T, path string) []naming.Entry {
 	t.Helper()
+	return pyReadOf(t, "pyro4", path)
+}
+
+// pyReadOf returns what the SqlStorage of impl finds in the file, by name.
+func pyReadOf(t *testing.T, impl, path string) []naming.Entry {
+	t.Helper()
 	var rows [][]any
-	if err := json.Unmarshal([]byte(pyStorage(t, "", "read", path)), &rows); err != nil {
+	if err := json.Unmarshal([]byte(pyStorageOf(t, impl, "", "read", path)), &rows); err != nil {
 		t.Fatal(err)
 	}
 	out := make([]naming.Entry, 0, len(rows))

@@ -1,13 +1,18 @@
-"""Reads and writes a name server database with Pyro4's own SqlStorage.
+"""Reads and writes a name server database with Pyro4's own SqlStorage (or
+Pyro5's, with the environment variable PYSTORAGE=pyro5).
 
 usage: py_storage.py write FILE      (stdin: JSON {"put": [[name, uri, [tags]]...], "delete": [names]})
        py_storage.py read FILE       (stdout: JSON [[name, uri, [sorted tags]]...] sorted by name)
        py_storage.py prefix FILE P.. (stdout: JSON {prefix: sorted names} from optimized_prefix_list)
 """
 import json
+import os
 import sys
 
-from Pyro4.naming_storage import SqlStorage
+if os.environ.get("PYSTORAGE") == "pyro5":
+    from Pyro5.nameserver import SqlStorage
+else:
+    from Pyro4.naming_storage import SqlStorage
 
 
 def main():
