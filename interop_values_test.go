@@ -134,7 +134,7 @@ var describeCases = []struct {
 	{"nan", math.NaN(), map[string]string{"*": `["float","nan"]`}},
 	{"neg_inf", math.Inf(-1), map[string]string{"*": `["float","-inf"]`}},
 	{"complex", complex(1, 2), map[string]string{"serpent": `["complex","(1+2j)"]`, "marshal": `["complex","(1+2j)"]`,
-		"msgpack": `["tuple",[["int","48"],["bytes","000000000000f03f0000000000000040"]]]`, // ext 0x30, raw as above
+		"msgpack":  `["tuple",[["int","48"],["bytes","000000000000f03f0000000000000040"]]]`, // ext 0x30, raw as above
 		"msgpack5": `["complex","(1+2j)"]`}},
 }
 
