@@ -1,9 +1,11 @@
 package pyro
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
+	"github.com/pyrogo/pyro/internal/pytest"
 	"github.com/pyrogo/pyro/wire"
 )
 
@@ -44,5 +46,43 @@ func TestProtocolChoiceParse(t *testing.T) {
 	}
 	if BuiltinConfig().Protocol != ProtocolAuto {
 		t.Errorf("default PROTOCOL %q", BuiltinConfig().Protocol)
+	}
+}
+
+// BenchmarkProtocolFirstConnect measures what auto detection costs: a new
+// proxy's connect and first call (echo) against Pyro4's and Pyro5's echo
+// servers, with the protocol fixed, detected (the table emptied before
+// every proxy) or remembered.
+//
+//	go test -run X -bench ProtocolFirstConnect -benchtime 300x
+func BenchmarkProtocolFirstConnect(b *testing.B) {
+	pytest.Pyro5(b)
+	servers := map[string]string{"pyro4": pytest.StartEchoServer(b), "pyro5": pytest.StartEchoServer5(b, pytest.Echo5{})}
+	fixed := map[string]string{"pyro4": Protocol4, "pyro5": Protocol5}
+	ctx := context.Background()
+	for _, peer := range []string{"pyro4", "pyro5"} {
+		for _, mode := range []string{"fixed", "auto_detect", "auto_remembered"} {
+			b.Run(peer+"/"+mode, func(b *testing.B) {
+				choice := ProtocolAuto
+				if mode == "fixed" {
+					choice = fixed[peer]
+				}
+				for b.Loop() {
+					if mode == "auto_detect" {
+						knownProtocols.mu.Lock()
+						clear(knownProtocols.m)
+						knownProtocols.mu.Unlock()
+					}
+					p, err := NewProxy(servers[peer], nil, WithProtocol(choice))
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := p.Call(ctx, "echo", "x"); err != nil {
+						b.Fatal(err)
+					}
+					p.Close()
+				}
+			})
+		}
 	}
 }
