@@ -63,7 +63,7 @@ func (p *Proxy) proveIdentity(c *clientConn, a *clientAuth, resp any, loc string
 	_, _ = rand.Read(n[:])
 	proof := &authProof{cnonce: hex.EncodeToString(n[:]), endpoint: clientEndpoint(c.nc.RemoteAddr()), certHash: peerCertHash(c.nc)}
 	proof.mac = hex.EncodeToString(authMAC(a.key, authClient, challenge, proof))
-	data, err := p.codec.MarshalCall(&codec.Call{Object: DaemonObjectID, Method: AuthMethod,
+	data, err := c.cd.MarshalCall(&codec.Call{Object: DaemonObjectID, Method: AuthMethod,
 		Args: []any{proof.cnonce, proof.endpoint, proof.certHash, proof.mac}, Kwargs: py.NewDict(0)})
 	if err != nil {
 		return nil, wrapError(ErrSerialize, err.Error(), err)
@@ -72,7 +72,7 @@ func (p *Proxy) proveIdentity(c *clientConn, a *clientAuth, resp any, loc string
 		return wrapError(ErrCommunication, "cannot connect to "+loc+": "+err.Error(), err)
 	}
 	c.seq++
-	msg := &wire.Message{Type: wire.MsgInvoke, Seq: c.seq, SerializerID: uint16(p.codec.ID()), Data: data}
+	msg := &wire.Message{Type: wire.MsgInvoke, Seq: c.seq, SerializerID: uint16(c.cd.ID()), Data: data}
 	wireLog := wireLogging(p.cfg, p.log)
 	if wireLog {
 		logWire(p.log, "proxy wiredata sending", msg)
@@ -87,10 +87,10 @@ func (p *Proxy) proveIdentity(c *clientConn, a *clientAuth, resp any, loc string
 	if wireLog {
 		logWire(p.log, "proxy wiredata received", reply)
 	}
-	if reply.Type != wire.MsgResult || reply.Seq != c.seq || int(reply.SerializerID) != p.codec.ID() {
+	if reply.Type != wire.MsgResult || reply.Seq != c.seq || int(reply.SerializerID) != c.cd.ID() {
 		return nil, fail(NewError(ErrProtocol, fmt.Sprintf("invalid answer to authenticate: type %d, seq %d, serializer %d", reply.Type, reply.Seq, reply.SerializerID)))
 	}
-	v, err := p.codec.Unmarshal(reply.Data)
+	v, err := c.cd.Unmarshal(reply.Data)
 	if err != nil {
 		return nil, fail(wrapError(ErrSerialize, err.Error(), err))
 	}

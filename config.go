@@ -52,6 +52,7 @@ type Config struct {
 	BroadcastAddrs       []string      `pyro:"BROADCAST_ADDRS"`            // where broadcast discovery sends its requests
 	PreferIPVersion      int           `pyro:"PREFER_IP_VERSION"`          // 4, 6 or 0; 6 makes naming.Locate skip broadcast discovery (IPv4 only)
 	Serializer           string        `pyro:"SERIALIZER"`                 // what proxies send
+	Protocol             string        `pyro:"PROTOCOL"`                   // (pyrogo) the wire protocol proxies speak: "4" (48), "5" (502) or "auto" (detect per address)
 	SerializersAccepted  []string      `pyro:"SERIALIZERS_ACCEPTED"`       // what daemons accept
 	LogWire              bool          `pyro:"LOGWIRE"`                    // log every message at debug level (daemons and proxies, to their logger)
 	LogLevel             string        `pyro:"LOGLEVEL"`                   // the pyro commands' log level: DEBUG, INFO, WARNING, ERROR, CRITICAL
@@ -122,7 +123,7 @@ func BuiltinConfig() *Config {
 		Host: "localhost", NSHost: "localhost", NSPort: 9090, NSBcPort: 9091,
 		PollTimeout: 2 * time.Second, SockReuse: true, OnewayThreaded: true, AutoProxy: true,
 		BroadcastAddrs: []string{"<broadcast>", "0.0.0.0"}, PreferIPVersion: 4,
-		Serializer: "serpent", SerializersAccepted: []string{"serpent", "marshal", "json"},
+		Serializer: "serpent", Protocol: ProtocolAuto, SerializersAccepted: []string{"serpent", "marshal", "json"},
 		Metadata: true, IterStreaming: true, IterStreamLinger: 30 * time.Second,
 		MaxMessageSize: DefaultMaxMessageSize, MemoryBudget: DefaultMemoryBudget, WriteTimeout: DefaultWriteTimeout,
 		RequestTimeout: defaultRequestTimeout, RequestMinRate: defaultRequestMinRate,

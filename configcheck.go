@@ -60,6 +60,9 @@ func (c *Config) Validate() error {
 			bad(n.name, "cannot be negative")
 		}
 	}
+	if _, err := parseProtocolChoice(c.Protocol); err != nil {
+		bad("PROTOCOL", "must be 4, 5 or auto")
+	}
 	switch c.PreferIPVersion {
 	case 0, 4, 6:
 	default:

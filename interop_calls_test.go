@@ -37,7 +37,11 @@ func goProxyErrors(t *testing.T, c goProxyCase) {
 		t.Errorf("fail message %q", re.Message())
 	}
 	tb := strings.Join(re.Traceback(), "")
-	if !strings.Contains(tb, "Traceback") || !strings.Contains(tb, "ValueError: ('expected failure', 12)") || !strings.Contains(tb, "pyserver.py") {
+	script := "pyserver.py"
+	if c.py5 {
+		script = "pyserver5.py"
+	}
+	if !strings.Contains(tb, "Traceback") || !strings.Contains(tb, "ValueError: ('expected failure', 12)") || !strings.Contains(tb, script) {
 		t.Errorf("fail traceback: %q", tb)
 	}
 	if errors.Is(err, pyro.ErrPyro) {
@@ -203,8 +207,16 @@ func goProxyAutoproxy(t *testing.T, c goProxyCase) {
 	ctx := context.Background()
 	p, ser := c.p, c.ser
 	v, err := p.Call(ctx, "child")
-	if err != nil {
+	if err != nil && !(ser == "marshal" && c.py5) {
 		t.Fatal(err)
+	}
+	if ser == "marshal" && c.py5 {
+		// nor can Pyro5, whose marshal serializer refuses the object
+		var re *pyro.RemoteError
+		if !errors.As(err, &re) || re.Class() != "builtins.ValueError" || re.Message() != "unmarshallable object" {
+			t.Errorf("Pyro5 marshal child() = %s, %v", py.Repr(v), err)
+		}
+		return
 	}
 	if ser == "marshal" {
 		// Pyro4 cannot autoproxy with marshal: it sends the object's
@@ -388,7 +400,11 @@ func goProxyPythonEchoserver(t *testing.T, c goProxyCase) {
 		t.Errorf("echo(message=) %v %v", v, err)
 	}
 	var re *pyro.RemoteError
-	if _, err := echo.Call(ctx, "error"); !errors.As(err, &re) || re.Class() != "builtins.ValueError" || re.Message() != "expected error from echoserver error() method" {
+	errText := "expected error from echoserver error() method"
+	if c.py5 {
+		errText = "this is the generated error from echoserver echo() method" // Pyro5's text
+	}
+	if _, err := echo.Call(ctx, "error"); !errors.As(err, &re) || re.Class() != "builtins.ValueError" || re.Message() != errText {
 		t.Errorf("error(): %v", err)
 	}
 	if _, err := echo.Call(ctx, "error_with_text"); !errors.As(err, &re) || re.Message() != "the message of the error" {

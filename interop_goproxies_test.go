@@ -77,6 +77,7 @@ type goProxyCase struct {
 	srv     pyServers
 	ser     string
 	p, echo *pyro.Proxy
+	py5     bool // the daemons are Pyro5's (interop5_goproxies_test.go)
 }
 
 // goProxyFeatures are the checks TestInteropGoProxies runs for each

@@ -111,7 +111,9 @@ var describeCases = []struct {
 	// method gets a raw ExtType, exactly as from a Python client
 	{"bigint", testkit.BigInt("-1267650600228229401496703217721"), map[string]string{"serpent": `["int","-1267650600228229401496703217721"]`,
 		"json": `["int","-1267650600228229401496703217721"]`, "marshal": `["int","-1267650600228229401496703217721"]`,
-		"msgpack": `["tuple",[["int","49"],["bytes","2d31323637363530363030323238323239343031343936373033323137373231"]]]`}},
+		"msgpack": `["tuple",[["int","49"],["bytes","2d31323637363530363030323238323239343031343936373033323137373231"]]]`,
+		// Pyro5's daemon decodes call arguments with its ext hook
+		"msgpack5": `["int","-1267650600228229401496703217721"]`}},
 	{"float", 2.5, map[string]string{"*": `["float","2.5"]`}},
 	{"float32", float32(0.5), map[string]string{"*": `["float","0.5"]`}},
 	{"float_whole", 3.0, map[string]string{"*": `["float","3.0"]`}},
@@ -132,7 +134,8 @@ var describeCases = []struct {
 	{"nan", math.NaN(), map[string]string{"*": `["float","nan"]`}},
 	{"neg_inf", math.Inf(-1), map[string]string{"*": `["float","-inf"]`}},
 	{"complex", complex(1, 2), map[string]string{"serpent": `["complex","(1+2j)"]`, "marshal": `["complex","(1+2j)"]`,
-		"msgpack": `["tuple",[["int","48"],["bytes","000000000000f03f0000000000000040"]]]`}}, // ext 0x30, raw as above
+		"msgpack":  `["tuple",[["int","48"],["bytes","000000000000f03f0000000000000040"]]]`, // ext 0x30, raw as above
+		"msgpack5": `["complex","(1+2j)"]`}},
 }
 
 func goProxyEchoCorpus(t *testing.T, c goProxyCase) {
@@ -169,10 +172,16 @@ func goProxyEchoCorpus(t *testing.T, c goProxyCase) {
 
 func goProxyTypesSeenByPython(t *testing.T, c goProxyCase) {
 	ctx := context.Background()
-	p, ser := c.p, c.ser
+	p, ser, py5 := c.p, c.ser, c.py5
 	for _, c := range describeCases {
 		t.Run(c.name, func(t *testing.T) {
-			want, ok := c.want[ser]
+			want, ok := "", false
+			if py5 {
+				want, ok = c.want[ser+"5"] // where Pyro5 differs
+			}
+			if !ok {
+				want, ok = c.want[ser]
+			}
 			if !ok {
 				want, ok = c.want["*"]
 			}

@@ -25,8 +25,11 @@ import (
 type Proxy struct {
 	uri            URI
 	cfg            *Config
-	codec          codec.Codec
-	wireOpts       wire.Options
+	codec          codec.Codec  // the serializer in Pyro4's dialect (protocol 48)
+	codec5         codec.Codec  // the serializer in Pyro5's dialect (protocol 502); nil if it has none
+	mode           protoMode    // PROTOCOL / WithProtocol (proxyprotocol.go)
+	wireOpts       wire.Options // protocol 48
+	wireOpts5      wire.Options // protocol 502 (no HMAC)
 	handshake      any
 	checkHandshake func(any) error
 	timeout        time.Duration
@@ -39,13 +42,14 @@ type Proxy struct {
 	peerCheck      PeerCertCheck              // server certificate check (tls.go)
 	log            *slog.Logger
 
-	mu     sync.Mutex
-	target URI // resolved PYRO URI
-	meta   *metadata
-	idle   []*clientConn
-	open   int
-	wait   chan struct{} // signalled when a connection is returned or closed
-	closed bool
+	mu        sync.Mutex
+	target    URI // resolved PYRO URI
+	meta      *metadata
+	lastProto wire.Protocol // the protocol of the last connection made
+	idle      []*clientConn
+	open      int
+	wait      chan struct{} // signalled when a connection is returned or closed
+	closed    bool
 }
 
 // NewProxy makes a proxy for a URI string (cfg nil = BuiltinConfig(); the
@@ -81,7 +85,7 @@ func buildProxy(u URI, cfg *Config, opts []ProxyOption) (*Proxy, error) {
 	if err := pc.validate(cfg); err != nil {
 		return nil, err
 	}
-	p := &Proxy{uri: u, cfg: cfg, codec: pc.codec, handshake: pc.handshake, checkHandshake: pc.checkHandshake,
+	p := &Proxy{uri: u, cfg: cfg, codec: pc.codec, codec5: pc.codec5, mode: pc.mode, handshake: pc.handshake, checkHandshake: pc.checkHandshake,
 		timeout: cfg.CommTimeout, maxConns: pc.maxConns, resolver: pc.resolver,
 		boundHMAC: pc.boundHMAC, tlsConf: pc.tls, tlsSet: pc.tlsSet, peerCheck: pc.peerCheck,
 		log: logOrDiscard(pc.logger), wait: make(chan struct{}, 1)}
@@ -96,6 +100,7 @@ func buildProxy(u URI, cfg *Config, opts []ProxyOption) (*Proxy, error) {
 	if pc.hmacKeySet {
 		p.wireOpts.HMACKey = pc.hmacKey
 	}
+	p.wireOpts5 = wire.Options{MaxMessageSize: cfg.MaxMessageSize, Compress: cfg.Compression, Protocol: wire.Protocol502}
 	if u.Protocol == uri.ProtoPyro {
 		p.target = u
 	}
@@ -126,7 +131,9 @@ type clientConn struct {
 	pbuf        []byte        // payload scratch, reused per call
 	hasDeadline bool          // a deadline may be set on nc
 	target      URI           // the PYRO URI this connection reached
-	wopts       *wire.Options // per-connection options (bound HMAC); nil = the proxy's
+	wopts       *wire.Options // per-connection options (bound HMAC, 502); nil = the proxy's
+	proto       wire.Protocol // the protocol the connection speaks
+	cd          codec.Codec   // the proxy's codec in that protocol's dialect
 }
 
 // staleCheckAfter is the idle time after which a pooled connection is
@@ -268,7 +275,9 @@ func (p *Proxy) connect(ctx context.Context) (*clientConn, error) {
 	return c, err
 }
 
-// connectTo dials target and performs the CONNECT handshake.
+// connectTo dials target and performs the CONNECT handshake in the
+// proxy's protocol: the fixed one, or in auto mode the remembered or
+// detected one (proxyprotocol.go).
 func (p *Proxy) connectTo(ctx context.Context, target URI) (*clientConn, error) {
 	p.mu.Lock()
 	p.target = target
@@ -277,6 +286,39 @@ func (p *Proxy) connectTo(ctx context.Context, target URI) (*clientConn, error) 
 	if err != nil {
 		return nil, wrapError(ErrCommunication, err.Error(), err)
 	}
+	key := protocolKey(network, addr)
+	proto := p.firstProtocol(network, addr)
+	c, err := p.connectProto(ctx, target, network, addr, proto)
+	var wp *wrongProtocolError
+	if errors.As(err, &wp) && p.mode == modeAuto && (wp.answered == wire.Protocol48 || p.can502()) {
+		// the other generation refused the CONNECT: dial again in its
+		// protocol (once)
+		c, err = p.connectProto(ctx, target, network, addr, wp.answered)
+	}
+	if errors.As(err, &wp) {
+		return nil, p.wrongProtocol(target.Location(), wp)
+	}
+	if err == nil && p.mode == modeAuto {
+		knownProtocols.set(key, c.proto)
+	}
+	return c, err
+}
+
+// wrongProtocol is the error for a daemon that refused the protocol the
+// proxy may speak.
+func (p *Proxy) wrongProtocol(loc string, wp *wrongProtocolError) error {
+	why := "the proxy is set to " + protocolName(wp.sent)
+	if p.mode == modeAuto {
+		why = "the proxy has an HMAC key, and protocol 502 has no HMAC, so it speaks only 48"
+	}
+	return wrapError(ErrProtocol, fmt.Sprintf("cannot connect to %s: the daemon speaks protocol %s, not %s (it answered %q), and %s",
+		loc, wp.answered, wp.sent, wp.reason, why), wp)
+}
+
+// connectProto dials target and performs the CONNECT handshake in
+// protocol proto. A refusal in the other protocol is a
+// *wrongProtocolError.
+func (p *Proxy) connectProto(ctx context.Context, target URI, network, addr string, proto wire.Protocol) (*clientConn, error) {
 	loc := target.Location()
 	fail := func(err error) error {
 		var pe *Error
@@ -307,23 +349,30 @@ func (p *Proxy) connectTo(ctx context.Context, target URI) (*clientConn, error) 
 	if nc, err = p.startTLS(dctx, nc, target); err != nil {
 		return nil, fail(err)
 	}
-	c := &clientConn{nc: nc, br: bufio.NewReaderSize(nc, 8192), target: target}
+	cd, wopts := p.codecFor(proto), p.optsFor(proto)
+	c := &clientConn{nc: nc, br: bufio.NewReaderSize(nc, 8192), target: target, proto: proto, cd: cd}
+	if proto == wire.Protocol502 {
+		c.wopts = wopts
+	}
 	stop := p.deadline(dctx, c)
 	defer stop()
 	ident := p.ident.Load()
 	hs := py.NewDict(2)
 	hs.SetString("handshake", p.handshakeData(ident))
 	var flags wire.Flags
-	if p.cfg.Metadata {
+	wantMeta := p.cfg.Metadata
+	if wantMeta || proto == wire.Protocol502 {
+		// Pyro5's CONNECT always names the object (its daemon reads it
+		// unconditionally and always answers the metadata)
 		hs.SetString("object", target.Object)
 		flags = wire.FlagMetaOnConnect
 	}
-	data, err := p.codec.Marshal(hs)
+	data, err := cd.Marshal(hs)
 	if err != nil {
 		nc.Close()
 		return nil, fail(err)
 	}
-	msg := &wire.Message{Type: wire.MsgConnect, Flags: flags, Seq: c.seq, SerializerID: uint16(p.codec.ID()), Data: data}
+	msg := &wire.Message{Version: proto, Type: wire.MsgConnect, Flags: flags, Seq: c.seq, SerializerID: uint16(cd.ID()), Data: data}
 	var clientNonce []byte
 	if p.boundHMAC {
 		clientNonce = newBindNonce()
@@ -333,41 +382,48 @@ func (p *Proxy) connectTo(ctx context.Context, target URI) (*clientConn, error) 
 	if wireLog {
 		logWire(p.log, "proxy connect sending", msg)
 	}
-	if err := c.write(msg, &p.wireOpts); err != nil {
+	if err := c.write(msg, wopts); err != nil {
 		nc.Close()
 		return nil, fail(netErr(err, "sending"))
 	}
-	reply, err := wire.ReadMessage(c.br, &p.wireOpts)
-	if err != nil {
+	// the answer may come in the other protocol: a daemon of the other
+	// generation refusing this one
+	ropts := *wopts
+	ropts.AnyProtocol = true
+	reply, err := wire.ReadMessage(c.br, &ropts)
+	if err != nil && !(reply != nil && errors.Is(err, wire.ErrNoHMAC) && reply.Type == wire.MsgConnectFail) {
 		nc.Close()
 		return nil, fail(netErr(err, "receiving"))
 	}
 	if wireLog {
 		logWire(p.log, "proxy connect response received", reply)
 	}
+	if reply.Version != proto {
+		nc.Close()
+		if reply.Type == wire.MsgConnectFail {
+			reason := connectFailReason(reply)
+			if reason == versionRefusal(proto) {
+				return nil, &wrongProtocolError{sent: proto, answered: reply.Version, reason: reason}
+			}
+			return nil, NewError(ErrConnectionDenied, fmt.Sprintf("connection to %s rejected in protocol %s (the proxy spoke %s): %s", loc, reply.Version, proto, reason))
+		}
+		return nil, fail(NewError(ErrProtocol, fmt.Sprintf("the daemon answered a protocol %s CONNECT with a protocol %s %s", proto, reply.Version, reply.Type)))
+	}
 	switch reply.Type {
 	case wire.MsgConnectOK:
 	case wire.MsgConnectFail:
 		nc.Close()
-		reason := "(undecodable reason)"
-		if cd := codec.Default(int(reply.SerializerID)); cd != nil {
-			if v, err := cd.Unmarshal(reply.Data); err == nil {
-				if s, ok := v.(string); ok {
-					reason = s
-				}
-			}
-		}
-		return nil, NewError(ErrConnectionDenied, "connection to "+loc+" rejected: "+reason)
+		return nil, NewError(ErrConnectionDenied, "connection to "+loc+" rejected: "+connectFailReason(reply))
 	default:
 		nc.Close()
 		return nil, fail(NewError(ErrProtocol, fmt.Sprintf("invalid msg type %d received", reply.Type)))
 	}
-	cd := codec.Default(int(reply.SerializerID))
-	if cd == nil {
+	rcd := codec.DefaultFor(codecProtocol(proto), int(reply.SerializerID))
+	if rcd == nil {
 		nc.Close()
 		return nil, fail(NewError(ErrSerialize, fmt.Sprintf("invalid serializer in response: %d", reply.SerializerID)))
 	}
-	resp, err := cd.Unmarshal(reply.Data)
+	resp, err := rcd.Unmarshal(reply.Data)
 	if err != nil {
 		nc.Close()
 		return nil, fail(wrapError(ErrSerialize, err.Error(), err))
@@ -375,7 +431,11 @@ func (p *Proxy) connectTo(ctx context.Context, target URI) (*clientConn, error) 
 	var metaV any
 	hasMeta := reply.Flags&wire.FlagMetaOnConnect != 0
 	if hasMeta {
-		d, _ := resp.(*py.Dict)
+		d, ok := resp.(*py.Dict)
+		if !ok && proto == wire.Protocol502 {
+			nc.Close()
+			return nil, fail(NewError(ErrProtocol, "the daemon's CONNECTOK holds "+py.TypeName(resp)+", not Pyro5's {'handshake', 'meta'} dict"))
+		}
 		resp, _ = d.GetString("handshake")
 		metaV, _ = d.GetString("meta")
 	}
@@ -396,12 +456,22 @@ func (p *Proxy) connectTo(ctx context.Context, target URI) (*clientConn, error) 
 			return nil, err
 		}
 		resp, metaV, hasMeta = ar.data, ar.meta, ar.hasMeta
-		if flags&wire.FlagMetaOnConnect != 0 && !hasMeta {
+		if wantMeta && !hasMeta && proto == wire.Protocol502 {
+			// a Pyro5 daemon answers the proof without the metadata,
+			// which it withheld before it: ask for it now
+			metaV, _, err = p.exchange(dctx, c, &codec.Call{Object: DaemonObjectID, Method: "get_metadata", Args: []any{target.Object}, Kwargs: py.NewDict(0)}, callOptions{})
+			if err != nil {
+				nc.Close()
+				return nil, fail(err)
+			}
+			hasMeta = true
+		}
+		if wantMeta && !hasMeta {
 			nc.Close()
 			return nil, fail(NewError(ErrProtocol, "the daemon sent no metadata"))
 		}
 	}
-	if hasMeta {
+	if hasMeta && wantMeta {
 		md, err := metadataFrom(metaV)
 		if err != nil {
 			nc.Close()
@@ -421,8 +491,32 @@ func (p *Proxy) connectTo(ctx context.Context, target URI) (*clientConn, error) 
 			return nil, fail(err)
 		}
 	}
-	p.log.Debug("pyro: proxy connected", "uri", target.String(), "serializer", p.codec.Name())
+	p.mu.Lock()
+	p.lastProto = proto
+	p.mu.Unlock()
+	p.log.Debug("pyro: proxy connected", "uri", target.String(), "serializer", cd.Name(), "protocol", int(proto))
 	return c, nil
+}
+
+// connectFailReason decodes the reason of a CONNECTFAIL (a str in the
+// serializer its header names, in its protocol's numbering).
+func connectFailReason(reply *wire.Message) string {
+	if cd := codec.DefaultFor(codecProtocol(reply.Version), int(reply.SerializerID)); cd != nil {
+		if v, err := cd.Unmarshal(reply.Data); err == nil {
+			if s, ok := v.(string); ok {
+				return s
+			}
+		}
+	}
+	return "(undecodable reason)"
+}
+
+// codecProtocol is the serializer dialect of a wire protocol.
+func codecProtocol(v wire.Protocol) codec.Protocol {
+	if v == wire.Protocol502 {
+		return codec.Pyro5
+	}
+	return codec.Pyro4
 }
 
 // opts returns the wire options of the connection's messages after the
@@ -669,7 +763,7 @@ func (p *Proxy) invokeOnce(ctx context.Context, call *codec.Call, o callOptions)
 func (p *Proxy) exchange(ctx context.Context, c *clientConn, call *codec.Call, o callOptions) (any, bool, error) {
 	stop := p.deadline(ctx, c)
 	defer stop()
-	data, err := p.codec.AppendCall(c.pbuf[:0], call)
+	data, err := c.cd.AppendCall(c.pbuf[:0], call)
 	if err == nil && cap(data) <= keepScratch {
 		c.pbuf = data // keep small buffers for the next call
 	}
@@ -684,7 +778,7 @@ func (p *Proxy) exchange(ctx context.Context, c *clientConn, call *codec.Call, o
 	if o.batch {
 		flags |= wire.FlagBatch
 	}
-	msg := &wire.Message{Type: wire.MsgInvoke, Flags: flags, Seq: c.seq, SerializerID: uint16(p.codec.ID()), Data: data}
+	msg := &wire.Message{Type: wire.MsgInvoke, Flags: flags, Seq: c.seq, SerializerID: uint16(c.cd.ID()), Data: data}
 	wireLog := wireLogging(p.cfg, p.log)
 	if wireLog {
 		logWire(p.log, "proxy wiredata sending", msg)
@@ -714,10 +808,10 @@ func (p *Proxy) exchange(ctx context.Context, c *clientConn, call *codec.Call, o
 	if reply.Seq != c.seq {
 		return nil, true, NewError(ErrProtocol, fmt.Sprintf("invoke: reply sequence out of sync, got %d expected %d", reply.Seq, c.seq))
 	}
-	if int(reply.SerializerID) != p.codec.ID() {
+	if int(reply.SerializerID) != c.cd.ID() {
 		return nil, true, NewError(ErrSerialize, fmt.Sprintf("invalid serializer in response: %d", reply.SerializerID))
 	}
-	v, err := p.codec.Unmarshal(reply.Data)
+	v, err := c.cd.Unmarshal(reply.Data)
 	if err != nil {
 		return nil, false, wrapError(ErrSerialize, "cannot decode result: "+err.Error(), err)
 	}
@@ -751,7 +845,7 @@ func (p *Proxy) liveProxies(v any) any {
 		if err != nil {
 			return v
 		}
-		np.codec = p.codec
+		np.codec, np.codec5, np.mode = p.codec, p.codec5, p.mode
 		np.log = p.log
 		np.handshake = x.Handshake
 		np.ident.Store(p.ident.Load())

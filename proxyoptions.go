@@ -20,9 +20,12 @@ type proxyConfig struct {
 	timeout        time.Duration
 	timeoutSet     bool
 	ident          *clientAuth // passphrase identification (auth.go)
+	protocol       string      // "" = the config's PROTOCOL
 
 	// set by validate
-	codec codec.Codec
+	codec  codec.Codec
+	codec5 codec.Codec // the serializer in Pyro5's dialect (protocol 502)
+	mode   protoMode
 }
 
 // proxyOption is a ProxyOption that applies to proxies only.
@@ -47,6 +50,26 @@ func (c *proxyConfig) validate(cfg *Config) error {
 		errs = append(errs, wrapError(ErrSerialize, err.Error(), err))
 	}
 	c.codec = cd
+	c.codec5, _ = codec.ForName(name, codec.Options{Protocol: codec.Pyro5})
+	choice, from := cfg.Protocol, "config PROTOCOL"
+	if c.protocol != "" {
+		choice, from = c.protocol, "WithProtocol"
+	}
+	// a bad WithProtocol was recorded by the option, a bad PROTOCOL by
+	// Validate
+	c.mode, _ = parseProtocolChoice(choice)
+	if c.mode == mode502 {
+		key := cfg.HMACKey
+		if c.hmacKeySet {
+			key = c.hmacKey
+		}
+		switch {
+		case len(key) > 0 || c.boundHMAC:
+			errs = append(errs, NewError(ErrSecurity, from+" asks for protocol 502 (Pyro5), which has no HMAC, but the proxy has an HMAC key: use protocol 4, or drop the key and use TLS or a passphrase"))
+		case c.codec5 == nil && err == nil:
+			errs = append(errs, NewError(ErrSerialize, "serializer "+name+" is not available in protocol 502 (Pyro5)"))
+		}
+	}
 	if c.peerCheck != nil && c.tls == nil && (c.tlsSet || !cfg.SSL) {
 		errs = append(errs, NewError(ErrCommunication, "a peer certificate check needs TLS (WithTLSConfig or SSL=true)"))
 	}
@@ -84,6 +107,21 @@ func WithSerializer(name string) ProxyOption {
 			return
 		}
 		c.serializer = name
+	})
+}
+
+// WithProtocol chooses the wire protocol of the proxy, overriding the
+// config's PROTOCOL: Protocol4 ("4", Pyro4's 48), Protocol5 ("5", Pyro5's
+// 502) or ProtocolAuto ("auto": detected on the first connection to an
+// address and remembered; see proxyprotocol.go and the README). A proxy
+// with an HMAC key cannot speak 502.
+func WithProtocol(choice string) ProxyOption {
+	return proxyOption(func(c *proxyConfig) {
+		if _, err := parseProtocolChoice(choice); err != nil || choice == "" {
+			c.fail(fmt.Errorf("pyro: WithProtocol(%q): must be 4, 5 or auto", choice))
+			return
+		}
+		c.protocol = choice
 	})
 }
 

@@ -33,6 +33,10 @@ Exit status: 0 on success; 1 when the remote method raised an exception,
 printed as "pyro call: <Class>: <message>" on stderr; 2 for usage errors
 and local or transport errors, a timeout included ("pyro call: <text>").
 
+The server may speak Pyro4's protocol (48) or Pyro5's (502): --protocol
+(or PYRO_PROTOCOL) 4 or 5 fixes it; auto, the default, sends the CONNECT in
+48 and, when a Pyro5 server refuses it, connects again in 502.
+
 The configuration is Pyro's defaults with the PYRO_* environment variables
 applied (see "pyro config"). The HMAC key comes from PYRO_HMAC_KEY, or
 from -k (not both).`
@@ -65,16 +69,18 @@ func (k *kwFlag) Set(s string) error {
 }
 
 func runCall(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
-	fs := newFlagSet("call", "call [-k key] [--serializer NAME] [--kw name=LITERAL]... [--timeout SECONDS] [--traceback] URI METHOD [ARG...]",
+	fs := newFlagSet("call", "call [-k key] [--serializer NAME] [--protocol 4|5|auto] [--kw name=LITERAL]... [--timeout SECONDS] [--traceback] URI METHOD [ARG...]",
 		callHelp, stderr)
 	var (
 		key, serializer string
+		protocol        string
 		kw              kwFlag
 		timeout         float64
 		traceback       bool
 	)
 	fs.StringVar(&key, "k", "", keyFlagHelp)
 	fs.StringVar(&serializer, "serializer", "", "serializer `name`: serpent, json, marshal or msgpack (default: config SERIALIZER)")
+	fs.StringVar(&protocol, "protocol", "", "wire `protocol`: 4 (Pyro4's 48), 5 (Pyro5's 502) or auto, detected per server (default: config PROTOCOL)")
 	fs.Var(&kw, "kw", "keyword argument `name=LITERAL` (repeatable)")
 	fs.Float64Var(&timeout, "timeout", defaultCallTimeout.Seconds(), "`seconds` the whole call may take (0 = no limit; COMMTIMEOUT also bounds each network operation)")
 	fs.BoolVar(&traceback, "traceback", false, "print the remote traceback of a remote exception")
@@ -98,6 +104,12 @@ func runCall(ctx context.Context, args []string, stdout, stderr io.Writer, envir
 		if _, err := codec.ForName(serializer, codec.Options{}); err != nil {
 			return usageError(fs, "--serializer: %v", err)
 		}
+	}
+
+	switch protocol {
+	case "", pyro.Protocol4, pyro.Protocol5, pyro.ProtocolAuto:
+	default:
+		return usageError(fs, "--protocol %s: must be 4, 5 or auto", protocol)
 	}
 
 	callArgs := make([]any, 0, fs.NArg()-2)
@@ -138,6 +150,9 @@ func runCall(ctx context.Context, args []string, stdout, stderr io.Writer, envir
 	}
 	if serializer != "" {
 		popts = append(popts, pyro.WithSerializer(serializer))
+	}
+	if protocol != "" {
+		popts = append(popts, pyro.WithProtocol(protocol))
 	}
 	if timeout > 0 {
 		var cancel context.CancelFunc

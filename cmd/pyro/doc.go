@@ -87,7 +87,7 @@ errors, -k together with PYRO_HMAC_KEY, or an invalid PYRO_* value.
 
 # pyro call
 
-	pyro call [-k key] [--serializer NAME] [--kw name=LITERAL]... [--timeout SECONDS] [--traceback] URI METHOD [ARG...]
+	pyro call [-k key] [--serializer NAME] [--protocol 4|5|auto] [--kw name=LITERAL]... [--timeout SECONDS] [--traceback] URI METHOD [ARG...]
 
 Calls METHOD of the remote object at URI (PYRO:id@host:port or
 PYRO:id@./u:socketpath) and prints the result as Python's repr of it on
@@ -108,6 +108,8 @@ they do in Python with the serpent serializer.
 
 	-k key              HMAC key (prefer PYRO_HMAC_KEY)
 	--serializer NAME   serpent, json, marshal or msgpack (default: config SERIALIZER)
+	--protocol P        4 (Pyro4's 48), 5 (Pyro5's 502) or auto: detected per
+	                    server (default: config PROTOCOL, auto)
 	--kw name=LITERAL   a keyword argument; repeat for more
 	--timeout SECONDS   time the whole call may take (default 30; 0 = no
 	                    limit; COMMTIMEOUT also bounds each network operation)
