@@ -95,7 +95,7 @@ type Daemon struct {
 	locPort       int
 	wireOpts      wire.Options
 	accepted      map[int]bool
-	accepted5     map[int]bool // accepted, as Pyro5 serializer ids (serverproto.go)
+	accepted5     map[int]bool      // accepted, as Pyro5 serializer ids (serverproto.go)
 	mem           *memBudget        // MEMORY_BUDGET (budget.go)
 	conv          py.ConvertOptions // how arguments are converted
 	chain         CallFunc          // the interceptors' call chain (interceptor.go); nil without any

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pyrogo/pyro/codec"
+	"github.com/pyrogo/pyro/internal/pymsgpack"
 	"github.com/pyrogo/pyro/py"
 	"github.com/pyrogo/pyro/wire"
 )
@@ -336,7 +337,12 @@ func (c *serverConn) handle(msg *wire.Message, held *int) error {
 	c.mem.Release(decoding)
 	if err != nil {
 		if !oneway {
-			c.sendException(cd, msg, wrapError(ErrSerialize, "cannot decode call: "+err.Error(), err).Exception(), nil)
+			exc := wrapError(ErrSerialize, "cannot decode call: "+err.Error(), err).Exception()
+			var ske *pymsgpack.StrictKeyError
+			if errors.As(err, &ske) {
+				exc = ske.Exception() // Pyro5's daemon: msgpack's ValueError
+			}
+			c.sendException(cd, msg, exc, nil)
 		}
 		return nil
 	}
@@ -440,7 +446,7 @@ func (c *serverConn) sendException(cd codec.Codec, req *wire.Message, exc *py.Ex
 func (c *serverConn) sendExceptionWithin(cd codec.Codec, req *wire.Message, exc *py.Exception, tb []string, timeout time.Duration) error {
 	if exc.Attributes == nil || exc.Attributes.Len() == 0 {
 		if tb == nil {
-			tb = simpleTraceback(exc)
+			tb = simpleTracebackFor(exc, c.info.Protocol)
 		}
 		exc.Attributes = py.DictOf("_pyroTraceback", toAnyList(tb))
 	}
