@@ -346,11 +346,17 @@ func simpleTraceback(exc *py.Exception) []string {
 // codec renames the class itself).
 func simpleTracebackFor(exc *py.Exception, protocol int) []string {
 	tb := simpleTraceback(exc)
-	if protocol == int(wire.Protocol502) {
-		if rest, ok := strings.CutPrefix(exc.Class, "Pyro4.errors."); ok {
-			tb[2] = "Pyro5.errors." + rest + ": " + exc.Message() + "\n"
-		}
+	if protocol != int(wire.Protocol502) {
+		return tb
 	}
+	class, msg := exc.ShortClass(), exc.Message()
+	if rest, ok := strings.CutPrefix(exc.Class, "Pyro4.errors."); ok {
+		class = "Pyro5.errors." + rest
+	}
+	if exc.Class == "builtins.KeyError" && len(exc.Args) == 1 {
+		msg = py.Repr(exc.Args[0]) // str(KeyError) is its key's repr
+	}
+	tb[2] = class + ": " + msg + "\n"
 	return tb
 }
 
