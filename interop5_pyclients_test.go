@@ -5,6 +5,8 @@ package pyro_test
 // with what Pyro5's own servers answered (testdata/interop5/golden).
 
 import (
+	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -75,4 +77,35 @@ var typedLoose5 = []string{
 	"typed/ints_overflow", "typed/arity_missing", "typed/arity_too_many", "typed/floats_overflow",
 	"typed/sum_list_bad_element", "typed/greet_bogus_keyword", "typed/greet_multiple_values", "typed/panic",
 	"typed/size_bad",
+}
+
+// TestInterop5BothGenerations: Python Pyro4 and Pyro5 clients at once on
+// one port of one Go daemon (testdata/interop5/both.py: in one process,
+// eight threads each holding a Pyro4 and a Pyro5 connection open at the
+// same time); each generation gets its own echo server behaviour.
+func TestInterop5BothGenerations(t *testing.T) {
+	pytest.Python(t)
+	pytest.Pyro5(t)
+	d, _ := startGoDaemon(t, nil)
+	const threads, calls = 8, 25
+	res := pytest.Cmd{Args: []string{"testdata/interop5/both.py", d.URIFor(echoserver.ObjectID).String(),
+		strconv.Itoa(threads), strconv.Itoa(calls)}, Pyro5: true}.Run(t)
+	var out struct {
+		OK4            int `json:"ok4"`
+		OK5            int `json:"ok5"`
+		Errors         []string
+		Error4, Error5 string
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(res.Stdout)), &out); err != nil {
+		t.Fatalf("both.py: exit %d, output %q: %v\n%s", res.ExitCode, res.Stdout, err, res.Stderr)
+	}
+	if out.OK4 != threads*calls || out.OK5 != threads*calls || len(out.Errors) > 0 {
+		t.Errorf("Pyro4 calls %d, Pyro5 calls %d (want %d each), errors %v", out.OK4, out.OK5, threads*calls, out.Errors)
+	}
+	if want := "builtins.ValueError: expected error from echoserver error() method"; out.Error4 != want {
+		t.Errorf("Pyro4 client: %s, want %s", out.Error4, want)
+	}
+	if want := "builtins.ValueError: this is the generated error from echoserver echo() method"; out.Error5 != want {
+		t.Errorf("Pyro5 client: %s, want %s", out.Error5, want)
+	}
 }
