@@ -6,6 +6,8 @@ package pyro_test
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -107,5 +109,33 @@ func TestInterop5BothGenerations(t *testing.T) {
 	}
 	if want := "builtins.ValueError: this is the generated error from echoserver echo() method"; out.Error5 != want {
 		t.Errorf("Pyro5 client: %s, want %s", out.Error5, want)
+	}
+}
+
+// TestReadmePyro5Client runs README.md's Pyro5 client (the python block
+// that starts with "# pyro5_client.py") against a Go echo server and
+// checks that it prints what the README says it prints.
+func TestReadmePyro5Client(t *testing.T) {
+	pytest.Pyro5(t)
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "```python\n# pyro5_client.py")
+	if !ok {
+		t.Fatal("README.md has no pyro5_client.py block")
+	}
+	script, rest, _ := strings.Cut(rest, "```")
+	_, shown, _ := strings.Cut(rest, "pyro5_client.py PYRO:test.echoserver@localhost:9999\n")
+	shown, _, _ = strings.Cut(shown, "```")
+	path := filepath.Join(t.TempDir(), "pyro5_client.py")
+	if err := os.WriteFile(path, []byte("# pyro5_client.py"+script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := startGoDaemon(t, nil)
+	res := pytest.Cmd{Args: []string{path, d.URIFor(echoserver.ObjectID).String()}, Pyro5: true}.Run(t)
+	want := strings.ReplaceAll(shown, "# ", "")
+	if res.ExitCode != 0 || res.Stdout != want || want == "" {
+		t.Errorf("pyro5_client.py: exit %d\ngot:\n%s\nREADME says:\n%s\nstderr:\n%s", res.ExitCode, res.Stdout, want, res.Stderr)
 	}
 }
