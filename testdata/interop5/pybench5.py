@@ -11,7 +11,7 @@ import sys
 import time
 
 import Pyro5.api
-import Pyro5.config
+from Pyro5 import config
 
 uri, n = sys.argv[1], int(sys.argv[2])
 payload = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKL"
@@ -28,4 +28,4 @@ with Pyro5.api.Proxy(uri) as p:
             raise SystemExit("wrong echo")
     dt = time.perf_counter() - t0
 
-print(json.dumps({"serializer": Pyro5.config.SERIALIZER, "calls": n, "seconds": dt, "calls_per_sec": n / dt}))
+print(json.dumps({"serializer": config.SERIALIZER, "calls": n, "seconds": dt, "calls_per_sec": n / dt}))
