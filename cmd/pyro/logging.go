@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
-	"syscall"
 
 	"github.com/pyrogo/pyro"
 )
@@ -107,7 +105,7 @@ func (lf *logFlags) logger(cfg *pyro.Config, verbose *slog.Level, stderr io.Writ
 	if name := logDestination(cfg); name != "" {
 		// never through a symlink, and readable by the owner only: logs
 		// name peers and, with LOGWIRE, carry message contents
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW, 0o600)
+		f, err := openLogFile(name)
 		if err != nil {
 			openErr = err
 		} else {
