@@ -57,6 +57,10 @@ func (e *StrictKeyError) Error() string {
 	return e.Type + " is not allowed for map key when strict_map_key=True"
 }
 
+// Is matches py.ErrSyntax: the payload is not one the decoder accepts,
+// like any other malformed input.
+func (e *StrictKeyError) Is(target error) bool { return target == py.ErrSyntax }
+
 // Exception returns the error as the Python exception msgpack raises.
 func (e *StrictKeyError) Exception() *py.Exception {
 	return &py.Exception{Class: "builtins.ValueError", Args: py.Tuple{e.Error()}}
