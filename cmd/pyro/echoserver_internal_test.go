@@ -19,6 +19,8 @@ import (
 
 func TestEchoserverInProcess(t *testing.T) {
 	r := startEcho(t, nil, "-p", "0")
+	// startEcho returns at the uri line; the last startup line follows it
+	r.stdout.WaitLine("echoserver running.", r.finished)
 	out := r.stdout.String()
 	for _, want := range []string{
 		"Starting Pyro's built-in test echo server.\n",
