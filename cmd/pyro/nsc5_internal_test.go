@@ -1,8 +1,13 @@
 package main
 
 import (
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/internal/pytest"
 
 	"github.com/pyrogo/pyro/py"
 )
@@ -64,4 +69,124 @@ func TestNSCMetaRepr(t *testing.T) {
 			t.Errorf("metaRepr(%v) = %s, want %s", tc.raw, got, tc.want)
 		}
 	}
+}
+
+// pyro nsc against Pyro5's own name server prints, command by command,
+// what python -m Pyro5.nsc prints against it (the golden transcript
+// Nsc5Golden; metadata order aside): with the protocol detected (auto,
+// the default), forced to 5 by --protocol or PYRO_PROTOCOL. --strict
+// gives Pyro5 nsc's exit status 1 after a failed command; without it the
+// exit statuses are pyro4-nsc's (0), the output the same.
+func TestNSCAgainstPyro5NameServer(t *testing.T) {
+	pytest.Pyro5(t)
+	for _, c := range []struct {
+		name  string
+		flags []string
+		env   []string
+	}{
+		{"auto", nil, nil},
+		{"protocol5", []string{"--protocol", "5"}, nil},
+		{"env5", nil, []string{"PYRO_PROTOCOL=5"}},
+		{"flag_over_env", []string{"--protocol", "auto"}, []string{"PYRO_PROTOCOL=4"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ns := pytest.StartNameServer5(t, pytest.NS5{})
+			u, err := pyro.ParseURI(ns.URI)
+			if err != nil {
+				t.Fatal(err)
+			}
+			env := cleanEnviron(c.env...)
+			got := pytest.NscTranscript5(u.Host, u.Port, func(args []string, stdin string) (string, int) {
+				full := append([]string{"-n", u.Host, "-p", strconv.Itoa(u.Port), "--strict"}, c.flags...)
+				r := nscRun(t, env, stdin, append(full, args...)...)
+				return r.Stdout, r.Exit
+			})
+			if want := pytest.Nsc5Golden(t); got != want {
+				t.Errorf("pyro nsc against Pyro5's name server:\n%s\nPyro5 nsc:\n%s", got, want)
+			}
+		})
+	}
+}
+
+// Forced to the protocol a name server does not speak, pyro nsc says
+// which one it speaks; a bad --protocol is a usage error. listmeta_all
+// and listmeta_any work against Pyro5's name server (through yplookup)
+// and print what they print against a Pyro4 one, with Pyro5's sets.
+func TestNSCProtocolChoice(t *testing.T) {
+	pytest.Pyro5(t)
+	ns5 := pytest.StartNameServer5(t, pytest.NS5{})
+	u5, err := pyro.ParseURI(ns5.URI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns4 := startNSCmd(t, cleanEnviron(), "-n", "127.0.0.1", "-p", "0").uri
+	loc := func(u pyro.URI) []string { return []string{"-n", u.Host, "-p", strconv.Itoa(u.Port)} }
+	for _, c := range []struct {
+		name string
+		args []string
+		env  []string
+		exit int
+		out  string // a part of stdout or stderr
+	}{
+		{"4_pyro5", append(loc(u5), "--protocol", "4", "ping"), nil, 0, "the daemon speaks protocol 502 (Pyro5), not 48 (Pyro4)"},
+		{"env4_pyro5_strict", append(loc(u5), "--strict", "ping"), []string{"PYRO_PROTOCOL=4"}, 1, "and the proxy is set to PROTOCOL=4"},
+		{"4_gons", append(loc(ns4), "--protocol", "4", "ping"), nil, 0, "Name server ping ok."},
+		{"bad", append(loc(u5), "--protocol", "502", "ping"), nil, 2, "--protocol 502: must be 4, 5 or auto"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := nscRun(t, cleanEnviron(c.env...), "", c.args...)
+			if r.Exit != c.exit || !strings.Contains(r.Stdout+r.Stderr, c.out) {
+				t.Errorf("pyro nsc %v: exit %d\nstdout %q\nstderr %q\nwant exit %d and %q", c.args, r.Exit, r.Stdout, r.Stderr, c.exit, c.out)
+			}
+		})
+	}
+	for _, u := range []pyro.URI{u5, ns4} {
+		for _, cmd := range [][]string{
+			{"register", "a.b", "PYRO:x@127.0.0.1:1"},
+			{"register", "other.c", "PYRO:y@127.0.0.1:2"},
+			{"setmeta", "a.b", "t1", "t2"},
+			{"setmeta", "other.c", "t1"},
+		} {
+			if r := nscRun(t, cleanEnviron(), "", append(append(loc(u), "--strict"), cmd...)...); r.Exit != 0 {
+				t.Fatalf("%v: %+v", cmd, r)
+			}
+		}
+	}
+	for _, c := range []struct {
+		args        []string
+		want, want4 string
+	}{
+		{[]string{"listmeta_all", "t1", "t2"},
+			"--------START LIST  - searched by metadata\na.b --> PYRO:x@127.0.0.1:1\n    metadata: {'t1', 't2'}\n--------END LIST  - searched by metadata\n",
+			"--------START LIST  - searched by metadata\na.b --> PYRO:x@127.0.0.1:1\n    metadata: ['t1', 't2']\n--------END LIST  - searched by metadata\n"},
+		{[]string{"listmeta_any", "t1"},
+			"--------START LIST  - searched by metadata\na.b --> PYRO:x@127.0.0.1:1\n    metadata: {'t1', 't2'}\nother.c --> PYRO:y@127.0.0.1:2\n    metadata: {'t1'}\n--------END LIST  - searched by metadata\n",
+			"--------START LIST  - searched by metadata\na.b --> PYRO:x@127.0.0.1:1\n    metadata: ['t1', 't2']\nother.c --> PYRO:y@127.0.0.1:2\n    metadata: ['t1']\n--------END LIST  - searched by metadata\n"},
+	} {
+		for i, u := range []pyro.URI{u5, ns4} {
+			want := c.want
+			if i == 1 {
+				want = c.want4
+			}
+			r := nscRun(t, cleanEnviron(), "", append(append(loc(u), "--strict"), c.args...)...)
+			if got := sortedSets(r.Stdout); r.Exit != 0 || got != want {
+				t.Errorf("nsc %v against %s: exit %d\n%s\nwant\n%s", c.args, u, r.Exit, r.Stdout, want)
+			}
+		}
+	}
+}
+
+// sortedSets sorts the members of the metadata sets nsc printed (Python
+// sets have no order).
+func sortedSets(out string) string {
+	var b strings.Builder
+	for line := range strings.Lines(out) {
+		if i, j := strings.Index(line, "metadata: {"), strings.LastIndexByte(line, '}'); i >= 0 && j > i {
+			items := strings.Split(line[i+11:j], ", ")
+			slices.Sort(items)
+			line = line[:i+11] + strings.Join(items, ", ") + line[j:]
+		}
+		b.WriteString(line)
+	}
+	return b.String()
 }
