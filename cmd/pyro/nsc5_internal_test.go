@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -189,4 +190,31 @@ func sortedSets(out string) string {
 		b.WriteString(line)
 	}
 	return b.String()
+}
+
+// pyro nsc finds Pyro5's name server the ways Pyro5's nsc does: over a
+// unix socket (-u) and by broadcast on loopback (no -n: -p is the
+// broadcast port, Pyro5's BroadcastServer answers).
+func TestNSCFindsPyro5NameServer(t *testing.T) {
+	pytest.Pyro5(t)
+	sock := filepath.Join(t.TempDir(), "ns.sock")
+	pytest.StartNameServer5(t, pytest.NS5{UnixSocket: sock})
+	bc := pytest.StartNameServer5(t, pytest.NS5{Broadcast: true})
+	for _, c := range []struct {
+		name string
+		env  []string
+		args []string
+		want string
+	}{
+		{"unix", nil, []string{"-u", sock, "-v", "list"}, "Name server found: PYRO:Pyro.NameServer@./u:" + sock + "\n--------START LIST \nPyro.NameServer --> PYRO:Pyro.NameServer@./u:" + sock + "\n    metadata: {'class:Pyro5.nameserver.NameServer'}\n"},
+		{"broadcast", []string{"PYRO_NS_HOST=192.0.2.1", "PYRO_BROADCAST_ADDRS=127.0.0.1", "PYRO_COMMTIMEOUT=5"},
+			[]string{"-p", strconv.Itoa(bc.BcPort), "-v", "ping"}, "Name server found: " + bc.URI + "\nName server ping ok.\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := nscRun(t, cleanEnviron(c.env...), "", append([]string{"--strict"}, c.args...)...)
+			if r.Exit != 0 || !strings.Contains(r.Stdout, c.want) {
+				t.Errorf("pyro nsc %v: exit %d\n%s%s\nwant %q", c.args, r.Exit, r.Stdout, r.Stderr, c.want)
+			}
+		})
+	}
 }
