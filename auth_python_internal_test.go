@@ -120,8 +120,9 @@ func TestPassphrasePythonClient(t *testing.T) {
 
 // TestPassphrasePyro5Shape runs the README's pyrogo_proxy with
 // base=Pyro5.api.Proxy (testdata/auth/pyro5_shape.py) against a Python
-// Pyro5 daemon that plays pyrogo's part of the exchange, since pyrogo does
-// not speak Pyro5's protocol yet: a right passphrase is served (the proxy
+// Pyro5 daemon that plays pyrogo's part of the exchange (the same snippet
+// against the Go daemon itself, over 502, is TestInterop5Passphrase): a
+// right passphrase is served (the proxy
 // fetches the metadata after the proof, as it must with pyrogo's empty
 // metadata before it), a wrong one is refused and the connection
 // released, and a daemon that does not ask for the proof is refused.

@@ -166,8 +166,8 @@ func (c *serverConn) authenticate(pa *authPending, cd codec.Codec, connect *wire
 		return &connEnd{level: slog.LevelInfo, msg: "pyro: bad message while authentication is pending, closing", attrs: []any{"err", err}, err: err}
 	}
 	id := int(msg.SerializerID)
-	acd := codec.Default(id)
-	if msg.Type != wire.MsgInvoke || acd == nil || !d.accepted[id] {
+	acd, accepted := c.codecFor(id)
+	if msg.Type != wire.MsgInvoke || acd == nil || !accepted {
 		// like any unexpected message: closed without a reply
 		return &connEnd{level: slog.LevelInfo, msg: "pyro: unexpected message while authentication is pending, closing",
 			attrs: []any{"type", msg.Type.String(), "serializer", id}}
@@ -224,7 +224,7 @@ func (c *serverConn) authenticate(pa *authPending, cd codec.Codec, connect *wire
 		return refuse(ErrSerialize, "cannot serialize handshake response: "+err.Error(), err.Error())
 	}
 	reply := &wire.Message{Type: wire.MsgResult, Seq: msg.Seq, SerializerID: uint16(id), Data: data}
-	reply.SetAnnotation(wire.AnnCorr, corrOf(msg))
+	c.setCorr(reply, corrOf(msg))
 	if err := c.send(reply); err != nil {
 		return c.writeFailed(err)
 	}

@@ -53,7 +53,7 @@ func (dc *dispatcher) runBatch(parent context.Context, cc *CallContext, r *regis
 			if pe, ok := err.(*panicError); ok {
 				exc.Attributes = py.DictOf("_pyroTraceback", toAnyList(pe.traceback(dc.d.cfg.DetailedTraceback)))
 			} else {
-				exc.Attributes = py.DictOf("_pyroTraceback", toAnyList(simpleTraceback(exc)))
+				exc.Attributes = py.DictOf("_pyroTraceback", toAnyList(simpleTracebackFor(exc, dc.protocol())))
 			}
 			results = append(results, &codec.ExceptionWrapper{Exception: exc})
 			break

@@ -420,6 +420,44 @@ func TestPythonClientThroughput(t *testing.T) {
 	}
 }
 
+// TestPython5ClientThroughput is TestPythonClientThroughput for Python
+// Pyro5 clients (protocol 502, testdata/interop5/pybench5.py): the Go echo
+// server against Pyro5's own (python -m Pyro5.utils.echoserver), one
+// client, sequential calls. Only with PYROGO_PYBENCH=1:
+//
+//	PYROGO_PYBENCH=1 go test -run TestPython5ClientThroughput -v
+func TestPython5ClientThroughput(t *testing.T) {
+	if os.Getenv("PYROGO_PYBENCH") == "" {
+		t.Skip("set PYROGO_PYBENCH=1 to run the Python Pyro5 client benchmark")
+	}
+	n := 5000
+	if s := os.Getenv("PYROGO_PYBENCH_N"); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil || n < 1 {
+			t.Fatalf("PYROGO_PYBENCH_N=%q", s)
+		}
+	}
+	pytest.Pyro5(t)
+	pyEcho := pytest.StartEchoServer5(t, pytest.Echo5{})
+	goD, _ := startGoDaemon(t, nil)
+	goEcho := goD.URIFor(echoserver.ObjectID).String()
+	run := func(ser, uri string) float64 {
+		res := pytest.Cmd{Args: []string{"testdata/interop5/pybench5.py", uri, strconv.Itoa(n)}, Env: []string{"PYRO_SERIALIZER=" + ser}, Pyro5: true}.Run(t)
+		var out struct {
+			Rate float64 `json:"calls_per_sec"`
+		}
+		if res.ExitCode != 0 || json.Unmarshal([]byte(res.Stdout), &out) != nil {
+			t.Fatalf("pybench5.py: exit %d\n%s\n%s", res.ExitCode, res.Stdout, res.Stderr)
+		}
+		return out.Rate
+	}
+	for _, ser := range pyrotest.Serializers {
+		g, p := run(ser, goEcho), run(ser, pyEcho)
+		t.Logf("%-8s Python Pyro5 client, %d calls: Go daemon %8.0f calls/s, Pyro5 echo server %8.0f calls/s, Go/Python %.2fx",
+			ser, n, g, p, g/p)
+	}
+}
+
 // TestServerThroughput compares the Go echo server with Python's own
 // (python -m Pyro4.test.echoserver) as separate processes driven by the
 // same 32 concurrent Go clients: calls per second, and calls per second of

@@ -263,6 +263,9 @@ func (d *Daemon) writeTimeout() time.Duration {
 func (c *serverConn) sendWithin(m *wire.Message, timeout time.Duration) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	if c.p5 {
+		c.stamp(m)
+	}
 	o := c.wopts
 	if o.Compress && len(m.Data) >= wire.CompressThreshold && m.Type != wire.MsgPing && m.Type != wire.MsgConnectFail {
 		if err := c.mem.Acquire(len(m.Data)); err != nil {

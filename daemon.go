@@ -95,6 +95,7 @@ type Daemon struct {
 	locPort       int
 	wireOpts      wire.Options
 	accepted      map[int]bool
+	accepted5     map[int]bool      // accepted, as Pyro5 serializer ids (serverproto.go)
 	mem           *memBudget        // MEMORY_BUDGET (budget.go)
 	conv          py.ConvertOptions // how arguments are converted
 	chain         CallFunc          // the interceptors' call chain (interceptor.go); nil without any
@@ -170,6 +171,7 @@ func NewDaemon(cfg *Config, opts ...DaemonOption) (*Daemon, error) {
 		conns:         map[*serverConn]struct{}{},
 		done:          make(chan struct{}),
 		accepted:      dc.accepted,
+		accepted5:     accepted5(dc.accepted),
 		conv:          py.ConvertOptions{DisallowUnknownKeys: !dc.ignoreUnknownKeys},
 		tlsConf:       dc.tls,
 		peerCheck:     dc.peerCheck,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pyrogo/pyro/codec"
 	"github.com/pyrogo/pyro/py"
+	"github.com/pyrogo/pyro/wire"
 )
 
 // Call dispatch: what a daemon does with a decoded INVOKE. A dispatcher
@@ -337,4 +338,33 @@ func toAnyList(ss []string) []any {
 
 func simpleTraceback(exc *py.Exception) []string {
 	return []string{"Traceback (most recent call last):\n", "  (remote Go call)\n", exc.ShortClass() + ": " + exc.Message() + "\n"}
+}
+
+// simpleTracebackFor is simpleTraceback for a client of the given
+// protocol: a Pyro5 client sees the last line as Python writes it for
+// Pyro5's errors, module and all ("Pyro5.errors.DaemonError: ..."; the
+// codec renames the class itself).
+func simpleTracebackFor(exc *py.Exception, protocol int) []string {
+	tb := simpleTraceback(exc)
+	if protocol != int(wire.Protocol502) {
+		return tb
+	}
+	class, msg := exc.ShortClass(), exc.Message()
+	if rest, ok := strings.CutPrefix(exc.Class, "Pyro4.errors."); ok {
+		class = "Pyro5.errors." + rest
+	}
+	if exc.Class == "builtins.KeyError" && len(exc.Args) == 1 {
+		msg = py.Repr(exc.Args[0]) // str(KeyError) is its key's repr
+	}
+	tb[2] = class + ": " + msg + "\n"
+	return tb
+}
+
+// protocol is the wire protocol of the dispatcher's connection (48 when it
+// has none, as in tests).
+func (dc *dispatcher) protocol() int {
+	if dc.conn == nil {
+		return int(wire.Protocol48)
+	}
+	return dc.conn.Protocol
 }

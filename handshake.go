@@ -96,7 +96,7 @@ func (c *serverConn) refuse(r refusal) error {
 	end := refused(r)
 	c.logEnd(end, false)
 	if r.codec == nil {
-		r.codec = codec.Default(codec.IDMarshal)
+		r.codec = c.marshalCodec()
 	}
 	if r.proof != nil {
 		class := r.class
@@ -124,12 +124,16 @@ func refused(r refusal) error {
 }
 
 // connectFailMessage is a CONNECTFAIL with the reason encoded by cd, or by
-// marshal when cd cannot encode it.
+// marshal (of cd's protocol) when cd cannot encode it.
 func connectFailMessage(cd codec.Codec, seq uint16, reason string) *wire.Message {
 	data, err := cd.Marshal(reason)
 	if err != nil {
 		data, _ = marshal.Marshal(reason)
-		cd = codec.Default(codec.IDMarshal)
+		if cd.Protocol() == codec.Pyro5 {
+			cd = codec.DefaultFor(codec.Pyro5, codec.ID5Marshal)
+		} else {
+			cd = codec.Default(codec.IDMarshal)
+		}
 	}
 	return &wire.Message{Type: wire.MsgConnectFail, Seq: seq, SerializerID: uint16(cd.ID()), Data: data}
 }
@@ -142,7 +146,11 @@ func connectOKMessage(cd codec.Codec, connect *wire.Message, response any, flags
 		return nil, err
 	}
 	m := &wire.Message{Type: wire.MsgConnectOK, Flags: flags, Seq: connect.Seq, SerializerID: uint16(cd.ID()), Data: data}
-	m.SetAnnotation(wire.AnnCorr, corrOf(connect))
+	if connect.Version == wire.Protocol502 {
+		m.CorrID = corrOf(connect)
+	} else {
+		m.SetAnnotation(wire.AnnCorr, corrOf(connect))
+	}
 	if bind != nil {
 		m.SetAnnotation(wire.AnnBindNonce, bind.server)
 	}
@@ -152,12 +160,18 @@ func connectOKMessage(cd codec.Codec, connect *wire.Message, response any, flags
 // readHandshakeMessage reads a message of the handshake phase, within
 // MaxHandshakeSize.
 func (c *serverConn) readHandshakeMessage(what string) (*wire.Message, error) {
+	if !c.sniffed {
+		c.sniffProtocol() // the first message tells the connection's protocol
+	}
 	opts := *c.wopts
 	if opts.MaxMessageSize <= 0 || opts.MaxMessageSize > MaxHandshakeSize {
 		opts.MaxMessageSize = MaxHandshakeSize
 	}
 	opts.MaxDecompressedSize = opts.MaxMessageSize
 	msg, err := wire.ReadMessage(c.br, &opts)
+	if err == nil && c.p5 {
+		c.corr = corrOf(msg)
+	}
 	if err == nil && wireLogging(c.d.cfg, c.d.log) {
 		c.d.logWire(what, msg)
 	}
@@ -212,10 +226,14 @@ func (c *serverConn) handshake() error {
 		return c.refuse(refusal{reason: "invalid msg type " + strconv.Itoa(int(msg.Type)) + " received"})
 	}
 	id := int(msg.SerializerID)
-	if !d.accepted[id] {
+	cd, accepted := c.codecFor(id)
+	if !accepted {
 		return c.refuse(refusal{seq: msg.Seq, reason: "message used serializer that is not accepted: " + strconv.Itoa(id)})
 	}
-	cd := codec.Default(id)
+	if reason := c.check502(); reason != "" {
+		return c.refuse(refusal{codec: cd, seq: msg.Seq, reason: reason, level: slog.LevelWarn,
+			detail: "protocol 502 (Pyro5) client, HMAC key required, no mTLS or passphrase to authenticate it"})
+	}
 	v, err := cd.Unmarshal(msg.Data)
 	if err != nil {
 		return c.refuse(refusal{seq: msg.Seq, reason: "invalid handshake data: " + err.Error()})
@@ -234,7 +252,7 @@ func (c *serverConn) handshake() error {
 		return c.refuse(r)
 	}
 	var bind *boundNonces
-	if d.sec.boundHMAC {
+	if d.sec.boundHMAC && !c.p5 {
 		if bind, err = serverBindNonces(msg); err != nil {
 			return c.refuse(refusal{codec: cd, seq: msg.Seq, reason: err.Error()})
 		}
@@ -310,7 +328,8 @@ func (c *serverConn) connectMeta(dict *py.Dict) *py.Dict {
 	if r == nil {
 		return nil
 	}
-	return r.ti.meta.value(true)
+	// Pyro4 asks for lists (as_lists); Pyro5's daemon sends its sets
+	return r.ti.meta.value(!c.p5)
 }
 
 // tlsHandshake runs the TLS handshake of a daemon connection, under the
@@ -376,7 +395,14 @@ func (c *serverConn) refusePlaintext(rhe tls.RecordHeaderError) error {
 	// unsigned, and written on the socket under TLS: nothing is signed
 	// for a client that has not even started TLS (a keyed client reports
 	// the missing HMAC instead of the reason)
-	out, err := wire.AppendMessage(nil, connectFailMessage(codec.Default(codec.IDMarshal), 0, plaintextReason), nil)
+	m := connectFailMessage(codec.Default(codec.IDMarshal), 0, plaintextReason)
+	if rhe.RecordHeader[4] != 0 {
+		// a version from 256 on: a Pyro5 client (502), answered as Pyro5
+		m = connectFailMessage(codec.DefaultFor(codec.Pyro5, codec.ID5Marshal), 0, plaintextReason)
+		u := newUUID4()
+		m.Version, m.CorrID = wire.Protocol502, u[:]
+	}
+	out, err := wire.AppendMessage(nil, m, nil)
 	if err != nil {
 		return end
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pyrogo/pyro/codec"
+	"github.com/pyrogo/pyro/internal/pymsgpack"
 	"github.com/pyrogo/pyro/py"
 	"github.com/pyrogo/pyro/wire"
 )
@@ -58,6 +59,12 @@ type serverConn struct {
 	peerGone  atomic.Bool   // a read during a call found the client gone
 	rr        requestReader // reads the current request (readRequest)
 	rdl       time.Time     // the read deadline set on nc (serving goroutine only)
+
+	// the connection's protocol (serverproto.go): p5 for 502, decided by
+	// the first message once sniffed; corr is the correlation id of the
+	// 502 request being answered
+	p5, sniffed bool
+	corr        []byte
 }
 
 // connCtxKey is the context key of the *dispatcher of the connection
@@ -123,6 +130,10 @@ func (c *serverConn) requests() error {
 		}
 		msg, err := c.readRequest()
 		if err != nil {
+			var pe *wire.ProtocolError
+			if errors.As(err, &pe) && pe.BadVersion {
+				return c.badVersion(pe)
+			}
 			return c.readFailed(err, "request")
 		}
 		if wireLog {
@@ -190,12 +201,22 @@ func (c *serverConn) readRequest() (*wire.Message, error) {
 // already (the common case for a small request).
 func (c *serverConn) buffered() bool {
 	n := c.br.Buffered()
-	if n < wire.HeaderSize {
+	hl := wire.HeaderSize
+	if c.p5 {
+		hl = wire.HeaderSize502
+	}
+	if n < hl {
 		return false
 	}
-	hb, _ := c.br.Peek(wire.HeaderSize)
-	hd, err := wire.ParseHeader(hb)
-	return err == nil && n >= wire.HeaderSize+hd.AnnotationsLen+hd.PayloadLen
+	hb, _ := c.br.Peek(hl)
+	var hd wire.Header
+	var err error
+	if c.p5 {
+		hd, err = wire.ParseHeader502(hb)
+	} else {
+		hd, err = wire.ParseHeader(hb)
+	}
+	return err == nil && n >= hd.FrameSize()
 }
 
 // setReadDeadline sets the connection's read deadline unless it is set
@@ -279,10 +300,13 @@ var aLongTimeAgo = time.Unix(1, 0)
 // (sets it to 0). A non-nil error ends the connection.
 func (c *serverConn) handle(msg *wire.Message, held *int) error {
 	d := c.d
+	if c.p5 {
+		c.corr = corrOf(msg)
+	}
 	switch msg.Type {
 	case wire.MsgPing:
 		reply := &wire.Message{Type: wire.MsgPing, Seq: msg.Seq, SerializerID: msg.SerializerID, Data: []byte("pong")}
-		reply.SetAnnotation(wire.AnnCorr, corrOf(msg))
+		c.setCorr(reply, corrOf(msg))
 		if err := c.send(reply); err != nil {
 			return c.writeFailed(err)
 		}
@@ -294,8 +318,8 @@ func (c *serverConn) handle(msg *wire.Message, held *int) error {
 	}
 	id := int(msg.SerializerID)
 	oneway := msg.Flags&wire.FlagOneway != 0
-	cd := codec.Default(id)
-	if !d.accepted[id] {
+	cd, accepted := c.codecFor(id)
+	if !accepted {
 		if cd != nil && !oneway {
 			c.sendException(cd, msg, NewError(ErrSerialize, "message used serializer that is not accepted: "+strconv.Itoa(id)).Exception(), nil)
 		}
@@ -313,7 +337,12 @@ func (c *serverConn) handle(msg *wire.Message, held *int) error {
 	c.mem.Release(decoding)
 	if err != nil {
 		if !oneway {
-			c.sendException(cd, msg, wrapError(ErrSerialize, "cannot decode call: "+err.Error(), err).Exception(), nil)
+			exc := wrapError(ErrSerialize, "cannot decode call: "+err.Error(), err).Exception()
+			var ske *pymsgpack.StrictKeyError
+			if errors.As(err, &ske) {
+				exc = ske.Exception() // Pyro5's daemon: msgpack's ValueError
+			}
+			c.sendException(cd, msg, exc, nil)
 		}
 		return nil
 	}
@@ -368,9 +397,11 @@ func (c *serverConn) send(m *wire.Message) error {
 	return c.sendWithin(m, c.d.writeTimeout())
 }
 
+// corrOf returns the correlation id of a request (502: the header's; 48:
+// the CORR annotation's), or a fresh one when it has none.
 func corrOf(m *wire.Message) []byte {
-	if v, ok := m.Annotation(wire.AnnCorr); ok && len(v) == 16 {
-		return v
+	if len(m.CorrID) == wire.CorrIDSize {
+		return m.CorrID
 	}
 	u := newUUID4()
 	return u[:]
@@ -395,7 +426,7 @@ func (c *serverConn) sendResult(cd codec.Codec, req *wire.Message, cc *CallConte
 			reply.SetAnnotation(k, v)
 		}
 	}
-	reply.SetAnnotation(wire.AnnCorr, cc.CorrelationID[:])
+	c.setCorr(reply, cc.CorrelationID[:])
 	if err := c.send(reply); err != nil {
 		if errors.Is(err, wire.ErrTooLarge) {
 			return &connEnd{level: slog.LevelWarn, msg: "pyro: reply exceeds MAX_MESSAGE_SIZE, closing", attrs: []any{"err", err}, err: err}
@@ -415,7 +446,7 @@ func (c *serverConn) sendException(cd codec.Codec, req *wire.Message, exc *py.Ex
 func (c *serverConn) sendExceptionWithin(cd codec.Codec, req *wire.Message, exc *py.Exception, tb []string, timeout time.Duration) error {
 	if exc.Attributes == nil || exc.Attributes.Len() == 0 {
 		if tb == nil {
-			tb = simpleTraceback(exc)
+			tb = simpleTracebackFor(exc, c.info.Protocol)
 		}
 		exc.Attributes = py.DictOf("_pyroTraceback", toAnyList(tb))
 	}

@@ -34,11 +34,15 @@ type dialect struct {
 	// callTimes: the peer decodes msgpack extension types (datetime,
 	// date, complex, big int) in calls too, so calls may carry them.
 	callTimes bool
+	// strictCallKeys: the peer's daemon refuses msgpack map keys other
+	// than str and bytes in calls (msgpack's strict_map_key), so a
+	// pyrogo daemon does too, with the same ValueError
+	strictCallKeys bool
 }
 
 var (
 	dialect4 = &dialect{restore: restoreClass}
-	dialect5 = &dialect{classDict: classDict5, restore: restoreClass5, callTimes: true}
+	dialect5 = &dialect{classDict: classDict5, restore: restoreClass5, callTimes: true, strictCallKeys: true}
 )
 
 func dialectOf(p Protocol) *dialect {

@@ -42,6 +42,10 @@ func jsonCoders(lim py.Limits, d *dialect) coders {
 func msgpackCoders(lim py.Limits, d *dialect) coders {
 	values := &pymsgpack.Encoder{TimeExt: true, ClassDict: d.classDict}
 	calls := &pymsgpack.Encoder{TimeExt: d.callTimes, ClassDict: d.classDict}
-	return coders{values: values, calls: calls, layout: callTuple,
+	c := coders{values: values, calls: calls, layout: callTuple,
 		dec: &pymsgpack.Decoder{Limits: lim, DictHook: d.restore}}
+	if d.strictCallKeys {
+		c.callDec = &pymsgpack.Decoder{Limits: lim, DictHook: d.restore, StrictMapKey: true}
+	}
+	return c
 }

@@ -22,7 +22,10 @@ type coders struct {
 	values valueEncoder // results, exceptions, handshake dicts
 	calls  valueEncoder // INVOKE payloads
 	dec    valueDecoder // both; its DictHook is the dialect's restore
-	layout callLayout
+	// callDec, when set, decodes calls instead of dec (Pyro5's msgpack
+	// calls: strict map keys, as Pyro5's daemon decodes them)
+	callDec valueDecoder
+	layout  callLayout
 }
 
 // pyroCodec is the one implementation of Codec: Pyro's shapes (calls,
@@ -60,7 +63,11 @@ func (c *pyroCodec) AppendCall(dst []byte, call *Call) ([]byte, error) {
 }
 
 func (c *pyroCodec) UnmarshalCall(data []byte) (*Call, error) {
-	v, err := c.dec.Decode(data)
+	dec := c.dec
+	if c.callDec != nil {
+		dec = c.callDec
+	}
+	v, err := dec.Decode(data)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/py"
+	"github.com/pyrogo/pyro/wire"
 )
 
 // ObjectID is the id the echo server is registered under.
@@ -68,10 +69,15 @@ func (e *EchoServer) Echo(message any) any {
 	return message
 }
 
-// Error raises a ValueError.
-func (e *EchoServer) Error() error {
+// Error raises a ValueError, with the text of the echo server of the
+// caller's generation: Pyro4's and Pyro5's differ only here.
+func (e *EchoServer) Error(ctx context.Context) error {
 	e.logf("error: generating exception")
-	return &pyro.PythonError{Class: "ValueError", Msg: "expected error from echoserver error() method"}
+	msg := "expected error from echoserver error() method"
+	if cc := pyro.CallContextFrom(ctx); cc != nil && cc.Conn != nil && cc.Conn.Protocol == int(wire.Protocol502) {
+		msg = "this is the generated error from echoserver echo() method"
+	}
+	return &pyro.PythonError{Class: "ValueError", Msg: msg}
 }
 
 // ErrorWithText raises a ValueError with a message.

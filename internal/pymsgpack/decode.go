@@ -40,6 +40,30 @@ type Decoder struct {
 	// complete; its result replaces the map. An error it returns aborts
 	// decoding and is returned unchanged.
 	DictHook func(d *py.Dict) (any, error)
+	// StrictMapKey refuses map keys other than str and bytes with a
+	// *StrictKeyError, as msgpack for Python does by default
+	// (strict_map_key=True) and so Pyro5's daemon when it decodes a call.
+	StrictMapKey bool
+}
+
+// StrictKeyError is a map key that StrictMapKey refuses: Python's
+// ValueError with msgpack's text.
+type StrictKeyError struct {
+	Type   string // the key's Python type name
+	Offset int
+}
+
+func (e *StrictKeyError) Error() string {
+	return e.Type + " is not allowed for map key when strict_map_key=True"
+}
+
+// Is matches py.ErrSyntax: the payload is not one the decoder accepts,
+// like any other malformed input.
+func (e *StrictKeyError) Is(target error) bool { return target == py.ErrSyntax }
+
+// Exception returns the error as the Python exception msgpack raises.
+func (e *StrictKeyError) Exception() *py.Exception {
+	return &py.Exception{Class: "builtins.ValueError", Args: py.Tuple{e.Error()}}
 }
 
 type state struct {
@@ -49,6 +73,8 @@ type state struct {
 	lim   py.Limits
 	items int
 	hook  func(*py.Dict) (any, error)
+	// strict: StrictMapKey
+	strict bool
 }
 
 var statePool = sync.Pool{New: func() any { return &state{dec: msgpack.NewDecoder(nil)} }}
@@ -57,11 +83,12 @@ var statePool = sync.Pool{New: func() any { return &state{dec: msgpack.NewDecode
 func (d *Decoder) Decode(data []byte) (any, error) {
 	var lim py.Limits
 	var hook func(*py.Dict) (any, error)
+	var strict bool
 	if d != nil {
-		lim, hook = d.Limits, d.DictHook
+		lim, hook, strict = d.Limits, d.DictHook, d.StrictMapKey
 	}
 	s := statePool.Get().(*state)
-	s.data, s.lim, s.hook, s.items = data, lim.Resolved(), hook, 0
+	s.data, s.lim, s.hook, s.items, s.strict = data, lim.Resolved(), hook, 0, strict
 	s.r.Reset(data)
 	s.dec.Reset(&s.r)
 	v, err := s.value(0)
@@ -257,6 +284,13 @@ func (s *state) dict(depth int) (any, error) {
 		k, err := s.value(depth)
 		if err != nil {
 			return nil, err
+		}
+		if s.strict {
+			switch k.(type) {
+			case string, []byte:
+			default:
+				return nil, &StrictKeyError{Type: py.TypeName(k), Offset: kpos}
+			}
 		}
 		v, err := s.value(depth)
 		if err != nil {

@@ -2,10 +2,11 @@
 Pyro5 daemon that plays pyrogo's side of pyrogo-auth-v2: a challenge in
 the handshake response, no metadata before the proof,
 Pyro.Daemon.authenticate checking the endpoint and the MAC, and the
-daemon's own proof in the answer. pyrogo does not speak Pyro5's protocol
-(502) yet; this shows that the snippet's hooks (_pyroValidateHandshake,
-_pyroInvoke with objectId, _pyroRelease, _pyroConnection.sock) work the
-same in Pyro5. TestPassphrasePyro5Shape runs it.
+daemon's own proof in the answer: it shows that the snippet's hooks
+(_pyroValidateHandshake, _pyroInvoke with objectId, _pyroRelease,
+_pyroConnection.sock) work the same in Pyro5. TestPassphrasePyro5Shape
+runs it; TestInterop5Passphrase runs the snippet against Go daemons over
+protocol 502.
 
 usage: pyro5_shape.py   (with Pyro5 on PYTHONPATH)
 Prints one JSON line: {"right": ..., "wrong": ..., "open": ..., "calls": [...]}

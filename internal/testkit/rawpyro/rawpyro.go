@@ -88,9 +88,10 @@ func (c *Conn) SendPayload(typ wire.MsgType, seq uint16, ser int, flags wire.Fla
 	return err
 }
 
-// Recv reads one message (no HMAC, the default size limit).
+// Recv reads one message of either protocol (48 or 502; no HMAC, the
+// default size limit): Message.Version tells which.
 func (c *Conn) Recv() (*wire.Message, error) {
-	return wire.ReadMessage(c.BR, nil)
+	return wire.ReadMessage(c.BR, &wire.Options{AnyProtocol: true})
 }
 
 // Closed reports whether the server closed the connection without
@@ -159,7 +160,7 @@ func ConnectFailReason(t testing.TB, m *wire.Message) string {
 	if m.Type != wire.MsgConnectFail {
 		t.Fatalf("got %v, want CONNECTFAIL", m.Type)
 	}
-	v, err := codec.Default(int(m.SerializerID)).Unmarshal(m.Data)
+	v, err := codecOf(t, m).Unmarshal(m.Data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +178,7 @@ func ExceptionOf(t testing.TB, m *wire.Message) *py.Exception {
 	if m.Type != wire.MsgResult || m.Flags&wire.FlagException == 0 {
 		t.Fatalf("got %v flags %#x, want an exception RESULT", m.Type, m.Flags)
 	}
-	v, err := codec.Default(int(m.SerializerID)).Unmarshal(m.Data)
+	v, err := codecOf(t, m).Unmarshal(m.Data)
 	if err != nil {
 		t.Fatal(err)
 	}
