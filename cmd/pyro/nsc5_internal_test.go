@@ -218,3 +218,65 @@ func TestNSCFindsPyro5NameServer(t *testing.T) {
 		})
 	}
 }
+
+// python -m Pyro5.nsc against "pyro ns" prints what it prints against
+// Pyro5's own name server (Nsc5Golden, metadata order aside); Python
+// Pyro5 clients find it (locate_ns and ping), resolve PYRONAME and
+// PYROMETA through it, while a Python Pyro4 client uses the same name
+// server at the same time and gets Pyro4's answers.
+func TestPyro5ClientsAgainstPyroNS(t *testing.T) {
+	pytest.Pyro5(t)
+	ns := startNSCmd(t, cleanEnviron(), "-n", "127.0.0.1", "-p", "0").uri
+	if got, want := pytest.NscSession5(t, ns.Host, ns.Port), pytest.Nsc5Golden(t); got != want {
+		t.Errorf("Pyro5 nsc against pyro ns:\n%s\nagainst Pyro5's name server:\n%s", got, want)
+	}
+	loc := []string{"-n", ns.Host, "-p", strconv.Itoa(ns.Port), "--strict"}
+	for _, c := range [][]string{
+		{"register", "five.x", ns.String()},
+		{"setmeta", "five.x", "kind:ns"},
+	} {
+		if r := nscRun(t, cleanEnviron(), "", append(append([]string{}, loc...), c...)...); r.Exit != 0 {
+			t.Fatalf("%v: %+v", c, r)
+		}
+	}
+	var py4 pytest.Result
+	done := make(chan struct{})
+	go func() { // a Pyro4 client at the same time
+		defer close(done)
+		py4 = pytest.Cmd{Args: []string{"-c", `import sys, Pyro4
+ns = Pyro4.Proxy(sys.argv[1])
+for i in range(20):
+    uri, meta = ns.lookup("five.x", return_metadata=True)
+print(type(meta).__name__, sorted(meta), ns.list(metadata_all={"kind:ns"}))`, ns.String()}}.Run(t)
+	}()
+	env := []string{"PYRO_NS_HOST=" + ns.Host, "PYRO_NS_PORT=" + strconv.Itoa(ns.Port)}
+	for _, ser := range []string{"serpent", "json", "marshal"} {
+		rs := map[string]string{}
+		for _, r := range pytest.RunCalls5(t, ser, []pytest.Step5{
+			{Name: "locate", Op: "locate_ns"},
+			{Name: "pyroname", Op: "resolve", URI: "PYRONAME:five.x"},
+			{Name: "pyrometa", Op: "resolve", URI: "PYROMETA:kind:ns"},
+			{Name: "call-by-name", URI: "PYRONAME:five.x", Method: "count"},
+			{Name: "lookup-meta", URI: ns.String(), Method: "lookup", Args: "('five.x',)", Kwargs: "{'return_metadata': True}"},
+		}, env...) {
+			rs[r.Name] = r.String()
+		}
+		for name, want := range map[string]string{
+			"locate":       `Pyro5.core.URI ["uri","` + ns.String() + `"]`,
+			"pyroname":     `Pyro5.core.URI ["uri","` + ns.String() + `"]`,
+			"pyrometa":     `Pyro5.core.URI ["uri","` + ns.String() + `"]`,
+			"call-by-name": `builtins.int ["int","3"]`, // other.c (left by the nsc session), five.x and itself
+		} {
+			if got := rs[name]; got != name+": "+want {
+				t.Errorf("%s: Pyro5 client %s, want %s", ser, got, want)
+			}
+		}
+		if got := rs["lookup-meta"]; !strings.Contains(got, `"kind:ns"`) {
+			t.Errorf("%s: Pyro5 lookup with metadata: %s", ser, got)
+		}
+	}
+	<-done
+	if want := "list ['kind:ns'] {'five.x': '" + ns.String() + "'}\n"; py4.Stdout != want {
+		t.Errorf("Pyro4 client at the same time: %q (stderr %s), want %q", py4.Stdout, py4.Stderr, want)
+	}
+}
