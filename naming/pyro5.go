@@ -196,11 +196,11 @@ func (ns *NameServer) remove5(name any) (n int, done bool, err error) {
 // hashable refuses the values Python cannot use as a dict key or set
 // member, with Python's TypeError.
 func hashable(v any) error {
-	switch v.(type) {
+	switch s := v.(type) {
 	case []any, *py.Dict:
 		return typeError(fmt.Sprintf("unhashable type: '%s'", py.TypeName(v)))
 	case *py.Set:
-		if !v.(*py.Set).Frozen {
+		if !s.Frozen {
 			return typeError("unhashable type: 'set'")
 		}
 	}

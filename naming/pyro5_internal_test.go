@@ -20,12 +20,6 @@ var as502 = pyro.InterceptorFunc(func(next pyro.CallFunc) pyro.CallFunc {
 	}
 })
 
-// ctx502 is a context in which the NameServer's methods answer as to a
-// Pyro5 caller.
-func ctx502(t testing.TB) context.Context {
-	return context.WithValue(ctxT(t), protoKey{}, protocol502)
-}
-
 // runCalls5 runs testdata/ns_calls5.py in mode (local, pyro4 or pyro5)
 // for the name server at host:port and returns its lines.
 func runCalls5(t *testing.T, mode, host string, port int, env ...string) []string {
