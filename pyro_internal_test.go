@@ -553,18 +553,68 @@ func TestHandshakeValidation(t *testing.T) {
 		if data != "open sesame" {
 			return nil, errors.New("go away")
 		}
-		return "welcome", nil
+		return map[string]any{"welcome": int64(c.Protocol)}, nil
 	}
 	_, u, _ := startDaemon(t, nil, WithHandshake(check))
-	p := newProxy(t, u, nil)
-	_, err := p.Call(context.Background(), "echo", 1)
-	if !errors.Is(err, ErrConnectionDenied) || err.Error() != "connection to "+u.Location()+" rejected: go away" {
-		t.Errorf("refused handshake: %v", err)
+	for _, pc := range protocolChoices {
+		t.Run(pc.choice, func(t *testing.T) {
+			p := newProxy(t, u, nil, WithProtocol(pc.choice))
+			_, err := p.Call(context.Background(), "echo", 1)
+			if !errors.Is(err, ErrConnectionDenied) || err.Error() != "connection to "+u.Location()+" rejected: go away" {
+				t.Errorf("refused handshake: %v", err)
+			}
+			var got any
+			p2 := newProxy(t, u, nil, WithProtocol(pc.choice), WithHandshakeData("open sesame"),
+				WithHandshakeCheck(func(r any) error { got = r; return nil }))
+			if _, err := p2.Call(context.Background(), "echo", 1); err != nil || !py.Same(got, py.DictOf("welcome", int64(pc.want))) {
+				t.Errorf("accepted handshake: %v %s", err, py.Repr(got))
+			}
+			p3 := newProxy(t, u, nil, WithProtocol(pc.choice), WithHandshakeData("open sesame"),
+				WithHandshakeCheck(func(r any) error { return errors.New("not my server") }))
+			if _, err := p3.Call(context.Background(), "echo", 1); err == nil || !strings.Contains(err.Error(), "not my server") {
+				t.Errorf("the proxy's handshake check refused: %v", err)
+			}
+		})
 	}
-	var got any
-	p2 := newProxy(t, u, nil, WithHandshakeData("open sesame"), WithHandshakeCheck(func(r any) error { got = r; return nil }))
-	if _, err := p2.Call(context.Background(), "echo", 1); err != nil || got != "welcome" {
-		t.Errorf("accepted handshake: %v %v", err, got)
+}
+
+// countingListener counts the connections a daemon accepts.
+type countingListener struct {
+	net.Listener
+	n atomic.Int64
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.n.Add(1)
+	}
+	return c, err
+}
+
+// TestProtocolChoiceConnections: against a pyrogo daemon every protocol
+// choice, auto included, makes one connection for a series of calls (auto
+// sends its CONNECT in 48, which the daemon answers in 48: no probe).
+func TestProtocolChoiceConnections(t *testing.T) {
+	for _, pc := range protocolChoices {
+		t.Run(pc.choice, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			cl := &countingListener{Listener: ln}
+			_, u, _ := startDaemon(t, nil, WithListener(cl))
+			knownProtocols.forget(protocolKey("tcp", u.Location()))
+			p := newProxy(t, u, nil, WithProtocol(pc.choice))
+			for i := range 5 {
+				if v, err := p.Call(context.Background(), "add", i, 1); err != nil || v != int64(i+1) {
+					t.Fatalf("add: %v %v", v, err)
+				}
+			}
+			if n := cl.n.Load(); n != 1 || p.Protocol() != pc.want {
+				t.Errorf("%d connections, protocol %d; want 1, %d", n, p.Protocol(), pc.want)
+			}
+		})
 	}
 }
 
