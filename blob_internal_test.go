@@ -16,7 +16,9 @@ import (
 // blobSink receives serialized blobs; Forward passes one on to next.
 type blobSink struct{ next *Proxy }
 
-func (s *blobSink) PyroExpose() Exposure { return Exposure{Params: map[string][]string{"take": {"blob"}}} }
+func (s *blobSink) PyroExpose() Exposure {
+	return Exposure{Params: map[string][]string{"take": {"blob"}}}
+}
 
 // Take answers [info, serializer, bytes held, args...], decoding the blob.
 func (s *blobSink) Take(b *SerializedBlob) ([]any, error) {
