@@ -171,7 +171,7 @@ func NewDaemon(cfg *Config, opts ...DaemonOption) (*Daemon, error) {
 		conns:         map[*serverConn]struct{}{},
 		done:          make(chan struct{}),
 		accepted:      dc.accepted,
-		accepted5:     accepted5(dc.accepted),
+		accepted5:     accepted5(dc.accepted, cfg.Source("SERIALIZERS_ACCEPTED") == SourceBuiltin),
 		conv:          py.ConvertOptions{DisallowUnknownKeys: !dc.ignoreUnknownKeys},
 		tlsConf:       dc.tls,
 		peerCheck:     dc.peerCheck,

@@ -1,7 +1,11 @@
 // Package pyro is Pyro (Python Remote Objects) for Go: a Daemon hosts
 // ordinary Go values as remote objects and a Proxy calls them across the
-// network, speaking the Pyro4 wire protocol (version 48) byte for byte, so
-// Go and Python programs call each other in both directions.
+// network, speaking the Pyro4 wire protocol (version 48) byte for byte and
+// Pyro5's (version 502) on the same port, so Go and Python programs of
+// either generation call each other in both directions. A daemon serves
+// both protocols on every listener (a connection's first message decides
+// which it speaks); a proxy speaks the one its PROTOCOL item says, or
+// detects it ("auto", the default).
 //
 // A server registers a value and serves:
 //
@@ -116,7 +120,9 @@
 //     (replay-protected HMAC).
 //   - serverconn.go: the connection loop: reads each request under its
 //     deadlines, decodes it, hands it to dispatch, sends the answer, and
-//     logs once why the connection ended.
+//     logs once why the connection ended; serverproto.go gives a
+//     connection its protocol (48 or 502) from its first message, with
+//     the codecs, wire options and security rules that go with it.
 //   - dispatch.go: call dispatch, with no socket: one dispatcher per
 //     connection finds the object and method (resolvemethod.go), runs the
 //     interceptors (interceptor.go) and the method with converted
@@ -129,7 +135,9 @@
 //   - expose.go: which methods and attributes a Go type exposes;
 //     argstruct.go: argument structs (Args), shared with the proxy.
 //
-// The proxy: proxy.go (connections, calls, the pool), calltyped.go (the
+// The proxy: proxy.go (connections, calls, the pool), proxyprotocol.go
+// (PROTOCOL: 48, 502 or detection, remembered per address), ping.go
+// (Proxy.Ping), calltyped.go (the
 // typed calls) and kwargs.go (their keyword arguments), batch.go
 // (batches and asynchronous calls), authclient.go (the client's
 // passphrase proof), resolver.go (Resolver, for PYRONAME: and PYROMETA:
@@ -147,5 +155,5 @@
 // in every package of the module; the helpers they share are in
 // internal/testkit (relays, log capture, child processes), its rawpyro
 // (hand-driven wire clients) and pyrotest (daemons and proxies), and
-// internal/pytest (Python Pyro4 peers).
+// internal/pytest (Python Pyro4 and Pyro5 peers).
 package pyro

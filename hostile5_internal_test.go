@@ -215,3 +215,65 @@ func TestHostileClients502(t *testing.T) {
 		})
 	}
 }
+
+// Pyro5 has no SERIALIZERS_ACCEPTED and its daemons take all four of its
+// serializers; Pyro4's default leaves out msgpack. With the item at its
+// default a Pyro5 client may use msgpack and a Pyro4 client may not; an
+// item that was set applies to both protocols.
+func TestSerializersAcceptedByProtocol(t *testing.T) {
+	tests := []struct {
+		name      string
+		accepted  []string // nil: the built-in default
+		env       string   // PYRO_SERIALIZERS_ACCEPTED, applied by DefaultConfig
+		msgpack48 bool
+		msgpack5  bool
+		json5     bool
+	}{
+		{name: "default", msgpack48: false, msgpack5: true, json5: true},
+		{name: "set in code without msgpack", accepted: []string{"serpent", "json"}, msgpack48: false, msgpack5: false, json5: true},
+		{name: "set in code with msgpack", accepted: []string{"serpent", "msgpack"}, msgpack48: true, msgpack5: true, json5: false},
+		{name: "default's value from the environment", env: "serpent,marshal,json", msgpack48: false, msgpack5: false, json5: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := BuiltinConfig()
+			if tt.env != "" {
+				t.Setenv("PYRO_SERIALIZERS_ACCEPTED", tt.env)
+				var err error
+				if cfg, err = DefaultConfig(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tt.accepted != nil {
+				cfg.SerializersAccepted = tt.accepted
+			}
+			_, u, _ := startDaemon(t, cfg)
+			check := func(what string, version wire.Protocol, ser int, want bool) {
+				t.Helper()
+				c := dialRaw(t, u)
+				var m *wire.Message
+				if version == wire.Protocol502 {
+					m = rawpyro.ConnectMessage5("thing")
+					data, _ := codec.DefaultFor(codec.Pyro5, ser).Marshal(py.DictOf("handshake", "hello", "object", "thing"))
+					m.Data, m.SerializerID = data, uint16(ser)
+				} else {
+					m = rawpyro.ConnectMessage("thing")
+					data, _ := codec.Default(ser).Marshal(py.DictOf("handshake", "hello", "object", "thing"))
+					m.Data, m.SerializerID = data, uint16(ser)
+				}
+				c.Send(m)
+				r, err := c.Recv()
+				if err != nil {
+					t.Fatalf("%s: %v", what, err)
+				}
+				if got := r.Type == wire.MsgConnectOK; got != want {
+					t.Errorf("%s: accepted %v, want %v (answer type %d, %q)", what, got, want, r.Type, r.Data)
+				}
+			}
+			check("Pyro4 client, msgpack", wire.Protocol48, codec.IDMsgpack, tt.msgpack48)
+			check("Pyro5 client, msgpack", wire.Protocol502, codec.ID5Msgpack, tt.msgpack5)
+			check("Pyro5 client, json", wire.Protocol502, codec.ID5JSON, tt.json5)
+			check("Pyro5 client, serpent", wire.Protocol502, codec.ID5Serpent, true)
+		})
+	}
+}

@@ -125,8 +125,16 @@ func (c *serverConn) badVersion(pe *wire.ProtocolError) error {
 }
 
 // accepted5 maps the accepted Pyro4 serializer ids to Pyro5's ids of the
-// same serializers.
-func accepted5(accepted map[int]bool) map[int]bool {
+// same serializers. Pyro5 has no SERIALIZERS_ACCEPTED: its daemons take
+// every serializer it has (serpent, marshal, json, msgpack, none of which
+// can run code). So while the item holds Pyro4's default (which leaves
+// out msgpack only because Pyro4 treated it as optional), Pyro5 clients
+// may use all four, as with a Pyro5 daemon; a value that was set (in
+// code, the environment or a file) applies to both protocols.
+func accepted5(accepted map[int]bool, itemIsDefault bool) map[int]bool {
+	if itemIsDefault {
+		return map[int]bool{codec.ID5Serpent: true, codec.ID5Marshal: true, codec.ID5JSON: true, codec.ID5Msgpack: true}
+	}
 	m := make(map[int]bool, len(accepted))
 	for id := range accepted {
 		if id5, ok := codec.Pyro5.IDOf(codec.NameOf(id)); ok {

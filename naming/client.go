@@ -133,7 +133,13 @@ type Registration struct {
 
 // List calls list(...) with return_metadata=True and the filter as
 // keyword arguments; the registrations come in the name server's order.
+// When the proxy speaks Pyro5's protocol (it has connected in 502), a
+// metadata filter alone is asked of yplookup (Pyro5's list has none;
+// yplookup selects the same registrations).
 func (c *Client) List(ctx context.Context, f Filter) ([]Registration, error) {
+	if c.P.Protocol() == protocol502 && f.Prefix == "" && f.Regex == "" && (len(f.MetadataAll) > 0) != (len(f.MetadataAny) > 0) {
+		return c.Yplookup(ctx, f.MetadataAll, f.MetadataAny)
+	}
 	kw := map[string]any{"return_metadata": true}
 	if f.Prefix != "" {
 		kw["prefix"] = f.Prefix

@@ -81,6 +81,18 @@
 // settings for the name server proxies (WithProxyOptions); options.go
 // lists every option of the package.
 //
+// The name server found may be Pyro4's, Pyro5's or pyrogo's: the proxies
+// speak the protocol the config's PROTOCOL or a WithProxyOptions(
+// pyro.WithProtocol(...)) chooses, detected per address by default. Over
+// Pyro5's protocol, whose list has no metadata filters, Client.List with
+// a metadata filter and the resolution of PYROMETA ask yplookup instead,
+// as Pyro5's own resolve does. Pyro5's name server itself has two limits
+// a Go client sees as a Python one does: over marshal it cannot send
+// lookup(name, return_metadata=True) (ValueError "unmarshallable object"),
+// and over json and msgpack it cannot send list(return_metadata=True)
+// once a name was registered with metadata None (a SerializeError about
+// frozenset).
+//
 // # Resolving PYRONAME: and PYROMETA: URIs
 //
 // A Resolver (NewResolver) turns those URIs into PYRO: URIs for proxies

@@ -119,7 +119,9 @@ func cacheKey(u pyro.URI, cfg *pyro.Config, key []byte, ident string) string {
 // object (a PYRO: URI is returned as is), the way Pyro4's resolve does:
 // it locates the name server at the URI's location (or by Locate's
 // search), then PYRONAME calls lookup(name), and PYROMETA calls
-// list(metadata_all=tags) and picks one of the registrations at random
+// list(metadata_all=tags) (over Pyro5's protocol, as Pyro5's resolve
+// does, yplookup(meta_all=tags, return_metadata=False), since Pyro5's
+// list has no metadata filters) and picks one of the registrations at random
 // (none is NamingError "no registrations available with desired metadata
 // properties {...}"). p, the proxy whose URI it is, supplies the
 // configuration (unless WithConfig gave one), HMAC key, TLS settings and
@@ -284,7 +286,13 @@ func lookupTargets(ctx context.Context, u pyro.URI, lc *locateConfig) ([]pyro.UR
 	for _, t := range u.Tags {
 		_ = tags.Add(t)
 	}
-	v, err := ns.CallKw(ctx, "list", nil, map[string]any{"metadata_all": tags})
+	var v any
+	if ns.Protocol() == protocol502 {
+		// Pyro5's list has no metadata filters; Pyro5's resolve asks yplookup
+		v, err = ns.CallKw(ctx, "yplookup", nil, map[string]any{"meta_all": tags, "return_metadata": false})
+	} else {
+		v, err = ns.CallKw(ctx, "list", nil, map[string]any{"metadata_all": tags})
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/naming"
 	"github.com/pyrogo/pyro/py"
+	"github.com/pyrogo/pyro/wire"
 )
 
 const nscHelp = `
@@ -42,8 +43,15 @@ then also the broadcast port), then on NS_HOST:NS_PORT.
 Like pyro4-nsc, a failed command prints "Error: <class> - <message>" and
 the exit status is still 0; a missing command argument exits with 1 and a
 usage error with 2. With --strict, a failed command (the name server not
-found, or an error from it) exits with 1, for scripts. The HMAC key comes from PYRO_HMAC_KEY, or from -k
-(not both). Options may also follow the command, as with pyro4-nsc.`
+found, or an error from it) exits with 1, for scripts (as Pyro5's nsc
+exits after an error). The HMAC key comes from PYRO_HMAC_KEY, or from -k
+(not both). Options may also follow the command, as with pyro4-nsc.
+
+The name server may speak Pyro4's protocol (48) or Pyro5's (502):
+--protocol (or PYRO_PROTOCOL) 4 or 5 fixes it; auto, the default, detects
+it as pyro call does. Against a name server spoken to in 502 (Pyro5's
+has no metadata filters in list), listmeta_all and listmeta_any search
+with yplookup, which answers the same registrations.`
 
 var nscCommands = []string{"register", "remove", "removematching", "list", "listmatching", "lookup",
 	"listmeta_all", "listmeta_any", "yplookup_all", "yplookup_any", "setmeta", "ping"}
@@ -58,11 +66,12 @@ type nscExit string
 func (e nscExit) Error() string { return string(e) }
 
 func nscMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
-	fs := newFlagSet("nsc", "nsc [-n host] [-p port] [-u unixsocket] [-k key] [-v] command [args]", nscHelp, stderr)
+	fs := newFlagSet("nsc", "nsc [-n host] [-p port] [-u unixsocket] [-k key] [--protocol 4|5|auto] [-v] command [args]", nscHelp, stderr)
 	var (
 		host, unixSocket, key string
 		port                  int
 		verbose, strict       bool
+		protocol              string
 	)
 	for _, n := range []string{"n", "host"} {
 		fs.StringVar(&host, n, "", "`host` name of the name server")
@@ -79,6 +88,7 @@ func nscMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	for _, n := range []string{"v", "verbose"} {
 		fs.BoolVar(&verbose, n, false, "verbose output")
 	}
+	fs.StringVar(&protocol, "protocol", "", "wire `protocol` to the name server: 4 (Pyro4's 48), 5 (Pyro5's 502) or auto, detected per server (default: config PROTOCOL)")
 	fs.BoolVar(&strict, "strict", false, "exit with status 1 when the command fails (pyro4-nsc exits with 0)")
 	tf := addTLSFlags(fs, tlsClient)
 	sf := addSecretFlags(fs, false)
@@ -103,6 +113,11 @@ func nscMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if len(pos) == 0 || !slices.Contains(nscCommands, pos[0]) {
 		return usageError(fs, "invalid or missing command")
 	}
+	switch protocol {
+	case "", pyro.Protocol4, pyro.Protocol5, pyro.ProtocolAuto:
+	default:
+		return usageError(fs, "--protocol %s: must be 4, 5 or auto", protocol)
+	}
 	cfg, passphrases, err := commandConfig(environ, key, tf, sf, stderr)
 	if err != nil {
 		return failf(stderr, "nsc", exitUsage, "%v", err)
@@ -120,6 +135,9 @@ func nscMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if passphrases != nil {
 		lopts = append(lopts, naming.WithProxyOptions(pyro.WithIdentification(passphrases[0])))
 	}
+	if protocol != "" {
+		lopts = append(lopts, naming.WithProxyOptions(pyro.WithProtocol(protocol)))
+	}
 	if verbose {
 		fmt.Fprintln(stdout, "Locating name server...")
 	}
@@ -130,6 +148,11 @@ func nscMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	ns, err := naming.Locate(ctx, lopts...)
 	if err != nil {
 		fmt.Fprintf(stdout, "Error: %s\n", termSafeText(errMessage(err)))
+		if cause := errors.Unwrap(err); cause != nil {
+			// Pyro's nsc prints only the message; the cause (such as the
+			// protocol a name server speaks) goes to stderr
+			fmt.Fprintf(stderr, "pyro nsc: %s\n", termSafeText(cause.Error()))
+		}
 		return failed
 	}
 	defer ns.Close()
@@ -234,6 +257,15 @@ func nscCommand(ctx context.Context, ns *pyro.Proxy, args []string, stdin io.Rea
 	case "listmeta_all", "listmeta_any":
 		if len(args) < 2 {
 			return nscExit("requires at least one metadata tag argument")
+		}
+		if ns.Protocol() == int(wire.Protocol502) {
+			// Pyro5's list has no metadata filters: its yplookup selects the same
+			key := strings.Replace(args[0], "listmeta", "meta", 1)
+			v, err := ns.CallKw(ctx, "yplookup", nil, map[string]any{key: tags(args[1:]), "return_metadata": true})
+			if err != nil {
+				return err
+			}
+			return printList(v, " - searched by metadata")
 		}
 		key := strings.Replace(args[0], "listmeta", "metadata", 1)
 		return list(map[string]any{key: tags(args[1:])}, " - searched by metadata")

@@ -59,15 +59,28 @@ var nscMetadata = regexp.MustCompile(`metadata: \{(.*)\}$`)
 // left out.
 func NscSession5(t testing.TB, host string, port int, env ...string) string {
 	t.Helper()
+	p := strconv.Itoa(port)
+	return NscTranscript5(host, port, func(args []string, stdin string) (string, int) {
+		res := Cmd{
+			Args:  append([]string{"-m", "Pyro5.nsc", "-n", host, "-p", p}, args...),
+			Stdin: stdin, Env: env, Pyro5: true,
+		}.Run(t)
+		return res.Stdout, res.ExitCode
+	})
+}
+
+// NscTranscript5 runs NscSession5's commands with another name server
+// tool (such as pyro nsc): run gets each command's arguments (after the
+// name server's location) and its stdin, and returns what the tool printed
+// on stdout and its exit status. The transcript has NscSession5's form,
+// comparable with Nsc5Golden.
+func NscTranscript5(host string, port int, run func(args []string, stdin string) (stdout string, exit int)) string {
 	var b strings.Builder
 	p := strconv.Itoa(port)
 	for _, c := range nscCommands5 {
 		fmt.Fprintf(&b, "$ nsc %s\n", strings.Join(c.args, " "))
-		res := Cmd{
-			Args:  append([]string{"-m", "Pyro5.nsc", "-n", host, "-p", p}, c.args...),
-			Stdin: c.stdin, Env: env, Pyro5: true,
-		}.Run(t)
-		for line := range strings.Lines(res.Stdout) {
+		stdout, exit := run(slices.Clone(c.args), c.stdin)
+		for line := range strings.Lines(stdout) {
 			line = strings.TrimRight(line, "\n")
 			line = strings.ReplaceAll(line, host+":"+p, host+":<port>")
 			if m := nscMetadata.FindStringSubmatchIndex(line); m != nil {
@@ -77,8 +90,8 @@ func NscSession5(t testing.TB, host string, port int, env ...string) string {
 			}
 			b.WriteString(line + "\n")
 		}
-		if res.ExitCode != 0 {
-			fmt.Fprintf(&b, "(exit %d)\n", res.ExitCode)
+		if exit != 0 {
+			fmt.Fprintf(&b, "(exit %d)\n", exit)
 		}
 	}
 	return b.String()

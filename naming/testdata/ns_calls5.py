@@ -40,8 +40,8 @@ else:
     raise SystemExit("unknown mode " + mode)
 
 
-# JSON has no tuples: Pyro sends them as lists
-tuples_as_lists = os.environ.get("PYRO_SERIALIZER") == "json"
+# JSON and msgpack have no tuples or sets: Pyro sends them as lists
+tuples_as_lists = os.environ.get("PYRO_SERIALIZER") in ("json", "msgpack")
 
 
 def norm(v):
