@@ -267,6 +267,11 @@ func (c *serverConn) handshake() error {
 	}
 	var flags wire.Flags
 	if msg.Flags&wire.FlagMetaOnConnect != 0 {
+		if _, ok := dict.GetString("object"); !ok {
+			// as Pyro4 and Pyro5: get_metadata(data["object"]) raises
+			// KeyError('object'), answered in the client's serializer
+			return c.refuse(refusal{codec: cd, seq: msg.Seq, reason: "'object'"})
+		}
 		meta := c.connectMeta(dict)
 		if meta == nil {
 			return c.refuse(refusal{codec: cd, seq: msg.Seq, reason: "unknown object"})

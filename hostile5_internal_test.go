@@ -180,6 +180,16 @@ func TestHostileClients502(t *testing.T) {
 				t.Errorf("got %+v %v", m, err)
 			}
 		}},
+		{"502 connect without object", func(t *testing.T, c *rawClient) {
+			// Pyro5's daemon: KeyError('object') from data["object"],
+			// answered with str() of it in the client's serializer
+			data, _ := codec.DefaultFor(codec.Pyro5, codec.ID5JSON).Marshal(py.DictOf("handshake", "hello"))
+			c.Send(&wire.Message{Version: wire.Protocol502, Type: wire.MsgConnect, SerializerID: codec.ID5JSON, Data: data, CorrID: rawpyro.NewCorrID()})
+			m, err := c.Recv()
+			if err != nil || m.Version != wire.Protocol502 || m.SerializerID != codec.ID5JSON || rawpyro.ConnectFailReason(t, m) != "'object'" {
+				t.Errorf("got %+v %v", m, err)
+			}
+		}},
 		{"502 serializer id of Pyro4's pickle", func(t *testing.T, c *rawClient) {
 			m := rawpyro.ConnectMessage5("thing")
 			m.SerializerID = 4 + 1 // Pyro5 has ids 1-4; 5 is Pyro4's dill

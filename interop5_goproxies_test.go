@@ -19,6 +19,7 @@ import (
 
 	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/devcert"
+	"github.com/pyrogo/pyro/echoserver"
 	"github.com/pyrogo/pyro/internal/pytest"
 	"github.com/pyrogo/pyro/internal/testkit"
 	"github.com/pyrogo/pyro/internal/testkit/pyrotest"
@@ -132,94 +133,127 @@ func TestInterop5GoProxiesTransports(t *testing.T) {
 // TestInterop5GoProxiesTyped: the typed API (CallT, CallKwT, CallStream,
 // CallInto, attributes, autoproxies) against pyserver5.py's "typed".
 func TestInterop5GoProxiesTyped(t *testing.T) {
-	ctx := context.Background()
 	_, srv := startPy5Servers(t)
 	typed := withURIObject(t, srv.plain, "typed")
 	for _, ser := range pyrotest.Serializers {
 		t.Run(ser, func(t *testing.T) {
-			p := pyrotest.Proxy(t, typed, nil, pyro.WithSerializer(ser), pyro.WithProtocol("5"))
-			if n, err := pyro.CallT[int64](ctx, p, "add_ints", 40, 2); err != nil || n != 42 {
-				t.Errorf("add_ints %v %v", n, err)
-			}
-			if f, err := pyro.CallT[float64](ctx, p, "mul_float", 1.5, 4); err != nil || f != 6 {
-				t.Errorf("mul_float %v %v", f, err)
-			}
-			if pt, err := pyro.CallT[ipPoint](ctx, p, "scale", ipPoint{1, -2}, 2); err != nil || pt != (ipPoint{2, -4}) {
-				t.Errorf("scale %v %v", pt, err)
-			}
-			if ps, err := pyro.CallT[[]ipPerson](ctx, p, "people"); err != nil || len(ps) != 2 || ps[0] != (ipPerson{"Ann", 41}) {
-				t.Errorf("people %v %v", ps, err)
-			}
-			if m, err := pyro.CallKwT[map[string]int](ctx, p, "opts", []any{1}, map[string]any{"b": 2}); err != nil || m["a"] != 1 || m["b"] != 2 {
-				t.Errorf("opts %v %v", m, err)
-			}
-			if s, err := pyro.CallKwT[string](ctx, p, "greet", []any{"Ann"}, map[string]any{"greeting": "hi", "punct": "!"}); err != nil || s != "hi Ann!" {
-				t.Errorf("greet %q %v", s, err)
-			}
-			var keys []string
-			if err := p.CallInto(ctx, &keys, "sorted_keys", map[string]any{"b": 1, "a": 2}); err != nil || !slices.Equal(keys, []string{"a", "b"}) {
-				t.Errorf("sorted_keys %v %v", keys, err)
-			}
-			var got []int
-			for v, err := range pyro.CallStream[int](ctx, p, "countdown", 3) {
-				if err != nil {
-					t.Fatal(err)
-				}
-				got = append(got, v)
-			}
-			if !slices.Equal(got, []int{3, 2, 1}) {
-				t.Errorf("countdown %v", got)
-			}
-			_, err := pyro.CallT[string](ctx, p, "lookup", "zz")
-			var re *pyro.RemoteError
-			if !errors.As(err, &re) || re.Class() != "builtins.KeyError" {
-				t.Errorf("lookup(zz): %v", err)
-			}
-			if _, err := pyro.CallT[int](ctx, p, "add_ints", "x", 1); !errors.As(err, &re) || re.Class() != "builtins.TypeError" {
-				t.Errorf("add_ints(x): %v", err)
-			}
-			if v, err := p.GetAttr(ctx, "label"); err != nil || v != "initial" {
-				t.Errorf("label %v %v", v, err)
-			}
-			if err := p.SetAttr(ctx, "label", "set by go"); err != nil {
-				t.Error(err)
-			}
-			if v, err := p.GetAttr(ctx, "label"); err != nil || v != "set by go" {
-				t.Errorf("label after set %v %v", v, err)
-			}
-			p.SetAttr(ctx, "label", "initial")
-			if b, err := pyro.CallT[bool](ctx, p, "is_none", nil); err != nil || !b {
-				t.Errorf("is_none %v %v", b, err)
-			}
-			if u, err := pyro.CallT[pyro.URI](ctx, p, "obj_uri", "x"); err != nil || u.String() != "PYRO:x@example.org:1234" {
-				t.Errorf("obj_uri %v %v", u, err)
-			}
-			before, _ := pyro.CallT[int](ctx, p, "oneways")
-			if _, err := p.Call(ctx, "oneway_note", "n"); err != nil {
-				t.Error(err)
-			}
-			testkit.Eventually(t, "oneway_note runs", func() bool { n, _ := pyro.CallT[int](ctx, p, "oneways"); return n == before+1 })
-			if ser == "marshal" {
-				return // Pyro5's marshal cannot send an object (no autoproxy)
-			}
-			kid, err := pyro.CallT[*pyro.Proxy](ctx, p, "child")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer kid.Close()
-			if n, err := pyro.CallT[string](ctx, kid, "name"); err != nil || n != "kid" {
-				t.Errorf("child name %v %v", n, err)
-			}
-			if kid.Protocol() != 502 {
-				t.Errorf("the autoproxy spoke %d", kid.Protocol())
-			}
-			kids, err := pyro.CallT[[]*pyro.Proxy](ctx, p, "children")
-			if err != nil || len(kids) != 2 {
-				t.Fatalf("children %v %v", kids, err)
-			}
-			for _, k := range kids {
-				k.Close()
-			}
+			goProxyTypedCalls(t, pyrotest.Proxy(t, typed, nil, pyro.WithSerializer(ser), pyro.WithProtocol("5")), ser, 502)
 		})
+	}
+}
+
+// goProxyTypedCalls makes TestInterop5GoProxiesTyped's calls through p,
+// a proxy for a typed object (pyserver5.py's Typed or the Go ipTyped),
+// which must speak protocol want.
+func goProxyTypedCalls(t *testing.T, p *pyro.Proxy, ser string, want int) {
+	ctx := context.Background()
+	if n, err := pyro.CallT[int64](ctx, p, "add_ints", 40, 2); err != nil || n != 42 {
+		t.Errorf("add_ints %v %v", n, err)
+	}
+	if f, err := pyro.CallT[float64](ctx, p, "mul_float", 1.5, 4); err != nil || f != 6 {
+		t.Errorf("mul_float %v %v", f, err)
+	}
+	if pt, err := pyro.CallT[ipPoint](ctx, p, "scale", ipPoint{1, -2}, 2); err != nil || pt != (ipPoint{2, -4}) {
+		t.Errorf("scale %v %v", pt, err)
+	}
+	if ps, err := pyro.CallT[[]ipPerson](ctx, p, "people"); err != nil || len(ps) != 2 || ps[0] != (ipPerson{"Ann", 41}) {
+		t.Errorf("people %v %v", ps, err)
+	}
+	if m, err := pyro.CallKwT[map[string]int](ctx, p, "opts", []any{1}, map[string]any{"b": 2}); err != nil || m["a"] != 1 || m["b"] != 2 {
+		t.Errorf("opts %v %v", m, err)
+	}
+	if s, err := pyro.CallKwT[string](ctx, p, "greet", []any{"Ann"}, map[string]any{"greeting": "hi", "punct": "!"}); err != nil || s != "hi Ann!" {
+		t.Errorf("greet %q %v", s, err)
+	}
+	var keys []string
+	if err := p.CallInto(ctx, &keys, "sorted_keys", map[string]any{"b": 1, "a": 2}); err != nil || !slices.Equal(keys, []string{"a", "b"}) {
+		t.Errorf("sorted_keys %v %v", keys, err)
+	}
+	var got []int
+	for v, err := range pyro.CallStream[int](ctx, p, "countdown", 3) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, v)
+	}
+	if !slices.Equal(got, []int{3, 2, 1}) {
+		t.Errorf("countdown %v", got)
+	}
+	_, err := pyro.CallT[string](ctx, p, "lookup", "zz")
+	var re *pyro.RemoteError
+	if !errors.As(err, &re) || re.Class() != "builtins.KeyError" {
+		t.Errorf("lookup(zz): %v", err)
+	}
+	if _, err := pyro.CallT[int](ctx, p, "add_ints", "x", 1); !errors.As(err, &re) || re.Class() != "builtins.TypeError" {
+		t.Errorf("add_ints(x): %v", err)
+	}
+	if v, err := p.GetAttr(ctx, "label"); err != nil || v != "initial" {
+		t.Errorf("label %v %v", v, err)
+	}
+	if err := p.SetAttr(ctx, "label", "set by go"); err != nil {
+		t.Error(err)
+	}
+	if v, err := p.GetAttr(ctx, "label"); err != nil || v != "set by go" {
+		t.Errorf("label after set %v %v", v, err)
+	}
+	p.SetAttr(ctx, "label", "initial")
+	if b, err := pyro.CallT[bool](ctx, p, "is_none", nil); err != nil || !b {
+		t.Errorf("is_none %v %v", b, err)
+	}
+	if u, err := pyro.CallT[pyro.URI](ctx, p, "obj_uri", "x"); err != nil || u.String() != "PYRO:x@example.org:1234" {
+		t.Errorf("obj_uri %v %v", u, err)
+	}
+	before, _ := pyro.CallT[int](ctx, p, "oneways")
+	if _, err := p.Call(ctx, "oneway_note", "n"); err != nil {
+		t.Error(err)
+	}
+	testkit.Eventually(t, "oneway_note runs", func() bool { n, _ := pyro.CallT[int](ctx, p, "oneways"); return n == before+1 })
+	if ser == "marshal" {
+		return // Pyro5's marshal cannot send an object (no autoproxy)
+	}
+	kid, err := pyro.CallT[*pyro.Proxy](ctx, p, "child")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kid.Close()
+	if n, err := pyro.CallT[string](ctx, kid, "name"); err != nil || n != "kid" {
+		t.Errorf("child name %v %v", n, err)
+	}
+	if kid.Protocol() != want || p.Protocol() != want {
+		t.Errorf("the proxy spoke %d, the autoproxy %d, want %d", p.Protocol(), kid.Protocol(), want)
+	}
+	kids, err := pyro.CallT[[]*pyro.Proxy](ctx, p, "children")
+	if err != nil || len(kids) != 2 {
+		t.Fatalf("children %v %v", kids, err)
+	}
+	for _, k := range kids {
+		k.Close()
+	}
+}
+
+// TestGoProxiesGoDaemon: the calls TestInterop5GoProxiesTyped makes
+// against Python Pyro5, and the echo corpus and echo server checks of
+// TestInterop5GoProxies, made against a Go daemon (ipTyped and the Go echo
+// server) with each protocol choice of the proxy. Transports, HMAC and
+// the core call suite over 502 are TestTransportMatrix's.
+func TestGoProxiesGoDaemon(t *testing.T) {
+	d, _ := startGoDaemon(t, nil)
+	typed, echo := d.URIFor("typed").String(), d.URIFor(echoserver.ObjectID).String()
+	for _, pc := range []struct {
+		choice string
+		want   int
+	}{{pyro.Protocol5, 502}, {pyro.ProtocolAuto, 48}, {pyro.Protocol4, 48}} {
+		for _, ser := range pyrotest.Serializers {
+			t.Run(pc.choice+"/"+ser, func(t *testing.T) {
+				opts := []pyro.ProxyOption{pyro.WithSerializer(ser), pyro.WithProtocol(pc.choice)}
+				goProxyTypedCalls(t, pyrotest.Proxy(t, typed, nil, opts...), ser, pc.want)
+				c := goProxyCase{ser: ser, py5: pc.want == 502, echo: pyrotest.Proxy(t, echo, nil, opts...)}
+				t.Run("echo_corpus", func(t *testing.T) { goProxyEchoCorpus(t, c) })
+				t.Run("echoserver", func(t *testing.T) { goProxyPythonEchoserver(t, c) })
+				if c.echo.Protocol() != pc.want {
+					t.Errorf("the echo proxy spoke %d", c.echo.Protocol())
+				}
+			})
+		}
 	}
 }

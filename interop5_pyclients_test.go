@@ -46,7 +46,20 @@ func TestInterop5PythonClientsTyped(t *testing.T) {
 	for _, ser := range pyrotest.Serializers {
 		t.Run(ser, func(t *testing.T) {
 			d, _ := startGoDaemon(t, nil) // a fresh typed object: the steps count its oneway calls
-			res := pytest.RunCalls5(t, ser, pytest.TypedSteps5(d.URIFor("typed").String(), d.URIFor(pyro.DaemonObjectID).String()))
+			steps := pytest.TypedSteps5(d.URIFor("typed").String(), d.URIFor(pyro.DaemonObjectID).String())
+			if ser == "marshal" {
+				// Pyro5's marshal client cannot make the oneway batch (the
+				// golden typed/batch_oneway is its error, as against
+				// Pyro5's own server, and that step is still compared),
+				// so the count stays at 1: wait for that rather than for
+				// 3 until the step's 20 s bound
+				for i := range steps {
+					if steps[i].Name == "typed/batch_oneway_done" {
+						steps[i].Equals = "1"
+					}
+				}
+			}
+			res := pytest.RunCalls5(t, ser, steps)
 			opts := pytest.Golden5Options{Sets: []string{"daemon/get_metadata"}, Loose: typedLoose5}
 			if ser == "marshal" {
 				// Pyro5's daemon cannot send a proxy with marshal

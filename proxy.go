@@ -763,15 +763,25 @@ func (p *Proxy) invokeOnce(ctx context.Context, call *codec.Call, o callOptions)
 func (p *Proxy) exchange(ctx context.Context, c *clientConn, call *codec.Call, o callOptions) (any, bool, error) {
 	stop := p.deadline(ctx, c)
 	defer stop()
-	data, err := c.cd.AppendCall(c.pbuf[:0], call)
-	if err == nil && cap(data) <= keepScratch {
-		c.pbuf = data // keep small buffers for the next call
-	}
-	if err != nil {
-		return nil, false, wrapError(ErrSerialize, err.Error(), err)
+	var flags wire.Flags
+	var blbi []byte // the BLBI annotation of a serialized blob (blob.go)
+	var data []byte
+	var err error
+	if b := blobArg(call); b != nil {
+		if data, blbi, err = blobRequest(c.cd, c.pbuf[:0], call, b); err != nil {
+			return nil, false, err
+		}
+		flags |= wire.FlagKeepSerialized
+	} else {
+		data, err = c.cd.AppendCall(c.pbuf[:0], call)
+		if err == nil && cap(data) <= keepScratch {
+			c.pbuf = data // keep small buffers for the next call
+		}
+		if err != nil {
+			return nil, false, wrapError(ErrSerialize, err.Error(), err)
+		}
 	}
 	c.seq++
-	var flags wire.Flags
 	if o.oneway {
 		flags |= wire.FlagOneway
 	}
@@ -779,6 +789,9 @@ func (p *Proxy) exchange(ctx context.Context, c *clientConn, call *codec.Call, o
 		flags |= wire.FlagBatch
 	}
 	msg := &wire.Message{Type: wire.MsgInvoke, Flags: flags, Seq: c.seq, SerializerID: uint16(c.cd.ID()), Data: data}
+	if blbi != nil {
+		msg.SetAnnotation(wire.AnnBlob, blbi)
+	}
 	wireLog := wireLogging(p.cfg, p.log)
 	if wireLog {
 		logWire(p.log, "proxy wiredata sending", msg)

@@ -9,6 +9,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -104,6 +106,17 @@ func (t *Thing) Corr(ctx context.Context) string {
 	return uuidString(cc.CorrelationID)
 }
 func (t *Thing) GetChild() *Child { return t.child }
+func (t *Thing) Naming() error {
+	return &PythonError{Class: "Pyro4.errors.NamingError", Msg: "unknown name: nope"}
+}
+
+// protocolChoices are the proxy's protocol choices the Go-Go tests run
+// with, and the protocol each speaks to a pyrogo daemon (which answers a
+// 48 CONNECT in 48, so auto mode stays on 48 and never probes).
+var protocolChoices = []struct {
+	choice string
+	want   int
+}{{Protocol4, 48}, {Protocol5, 502}, {ProtocolAuto, 48}}
 
 // transport is one way of connecting daemon and proxy.
 type transport struct {
@@ -181,19 +194,58 @@ func newProxy(t *testing.T, u URI, cfg *Config, opts ...ProxyOption) *Proxy {
 	return p
 }
 
-// TestTransportMatrix runs the core call suite over every transport and
-// every serializer.
+// TestTransportMatrix runs the core call suite over every transport,
+// every serializer and every protocol choice of the proxy (4, 5, auto).
+// A proxy with an HMAC key cannot be made for protocol 5 (502 has no
+// HMAC); there the matrix checks that refusal and that the keyed daemon
+// refuses a keyless 502 proxy with a clear reason instead.
 func TestTransportMatrix(t *testing.T) {
 	for _, tr := range transports(t) {
 		for _, ser := range []string{"serpent", "json", "marshal", "msgpack"} {
-			t.Run(tr.name+"/"+ser, func(t *testing.T) {
-				cfg := BuiltinConfig()
-				cfg.SerializersAccepted = []string{"serpent", "json", "marshal", "msgpack"}
-				_, u, thing := startDaemon(t, cfg, tr.daemon(t, cfg)...)
-				p := newProxy(t, u, nil, append([]ProxyOption{WithSerializer(ser)}, tr.proxy...)...)
-				callSuite(t, p, thing, ser)
-			})
+			for _, pc := range protocolChoices {
+				t.Run(tr.name+"/"+ser+"/"+pc.choice, func(t *testing.T) {
+					cfg := BuiltinConfig()
+					cfg.SerializersAccepted = []string{"serpent", "json", "marshal", "msgpack"}
+					_, u, thing := startDaemon(t, cfg, tr.daemon(t, cfg)...)
+					opts := append([]ProxyOption{WithSerializer(ser), WithProtocol(pc.choice)}, tr.proxy...)
+					if pc.want == 502 && strings.HasPrefix(tr.name, "hmac") {
+						hmacRefuses502(t, u, opts)
+						return
+					}
+					p := newProxy(t, u, nil, opts...)
+					callSuite(t, p, thing, ser)
+					if got := p.Protocol(); got != pc.want {
+						t.Errorf("protocol %s spoke %d, want %d", pc.choice, got, pc.want)
+					}
+				})
+			}
 		}
+	}
+}
+
+// hmacRefuses502: a proxy with an HMAC key cannot be made for protocol
+// 502, and a keyless 502 proxy is refused by the keyed daemon with the
+// reason, while the daemon goes on serving keyed 48 proxies.
+func hmacRefuses502(t *testing.T, u URI, opts []ProxyOption) {
+	t.Helper()
+	if p, err := NewProxyURI(u, nil, opts...); !errors.Is(err, ErrSecurity) || !strings.Contains(err.Error(), "which has no HMAC") {
+		if p != nil {
+			p.Close()
+		}
+		t.Errorf("a keyed proxy for protocol 5: %v", err)
+	}
+	var keyless []ProxyOption
+	for _, o := range opts[:2] { // serializer and protocol, without the key
+		keyless = append(keyless, o)
+	}
+	p := newProxy(t, u, nil, keyless...)
+	_, err := p.Call(context.Background(), "echo", 1)
+	if !errors.Is(err, ErrConnectionDenied) || !strings.Contains(err.Error(), "requires an HMAC key, which Pyro5 (protocol 502) cannot carry") {
+		t.Errorf("keyless 502 proxy against a keyed daemon: %v", err)
+	}
+	auto := newProxy(t, u, nil, append(opts[:1:1], opts[2:]...)...) // keyed, auto
+	if v, err := auto.Call(context.Background(), "echo", 1); err != nil || v != int64(1) || auto.Protocol() != 48 {
+		t.Errorf("keyed auto proxy after the refusal: %v %v, protocol %d", v, err, auto.Protocol())
 	}
 }
 
@@ -320,6 +372,62 @@ func callSuite(t *testing.T, p *Proxy, thing *Thing, ser string) {
 	if v, err := f.Wait(ctx); err != nil || v != "async" {
 		t.Errorf("async %v %v", v, err)
 	}
+	callSuiteMore(t, p, ser)
+}
+
+// callSuiteMore: Pyro error classes with errors.Is, metadata, typed
+// streams closed early, and deadlines and cancellation on a live
+// connection.
+func callSuiteMore(t *testing.T, p *Proxy, ser string) {
+	ctx := context.Background()
+	_, err := p.Call(ctx, "naming")
+	var re *RemoteError
+	if !errors.Is(err, ErrNaming) || !errors.Is(err, ErrPyro) || errors.Is(err, ErrCommunication) ||
+		!errors.As(err, &re) || re.Class() != "Pyro4.errors.NamingError" || re.Message() != "unknown name: nope" {
+		t.Errorf("naming: %v", err)
+	}
+	if _, err := p.Call(ctx, "fail"); errors.Is(err, ErrPyro) {
+		t.Errorf("a ValueError matched ErrPyro: %v", err)
+	}
+	methods, oneway, attrs, err := p.Metadata(ctx)
+	if err != nil || !slices.Contains(methods, "echo") || !slices.Equal(oneway, []string{"oneway_echo"}) || !slices.Equal(attrs, []string{"verbose"}) {
+		t.Errorf("metadata %v %v %v %v", methods, oneway, attrs, err)
+	}
+	n := 0
+	for v, err := range CallStream[int](ctx, p, "infinite") {
+		if err != nil || v != n {
+			t.Fatalf("infinite item %d: %v %v", n, v, err)
+		}
+		if n++; n == 3 {
+			break // closes the stream on the daemon
+		}
+	}
+	var items []string
+	for v, err := range CallStream[string](ctx, p, "generator") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		items = append(items, v)
+	}
+	if !slices.Equal(items, []string{"one", "two", "three"}) {
+		t.Errorf("generator %v", items)
+	}
+	// a deadline during a call: ErrTimeout, and the next call reconnects
+	dctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	_, err = p.Call(dctx, "slow")
+	cancel()
+	if !errors.Is(err, ErrTimeout) {
+		t.Errorf("slow with a 50ms deadline: %v", err)
+	}
+	// cancellation during a call: context.Canceled
+	cctx, cancel := context.WithCancel(ctx)
+	time.AfterFunc(30*time.Millisecond, cancel)
+	if _, err := p.Call(cctx, "slow"); !errors.Is(err, context.Canceled) {
+		t.Errorf("slow, cancelled: %v", err)
+	}
+	if v, err := p.Call(ctx, "echo", 7); err != nil || v != int64(7) {
+		t.Errorf("after timeout and cancel: %v %v", v, err)
+	}
 }
 
 func TestDaemonObject(t *testing.T) {
@@ -445,18 +553,68 @@ func TestHandshakeValidation(t *testing.T) {
 		if data != "open sesame" {
 			return nil, errors.New("go away")
 		}
-		return "welcome", nil
+		return map[string]any{"welcome": int64(c.Protocol)}, nil
 	}
 	_, u, _ := startDaemon(t, nil, WithHandshake(check))
-	p := newProxy(t, u, nil)
-	_, err := p.Call(context.Background(), "echo", 1)
-	if !errors.Is(err, ErrConnectionDenied) || err.Error() != "connection to "+u.Location()+" rejected: go away" {
-		t.Errorf("refused handshake: %v", err)
+	for _, pc := range protocolChoices {
+		t.Run(pc.choice, func(t *testing.T) {
+			p := newProxy(t, u, nil, WithProtocol(pc.choice))
+			_, err := p.Call(context.Background(), "echo", 1)
+			if !errors.Is(err, ErrConnectionDenied) || err.Error() != "connection to "+u.Location()+" rejected: go away" {
+				t.Errorf("refused handshake: %v", err)
+			}
+			var got any
+			p2 := newProxy(t, u, nil, WithProtocol(pc.choice), WithHandshakeData("open sesame"),
+				WithHandshakeCheck(func(r any) error { got = r; return nil }))
+			if _, err := p2.Call(context.Background(), "echo", 1); err != nil || !py.Same(got, py.DictOf("welcome", int64(pc.want))) {
+				t.Errorf("accepted handshake: %v %s", err, py.Repr(got))
+			}
+			p3 := newProxy(t, u, nil, WithProtocol(pc.choice), WithHandshakeData("open sesame"),
+				WithHandshakeCheck(func(r any) error { return errors.New("not my server") }))
+			if _, err := p3.Call(context.Background(), "echo", 1); err == nil || !strings.Contains(err.Error(), "not my server") {
+				t.Errorf("the proxy's handshake check refused: %v", err)
+			}
+		})
 	}
-	var got any
-	p2 := newProxy(t, u, nil, WithHandshakeData("open sesame"), WithHandshakeCheck(func(r any) error { got = r; return nil }))
-	if _, err := p2.Call(context.Background(), "echo", 1); err != nil || got != "welcome" {
-		t.Errorf("accepted handshake: %v %v", err, got)
+}
+
+// countingListener counts the connections a daemon accepts.
+type countingListener struct {
+	net.Listener
+	n atomic.Int64
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.n.Add(1)
+	}
+	return c, err
+}
+
+// TestProtocolChoiceConnections: against a pyrogo daemon every protocol
+// choice, auto included, makes one connection for a series of calls (auto
+// sends its CONNECT in 48, which the daemon answers in 48: no probe).
+func TestProtocolChoiceConnections(t *testing.T) {
+	for _, pc := range protocolChoices {
+		t.Run(pc.choice, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			cl := &countingListener{Listener: ln}
+			_, u, _ := startDaemon(t, nil, WithListener(cl))
+			knownProtocols.forget(protocolKey("tcp", u.Location()))
+			p := newProxy(t, u, nil, WithProtocol(pc.choice))
+			for i := range 5 {
+				if v, err := p.Call(context.Background(), "add", i, 1); err != nil || v != int64(i+1) {
+					t.Fatalf("add: %v %v", v, err)
+				}
+			}
+			if n := cl.n.Load(); n != 1 || p.Protocol() != pc.want {
+				t.Errorf("%d connections, protocol %d; want 1, %d", n, p.Protocol(), pc.want)
+			}
+		})
 	}
 }
 

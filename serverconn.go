@@ -325,16 +325,32 @@ func (c *serverConn) handle(msg *wire.Message, held *int) error {
 		}
 		return &connEnd{level: slog.LevelInfo, msg: "pyro: request with serializer not accepted", attrs: []any{"serializer", id}}
 	}
-	decoding, err := c.chargeDecode(len(msg.Data))
-	if err != nil {
-		if !oneway {
-			c.sendException(cd, msg, c.encodeFailure(err), nil)
+	var call *codec.Call
+	var err error
+	if msg.Flags&wire.FlagKeepSerialized != 0 {
+		// a serialized blob (blob.go): the body stays as it is, and its
+		// budget charge stands for the blob
+		call, err = blobCall(msg, cd, msg.Data)
+		msg.Data = nil
+		if err != nil {
+			if !oneway {
+				exc, _ := d.exception(err)
+				c.sendException(cd, msg, exc, nil)
+			}
+			return nil
 		}
-		return nil
+	} else {
+		var decoding int
+		if decoding, err = c.chargeDecode(len(msg.Data)); err != nil {
+			if !oneway {
+				c.sendException(cd, msg, c.encodeFailure(err), nil)
+			}
+			return nil
+		}
+		call, err = cd.UnmarshalCall(msg.Data)
+		msg.Data = nil // decoded: its budget charge now stands for the arguments
+		c.mem.Release(decoding)
 	}
-	call, err := cd.UnmarshalCall(msg.Data)
-	msg.Data = nil // decoded: its budget charge now stands for the arguments
-	c.mem.Release(decoding)
 	if err != nil {
 		if !oneway {
 			exc := wrapError(ErrSerialize, "cannot decode call: "+err.Error(), err).Exception()

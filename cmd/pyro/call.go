@@ -174,11 +174,11 @@ func runCall(ctx context.Context, args []string, stdout, stderr io.Writer, envir
 			if err != nil {
 				return reportCallError(stderr, err, traceback)
 			}
-			fmt.Fprintln(stdout, display(item))
+			fmt.Fprintln(stdout, display(item, p.Protocol()))
 		}
 		return exitOK
 	}
-	fmt.Fprintln(stdout, display(result))
+	fmt.Fprintln(stdout, display(result, p.Protocol()))
 	return exitOK
 }
 
@@ -210,18 +210,23 @@ func reportCallError(stderr io.Writer, err error, traceback bool) int {
 }
 
 // display formats a result: py.Repr, with proxies (autoproxied objects)
-// shown the way Python shows them.
-func display(v any) string {
+// shown the way Python shows them, with the proxy class of the
+// generation of Pyro whose protocol (48 or 502) the call spoke.
+func display(v any, protocol int) string {
 	switch x := v.(type) {
 	case *pyro.Proxy:
-		return "<Pyro4.core.Proxy for " + x.URI().String() + ">"
+		class := "Pyro4.core.Proxy"
+		if protocol == 502 {
+			class = "Pyro5.client.Proxy"
+		}
+		return "<" + class + " for " + x.URI().String() + ">"
 	case []any:
 		if !hasProxy(x) {
 			break
 		}
 		parts := make([]string, len(x))
 		for i, e := range x {
-			parts[i] = display(e)
+			parts[i] = display(e, protocol)
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
 	}

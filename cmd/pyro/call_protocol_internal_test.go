@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/pyrogo/pyro/internal/pytest"
+	"github.com/pyrogo/pyro/internal/testkit/pyrotest"
 )
 
 // TestCallProtocol: pyro call --protocol against Pyro4's and Pyro5's echo
@@ -53,5 +54,37 @@ func TestCallProtocol(t *testing.T) {
 	}
 	if _, stdout, _ := configCmd("PYRO_PROTOCOL=5"); !strings.HasPrefix(configLines(t, stdout)["PROTOCOL"], "5") {
 		t.Errorf("pyro config PYRO_PROTOCOL=5: %q", configLines(t, stdout)["PROTOCOL"])
+	}
+}
+
+type callKid struct{ n int } // not zero-sized: two kids are two objects
+
+func (*callKid) Name() string { return "kid" }
+
+type callParent struct{ kids [2]*callKid }
+
+func (p *callParent) Child() *callKid { return p.kids[0] }
+func (p *callParent) Children() []any { return []any{p.kids[0], p.kids[1]} }
+
+// TestCallAutoproxyDisplay: pyro call prints an autoproxy the way the
+// Python of the protocol it spoke does: Pyro4.core.Proxy over 48,
+// Pyro5.client.Proxy over 502.
+func TestCallAutoproxyDisplay(t *testing.T) {
+	d := pyrotest.Start(t, pyrotest.Config())
+	parent := &callParent{kids: [2]*callKid{{0}, {1}}}
+	u := pyrotest.Register(t, d, "parent", parent)
+	k0 := pyrotest.Register(t, d, "", parent.kids[0]).String()
+	k1 := pyrotest.Register(t, d, "", parent.kids[1]).String()
+	for _, c := range []struct{ protocol, class string }{{"4", "Pyro4.core.Proxy"}, {"5", "Pyro5.client.Proxy"}, {"auto", "Pyro4.core.Proxy"}} {
+		t.Run(c.protocol, func(t *testing.T) {
+			code, out, errs := callCmd(t, nil, "--protocol", c.protocol, u.String(), "child")
+			if want := "<" + c.class + " for " + k0 + ">\n"; code != exitOK || out != want {
+				t.Errorf("child: exit %d, stdout %q (want %q), stderr %q", code, out, want, errs)
+			}
+			code, out, errs = callCmd(t, nil, "--protocol", c.protocol, u.String(), "children")
+			if want := "[<" + c.class + " for " + k0 + ">, <" + c.class + " for " + k1 + ">]\n"; code != exitOK || out != want {
+				t.Errorf("children: exit %d, stdout %q (want %q), stderr %q", code, out, want, errs)
+			}
+		})
 	}
 }

@@ -3,8 +3,13 @@ one Pyro4 proxy and one Pyro5 proxy per thread, all connected at the same
 time to the same URI, calling echo in turns, plus the echo server's
 error(), whose text differs between the two generations.
 
-usage: both.py URI THREADS CALLS   (Pyro4 installed, Pyro5 on PYTHONPATH)
-Prints one JSON line: {"ok": n, "errors": [...], "error4": ..., "error5": ...}
+usage: both.py URI THREADS CALLS [shutdown]
+       (Pyro4 installed, Pyro5 on PYTHONPATH)
+Prints one JSON line: {"ok4": n, "ok5": n, "errors": [...], "error4": ...,
+"error5": ..., "more4": {...}, "more5": {...}}; more* hold what each
+generation's generator() streams and oneway_echo() returns. With
+"shutdown", a Pyro5 proxy then calls shutdown() (Pyro5's echo server has
+it, as Pyro4's does).
 """
 import json
 import sys
@@ -14,6 +19,7 @@ import Pyro4
 import Pyro5.api
 
 uri, threads, calls = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+shutdown = sys.argv[4:] == ["shutdown"]
 Pyro4.config.SERIALIZER = "serpent"
 ok = []
 errors = []
@@ -53,10 +59,24 @@ def error_of(p):
         p._pyroRelease()
 
 
+def more_of(p):
+    try:
+        return {"generator": list(p.generator()), "oneway": p.oneway_echo("x")}
+    except Exception as e:
+        return {"error": "%s: %s" % (type(e).__name__, e)}
+    finally:
+        p._pyroRelease()
+
+
 ts = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
 for t in ts:
     t.start()
 for t in ts:
     t.join()
-print(json.dumps({"ok4": ok.count("4"), "ok5": ok.count("5"), "errors": errors,
-                  "error4": error_of(Pyro4.Proxy(uri)), "error5": error_of(Pyro5.api.Proxy(uri))}))
+out = {"ok4": ok.count("4"), "ok5": ok.count("5"), "errors": errors,
+       "error4": error_of(Pyro4.Proxy(uri)), "error5": error_of(Pyro5.api.Proxy(uri)),
+       "more4": more_of(Pyro4.Proxy(uri)), "more5": more_of(Pyro5.api.Proxy(uri))}
+if shutdown:
+    with Pyro5.api.Proxy(uri) as p:
+        p.shutdown()
+print(json.dumps(out))
