@@ -234,10 +234,7 @@ func hmacRefuses502(t *testing.T, u URI, opts []ProxyOption) {
 		}
 		t.Errorf("a keyed proxy for protocol 5: %v", err)
 	}
-	var keyless []ProxyOption
-	for _, o := range opts[:2] { // serializer and protocol, without the key
-		keyless = append(keyless, o)
-	}
+	keyless := slices.Clone(opts[:2]) // serializer and protocol, without the key
 	p := newProxy(t, u, nil, keyless...)
 	_, err := p.Call(context.Background(), "echo", 1)
 	if !errors.Is(err, ErrConnectionDenied) || !strings.Contains(err.Error(), "requires an HMAC key, which Pyro5 (protocol 502) cannot carry") {

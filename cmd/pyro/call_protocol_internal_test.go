@@ -57,7 +57,7 @@ func TestCallProtocol(t *testing.T) {
 	}
 }
 
-type callKid struct{ n int } // not zero-sized: two kids are two objects
+type callKid struct{ _ int } // not zero-sized: two kids are two objects
 
 func (*callKid) Name() string { return "kid" }
 
