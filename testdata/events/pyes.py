@@ -24,7 +24,7 @@ one publish. A full queue makes the publisher wait up to --block-timeout
 subscriber; either way a drop is counted. A subscriber that cannot be
 reached is retried --max-failures times with doubling --backoff and then
 removed (a "REMOVED <uri>" line on stdout). stats() (not Pyro3's) returns
-the counters.
+the counters, with drops per subscriber URI under "dropped_by".
 """
 import argparse
 import queue
@@ -112,6 +112,7 @@ class Worker(threading.Thread):
                 self.queue.put(ev, timeout=opts.block_timeout)
         except queue.Full:
             self.service.count("dropped")
+            self.service.count_drop(self.uri)
 
 
 def seq(subjects):
@@ -128,6 +129,11 @@ class EventService(object):
         self.patterns = {}  # pattern string -> (compiled, {uri: worker})
         self.workers = {}   # uri -> worker
         self.stats_ = {"published": 0, "delivered": 0, "dropped": 0, "removed": 0}
+        self.dropped_by = {}  # uri -> events dropped for that subscriber
+
+    def count_drop(self, uri):
+        with self.lock:
+            self.dropped_by[uri] = self.dropped_by.get(uri, 0) + 1
 
     def count(self, what, n=1):
         with self.lock:
@@ -218,6 +224,7 @@ class EventService(object):
         with self.lock:
             out = dict(self.stats_)
             out["subscribers"] = len(self.workers)
+            out["dropped_by"] = dict(self.dropped_by)
             return out
 
 

@@ -19,14 +19,15 @@ received --expect events (first/last: arrival times, epoch seconds).
 Events are handled one at a time in arrival order (a multiplexed daemon;
 see espeer.Lib.ordered_oneway). --slow sleeps that long in every event
 call (the process then stops reading its sockets, as a slow client does);
---dead-after N closes the daemon after N events in all (a subscriber that
-is gone: "DEAD" on stdout, the process stays); --unsub-after N makes each
+--dead-after N ends the process after N events in all (a subscriber that
+is gone: "DEAD" on stdout, then every socket closes); --unsub-after N makes each
 object unsubscribe from everything after its N-th event ("UNSUBSCRIBED k").
 To freeze a subscriber without closing anything, stop the process
 (SIGSTOP).
 """
 import argparse
 import json
+import os
 import sys
 import threading
 import time
@@ -124,7 +125,7 @@ with es_proxy() as es:
             es.subscribeMatch(opts.match, me)
 print("READY " + " ".join(str(s.uri) for s in subs), flush=True)
 daemon.requestLoop(loopCondition=lambda: not dead.is_set())
-daemon.close()
 print("DEAD", flush=True)
-while True:
-    time.sleep(3600)
+if out is not None:
+    out.close()
+os._exit(0)  # the kernel closes every socket: the service sees resets, then refusals
