@@ -2,6 +2,7 @@ package pytest
 
 import (
 	"encoding/json"
+	"os"
 	"slices"
 	"strings"
 	"syscall"
@@ -191,4 +192,15 @@ func TestPyEventsPyro5(t *testing.T) {
 		t.Errorf("URI %q", es.URI)
 	}
 	_ = bySub
+}
+
+// TestPyFanoutBench measures the Python baseline of the fan-out benchmark.
+// Only with PYROGO_PYBENCH=1:
+//
+//	PYROGO_PYBENCH=1 go test -run TestPyFanoutBench -v ./internal/pytest
+func TestPyFanoutBench(t *testing.T) {
+	if os.Getenv("PYROGO_PYBENCH") == "" {
+		t.Skip("set PYROGO_PYBENCH=1 to run the fan-out benchmark")
+	}
+	RunFanout(t, []FanoutTarget{PyFanoutTarget}, 500, 100)
 }
