@@ -87,6 +87,11 @@ type Config struct {
 	OnewayMax         int           `pyro:"ONEWAY_MAX"`          // oneway calls running at once per daemon; 0 = 1024
 	OnewayMaxConn     int           `pyro:"ONEWAY_MAXCONN"`      // oneway calls running at once per connection; 0 = 64
 
+	// The event service (package events; Pyro3's PYRO_ES_* items).
+	ESQueueSize    int           `pyro:"ES_QUEUESIZE"`    // events queued per subscriber; 0 = 1000
+	ESBlockQueue   bool          `pyro:"ES_BLOCKQUEUE"`   // a full queue makes the publisher wait (up to ES_BLOCKTIMEOUT); false = drop the event for that subscriber
+	ESBlockTimeout time.Duration `pyro:"ES_BLOCKTIMEOUT"` // (pyrogo) how long a publisher waits for a full queue before the event is dropped for it; 0 = 10 s
+
 	sources map[string]Source
 }
 
@@ -129,6 +134,7 @@ func BuiltinConfig() *Config {
 		RequestTimeout: defaultRequestTimeout, RequestMinRate: defaultRequestMinRate,
 		IterStreamMax: defaultIterStreamMax, IterStreamMaxConn: defaultIterStreamMaxConn,
 		OnewayMax: defaultOnewayMax, OnewayMaxConn: defaultOnewayMaxConn,
+		ESQueueSize: 1000, ESBlockQueue: true, ESBlockTimeout: 10 * time.Second,
 		sources: map[string]Source{},
 	}
 }

@@ -1,0 +1,260 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"sync"
+
+	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/py"
+)
+
+// proxyFor returns a proxy for es (a *pyro.Proxy, a pyro.URI or a URI
+// string) and whether the caller must close it.
+func proxyFor(es any, cfg *pyro.Config, opts []pyro.ProxyOption) (*pyro.Proxy, bool, error) {
+	switch x := es.(type) {
+	case *pyro.Proxy:
+		return x, false, nil
+	case pyro.URI:
+		p, err := pyro.NewProxyURI(x, cfg, opts...)
+		return p, true, err
+	case string:
+		p, err := pyro.NewProxy(x, cfg, opts...)
+		return p, true, err
+	}
+	return nil, false, fmt.Errorf("events: event service must be a *pyro.Proxy, pyro.URI or URI string, not %T", es)
+}
+
+// Publish calls publish(subjects, msg) on the event service es (a
+// *pyro.Proxy, a pyro.URI or a URI string; a URI gets a proxy with
+// pyro.BuiltinConfig() and opts, closed on return).
+func Publish(ctx context.Context, es any, subjects []string, msg any, opts ...pyro.ProxyOption) error {
+	p, own, err := proxyFor(es, nil, opts)
+	if err != nil {
+		return err
+	}
+	if own {
+		defer p.Close()
+	}
+	_, err = p.Call(ctx, "publish", stringsAny(subjects), msg)
+	return err
+}
+
+func stringsAny(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
+
+// SubscribeOption configures Subscribe and SubscribeMatch.
+type SubscribeOption func(*subOptions)
+
+type subOptions struct {
+	cfg       *pyro.Config
+	daemon    []pyro.DaemonOption
+	proxy     []pyro.ProxyOption
+	buffer    int
+	hostIsSet bool
+}
+
+// WithConfig sets the config of the subscription's daemon and of its
+// proxy to the event service (default pyro.BuiltinConfig()).
+func WithConfig(cfg *pyro.Config) SubscribeOption { return func(o *subOptions) { o.cfg = cfg } }
+
+// WithDaemonOptions passes options to the subscription's daemon (TLS,
+// HMAC key, pyro.WithHost to listen elsewhere than 127.0.0.1, ...).
+func WithDaemonOptions(opts ...pyro.DaemonOption) SubscribeOption {
+	return func(o *subOptions) { o.daemon = append(o.daemon, opts...) }
+}
+
+// WithHost makes the subscription's daemon listen on host instead of
+// 127.0.0.1 (for an event service on another machine).
+func WithHost(host string) SubscribeOption {
+	return func(o *subOptions) { o.daemon = append(o.daemon, pyro.WithHost(host)); o.hostIsSet = true }
+}
+
+// WithServiceProxyOptions passes options to the proxy that calls the
+// event service.
+func WithServiceProxyOptions(opts ...pyro.ProxyOption) SubscribeOption {
+	return func(o *subOptions) { o.proxy = append(o.proxy, opts...) }
+}
+
+// WithBuffer sets how many received events wait for the reader (default
+// 100); when it is full the daemon stops reading the service's calls, so
+// the service's queue for this subscriber fills instead.
+func WithBuffer(n int) SubscribeOption { return func(o *subOptions) { o.buffer = n } }
+
+// Subscription is a subscriber run by this package: a daemon of its own
+// holding the callback object. Read it with Events; Close unsubscribes
+// and stops the daemon.
+type Subscription struct {
+	es       *pyro.Proxy
+	ownES    bool
+	d        *pyro.Daemon
+	uri      pyro.URI
+	ch       chan Event
+	stop     chan struct{}
+	served   chan struct{}
+	names    []string
+	once     sync.Once
+	closeErr error
+}
+
+// sink is the remote callback object.
+type sink struct{ sub *Subscription }
+
+// PyroExpose marks event as oneway.
+func (k *sink) PyroExpose() pyro.Exposure { return pyro.Exposure{Oneway: []string{"event"}} }
+
+// Event receives one event.
+func (k *sink) Event(ctx context.Context, ev any) error {
+	e, err := eventFrom(ev)
+	if err != nil {
+		return err
+	}
+	select {
+	case k.sub.ch <- e:
+	case <-k.sub.stop:
+	case <-ctx.Done():
+	}
+	return nil
+}
+
+func eventFrom(v any) (Event, error) {
+	d, ok := v.(*py.Dict)
+	if !ok {
+		return Event{}, &pyro.PythonError{Class: "TypeError", Msg: "event must be a dict, not " + py.TypeName(v)}
+	}
+	var e Event
+	s, _ := d.GetString("subject")
+	e.Subject, ok = s.(string)
+	if !ok {
+		return Event{}, &pyro.PythonError{Class: "TypeError", Msg: "event subject must be a str"}
+	}
+	e.Msg, _ = d.GetString("msg")
+	switch t, _ := d.GetString("time"); x := t.(type) {
+	case float64:
+		e.Time = x
+	case int:
+		e.Time = float64(x)
+	case int64:
+		e.Time = float64(x)
+	}
+	return e, nil
+}
+
+// Subscribe subscribes a new subscription to the exact subjects at es
+// (a *pyro.Proxy, pyro.URI or URI string).
+func Subscribe(ctx context.Context, es any, subjects []string, opts ...SubscribeOption) (*Subscription, error) {
+	return subscribe(ctx, es, "subscribe", subjects, opts)
+}
+
+// SubscribeMatch subscribes a new subscription to the patterns at es.
+func SubscribeMatch(ctx context.Context, es any, patterns []string, opts ...SubscribeOption) (*Subscription, error) {
+	return subscribe(ctx, es, "subscribeMatch", patterns, opts)
+}
+
+func subscribe(ctx context.Context, es any, method string, names []string, opts []SubscribeOption) (*Subscription, error) {
+	var o subOptions
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	cfg := o.cfg
+	if cfg == nil {
+		cfg = pyro.BuiltinConfig()
+	} else {
+		cfg = cfg.Clone()
+	}
+	// one event at a time, in order: oneway calls of one connection run
+	// in sequence
+	cfg.OnewayThreaded = false
+	if o.buffer <= 0 {
+		o.buffer = 100
+	}
+	dopts := []pyro.DaemonOption{pyro.WithPort(0)}
+	if !o.hostIsSet {
+		dopts = append(dopts, pyro.WithHost("127.0.0.1"))
+	}
+	dopts = append(dopts, o.daemon...)
+	d, err := pyro.NewDaemon(cfg, dopts...)
+	if err != nil {
+		return nil, err
+	}
+	s := &Subscription{d: d, ch: make(chan Event, o.buffer), stop: make(chan struct{}), served: make(chan struct{}), names: names}
+	u, err := d.Register(&sink{sub: s}, "")
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	s.uri = u
+	go func() {
+		defer close(s.served)
+		_ = d.Serve(context.Background())
+	}()
+	p, own, err := proxyFor(es, cfg, o.proxy)
+	if err != nil {
+		s.shutdown()
+		return nil, err
+	}
+	s.es, s.ownES = p, own
+	if _, err := p.Call(ctx, method, stringsAny(names), u); err != nil {
+		s.shutdown()
+		return nil, err
+	}
+	return s, nil
+}
+
+// URI returns the subscriber's URI (what the event service calls).
+func (s *Subscription) URI() pyro.URI { return s.uri }
+
+// Events yields the received events until ctx ends or the subscription
+// is closed; then it yields ctx's error (or ErrClosed) once and stops.
+func (s *Subscription) Events(ctx context.Context) iter.Seq2[Event, error] {
+	return func(yield func(Event, error) bool) {
+		for {
+			select {
+			case e := <-s.ch:
+				if !yield(e, nil) {
+					return
+				}
+			case <-ctx.Done():
+				yield(Event{}, ctx.Err())
+				return
+			case <-s.stop:
+				yield(Event{}, ErrClosed)
+				return
+			}
+		}
+	}
+}
+
+// Close unsubscribes (within ctx) and stops the daemon.
+func (s *Subscription) Close(ctx context.Context) error {
+	s.once.Do(func() {
+		var err error
+		if s.es != nil {
+			_, err = s.es.Call(ctx, "unsubscribe", stringsAny(s.names), s.uri)
+		}
+		s.closeErr = errors.Join(err, s.shutdown())
+	})
+	return s.closeErr
+}
+
+func (s *Subscription) shutdown() error {
+	close(s.stop)
+	err := s.d.Close()
+	<-s.served
+	if s.ownES && s.es != nil {
+		s.es.Close()
+	}
+	if errors.Is(err, pyro.ErrDaemonClosed) {
+		err = nil
+	}
+	return err
+}

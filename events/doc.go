@@ -1,0 +1,88 @@
+// Package events is Pyro3's event service for pyrogo: publish/subscribe
+// between Go and Python (Pyro4 and Pyro5) programs.
+//
+// # The remote object
+//
+// A *Service is registered in a daemon the caller owns under ObjectID
+// ("Pyro.EventService", Pyro3's name without its ':' group prefix):
+//
+//	svc := events.NewService(d.Config(), events.WithLogger(log))
+//	defer svc.Close()
+//	d.Register(svc, events.ObjectID)
+//
+// Its remote API is Pyro3's EventService, callable from Python with no
+// pyrogo code on that side; every method returns None:
+//
+//	publish(subjects, message)
+//	subscribe(subjects, subscriber)
+//	subscribeMatch(patterns, subscriber)
+//	unsubscribe(subjects, subscriber)
+//
+// subjects and patterns are a str or a list/tuple of str; an empty value
+// does nothing (as in Pyro3). Subjects are case-insensitive (Pyro3
+// lower-cases them). Patterns are Python regular expressions matched
+// case-insensitively from the start of the subject, as re.match does,
+// translated and bounded by internal/pyre with the name server's limits
+// (length, compiled size) and Python's error texts; a refused pattern is
+// a ValueError. unsubscribe removes the exact subjects and the patterns
+// (by their text) given; names not subscribed are ignored.
+//
+// A subscriber is any Pyro object: a proxy (it arrives as a proxy
+// reference), a URI object or a URI string. It receives each event as a
+// oneway call event(event) with the dict
+//
+//	{"subject": str, "msg": <the message>, "time": float}
+//
+// where time is the publish time in epoch seconds, the same for every
+// subject of one publish, and subject is spelled as the publisher wrote
+// it. A subscriber that matches one event through several subscriptions
+// (twice the same subject, a subject and a pattern) gets it once.
+//
+// # Delivery guarantees
+//
+// Each subscriber (keyed by its URI) has one ordered queue of
+// ES_QUEUESIZE events (default 1000) and one goroutine that delivers it
+// through its own proxy (the service's config: HMAC key, TLS, protocol
+// auto-detection). So events of one publisher arrive at each subscriber
+// in the order they were published, and a slow or dead subscriber delays
+// no other subscriber's delivery.
+//
+// When a subscriber's queue is full: with ES_BLOCKQUEUE (Pyro3's default,
+// true) the publish waits until there is room, at most ES_BLOCKTIMEOUT
+// (pyrogo; default 10 s) — the other subscribers have already received
+// the event by then — after which the event is dropped for that
+// subscriber and counted; with ES_BLOCKQUEUE false it is dropped at once
+// and counted (see Stats). Pyro3 waited for ever.
+//
+// A delivery that fails (subscriber unreachable, refused) is retried
+// with exponential backoff; after MaxFailures consecutive failures
+// (default 5) the subscriber is removed with all its subscriptions and
+// its undelivered events are discarded. A later subscribe starts afresh.
+//
+// Python subscribers should run their daemon with ONEWAY_THREADED=False
+// if they need the order on their side too: Pyro4 otherwise runs each
+// oneway call in its own thread.
+//
+// # Limits
+//
+// Everything a client can send is bounded: subjects per call
+// (MaxSubjectsPerCall), subject length (MaxSubjectLen), subscribers
+// (WithMaxSubscribers), exact subscriptions per subscriber
+// (WithMaxSubjects), patterns per subscriber and in all
+// (WithMaxPatterns), and so the regex work per publish.
+//
+// # Go API
+//
+// Publish sends one publish call; Subscribe and SubscribeMatch run a
+// small daemon of their own (loopback by default) holding the callback
+// object, so a Go program writes no subscriber object:
+//
+//	sub, err := events.Subscribe(ctx, esURI, []string{"lab.temp"})
+//	for ev, err := range sub.Events(ctx) { ... }
+//
+// # Storage
+//
+// Subscriptions and queued events go through Store (memory now). The
+// interface is an append/ack log per subscriber stream so that a durable
+// implementation can resume delivery after a restart.
+package events

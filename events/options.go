@@ -1,0 +1,127 @@
+package events
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/pyrogo/pyro"
+)
+
+// Bounds on what one call may send (the rest are options).
+const (
+	// MaxSubjectsPerCall is the most subjects or patterns one publish,
+	// subscribe, subscribeMatch or unsubscribe may name.
+	MaxSubjectsPerCall = 1000
+	// MaxSubjectLen is the longest subject, in characters.
+	MaxSubjectLen = 1024
+	// MaxPatternLen and MaxPatternProgram are the name server's regex
+	// limits (internal/pyre's defaults).
+	MaxPatternLen     = 2048
+	MaxPatternProgram = 10000
+)
+
+// Defaults of the options.
+const (
+	DefaultMaxSubscribers  = 1024
+	DefaultMaxSubjects     = 1024 // exact subscriptions per subscriber
+	DefaultMaxPatternsEach = 16   // pattern subscriptions per subscriber
+	DefaultMaxPatterns     = 1024 // pattern subscriptions in all
+	DefaultMaxFailures     = 5
+	DefaultRetryBase       = 100 * time.Millisecond
+	DefaultRetryMax        = 5 * time.Second
+	defaultBlockTimeout    = 10 * time.Second
+	defaultQueueSize       = 1000
+)
+
+// Option configures NewService.
+type Option func(*options)
+
+type options struct {
+	log                 *slog.Logger
+	queueSize           int
+	block               bool
+	blockTimeout        time.Duration
+	maxSubscribers      int
+	maxSubjects         int
+	maxPatternsEach     int
+	maxPatterns         int
+	maxFailures         int
+	retryBase, retryMax time.Duration
+	proxyOpts           []pyro.ProxyOption
+	store               Store
+}
+
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithQueue overrides the config's ES_QUEUESIZE, ES_BLOCKQUEUE and
+// ES_BLOCKTIMEOUT: size events per subscriber, whether a full queue makes
+// the publisher wait, and for how long.
+func WithQueue(size int, block bool, timeout time.Duration) Option {
+	return func(o *options) { o.queueSize, o.block, o.blockTimeout = size, block, timeout }
+}
+
+// WithMaxSubscribers bounds the subscribers (each is a goroutine and a
+// connection; default DefaultMaxSubscribers).
+func WithMaxSubscribers(n int) Option { return func(o *options) { o.maxSubscribers = n } }
+
+// WithMaxSubjects bounds the exact subscriptions of one subscriber
+// (default DefaultMaxSubjects).
+func WithMaxSubjects(n int) Option { return func(o *options) { o.maxSubjects = n } }
+
+// WithMaxPatterns bounds the pattern subscriptions per subscriber and in
+// all (defaults DefaultMaxPatternsEach, DefaultMaxPatterns).
+func WithMaxPatterns(each, total int) Option {
+	return func(o *options) { o.maxPatternsEach, o.maxPatterns = each, total }
+}
+
+// WithRetry sets the delivery retries: a subscriber is removed after
+// maxFailures consecutive failed deliveries; the waits between them start
+// at base and double up to max.
+func WithRetry(maxFailures int, base, max time.Duration) Option {
+	return func(o *options) { o.maxFailures, o.retryBase, o.retryMax = maxFailures, base, max }
+}
+
+// WithProxyOptions adds options to the proxies that deliver events (TLS
+// client certificates, a serializer, ...).
+func WithProxyOptions(opts ...pyro.ProxyOption) Option {
+	return func(o *options) { o.proxyOpts = append(o.proxyOpts, opts...) }
+}
+
+// WithStore sets the storage (default: NewMemoryStore()). The service
+// closes it.
+func WithStore(s Store) Option { return func(o *options) { o.store = s } }
+
+func (o *options) fill(cfg *pyro.Config) {
+	if o.log == nil {
+		o.log = slog.New(slog.DiscardHandler)
+	}
+	if o.queueSize == 0 && o.blockTimeout == 0 && !o.block {
+		o.queueSize, o.block, o.blockTimeout = cfg.ESQueueSize, cfg.ESBlockQueue, cfg.ESBlockTimeout
+	}
+	if o.queueSize <= 0 {
+		o.queueSize = defaultQueueSize
+	}
+	if o.blockTimeout <= 0 {
+		o.blockTimeout = defaultBlockTimeout
+	}
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&o.maxSubscribers, DefaultMaxSubscribers)
+	def(&o.maxSubjects, DefaultMaxSubjects)
+	def(&o.maxPatternsEach, DefaultMaxPatternsEach)
+	def(&o.maxPatterns, DefaultMaxPatterns)
+	def(&o.maxFailures, DefaultMaxFailures)
+	if o.retryBase <= 0 {
+		o.retryBase = DefaultRetryBase
+	}
+	if o.retryMax < o.retryBase {
+		o.retryMax = max(DefaultRetryMax, o.retryBase)
+	}
+	if o.store == nil {
+		o.store = NewMemoryStore()
+	}
+}

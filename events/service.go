@@ -1,0 +1,523 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/codec"
+	"github.com/pyrogo/pyro/internal/pyre"
+	"github.com/pyrogo/pyro/py"
+)
+
+// ObjectID is the id the service is registered under.
+const ObjectID = "Pyro.EventService"
+
+// Event is one delivered event.
+type Event struct {
+	Subject string  // as the publisher spelled it
+	Msg     any     // the message
+	Time    float64 // publish time, epoch seconds
+}
+
+// dict is the wire form {"subject", "msg", "time"}.
+func (e Event) dict() *py.Dict {
+	return py.DictOf("subject", e.Subject, "msg", e.Msg, "time", e.Time)
+}
+
+// ErrClosed is returned by calls on a closed Service.
+var ErrClosed = errors.New("events: service closed")
+
+// Service is the EventService remote object. Create it with NewService,
+// register it in a daemon under ObjectID, and Close or Shutdown it after
+// the daemon stopped.
+type Service struct {
+	o   options
+	cfg *pyro.Config
+
+	mu       sync.Mutex
+	closed   bool
+	subs     map[string]*subscriber            // by subscriber URI
+	exact    map[string]map[string]*subscriber // lower-cased subject -> URI -> subscriber
+	patterns map[string]*patternSubs           // pattern text -> its subscribers
+	nPattern int
+
+	ctx    context.Context // ends on Close: stops deliveries
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	dropped atomic.Int64
+	removed atomic.Int64
+}
+
+type patternSubs struct {
+	p    *pyre.Pattern
+	subs map[string]*subscriber
+}
+
+// NewService returns a service that delivers with cfg's settings (nil =
+// pyro.BuiltinConfig(); the service keeps a copy): ES_QUEUESIZE,
+// ES_BLOCKQUEUE, ES_BLOCKTIMEOUT unless WithQueue says otherwise, and the
+// HMAC key, TLS and protocol settings of the delivering proxies.
+func NewService(cfg *pyro.Config, opts ...Option) *Service {
+	if cfg == nil {
+		cfg = pyro.BuiltinConfig()
+	} else {
+		cfg = cfg.Clone()
+	}
+	s := &Service{cfg: cfg, subs: map[string]*subscriber{}, exact: map[string]map[string]*subscriber{},
+		patterns: map[string]*patternSubs{}}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&s.o)
+		}
+	}
+	s.o.fill(cfg)
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s
+}
+
+// PyroExpose gives the remote names and parameter names of Pyro3.
+func (s *Service) PyroExpose() pyro.Exposure {
+	return pyro.Exposure{
+		Names: map[string]string{"publish": "Publish", "subscribe": "Subscribe",
+			"subscribeMatch": "SubscribeMatch", "unsubscribe": "Unsubscribe"},
+		Params: map[string][]string{
+			"publish":        {"subjects", "message"},
+			"subscribe":      {"subjects", "subscriber"},
+			"subscribeMatch": {"subjects", "subscriber"},
+			"unsubscribe":    {"subjects", "subscriber"},
+		},
+	}
+}
+
+// Stats are counters of a service.
+type Stats struct {
+	Subscribers int   // current subscribers
+	Dropped     int64 // events dropped for a full queue
+	Removed     int64 // subscribers removed after failed deliveries
+}
+
+// Stats returns the current counters.
+func (s *Service) Stats() Stats {
+	s.mu.Lock()
+	n := len(s.subs)
+	s.mu.Unlock()
+	return Stats{Subscribers: n, Dropped: s.dropped.Load(), Removed: s.removed.Load()}
+}
+
+func valueError(format string, a ...any) error {
+	return &pyro.PythonError{Class: "ValueError", Msg: fmt.Sprintf(format, a...)}
+}
+
+func typeError(format string, a ...any) error {
+	return &pyro.PythonError{Class: "TypeError", Msg: fmt.Sprintf(format, a...)}
+}
+
+// subjectList is Pyro3's _mksequence: a str is one subject, a list or
+// tuple holds several; every one must be a str within the limits.
+func subjectList(v any, what string, maxLen int) ([]string, error) {
+	var items []any
+	switch x := v.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		items = []any{x}
+	case []any:
+		items = x
+	case py.Tuple:
+		items = x
+	case []string:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = e
+		}
+		items = out
+	default:
+		return nil, typeError("%s must be a str or a list of str, not %s", what, py.TypeName(v))
+	}
+	if len(items) > MaxSubjectsPerCall {
+		return nil, valueError("too many %s in one call (%d, at most %d)", what, len(items), MaxSubjectsPerCall)
+	}
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		str, ok := it.(string)
+		if !ok {
+			return nil, typeError("%s must be str, not %s", what, py.TypeName(it))
+		}
+		if n := len([]rune(str)); n > maxLen {
+			return nil, valueError("%s too long (%d characters, at most %d)", what, n, maxLen)
+		}
+		out = append(out, str)
+	}
+	return out, nil
+}
+
+// subscriberURI accepts a proxy reference, a URI or a URI string.
+func subscriberURI(v any) (pyro.URI, error) {
+	switch x := v.(type) {
+	case *codec.ProxyRef:
+		return x.URI, nil
+	case *pyro.Proxy:
+		return x.URI(), nil
+	case pyro.URI:
+		return x, nil
+	case string:
+		u, err := pyro.ParseURI(x)
+		if err != nil {
+			return pyro.URI{}, typeError("subscriber must be a Pyro proxy or URI: %v", err)
+		}
+		return u, nil
+	}
+	return pyro.URI{}, typeError("subscriber must be a Pyro proxy or URI, not %s", py.TypeName(v))
+}
+
+// Publish is publish(subjects, message): it queues one event per subject
+// for every subscriber of it (once per subscriber and subject, whatever
+// number of its subscriptions match), all with the same time.
+func (s *Service) Publish(ctx context.Context, subjects, message any) error {
+	list, err := subjectList(subjects, "subjects", MaxSubjectLen)
+	if err != nil || len(list) == 0 {
+		return err
+	}
+	now := float64(time.Now().UnixNano()) / 1e9
+	for _, subj := range list {
+		ev := Event{Subject: subj, Msg: message, Time: now}
+		targets, err := s.targets(subj)
+		if err != nil {
+			return err
+		}
+		s.deliver(ctx, ev, targets)
+	}
+	return nil
+}
+
+// targets returns the subscribers of subject, each once.
+func (s *Service) targets(subject string) ([]*subscriber, error) {
+	lc := strings.ToLower(subject)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	seen := map[*subscriber]bool{}
+	var out []*subscriber
+	add := func(w *subscriber) {
+		if !seen[w] {
+			seen[w] = true
+			out = append(out, w)
+		}
+	}
+	for _, w := range s.exact[lc] {
+		add(w)
+	}
+	// bounded: each pattern is at most MaxPatternProgram instructions,
+	// at most maxPatterns of them, the subject at most MaxSubjectLen
+	for _, ps := range s.patterns {
+		if ps.p.MatchString(subject) {
+			for _, w := range ps.subs {
+				add(w)
+			}
+		}
+	}
+	return out, nil
+}
+
+// deliver queues ev for every target: first without waiting, so that no
+// full queue delays the others; then, when blocking, waits for the full
+// ones until the block timeout, dropping (and counting) what still does
+// not fit.
+func (s *Service) deliver(ctx context.Context, ev Event, targets []*subscriber) {
+	var full []*subscriber
+	for _, w := range targets {
+		if !w.offer(ev) {
+			full = append(full, w)
+		}
+	}
+	if len(full) == 0 {
+		return
+	}
+	if !s.o.block {
+		s.dropped.Add(int64(len(full)))
+		return
+	}
+	t := time.NewTimer(s.o.blockTimeout)
+	defer t.Stop()
+	for i, w := range full {
+		if !w.wait(ctx, ev, t.C) {
+			n := int64(len(full) - i)
+			s.dropped.Add(n)
+			s.o.log.Warn("events: queue full, event dropped", "subject", ev.Subject, "subscribers", n)
+			return
+		}
+	}
+}
+
+// Subscribe is subscribe(subjects, subscriber).
+func (s *Service) Subscribe(ctx context.Context, subjects, subscriberArg any) error {
+	list, err := subjectList(subjects, "subjects", MaxSubjectLen)
+	if err != nil || len(list) == 0 {
+		return err
+	}
+	u, err := subscriberURI(subscriberArg)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w, err := s.worker(u)
+	if err != nil {
+		return err
+	}
+	for _, subj := range list {
+		lc := strings.ToLower(subj)
+		m := s.exact[lc]
+		if m[w.key] != nil {
+			continue
+		}
+		if w.nExact >= s.o.maxSubjects {
+			s.dropIfIdle(w)
+			return valueError("too many subscriptions for this subscriber (at most %d subjects)", s.o.maxSubjects)
+		}
+		if m == nil {
+			m = map[string]*subscriber{}
+			s.exact[lc] = m
+		}
+		m[w.key] = w
+		w.nExact++
+		if err := s.o.store.AddSub(Sub{Subscriber: w.key, Kind: Exact, Subject: lc}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SubscribeMatch is subscribeMatch(patterns, subscriber). Every pattern
+// is checked before any is added: one refused pattern adds none.
+func (s *Service) SubscribeMatch(ctx context.Context, patterns, subscriberArg any) error {
+	list, err := subjectList(patterns, "patterns", MaxPatternLen)
+	if err != nil || len(list) == 0 {
+		return err
+	}
+	u, err := subscriberURI(subscriberArg)
+	if err != nil {
+		return err
+	}
+	compiled := make([]*pyre.Pattern, len(list))
+	for i, p := range list {
+		if compiled[i], err = compilePattern(p); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w, err := s.worker(u)
+	if err != nil {
+		return err
+	}
+	for i, text := range list {
+		ps := s.patterns[text]
+		if ps != nil && ps.subs[w.key] != nil {
+			continue
+		}
+		if w.nPattern >= s.o.maxPatternsEach {
+			s.dropIfIdle(w)
+			return valueError("too many pattern subscriptions for this subscriber (at most %d)", s.o.maxPatternsEach)
+		}
+		if s.nPattern >= s.o.maxPatterns {
+			s.dropIfIdle(w)
+			return valueError("too many pattern subscriptions in the event service (at most %d)", s.o.maxPatterns)
+		}
+		if ps == nil {
+			ps = &patternSubs{p: compiled[i], subs: map[string]*subscriber{}}
+			s.patterns[text] = ps
+		}
+		ps.subs[w.key] = w
+		w.nPattern++
+		s.nPattern++
+		if err := s.o.store.AddSub(Sub{Subscriber: w.key, Kind: Pattern, Subject: text}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// compilePattern compiles a Python pattern, case-insensitive, within the
+// name server's limits; a refused one is ValueError("invalid regex: ...").
+func compilePattern(text string) (*pyre.Pattern, error) {
+	if n := len([]rune(text)); n > MaxPatternLen {
+		return nil, valueError("invalid regex: pattern too long (%d characters, at most %d)", n, MaxPatternLen)
+	}
+	p, err := pyre.Compile("(?i)"+text, pyre.Limits{MaxLen: MaxPatternLen + 4, MaxProgram: MaxPatternProgram})
+	if err != nil {
+		return nil, valueError("invalid regex: %v", err)
+	}
+	return p, nil
+}
+
+// Unsubscribe is unsubscribe(subjects, subscriber): each name is removed
+// as an exact subject (case-insensitive) and as a pattern (by its text).
+// A subscriber left with no subscription is stopped.
+func (s *Service) Unsubscribe(ctx context.Context, subjects, subscriberArg any) error {
+	list, err := subjectList(subjects, "subjects", max(MaxSubjectLen, MaxPatternLen))
+	if err != nil || len(list) == 0 {
+		return err
+	}
+	u, err := subscriberURI(subscriberArg)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w := s.subs[u.String()]
+	if w == nil {
+		return nil
+	}
+	for _, subj := range list {
+		lc := strings.ToLower(subj)
+		if m := s.exact[lc]; m[w.key] != nil {
+			delete(m, w.key)
+			if len(m) == 0 {
+				delete(s.exact, lc)
+			}
+			w.nExact--
+			_ = s.o.store.RemoveSub(Sub{Subscriber: w.key, Kind: Exact, Subject: lc})
+		}
+		if ps := s.patterns[subj]; ps != nil && ps.subs[w.key] != nil {
+			delete(ps.subs, w.key)
+			if len(ps.subs) == 0 {
+				delete(s.patterns, subj)
+			}
+			w.nPattern--
+			s.nPattern--
+			_ = s.o.store.RemoveSub(Sub{Subscriber: w.key, Kind: Pattern, Subject: subj})
+		}
+	}
+	s.dropIfIdle(w)
+	return nil
+}
+
+// worker returns the subscriber for u, starting one if needed. s.mu held.
+func (s *Service) worker(u pyro.URI) (*subscriber, error) {
+	if s.closed {
+		return nil, ErrClosed
+	}
+	key := u.String()
+	if w := s.subs[key]; w != nil {
+		return w, nil
+	}
+	if len(s.subs) >= s.o.maxSubscribers {
+		return nil, valueError("too many subscribers (at most %d)", s.o.maxSubscribers)
+	}
+	p, err := pyro.NewProxyURI(u, s.cfg, s.o.proxyOpts...)
+	if err != nil {
+		return nil, typeError("subscriber: %v", err)
+	}
+	w := newSubscriber(s, key, p)
+	s.subs[key] = w
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		w.run(s.ctx)
+	}()
+	return w, nil
+}
+
+// dropIfIdle stops w when it has no subscription left. s.mu held.
+func (s *Service) dropIfIdle(w *subscriber) {
+	if w.nExact == 0 && w.nPattern == 0 {
+		s.removeLocked(w)
+	}
+}
+
+// removeLocked forgets w and all its subscriptions and stops it. s.mu held.
+func (s *Service) removeLocked(w *subscriber) {
+	if s.subs[w.key] != w {
+		return
+	}
+	delete(s.subs, w.key)
+	for subj, m := range s.exact {
+		if m[w.key] == w {
+			delete(m, w.key)
+			if len(m) == 0 {
+				delete(s.exact, subj)
+			}
+		}
+	}
+	for text, ps := range s.patterns {
+		if ps.subs[w.key] == w {
+			delete(ps.subs, w.key)
+			s.nPattern--
+			if len(ps.subs) == 0 {
+				delete(s.patterns, text)
+			}
+		}
+	}
+	_ = s.o.store.RemoveSubscriber(w.key)
+	w.stop()
+}
+
+// remove is called by a subscriber's goroutine that gave up.
+func (s *Service) remove(w *subscriber) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.subs[w.key] == w {
+		s.removed.Add(1)
+		s.o.log.Warn("events: subscriber removed after failed deliveries", "subscriber", w.key)
+		s.removeLocked(w)
+	}
+}
+
+// Shutdown stops accepting calls and lets every subscriber deliver what
+// is queued until ctx ends; then it stops them (as Close).
+func (s *Service) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		for _, w := range s.subs {
+			w.finish()
+		}
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return s.close()
+	case <-ctx.Done():
+		err := s.close()
+		return errors.Join(ctx.Err(), err)
+	}
+}
+
+// Close stops every subscriber at once (queued events are discarded) and
+// waits for their goroutines.
+func (s *Service) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	return s.close()
+}
+
+func (s *Service) close() error {
+	s.cancel()
+	s.wg.Wait()
+	s.mu.Lock()
+	for _, w := range s.subs {
+		w.proxy.Close()
+	}
+	s.subs = map[string]*subscriber{}
+	s.exact = map[string]map[string]*subscriber{}
+	s.patterns = map[string]*patternSubs{}
+	s.nPattern = 0
+	s.mu.Unlock()
+	return s.o.store.Close()
+}

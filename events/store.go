@@ -1,0 +1,114 @@
+package events
+
+import "sync"
+
+// Kind says whether a subscription is an exact subject or a pattern.
+type Kind int
+
+// The subscription kinds.
+const (
+	Exact Kind = iota
+	Pattern
+)
+
+// Sub is one stored subscription.
+type Sub struct {
+	Subscriber string // the subscriber's URI
+	Kind       Kind
+	Subject    string // lower-cased subject, or the pattern as given
+}
+
+// Store keeps the subscriptions and each subscriber's stream of events.
+// A stream is an append/ack log: Append gives an event a sequence number
+// in its subscriber's stream before it is queued, Ack records that every
+// event up to seq was delivered. A durable Store returns the unacked
+// events of each stream from Pending after a restart, so delivery can
+// resume without loss or repeats within a stream. Calls come from many
+// goroutines.
+type Store interface {
+	AddSub(s Sub) error
+	RemoveSub(s Sub) error
+	RemoveSubscriber(subscriber string) error
+	Subs() ([]Sub, error)
+	Append(subscriber string, ev Event) (seq uint64, err error)
+	Ack(subscriber string, seq uint64) error
+	Pending(subscriber string) ([]Stored, error)
+	Close() error
+}
+
+// Stored is an event of a stream with its sequence number.
+type Stored struct {
+	Seq   uint64
+	Event Event
+}
+
+// MemoryStore is the default Store: the subscriptions in a map; the
+// events live only in the subscribers' queues, so Append only numbers
+// them and Pending is always empty (nothing survives a restart).
+type MemoryStore struct {
+	mu   sync.Mutex
+	subs map[Sub]struct{}
+	seq  map[string]uint64
+}
+
+// NewMemoryStore returns an empty MemoryStore.
+func NewMemoryStore() *MemoryStore {
+	return &MemoryStore{subs: map[Sub]struct{}{}, seq: map[string]uint64{}}
+}
+
+// AddSub records a subscription.
+func (m *MemoryStore) AddSub(s Sub) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.subs[s] = struct{}{}
+	return nil
+}
+
+// RemoveSub forgets a subscription.
+func (m *MemoryStore) RemoveSub(s Sub) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.subs, s)
+	return nil
+}
+
+// RemoveSubscriber forgets a subscriber's subscriptions and stream.
+func (m *MemoryStore) RemoveSubscriber(subscriber string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for s := range m.subs {
+		if s.Subscriber == subscriber {
+			delete(m.subs, s)
+		}
+	}
+	delete(m.seq, subscriber)
+	return nil
+}
+
+// Subs returns the subscriptions.
+func (m *MemoryStore) Subs() ([]Sub, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]Sub, 0, len(m.subs))
+	for s := range m.subs {
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// Append numbers an event of subscriber's stream.
+func (m *MemoryStore) Append(subscriber string, _ Event) (uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.seq[subscriber]++
+	return m.seq[subscriber], nil
+}
+
+// Ack does nothing: delivered events are not kept.
+func (m *MemoryStore) Ack(string, uint64) error { return nil }
+
+// Pending returns nothing: memory does not survive a restart.
+func (m *MemoryStore) Pending(string) ([]Stored, error) { return nil, nil }
+
+// Close does nothing.
+func (m *MemoryStore) Close() error { return nil }

@@ -1,0 +1,159 @@
+package events
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/pyrogo/pyro"
+)
+
+// deliveryTimeout bounds one event(event) call when the config has no
+// COMMTIMEOUT.
+const deliveryTimeout = 30 * time.Second
+
+// subscriber is one subscriber's queue and the goroutine that empties it
+// through the subscriber's own proxy. The Service owns the goroutine: it
+// ends when the subscriber is removed (quit), when the service shuts down
+// (fin: after the queue is empty) or closes (the service's context).
+type subscriber struct {
+	s     *Service
+	key   string
+	proxy *pyro.Proxy
+	q     chan Stored
+
+	quit     chan struct{}
+	fin      chan struct{}
+	stopOnce sync.Once
+	finOnce  sync.Once
+
+	nExact, nPattern int // guarded by s.mu
+}
+
+func newSubscriber(s *Service, key string, p *pyro.Proxy) *subscriber {
+	return &subscriber{s: s, key: key, proxy: p, q: make(chan Stored, s.o.queueSize),
+		quit: make(chan struct{}), fin: make(chan struct{})}
+}
+
+func (w *subscriber) stop()   { w.stopOnce.Do(func() { close(w.quit) }) }
+func (w *subscriber) finish() { w.finOnce.Do(func() { close(w.fin) }) }
+
+// offer queues ev if there is room; false when the queue is full. A
+// removed subscriber takes (and discards) everything.
+func (w *subscriber) offer(ev Event) bool {
+	select {
+	case <-w.quit:
+		return true
+	default:
+	}
+	if len(w.q) == cap(w.q) {
+		return false
+	}
+	return w.put(ev, nil, nil)
+}
+
+// wait queues ev, waiting for room until timeout fires or ctx ends.
+func (w *subscriber) wait(ctx context.Context, ev Event, timeout <-chan time.Time) bool {
+	return w.put(ev, ctx.Done(), timeout)
+}
+
+func (w *subscriber) put(ev Event, done <-chan struct{}, timeout <-chan time.Time) bool {
+	seq, err := w.s.o.store.Append(w.key, ev)
+	if err != nil {
+		w.s.o.log.Error("events: storing an event failed", "subscriber", w.key, "err", err)
+		return false
+	}
+	st := Stored{Seq: seq, Event: ev}
+	if done == nil {
+		select {
+		case w.q <- st:
+			return true
+		case <-w.quit:
+			return true
+		default:
+			return false
+		}
+	}
+	select {
+	case w.q <- st:
+		return true
+	case <-w.quit:
+		return true
+	case <-done:
+		return false
+	case <-timeout:
+		return false
+	}
+}
+
+// run delivers the queue in order until the subscriber is stopped.
+func (w *subscriber) run(ctx context.Context) {
+	defer w.proxy.Close()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.quit:
+			return
+		case st := <-w.q:
+			if !w.send(ctx, st) {
+				return
+			}
+		case <-w.fin:
+			for {
+				select {
+				case st := <-w.q:
+					if !w.send(ctx, st) {
+						return
+					}
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// send delivers one event, retrying with backoff; after maxFailures
+// consecutive failures it removes the subscriber and returns false (also
+// when the subscriber or service stops meanwhile).
+func (w *subscriber) send(ctx context.Context, st Stored) bool {
+	o := &w.s.o
+	wait := o.retryBase
+	for failures := 0; ; {
+		err := w.call(ctx, st.Event)
+		if err == nil {
+			if err := o.store.Ack(w.key, st.Seq); err != nil {
+				o.log.Error("events: acknowledging an event failed", "subscriber", w.key, "err", err)
+			}
+			return true
+		}
+		failures++
+		o.log.Debug("events: delivery failed", "subscriber", w.key, "failures", failures, "err", err)
+		if failures >= o.maxFailures {
+			w.s.remove(w)
+			return false
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false
+		case <-w.quit:
+			t.Stop()
+			return false
+		case <-t.C:
+		}
+		wait = min(2*wait, o.retryMax)
+	}
+}
+
+func (w *subscriber) call(ctx context.Context, ev Event) error {
+	d := w.s.cfg.CommTimeout
+	if d <= 0 {
+		d = deliveryTimeout
+	}
+	cctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	return w.proxy.Oneway(cctx, "event", ev.dict())
+}
