@@ -325,15 +325,11 @@ func (p *Proxy) connectProto(ctx context.Context, target URI, network, addr stri
 		if errors.As(err, &pe) && pe.Class.isA(ErrConnectionDenied) {
 			return err
 		}
-		if cerr := ctx.Err(); cerr != nil {
-			// the caller's context ended the connect (its deadline, or a
-			// cancellation that the connection saw as a timeout): say
-			// that, so errors.Is(err, context.Canceled) holds
-			class := ErrCommunication
-			if errors.Is(cerr, context.DeadlineExceeded) {
-				class = ErrTimeout
-			}
-			return wrapError(class, "cannot connect to "+loc+": "+cerr.Error(), cerr)
+		if cerr := ctx.Err(); errors.Is(cerr, context.Canceled) {
+			// the caller cancelled the connect, which the connection saw
+			// as a timeout: say so, and errors.Is(err, context.Canceled)
+			// holds (a deadline stays the timeout it is, below)
+			return wrapError(ErrCommunication, "cannot connect to "+loc+": call cancelled: "+cerr.Error(), cerr)
 		}
 		class := ErrCommunication
 		var ne net.Error
