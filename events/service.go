@@ -101,14 +101,25 @@ type Stats struct {
 	Subscribers int   // current subscribers
 	Dropped     int64 // events dropped for a full queue
 	Removed     int64 // subscribers removed after failed deliveries
+	// Subs holds the current subscribers' counters, by subscriber URI.
+	Subs map[string]SubStats
+}
+
+// SubStats are the counters of one subscriber.
+type SubStats struct {
+	Queued  int   // events waiting in its queue
+	Dropped int64 // events dropped for it because its queue was full
 }
 
 // Stats returns the current counters.
 func (s *Service) Stats() Stats {
 	s.mu.Lock()
-	n := len(s.subs)
+	subs := make(map[string]SubStats, len(s.subs))
+	for k, w := range s.subs {
+		subs[k] = SubStats{Queued: len(w.q), Dropped: w.dropped.Load()}
+	}
 	s.mu.Unlock()
-	return Stats{Subscribers: n, Dropped: s.dropped.Load(), Removed: s.removed.Load()}
+	return Stats{Subscribers: len(subs), Dropped: s.dropped.Load(), Removed: s.removed.Load(), Subs: subs}
 }
 
 func valueError(format string, a ...any) error {
@@ -243,6 +254,9 @@ func (s *Service) deliver(ctx context.Context, ev Event, targets []*subscriber) 
 		return
 	}
 	if !s.o.block {
+		for _, w := range full {
+			w.dropped.Add(1)
+		}
 		s.dropped.Add(int64(len(full)))
 		return
 	}
@@ -250,6 +264,9 @@ func (s *Service) deliver(ctx context.Context, ev Event, targets []*subscriber) 
 	defer t.Stop()
 	for i, w := range full {
 		if !w.wait(ctx, ev, t.C) {
+			for _, w := range full[i:] {
+				w.dropped.Add(1)
+			}
 			n := int64(len(full) - i)
 			s.dropped.Add(n)
 			s.o.log.Warn("events: queue full, event dropped", "subject", ev.Subject, "subscribers", n)

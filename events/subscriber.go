@@ -3,6 +3,7 @@ package events
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pyrogo/pyro"
@@ -28,6 +29,7 @@ type subscriber struct {
 	finOnce  sync.Once
 
 	nExact, nPattern int // guarded by s.mu
+	dropped          atomic.Int64
 }
 
 func newSubscriber(s *Service, key string, p *pyro.Proxy) *subscriber {
