@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/pyrogo/pyro/py"
+	"os"
 	"testing"
 	"time"
 
@@ -180,4 +181,19 @@ func TestMixedGoPython(t *testing.T) {
 			})
 		}
 	}
+}
+
+// goFanoutTarget is the Go service in the fan-out benchmark.
+var goFanoutTarget = pytest.FanoutTarget{Name: "go", Start: func(t testing.TB) string { return goES(t, pytest.PyES{}).URI }}
+
+// TestFanoutBench measures the fan-out benchmark (one Python Pyro4
+// publisher, 1, 10 and 100 Python Pyro4 subscribers), the Go service
+// beside the Python one (pyes.py). Only with PYROGO_PYBENCH=1:
+//
+//	PYROGO_PYBENCH=1 go test -run TestFanoutBench -v ./events
+func TestFanoutBench(t *testing.T) {
+	if os.Getenv("PYROGO_PYBENCH") == "" {
+		t.Skip("set PYROGO_PYBENCH=1 to run the fan-out benchmark")
+	}
+	pytest.RunFanout(t, []pytest.FanoutTarget{pytest.PyFanoutTarget, goFanoutTarget}, 500, 100)
 }
