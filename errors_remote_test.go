@@ -105,6 +105,23 @@ func TestDeadlineErrorsMatchContext(t *testing.T) {
 		_, err = p.Call(ctx, "x")
 		check(t, err)
 	})
+	t.Run("connect, context cancelled", func(t *testing.T) {
+		// also under TLS or a slow reconnect: a cancellation that the
+		// connection sees as a timeout is still reported as the
+		// cancellation
+		p, err := pyro.NewProxy(silent, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(100*time.Millisecond, cancel)
+		_, err = p.Call(ctx, "x")
+		if !errors.Is(err, context.Canceled) || !errors.Is(err, pyro.ErrCommunication) || errors.Is(err, pyro.ErrTimeout) {
+			t.Fatalf("error %v: Is(Canceled)=%v Is(ErrCommunication)=%v Is(ErrTimeout)=%v", err,
+				errors.Is(err, context.Canceled), errors.Is(err, pyro.ErrCommunication), errors.Is(err, pyro.ErrTimeout))
+		}
+	})
 	t.Run("connect, proxy timeout", func(t *testing.T) {
 		p, err := pyro.NewProxy(silent, nil, pyro.WithTimeout(200*time.Millisecond))
 		if err != nil {

@@ -325,6 +325,16 @@ func (p *Proxy) connectProto(ctx context.Context, target URI, network, addr stri
 		if errors.As(err, &pe) && pe.Class.isA(ErrConnectionDenied) {
 			return err
 		}
+		if cerr := ctx.Err(); cerr != nil {
+			// the caller's context ended the connect (its deadline, or a
+			// cancellation that the connection saw as a timeout): say
+			// that, so errors.Is(err, context.Canceled) holds
+			class := ErrCommunication
+			if errors.Is(cerr, context.DeadlineExceeded) {
+				class = ErrTimeout
+			}
+			return wrapError(class, "cannot connect to "+loc+": "+cerr.Error(), cerr)
+		}
 		class := ErrCommunication
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {

@@ -1,7 +1,6 @@
 package naming
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/internal/accessrule"
 )
 
 // Op is a set of name server operations a policy rule applies to.
@@ -38,35 +38,8 @@ const (
 	OpAll = OpConnect | OpBroadcast | OpRegister | OpRemove | OpLookup | OpList
 )
 
-var opNames = []struct {
-	name string
-	op   Op
-}{
-	{"connect", OpConnect},
-	{"broadcast", OpBroadcast},
-	{"register", OpRegister},
-	{"remove", OpRemove},
-	{"lookup", OpLookup},
-	{"list", OpList},
-}
-
 // String names the operations, comma separated ("all" for OpAll).
-func (o Op) String() string {
-	if o == OpAll {
-		return "all"
-	}
-	var parts []string
-	for _, n := range opNames {
-		if o&n.op != 0 {
-			parts = append(parts, n.name)
-		}
-	}
-	return strings.Join(parts, ",")
-}
-
-// named reports whether the operation concerns a name (name and prefix
-// conditions apply to it).
-func (o Op) named() bool { return o&(OpRegister|OpRemove|OpLookup|OpList) != 0 }
+func (o Op) String() string { return accessrule.NamingVocabulary.Format(accessrule.Op(o)) }
 
 // Rule is one line of a Policy: it allows or denies Ops to the clients
 // that meet all of its conditions. An empty condition list places no
@@ -126,13 +99,34 @@ type Rule struct {
 // connection tells (host, TLS certificate); a rule that depends on the
 // passphrase identity is checked again on each call, once the identity
 // is known, so such a refusal arrives as a SecurityError on the first call.
+//
+// The syntax and its evaluation are those of every pyrogo service's
+// policy (the event server's too, with its own operations): one engine,
+// internal/accessrule, parses and decides for all.
 type Policy struct {
 	rules []Rule
+	eng   *accessrule.Policy // rules in the engine's terms; nil: none
 }
 
 // NewPolicy returns a policy of rules, in order.
 func NewPolicy(rules ...Rule) *Policy {
-	return &Policy{rules: append([]Rule(nil), rules...)}
+	p := &Policy{rules: append([]Rule(nil), rules...)}
+	eng := make([]accessrule.Rule, len(p.rules))
+	for i, r := range p.rules {
+		eng[i] = accessrule.Rule{Allow: r.Allow, Ops: accessrule.Op(r.Ops), Names: r.Names, Prefixes: r.Prefixes,
+			Identities: r.Identities, CommonNames: r.CommonNames, Hosts: r.Hosts, UnixHosts: r.UnixHosts, Line: r.Line}
+	}
+	p.eng = accessrule.New(accessrule.NamingVocabulary, eng...)
+	return p
+}
+
+// engine is the policy in the engine's terms (an empty one for a zero
+// Policy, which denies everything).
+func (p *Policy) engine() *accessrule.Policy {
+	if p.eng == nil {
+		return accessrule.New(accessrule.NamingVocabulary)
+	}
+	return p.eng
 }
 
 // Rules returns a copy of the policy's rules.
@@ -163,126 +157,24 @@ func LoadPolicy(path string) (*Policy, error) {
 // ParsePolicy parses a policy (see Policy for the format). A syntax error
 // is a *PolicyError naming the line.
 func ParsePolicy(r io.Reader) (*Policy, error) {
-	sc := bufio.NewScanner(r)
-	p := &Policy{}
-	line := 0
-	for sc.Scan() {
-		line++
-		rule, ok, err := parseRule(sc.Text())
-		if err != nil {
-			return nil, &PolicyError{Line: line, Msg: err.Error()}
-		}
-		if ok {
-			rule.Line = line
-			p.rules = append(p.rules, rule)
-		}
+	eng, err := accessrule.Parse(accessrule.NamingVocabulary, r)
+	if se := (*accessrule.SyntaxError)(nil); errors.As(err, &se) {
+		return nil, &PolicyError{Line: se.Line, Msg: se.Msg}
 	}
-	if err := sc.Err(); err != nil {
+	if err != nil {
 		return nil, err
+	}
+	rules := eng.Rules()
+	p := &Policy{rules: make([]Rule, len(rules)), eng: eng}
+	for i, r := range rules {
+		p.rules[i] = Rule{Allow: r.Allow, Ops: Op(r.Ops), Names: r.Names, Prefixes: r.Prefixes,
+			Identities: r.Identities, CommonNames: r.CommonNames, Hosts: r.Hosts, UnixHosts: r.UnixHosts, Line: r.Line}
 	}
 	return p, nil
 }
 
 // ParsePolicyString parses a policy given as text.
 func ParsePolicyString(s string) (*Policy, error) { return ParsePolicy(strings.NewReader(s)) }
-
-// parseRule parses one line; ok is false for a blank or comment line.
-func parseRule(text string) (Rule, bool, error) {
-	var fields []string
-	for _, f := range strings.Fields(text) {
-		if strings.HasPrefix(f, "#") {
-			break
-		}
-		fields = append(fields, f)
-	}
-	if len(fields) == 0 {
-		return Rule{}, false, nil
-	}
-	var r Rule
-	switch fields[0] {
-	case "allow":
-		r.Allow = true
-	case "deny":
-	default:
-		return r, false, fmt.Errorf("rule must start with allow or deny, not %q", fields[0])
-	}
-	if len(fields) < 2 || strings.Contains(fields[1], "=") {
-		return r, false, errors.New("missing operations (connect, broadcast, register, remove, lookup, list or all)")
-	}
-	for _, o := range strings.Split(fields[1], ",") {
-		switch o {
-		case "all", "*":
-			r.Ops |= OpAll
-			continue
-		case "discover":
-			o = "broadcast"
-		}
-		found := false
-		for _, n := range opNames {
-			if n.name == o {
-				r.Ops |= n.op
-				found = true
-			}
-		}
-		if !found {
-			return r, false, fmt.Errorf("unknown operation %q", o)
-		}
-	}
-	for _, f := range fields[2:] {
-		key, val, ok := strings.Cut(f, "=")
-		if !ok {
-			return r, false, fmt.Errorf("condition %q is not key=value", f)
-		}
-		vals := strings.Split(val, ",")
-		for _, v := range vals {
-			if v == "" {
-				return r, false, fmt.Errorf("empty value in %q", f)
-			}
-		}
-		switch key {
-		case "name":
-			r.Names = append(r.Names, vals...)
-		case "prefix":
-			r.Prefixes = append(r.Prefixes, vals...)
-		case "identity":
-			r.Identities = append(r.Identities, vals...)
-		case "cn":
-			r.CommonNames = append(r.CommonNames, vals...)
-		case "host":
-			for _, v := range vals {
-				if v == "unix" {
-					r.UnixHosts = true
-					continue
-				}
-				pfx, err := parseHost(v)
-				if err != nil {
-					return r, false, err
-				}
-				r.Hosts = append(r.Hosts, pfx)
-			}
-		default:
-			return r, false, fmt.Errorf("unknown condition %q (want name, prefix, identity, cn or host)", key)
-		}
-	}
-	return r, true, nil
-}
-
-// parseHost parses an IP address or CIDR range.
-func parseHost(v string) (netip.Prefix, error) {
-	if strings.Contains(v, "/") {
-		p, err := netip.ParsePrefix(v)
-		if err != nil {
-			return p, fmt.Errorf("bad host range %q", v)
-		}
-		return p.Masked(), nil
-	}
-	a, err := netip.ParseAddr(v)
-	if err != nil {
-		return netip.Prefix{}, fmt.Errorf("bad host address %q", v)
-	}
-	a = a.Unmap()
-	return netip.PrefixFrom(a, a.BitLen()), nil
-}
 
 // PolicyPeer is what a policy knows of a client.
 type PolicyPeer struct {
@@ -293,162 +185,33 @@ type PolicyPeer struct {
 	// CommonName is the subject common name of the client's verified
 	// certificate ("" if none).
 	CommonName string
-	// identityUnknown: the identity is not known yet (connection time).
-	identityUnknown bool
 }
-
-// tri is a three-valued match result.
-type tri int8
-
-const (
-	no tri = iota
-	yes
-	unknown
-)
 
 // Allowed reports whether the policy lets peer do op on name (name is
 // ignored for OpConnect and OpBroadcast), and the rule that decided (nil
 // when none applied and the default denial did).
 func (p *Policy) Allowed(op Op, peer PolicyPeer, name string) (bool, *Rule) {
-	ok, r, _ := p.decide(op, peer, name)
-	return ok, r
+	ok, i := p.engine().Allowed(accessrule.Op(op), peer.engine(), name)
+	if i < 0 {
+		return ok, nil
+	}
+	return ok, &p.rules[i]
 }
 
-// decide is Allowed with the undecided case: decided is false when a rule
-// that may apply depends on the identity and peer.identityUnknown.
-func (p *Policy) decide(op Op, peer PolicyPeer, name string) (allowed bool, rule *Rule, decided bool) {
-	for i := range p.rules {
-		r := &p.rules[i]
-		switch r.matches(op, peer, name) {
-		case yes:
-			return r.Allow, r, true
-		case unknown:
-			return false, nil, false
-		}
-	}
-	return false, nil, true
-}
-
-func (r *Rule) matches(op Op, peer PolicyPeer, name string) tri {
-	if r.Ops&op == 0 {
-		return no
-	}
-	if op.named() && (len(r.Names) > 0 || len(r.Prefixes) > 0) {
-		ok := false
-		for _, pat := range r.Names {
-			if globMatch(pat, name) {
-				ok = true
-				break
-			}
-		}
-		for _, pre := range r.Prefixes {
-			if strings.HasPrefix(name, pre) {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return no
-		}
-	}
-	if len(r.Hosts) > 0 || r.UnixHosts {
-		if !r.hostMatches(peer.Addr) {
-			return no
-		}
-	}
-	if len(r.CommonNames) > 0 && !anyGlob(r.CommonNames, peer.CommonName) {
-		return no
-	}
-	if len(r.Identities) > 0 {
-		if peer.identityUnknown {
-			return unknown
-		}
-		if !anyGlob(r.Identities, peer.Identity) {
-			return no
-		}
-	}
-	return yes
-}
-
-func (r *Rule) hostMatches(a net.Addr) bool {
-	if _, ok := a.(*net.UnixAddr); ok {
-		return r.UnixHosts
-	}
-	var ip netip.Addr
-	switch x := a.(type) {
-	case *net.TCPAddr:
-		ip, _ = netip.AddrFromSlice(x.IP)
-	case *net.UDPAddr:
-		ip, _ = netip.AddrFromSlice(x.IP)
-	case nil:
-		return false
-	default:
-		ap, err := netip.ParseAddrPort(a.String())
-		if err != nil {
-			return false
-		}
-		ip = ap.Addr()
-	}
-	ip = ip.Unmap()
-	for _, h := range r.Hosts {
-		if h.Contains(ip) {
-			return true
-		}
-	}
-	return false
-}
-
-// anyGlob matches s against patterns; "" (absent) never matches.
-func anyGlob(patterns []string, s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, p := range patterns {
-		if globMatch(p, s) {
-			return true
-		}
-	}
-	return false
+// engine is the peer in the engine's terms.
+func (pp PolicyPeer) engine() accessrule.Peer {
+	return accessrule.Peer{Addr: pp.Addr, Identity: pp.Identity, CommonName: pp.CommonName}
 }
 
 // globMatch reports whether s fits pattern, where "*" stands for any run
 // of characters (dots included) and "?" for one character.
-func globMatch(pattern, s string) bool {
-	p, t := []rune(pattern), []rune(s)
-	pi, ti := 0, 0
-	star, mark := -1, 0
-	for ti < len(t) {
-		switch {
-		case pi < len(p) && (p[pi] == '?' || p[pi] == t[ti]):
-			pi++
-			ti++
-		case pi < len(p) && p[pi] == '*':
-			star, mark = pi, ti
-			pi++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			ti = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(p) && p[pi] == '*' {
-		pi++
-	}
-	return pi == len(p)
-}
+func globMatch(pattern, s string) bool { return accessrule.Glob(pattern, s, false) }
 
 // ValidateConn implements pyro.ConnValidator: it refuses a connection the
 // policy's connect rules deny, judging by host and TLS certificate. A
 // decision that needs the passphrase identity is left to the calls.
 func (p *Policy) ValidateConn(_ context.Context, conn *pyro.ConnInfo) (func(), error) {
-	peer := PolicyPeer{Addr: conn.RemoteAddr, CommonName: verifiedCommonName(conn.TLS), identityUnknown: true}
-	ok, _, decided := p.decide(OpConnect, peer, "")
-	if decided && !ok {
-		return nil, errors.New(pyro.ReasonSecurity + ": name server policy does not allow connections from " + hostOf(conn.RemoteAddr))
-	}
-	return nil, nil
+	return nil, p.engine().ValidateConn(conn, accessrule.Op(OpConnect))
 }
 
 // AllowsBroadcast reports whether a broadcast discovery request from ip
@@ -456,19 +219,6 @@ func (p *Policy) ValidateConn(_ context.Context, conn *pyro.ConnInfo) (func(), e
 func (p *Policy) AllowsBroadcast(ip net.IP) bool {
 	ok, _ := p.Allowed(OpBroadcast, PolicyPeer{Addr: &net.UDPAddr{IP: ip}}, "")
 	return ok
-}
-
-func hostOf(a net.Addr) string {
-	if a == nil {
-		return "unknown peer"
-	}
-	if _, ok := a.(*net.UnixAddr); ok {
-		return "unix socket"
-	}
-	if h, _, err := net.SplitHostPort(a.String()); err == nil {
-		return h
-	}
-	return a.String()
 }
 
 // WithPolicy makes the name server enforce p (see Policy): connections

@@ -2,11 +2,11 @@ package naming
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"log/slog"
 
 	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/internal/accessrule"
 )
 
 // A policy on the name server's calls: one interceptor decides, before a
@@ -52,8 +52,8 @@ func (pi *policyInterceptor) WrapCall(next pyro.CallFunc) pyro.CallFunc {
 		if c.Object() != ObjectID {
 			return next(ctx, c)
 		}
-		conn := c.CallContext().Conn
-		cl := &caller{p: pi.p, log: pi.log, peer: PolicyPeer{Addr: conn.RemoteAddr, Identity: conn.Identity, CommonName: verifiedCommonName(conn.TLS)}}
+		ep := accessrule.CallPeer(c.CallContext())
+		cl := &caller{p: pi.p, log: pi.log, peer: PolicyPeer{Addr: ep.Addr, Identity: ep.Identity, CommonName: ep.CommonName}}
 		if err := cl.gate(c); err != nil {
 			return nil, err
 		}
@@ -171,12 +171,4 @@ func (cl *caller) visible(entries []Entry) []Entry {
 		}
 	}
 	return out
-}
-
-// verifiedCommonName is the subject CN of a verified client certificate.
-func verifiedCommonName(st *tls.ConnectionState) string {
-	if st == nil || len(st.VerifiedChains) == 0 || len(st.VerifiedChains[0]) == 0 {
-		return ""
-	}
-	return st.VerifiedChains[0][0].Subject.CommonName
 }

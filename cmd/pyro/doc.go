@@ -202,6 +202,8 @@ With --passphrase-file, the identity of the file's passphrases is #0, #1,
 in pyro nsc and a warning in the server's log; a syntax error in FILE is a
 usage error (exit status 2) naming the line. PYRONAME: resolution (pyro
 call, echoserver -n) uses the client's --passphrase-file for the name
-server too. See SECURITY.md for details.
+server too. The event server's policy (for pyro es --policy, still to be
+built) has the same syntax, with its own operations. See SECURITY.md for
+details.
 */
 package main
