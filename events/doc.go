@@ -52,7 +52,12 @@
 // (pyrogo; default 10 s) — the other subscribers have already received
 // the event by then — after which the event is dropped for that
 // subscriber and counted; with ES_BLOCKQUEUE false it is dropped at once
-// and counted (see Stats). Pyro3 waited for ever.
+// and counted (see Stats). Pyro3 waited for ever. A queue is also full
+// when its event would pass the byte bounds of WithQueueBytes (16 MiB per
+// subscriber, 256 MiB for all, estimated from the decoded messages), so
+// that ES_QUEUESIZE events of MAX_MESSAGE_SIZE bytes cannot pile up; a
+// subscriber that keeps up is still served when the total is reached
+// (see WithQueueBytes).
 //
 // A delivery that fails (subscriber unreachable, refused) is retried
 // with exponential backoff; after MaxFailures consecutive failures

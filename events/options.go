@@ -29,8 +29,12 @@ const (
 	DefaultMaxFailures     = 5
 	DefaultRetryBase       = 100 * time.Millisecond
 	DefaultRetryMax        = 5 * time.Second
-	defaultBlockTimeout    = 10 * time.Second
-	defaultQueueSize       = 1000
+	// DefaultQueueBytes bounds the bytes queued for one subscriber and
+	// DefaultTotalBytes those queued for all (see WithQueueBytes).
+	DefaultQueueBytes   = 16 << 20
+	DefaultTotalBytes   = 256 << 20
+	defaultBlockTimeout = 10 * time.Second
+	defaultQueueSize    = 1000
 )
 
 // Option configures NewService.
@@ -39,6 +43,8 @@ type Option func(*options)
 type options struct {
 	log                 *slog.Logger
 	queueSize           int
+	queueBytes          int64
+	totalBytes          int64
 	block               bool
 	blockTimeout        time.Duration
 	maxSubscribers      int
@@ -59,6 +65,26 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 // the publisher wait, and for how long.
 func WithQueue(size int, block bool, timeout time.Duration) Option {
 	return func(o *options) { o.queueSize, o.block, o.blockTimeout = size, block, timeout }
+}
+
+// WithQueueBytes bounds the memory held by queued events, as estimated
+// from their decoded subjects and messages (a value reached twice counts
+// twice): perSubscriber for one subscriber's queue (default
+// DefaultQueueBytes, 16 MiB), total for all queues together (default
+// DefaultTotalBytes, 256 MiB; an event queued for several subscribers
+// counts for each; an event stays counted while it is being delivered).
+// An event that would pass either bound finds the queue full, and the
+// full-queue policy applies (the publisher waits, or the event is
+// dropped for that subscriber and counted). So that those that keep up
+// are not starved by those that do not, a subscriber with nothing queued
+// or in delivery takes one event of any size (up to the daemon's
+// MAX_MESSAGE_SIZE), and one whose queue holds less than its share (total
+// divided by the number of subscribers) takes events up to its share,
+// whatever the total. The queues therefore hold at most about twice
+// total plus one message per subscriber; bound the subscribers
+// (WithMaxSubscribers) and the message size accordingly.
+func WithQueueBytes(perSubscriber, total int64) Option {
+	return func(o *options) { o.queueBytes, o.totalBytes = perSubscriber, total }
 }
 
 // WithMaxSubscribers bounds the subscribers (each is a goroutine and a
@@ -104,6 +130,12 @@ func (o *options) fill(cfg *pyro.Config) {
 	}
 	if o.blockTimeout <= 0 {
 		o.blockTimeout = defaultBlockTimeout
+	}
+	if o.queueBytes <= 0 {
+		o.queueBytes = DefaultQueueBytes
+	}
+	if o.totalBytes <= 0 {
+		o.totalBytes = DefaultTotalBytes
 	}
 	def := func(v *int, d int) {
 		if *v <= 0 {

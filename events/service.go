@@ -53,6 +53,11 @@ type Service struct {
 
 	dropped atomic.Int64
 	removed atomic.Int64
+	nSubs   atomic.Int64 // len(subs), read without mu
+
+	bmu         sync.Mutex    // guards the byte counts (budget.go)
+	totalQueued int64         // bytes queued for all subscribers
+	room        chan struct{} // closed when bytes are given back
 }
 
 type patternSubs struct {
@@ -101,14 +106,32 @@ type Stats struct {
 	Subscribers int   // current subscribers
 	Dropped     int64 // events dropped for a full queue
 	Removed     int64 // subscribers removed after failed deliveries
+	// Subs holds the current subscribers' counters, by subscriber URI.
+	Subs map[string]SubStats
+	// QueuedBytes is the estimated size of every queued event (counted
+	// once per subscriber it waits for).
+	QueuedBytes int64
+}
+
+// SubStats are the counters of one subscriber.
+type SubStats struct {
+	Queued      int   // events waiting in its queue
+	QueuedBytes int64 // their estimated size
+	Dropped     int64 // events dropped for it because its queue was full
 }
 
 // Stats returns the current counters.
 func (s *Service) Stats() Stats {
 	s.mu.Lock()
-	n := len(s.subs)
-	s.mu.Unlock()
-	return Stats{Subscribers: n, Dropped: s.dropped.Load(), Removed: s.removed.Load()}
+	defer s.mu.Unlock()
+	s.bmu.Lock()
+	defer s.bmu.Unlock()
+	subs := make(map[string]SubStats, len(s.subs))
+	for k, w := range s.subs {
+		subs[k] = SubStats{Queued: len(w.q), QueuedBytes: w.bytes, Dropped: w.dropped.Load()}
+	}
+	return Stats{Subscribers: len(subs), Dropped: s.dropped.Load(), Removed: s.removed.Load(), Subs: subs,
+		QueuedBytes: s.totalQueued}
 }
 
 func valueError(format string, a ...any) error {
@@ -233,9 +256,13 @@ func (s *Service) targets(subject string) ([]*subscriber, error) {
 // ones until the block timeout, dropping (and counting) what still does
 // not fit.
 func (s *Service) deliver(ctx context.Context, ev Event, targets []*subscriber) {
+	if len(targets) == 0 {
+		return
+	}
+	size := eventSize(ev, max(s.o.queueBytes, s.o.totalBytes))
 	var full []*subscriber
 	for _, w := range targets {
-		if !w.offer(ev) {
+		if !w.offer(ev, size) {
 			full = append(full, w)
 		}
 	}
@@ -243,18 +270,36 @@ func (s *Service) deliver(ctx context.Context, ev Event, targets []*subscriber) 
 		return
 	}
 	if !s.o.block {
+		for _, w := range full {
+			w.dropped.Add(1)
+		}
 		s.dropped.Add(int64(len(full)))
 		return
 	}
 	t := time.NewTimer(s.o.blockTimeout)
 	defer t.Stop()
-	for i, w := range full {
-		if !w.wait(ctx, ev, t.C) {
-			n := int64(len(full) - i)
-			s.dropped.Add(n)
-			s.o.log.Warn("events: queue full, event dropped", "subject", ev.Subject, "subscribers", n)
-			return
+	expired := false
+	var n int64
+	for _, w := range full {
+		// once the timeout has passed, the others still get the event if
+		// their queue has room by now (one subscriber's timeout must not
+		// cost another its event)
+		if expired {
+			if !w.offer(ev, size) {
+				w.dropped.Add(1)
+				n++
+			}
+			continue
 		}
+		if !w.wait(ctx, ev, size, t.C) {
+			expired = true
+			w.dropped.Add(1)
+			n++
+		}
+	}
+	if n > 0 {
+		s.dropped.Add(n)
+		s.o.log.Warn("events: queue full, event dropped", "subject", ev.Subject, "subscribers", n)
 	}
 }
 
@@ -420,6 +465,7 @@ func (s *Service) worker(u pyro.URI) (*subscriber, error) {
 	}
 	w := newSubscriber(s, key, p)
 	s.subs[key] = w
+	s.nSubs.Store(int64(len(s.subs)))
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -441,6 +487,7 @@ func (s *Service) removeLocked(w *subscriber) {
 		return
 	}
 	delete(s.subs, w.key)
+	s.nSubs.Store(int64(len(s.subs)))
 	for subj, m := range s.exact {
 		if m[w.key] == w {
 			delete(m, w.key)
@@ -518,6 +565,7 @@ func (s *Service) close() error {
 	s.exact = map[string]map[string]*subscriber{}
 	s.patterns = map[string]*patternSubs{}
 	s.nPattern = 0
+	s.nSubs.Store(0)
 	s.mu.Unlock()
 	return s.o.store.Close()
 }

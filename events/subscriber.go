@@ -3,6 +3,7 @@ package events
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pyrogo/pyro"
@@ -20,7 +21,7 @@ type subscriber struct {
 	s     *Service
 	key   string
 	proxy *pyro.Proxy
-	q     chan Stored
+	q     chan queued
 
 	quit     chan struct{}
 	fin      chan struct{}
@@ -28,19 +29,29 @@ type subscriber struct {
 	finOnce  sync.Once
 
 	nExact, nPattern int // guarded by s.mu
+	dropped          atomic.Int64
+	bytes            int64 // queued bytes, guarded by s.bmu
+	gone             bool  // stopped: takes nothing more, guarded by s.bmu
+}
+
+// queued is a stored event in a queue with its estimated size.
+type queued struct {
+	Stored
+	size int64
 }
 
 func newSubscriber(s *Service, key string, p *pyro.Proxy) *subscriber {
-	return &subscriber{s: s, key: key, proxy: p, q: make(chan Stored, s.o.queueSize),
+	return &subscriber{s: s, key: key, proxy: p, q: make(chan queued, s.o.queueSize),
 		quit: make(chan struct{}), fin: make(chan struct{})}
 }
 
 func (w *subscriber) stop()   { w.stopOnce.Do(func() { close(w.quit) }) }
 func (w *subscriber) finish() { w.finOnce.Do(func() { close(w.fin) }) }
 
-// offer queues ev if there is room; false when the queue is full. A
-// removed subscriber takes (and discards) everything.
-func (w *subscriber) offer(ev Event) bool {
+// offer queues ev (of size bytes) if there is room; false when the
+// queue is full, in events or bytes. A removed subscriber takes (and
+// discards) everything.
+func (w *subscriber) offer(ev Event, size int64) bool {
 	select {
 	case <-w.quit:
 		return true
@@ -49,28 +60,50 @@ func (w *subscriber) offer(ev Event) bool {
 	if len(w.q) == cap(w.q) {
 		return false
 	}
-	return w.put(ev, nil, nil)
+	return w.put(ev, size, nil, nil)
 }
 
 // wait queues ev, waiting for room until timeout fires or ctx ends.
-func (w *subscriber) wait(ctx context.Context, ev Event, timeout <-chan time.Time) bool {
-	return w.put(ev, ctx.Done(), timeout)
+func (w *subscriber) wait(ctx context.Context, ev Event, size int64, timeout <-chan time.Time) bool {
+	return w.put(ev, size, ctx.Done(), timeout)
 }
 
-func (w *subscriber) put(ev Event, done <-chan struct{}, timeout <-chan time.Time) bool {
+func (w *subscriber) put(ev Event, size int64, done <-chan struct{}, timeout <-chan time.Time) bool {
+	// reserve the bytes first, waiting (when allowed) for room
+	for {
+		room, ok := w.s.reserve(w, size)
+		if ok {
+			break
+		}
+		if done == nil {
+			return false
+		}
+		select {
+		case <-room:
+		case <-w.quit:
+			return true
+		case <-done:
+			return false
+		case <-timeout:
+			return false
+		}
+	}
 	seq, err := w.s.o.store.Append(w.key, ev)
 	if err != nil {
+		w.s.release(w, size)
 		w.s.o.log.Error("events: storing an event failed", "subscriber", w.key, "err", err)
 		return false
 	}
-	st := Stored{Seq: seq, Event: ev}
+	st := queued{Stored: Stored{Seq: seq, Event: ev}, size: size}
 	if done == nil {
 		select {
 		case w.q <- st:
 			return true
 		case <-w.quit:
+			w.s.release(w, size)
 			return true
 		default:
+			w.s.release(w, size)
 			return false
 		}
 	}
@@ -78,10 +111,13 @@ func (w *subscriber) put(ev Event, done <-chan struct{}, timeout <-chan time.Tim
 	case w.q <- st:
 		return true
 	case <-w.quit:
+		w.s.release(w, size)
 		return true
 	case <-done:
+		w.s.release(w, size)
 		return false
 	case <-timeout:
+		w.s.release(w, size)
 		return false
 	}
 }
@@ -89,6 +125,7 @@ func (w *subscriber) put(ev Event, done <-chan struct{}, timeout <-chan time.Tim
 // run delivers the queue in order until the subscriber is stopped.
 func (w *subscriber) run(ctx context.Context) {
 	defer w.proxy.Close()
+	defer w.s.releaseAll(w)
 	for {
 		select {
 		case <-ctx.Done():
@@ -117,7 +154,8 @@ func (w *subscriber) run(ctx context.Context) {
 // send delivers one event, retrying with backoff; after maxFailures
 // consecutive failures it removes the subscriber and returns false (also
 // when the subscriber or service stops meanwhile).
-func (w *subscriber) send(ctx context.Context, st Stored) bool {
+func (w *subscriber) send(ctx context.Context, st queued) bool {
+	defer w.s.release(w, st.size)
 	o := &w.s.o
 	wait := o.retryBase
 	for failures := 0; ; {
