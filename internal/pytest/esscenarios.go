@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -176,13 +175,13 @@ func ESUnsubscribeScenario(t *testing.T, start ESStarter, nsURI string) {
 // (also run at cleanup) continues it.
 func freeze(t testing.TB, s *PySubscriber) (thaw func()) {
 	t.Helper()
-	if err := syscall.Kill(s.Pid(), syscall.SIGSTOP); err != nil {
+	if err := stopProcess(s.Pid()); err != nil {
 		t.Fatal(err)
 	}
 	var once sync.Once
 	thaw = func() {
 		once.Do(func() {
-			if err := syscall.Kill(s.Pid(), syscall.SIGCONT); err != nil {
+			if err := continueProcess(s.Pid()); err != nil {
 				t.Error(err)
 			}
 		})
