@@ -65,7 +65,8 @@ type ConnInfo struct {
 	// handshake is done.
 	Handshake any
 	// Protocol is the Pyro wire protocol version the client speaks: 48
-	// (Pyro4). A connection keeps the protocol of its first message.
+	// (Pyro4) or 502 (Pyro5). A connection keeps the protocol of its
+	// first message.
 	Protocol int
 
 	conn net.Conn // the accepted connection, for PeerCredentials

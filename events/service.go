@@ -325,7 +325,7 @@ func (s *Service) Subscribe(ctx context.Context, subjects, subscriberArg any) er
 		if m[w.key] != nil {
 			continue
 		}
-		if w.nExact >= s.o.maxSubjects {
+		if len(w.exact) >= s.o.maxSubjects {
 			s.dropIfIdle(w)
 			return valueError("too many subscriptions for this subscriber (at most %d subjects)", s.o.maxSubjects)
 		}
@@ -334,7 +334,7 @@ func (s *Service) Subscribe(ctx context.Context, subjects, subscriberArg any) er
 			s.exact[lc] = m
 		}
 		m[w.key] = w
-		w.nExact++
+		w.exact[lc] = struct{}{}
 		if err := s.o.store.AddSub(Sub{Subscriber: w.key, Kind: Exact, Subject: lc}); err != nil {
 			return err
 		}
@@ -370,7 +370,7 @@ func (s *Service) SubscribeMatch(ctx context.Context, patterns, subscriberArg an
 		if ps != nil && ps.subs[w.key] != nil {
 			continue
 		}
-		if w.nPattern >= s.o.maxPatternsEach {
+		if len(w.patterns) >= s.o.maxPatternsEach {
 			s.dropIfIdle(w)
 			return valueError("too many pattern subscriptions for this subscriber (at most %d)", s.o.maxPatternsEach)
 		}
@@ -383,7 +383,7 @@ func (s *Service) SubscribeMatch(ctx context.Context, patterns, subscriberArg an
 			s.patterns[text] = ps
 		}
 		ps.subs[w.key] = w
-		w.nPattern++
+		w.patterns[text] = struct{}{}
 		s.nPattern++
 		if err := s.o.store.AddSub(Sub{Subscriber: w.key, Kind: Pattern, Subject: text}); err != nil {
 			return err
@@ -430,7 +430,7 @@ func (s *Service) Unsubscribe(ctx context.Context, subjects, subscriberArg any) 
 			if len(m) == 0 {
 				delete(s.exact, lc)
 			}
-			w.nExact--
+			delete(w.exact, lc)
 			_ = s.o.store.RemoveSub(Sub{Subscriber: w.key, Kind: Exact, Subject: lc})
 		}
 		if ps := s.patterns[subj]; ps != nil && ps.subs[w.key] != nil {
@@ -438,7 +438,7 @@ func (s *Service) Unsubscribe(ctx context.Context, subjects, subscriberArg any) 
 			if len(ps.subs) == 0 {
 				delete(s.patterns, subj)
 			}
-			w.nPattern--
+			delete(w.patterns, subj)
 			s.nPattern--
 			_ = s.o.store.RemoveSub(Sub{Subscriber: w.key, Kind: Pattern, Subject: subj})
 		}
@@ -476,7 +476,7 @@ func (s *Service) worker(u pyro.URI) (*subscriber, error) {
 
 // dropIfIdle stops w when it has no subscription left. s.mu held.
 func (s *Service) dropIfIdle(w *subscriber) {
-	if w.nExact == 0 && w.nPattern == 0 {
+	if len(w.exact) == 0 && len(w.patterns) == 0 {
 		s.removeLocked(w)
 	}
 }
@@ -488,16 +488,18 @@ func (s *Service) removeLocked(w *subscriber) {
 	}
 	delete(s.subs, w.key)
 	s.nSubs.Store(int64(len(s.subs)))
-	for subj, m := range s.exact {
-		if m[w.key] == w {
+	// only w's own subscriptions: the cost of a removal does not grow
+	// with what other clients subscribed
+	for subj := range w.exact {
+		if m := s.exact[subj]; m[w.key] == w {
 			delete(m, w.key)
 			if len(m) == 0 {
 				delete(s.exact, subj)
 			}
 		}
 	}
-	for text, ps := range s.patterns {
-		if ps.subs[w.key] == w {
+	for text := range w.patterns {
+		if ps := s.patterns[text]; ps != nil && ps.subs[w.key] == w {
 			delete(ps.subs, w.key)
 			s.nPattern--
 			if len(ps.subs) == 0 {

@@ -28,10 +28,11 @@ type subscriber struct {
 	stopOnce sync.Once
 	finOnce  sync.Once
 
-	nExact, nPattern int // guarded by s.mu
-	dropped          atomic.Int64
-	bytes            int64 // queued bytes, guarded by s.bmu
-	gone             bool  // stopped: takes nothing more, guarded by s.bmu
+	exact    map[string]struct{} // its subjects (lower-cased), guarded by s.mu
+	patterns map[string]struct{} // its pattern texts, guarded by s.mu
+	dropped  atomic.Int64
+	bytes    int64 // queued bytes, guarded by s.bmu
+	gone     bool  // stopped: takes nothing more, guarded by s.bmu
 }
 
 // queued is a stored event in a queue with its estimated size.
@@ -42,7 +43,8 @@ type queued struct {
 
 func newSubscriber(s *Service, key string, p *pyro.Proxy) *subscriber {
 	return &subscriber{s: s, key: key, proxy: p, q: make(chan queued, s.o.queueSize),
-		quit: make(chan struct{}), fin: make(chan struct{})}
+		quit: make(chan struct{}), fin: make(chan struct{}),
+		exact: map[string]struct{}{}, patterns: map[string]struct{}{}}
 }
 
 func (w *subscriber) stop()   { w.stopOnce.Do(func() { close(w.quit) }) }
