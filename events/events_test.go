@@ -256,3 +256,44 @@ func TestHostileArguments(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// A publish pays for its pattern matches from one budget: with the
+// patterns a client may subscribe, a publish of many long subjects would
+// cost a lot of matching under the service's lock; past the budget it is
+// refused before anything is delivered, and the service keeps serving.
+func TestPublishRegexBudget(t *testing.T) {
+	ctx := ctxT(t)
+	svc, es := startES(t, events.WithRegexBudget(1_000_000))
+	p, _ := pyro.NewProxyURI(es, nil)
+	defer p.Close()
+	sub, err := events.SubscribeMatch(ctx, es, []string{"(a|b)*c", ".*x.*y"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close(ctx)
+	long := make([]any, 200)
+	for i := range long {
+		long[i] = strings.Repeat("ab", events.MaxSubjectLen/2)
+	}
+	_, err = p.Call(ctx, "publish", long, 1)
+	var re *pyro.RemoteError
+	if !errors.As(err, &re) || re.Class() != "builtins.ValueError" || !strings.Contains(re.Message(), "work budget") {
+		t.Fatalf("costly publish: %v", err)
+	}
+	if n := svc.Stats().Subs; len(n) != 1 {
+		t.Fatalf("subscribers %v", n)
+	}
+	// a cheap publish is served and delivered
+	if _, err := p.Call(ctx, "publish", "abc", "hi"); err != nil {
+		t.Fatal(err)
+	}
+	for ev, err := range sub.Events(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Subject != "abc" || ev.Msg != "hi" {
+			t.Fatalf("event %+v (the refused publish must deliver nothing)", ev)
+		}
+		break
+	}
+}

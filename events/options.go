@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/internal/pyre"
 )
 
 // Bounds on what one call may send (the rest are options).
@@ -55,6 +56,7 @@ type options struct {
 	retryBase, retryMax time.Duration
 	proxyOpts           []pyro.ProxyOption
 	store               Store
+	regexBudget         int64
 }
 
 // WithLogger sets the logger (default: discard).
@@ -94,6 +96,16 @@ func WithMaxSubscribers(n int) Option { return func(o *options) { o.maxSubscribe
 // WithMaxSubjects bounds the exact subscriptions of one subscriber
 // (default DefaultMaxSubjects).
 func WithMaxSubjects(n int) Option { return func(o *options) { o.maxSubjects = n } }
+
+// DefaultRegexBudget is the pattern-matching work one publish may spend
+// over all its subjects, in pyre steps (the name server's default for one
+// query).
+const DefaultRegexBudget = pyre.DefaultBudget
+
+// WithRegexBudget sets the matching work one publish may spend (default
+// DefaultRegexBudget); a publish that would need more is refused with a
+// ValueError before anything is delivered.
+func WithRegexBudget(steps int64) Option { return func(o *options) { o.regexBudget = steps } }
 
 // WithMaxPatterns bounds the pattern subscriptions per subscriber and in
 // all (defaults DefaultMaxPatternsEach, DefaultMaxPatterns).
@@ -155,5 +167,8 @@ func (o *options) fill(cfg *pyro.Config) {
 	}
 	if o.store == nil {
 		o.store = NewMemoryStore()
+	}
+	if o.regexBudget <= 0 {
+		o.regexBudget = DefaultRegexBudget
 	}
 }

@@ -209,19 +209,25 @@ func (s *Service) Publish(ctx context.Context, subjects, message any) error {
 		return err
 	}
 	now := float64(time.Now().UnixNano()) / 1e9
-	for _, subj := range list {
-		ev := Event{Subject: subj, Msg: message, Time: now}
-		targets, err := s.targets(subj)
-		if err != nil {
+	// every subject's subscribers first, under one budget of matching
+	// work for the whole call: a publish the patterns would make too
+	// costly is refused before anything is delivered
+	budget := pyre.NewBudget(s.o.regexBudget)
+	targets := make([][]*subscriber, len(list))
+	for i, subj := range list {
+		if targets[i], err = s.targets(subj, budget); err != nil {
 			return err
 		}
-		s.deliver(ctx, ev, targets)
+	}
+	for i, subj := range list {
+		s.deliver(ctx, Event{Subject: subj, Msg: message, Time: now}, targets[i])
 	}
 	return nil
 }
 
-// targets returns the subscribers of subject, each once.
-func (s *Service) targets(subject string) ([]*subscriber, error) {
+// targets returns the subscribers of subject, each once, paying the
+// pattern matches from budget.
+func (s *Service) targets(subject string, budget *pyre.Budget) ([]*subscriber, error) {
 	lc := strings.ToLower(subject)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -239,10 +245,12 @@ func (s *Service) targets(subject string) ([]*subscriber, error) {
 	for _, w := range s.exact[lc] {
 		add(w)
 	}
-	// bounded: each pattern is at most MaxPatternProgram instructions,
-	// at most maxPatterns of them, the subject at most MaxSubjectLen
 	for _, ps := range s.patterns {
-		if ps.p.MatchString(subject) {
+		ok, err := budget.Match(ps.p, subject)
+		if err != nil {
+			return nil, valueError("publish: matching the subjects against the subscribed patterns would take more than the event service's work budget (%d steps; WithRegexBudget): publish fewer or shorter subjects", s.o.regexBudget)
+		}
+		if ok {
 			for _, w := range ps.subs {
 				add(w)
 			}
