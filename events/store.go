@@ -11,12 +11,34 @@ const (
 	Pattern
 )
 
-// Sub is one stored subscription.
+// Sub is one stored subscription. A subscription is identified by
+// Subscriber, Kind and Subject; Client only records who made it.
 type Sub struct {
 	Subscriber string // the subscriber's URI
 	Kind       Kind
 	Subject    string // lower-cased subject, or the pattern as given
+	Client     Client // who subscribed (zero for a local Go call)
 }
+
+// Client is the remote client that made a subscription, as an access
+// policy sees it; the event server keeps it with the subscription so a
+// policy can still be applied to what the subscription delivers, also
+// after a restart.
+type Client struct {
+	Network    string // "tcp" or "unix"; "" for a local Go call
+	Addr       string // the client's address (net.Addr.String())
+	Identity   string // passphrase identity ("" if none)
+	CommonName string // verified certificate CN ("" if none)
+}
+
+// subKey is what identifies a subscription.
+type subKey struct {
+	subscriber string
+	kind       Kind
+	subject    string
+}
+
+func (s Sub) key() subKey { return subKey{s.Subscriber, s.Kind, s.Subject} }
 
 // Store keeps the subscriptions and each subscriber's stream of events.
 // A stream is an append/ack log: Append gives an event a sequence number
@@ -47,20 +69,22 @@ type Stored struct {
 // them and Pending is always empty (nothing survives a restart).
 type MemoryStore struct {
 	mu   sync.Mutex
-	subs map[Sub]struct{}
+	subs map[subKey]Sub
 	seq  map[string]uint64
 }
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{subs: map[Sub]struct{}{}, seq: map[string]uint64{}}
+	return &MemoryStore{subs: map[subKey]Sub{}, seq: map[string]uint64{}}
 }
 
-// AddSub records a subscription.
+// AddSub records a subscription (one already recorded keeps its Client).
 func (m *MemoryStore) AddSub(s Sub) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.subs[s] = struct{}{}
+	if _, dup := m.subs[s.key()]; !dup {
+		m.subs[s.key()] = s
+	}
 	return nil
 }
 
@@ -68,7 +92,7 @@ func (m *MemoryStore) AddSub(s Sub) error {
 func (m *MemoryStore) RemoveSub(s Sub) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.subs, s)
+	delete(m.subs, s.key())
 	return nil
 }
 
@@ -76,9 +100,9 @@ func (m *MemoryStore) RemoveSub(s Sub) error {
 func (m *MemoryStore) RemoveSubscriber(subscriber string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for s := range m.subs {
-		if s.Subscriber == subscriber {
-			delete(m.subs, s)
+	for k := range m.subs {
+		if k.subscriber == subscriber {
+			delete(m.subs, k)
 		}
 	}
 	delete(m.seq, subscriber)
@@ -90,7 +114,7 @@ func (m *MemoryStore) Subs() ([]Sub, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make([]Sub, 0, len(m.subs))
-	for s := range m.subs {
+	for _, s := range m.subs {
 		out = append(out, s)
 	}
 	return out, nil
