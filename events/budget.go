@@ -60,3 +60,24 @@ func (s *Service) wakeLocked() {
 		s.room = nil
 	}
 }
+
+// roomChan returns the channel closed when bytes are next given back (a
+// queued event delivered or discarded, which also frees a queue slot).
+func (s *Service) roomChan() <-chan struct{} {
+	s.bmu.Lock()
+	defer s.bmu.Unlock()
+	if s.room == nil {
+		s.room = make(chan struct{})
+	}
+	return s.room
+}
+
+// holdBacklog counts the bytes of a resumed subscriber's backlog, which
+// it takes whatever the bounds (the events were accepted before the
+// restart).
+func (s *Service) holdBacklog(w *subscriber, size int64) {
+	s.bmu.Lock()
+	defer s.bmu.Unlock()
+	w.bytes += size
+	s.totalQueued += size
+}

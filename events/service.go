@@ -47,6 +47,13 @@ type Service struct {
 	patterns map[string]*patternSubs           // pattern text -> its subscribers
 	nPattern int
 
+	// pmu serialises appending a publish's events to the store and
+	// queueing them, so that every queue holds its events in the order
+	// of their sequence numbers (deliver.go).
+	pmu      sync.Mutex
+	durable  bool  // the store is Durable: events carry "seq"
+	startErr error // the store failed when the service was resumed
+
 	ctx    context.Context // ends on Close: stops deliveries
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -68,7 +75,10 @@ type patternSubs struct {
 // NewService returns a service that delivers with cfg's settings (nil =
 // pyro.BuiltinConfig(); the service keeps a copy): ES_QUEUESIZE,
 // ES_BLOCKQUEUE, ES_BLOCKTIMEOUT unless WithQueue says otherwise, and the
-// HMAC key, TLS and protocol settings of the delivering proxies.
+// HMAC key, TLS and protocol settings of the delivering proxies. When
+// the store (WithStore) holds subscriptions, NewService resumes them:
+// their subscribers are started again, each first delivering the events
+// its stream holds that were not acknowledged, in order (see Err).
 func NewService(cfg *pyro.Config, opts ...Option) *Service {
 	if cfg == nil {
 		cfg = pyro.BuiltinConfig()
@@ -84,8 +94,20 @@ func NewService(cfg *pyro.Config, opts ...Option) *Service {
 	}
 	s.o.fill(cfg)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if d, ok := s.o.store.(Durable); ok && d.Durable() {
+		s.durable = true
+	}
+	if err := s.resume(); err != nil {
+		s.startErr = fmt.Errorf("events: resuming from the event store failed: %w", err)
+		s.o.log.Error("events: resuming from the event store failed; the service refuses every call", "err", err)
+	}
 	return s
 }
+
+// Err returns the error that makes the service refuse every call: the
+// store failed while NewService resumed its subscribers and their
+// pending events. Check it after NewService with a durable store.
+func (s *Service) Err() error { return s.startErr }
 
 // PyroExpose gives the remote names and parameter names of Pyro3.
 func (s *Service) PyroExpose() pyro.Exposure {
@@ -219,10 +241,11 @@ func (s *Service) Publish(ctx context.Context, subjects, message any) error {
 			return err
 		}
 	}
+	evs := make([]Event, len(list))
 	for i, subj := range list {
-		s.deliver(ctx, Event{Subject: subj, Msg: message, Time: now}, targets[i])
+		evs[i] = Event{Subject: subj, Msg: message, Time: now}
 	}
-	return nil
+	return s.deliver(ctx, evs, targets)
 }
 
 // targets returns the subscribers of subject, each once, paying the
@@ -233,6 +256,9 @@ func (s *Service) targets(subject string, budget *pyre.Budget) ([]*subscriber, e
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, ErrClosed
+	}
+	if s.startErr != nil {
+		return nil, s.startErr
 	}
 	seen := map[*subscriber]bool{}
 	var out []*subscriber
@@ -257,58 +283,6 @@ func (s *Service) targets(subject string, budget *pyre.Budget) ([]*subscriber, e
 		}
 	}
 	return out, nil
-}
-
-// deliver queues ev for every target: first without waiting, so that no
-// full queue delays the others; then, when blocking, waits for the full
-// ones until the block timeout, dropping (and counting) what still does
-// not fit.
-func (s *Service) deliver(ctx context.Context, ev Event, targets []*subscriber) {
-	if len(targets) == 0 {
-		return
-	}
-	size := eventSize(ev, max(s.o.queueBytes, s.o.totalBytes))
-	var full []*subscriber
-	for _, w := range targets {
-		if !w.offer(ev, size) {
-			full = append(full, w)
-		}
-	}
-	if len(full) == 0 {
-		return
-	}
-	if !s.o.block {
-		for _, w := range full {
-			w.dropped.Add(1)
-		}
-		s.dropped.Add(int64(len(full)))
-		return
-	}
-	t := time.NewTimer(s.o.blockTimeout)
-	defer t.Stop()
-	expired := false
-	var n int64
-	for _, w := range full {
-		// once the timeout has passed, the others still get the event if
-		// their queue has room by now (one subscriber's timeout must not
-		// cost another its event)
-		if expired {
-			if !w.offer(ev, size) {
-				w.dropped.Add(1)
-				n++
-			}
-			continue
-		}
-		if !w.wait(ctx, ev, size, t.C) {
-			expired = true
-			w.dropped.Add(1)
-			n++
-		}
-	}
-	if n > 0 {
-		s.dropped.Add(n)
-		s.o.log.Warn("events: queue full, event dropped", "subject", ev.Subject, "subscribers", n)
-	}
 }
 
 // Subscribe is subscribe(subjects, subscriber).
@@ -460,6 +434,9 @@ func (s *Service) worker(u pyro.URI) (*subscriber, error) {
 	if s.closed {
 		return nil, ErrClosed
 	}
+	if s.startErr != nil {
+		return nil, s.startErr
+	}
 	key := u.String()
 	if w := s.subs[key]; w != nil {
 		return w, nil
@@ -472,14 +449,19 @@ func (s *Service) worker(u pyro.URI) (*subscriber, error) {
 		return nil, typeError("subscriber: %v", err)
 	}
 	w := newSubscriber(s, key, p)
-	s.subs[key] = w
+	s.startLocked(w)
+	return w, nil
+}
+
+// startLocked adds w and starts its goroutine. s.mu held.
+func (s *Service) startLocked(w *subscriber) {
+	s.subs[w.key] = w
 	s.nSubs.Store(int64(len(s.subs)))
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		w.run(s.ctx)
 	}()
-	return w, nil
 }
 
 // dropIfIdle stops w when it has no subscription left. s.mu held.

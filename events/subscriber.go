@@ -32,6 +32,15 @@ type subscriber struct {
 	patterns map[string]struct{} // its pattern texts, guarded by s.mu
 	dropped  atomic.Int64
 	bytes    int64 // queued bytes, guarded by s.bmu
+
+	// backlog holds a resumed subscriber's pending events, delivered
+	// before its queue; owned by its goroutine once started.
+	backlog []queued
+	// delivered is the last delivered sequence number not acknowledged
+	// to the store yet, unacked how many events that covers; owned by
+	// the goroutine.
+	delivered uint64
+	unacked   int
 	gone     bool  // stopped: takes nothing more, guarded by s.bmu
 }
 
@@ -50,84 +59,31 @@ func newSubscriber(s *Service, key string, p *pyro.Proxy) *subscriber {
 func (w *subscriber) stop()   { w.stopOnce.Do(func() { close(w.quit) }) }
 func (w *subscriber) finish() { w.finOnce.Do(func() { close(w.fin) }) }
 
-// offer queues ev (of size bytes) if there is room; false when the
-// queue is full, in events or bytes. A removed subscriber takes (and
-// discards) everything.
-func (w *subscriber) offer(ev Event, size int64) bool {
-	select {
-	case <-w.quit:
-		return true
-	default:
-	}
-	if len(w.q) == cap(w.q) {
-		return false
-	}
-	return w.put(ev, size, nil, nil)
-}
+// AckBatch is the most events a subscriber's goroutine delivers before
+// it acknowledges them to the store; it acknowledges earlier when its
+// queue is empty. After a crash at most this many events per subscriber
+// (plus the one being sent) are delivered again.
+const AckBatch = 32
 
-// wait queues ev, waiting for room until timeout fires or ctx ends.
-func (w *subscriber) wait(ctx context.Context, ev Event, size int64, timeout <-chan time.Time) bool {
-	return w.put(ev, size, ctx.Done(), timeout)
-}
-
-func (w *subscriber) put(ev Event, size int64, done <-chan struct{}, timeout <-chan time.Time) bool {
-	// reserve the bytes first, waiting (when allowed) for room
-	for {
-		room, ok := w.s.reserve(w, size)
-		if ok {
-			break
-		}
-		if done == nil {
-			return false
-		}
-		select {
-		case <-room:
-		case <-w.quit:
-			return true
-		case <-done:
-			return false
-		case <-timeout:
-			return false
-		}
-	}
-	seq, err := w.s.o.store.Append(w.key, ev)
-	if err != nil {
-		w.s.release(w, size)
-		w.s.o.log.Error("events: storing an event failed", "subscriber", w.key, "err", err)
-		return false
-	}
-	st := queued{Stored: Stored{Seq: seq, Event: ev}, size: size}
-	if done == nil {
-		select {
-		case w.q <- st:
-			return true
-		case <-w.quit:
-			w.s.release(w, size)
-			return true
-		default:
-			w.s.release(w, size)
-			return false
-		}
-	}
-	select {
-	case w.q <- st:
-		return true
-	case <-w.quit:
-		w.s.release(w, size)
-		return true
-	case <-done:
-		w.s.release(w, size)
-		return false
-	case <-timeout:
-		w.s.release(w, size)
-		return false
-	}
-}
-
-// run delivers the queue in order until the subscriber is stopped.
+// run delivers the backlog, then the queue, in order until the
+// subscriber is stopped.
 func (w *subscriber) run(ctx context.Context) {
 	defer w.proxy.Close()
 	defer w.s.releaseAll(w)
+	defer w.ack()
+	for len(w.backlog) > 0 {
+		st := w.backlog[0]
+		w.backlog[0] = queued{}
+		w.backlog = w.backlog[1:]
+		if !w.send(ctx, st) {
+			for _, st := range w.backlog {
+				w.s.release(w, st.size)
+			}
+			w.backlog = nil
+			return
+		}
+	}
+	w.backlog = nil
 	for {
 		select {
 		case <-ctx.Done():
@@ -161,10 +117,12 @@ func (w *subscriber) send(ctx context.Context, st queued) bool {
 	o := &w.s.o
 	wait := o.retryBase
 	for failures := 0; ; {
-		err := w.call(ctx, st.Event)
+		err := w.call(ctx, st.Stored)
 		if err == nil {
-			if err := o.store.Ack(w.key, st.Seq); err != nil {
-				o.log.Error("events: acknowledging an event failed", "subscriber", w.key, "err", err)
+			w.delivered = st.Seq
+			w.unacked++
+			if w.unacked >= AckBatch || (len(w.q) == 0 && len(w.backlog) == 0) {
+				w.ack()
 			}
 			return true
 		}
@@ -188,12 +146,27 @@ func (w *subscriber) send(ctx context.Context, st queued) bool {
 	}
 }
 
-func (w *subscriber) call(ctx context.Context, ev Event) error {
+// ack acknowledges the delivered events to the store.
+func (w *subscriber) ack() {
+	if w.unacked == 0 {
+		return
+	}
+	if err := w.s.o.store.Ack(w.key, w.delivered); err != nil {
+		w.s.o.log.Error("events: acknowledging delivered events failed", "subscriber", w.key, "err", err)
+	}
+	w.unacked = 0
+}
+
+func (w *subscriber) call(ctx context.Context, st Stored) error {
 	d := w.s.cfg.CommTimeout
 	if d <= 0 {
 		d = deliveryTimeout
 	}
 	cctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
-	return w.proxy.Oneway(cctx, "event", ev.dict())
+	ev := st.Event.dict()
+	if w.s.durable {
+		ev.SetString("seq", int64(st.Seq))
+	}
+	return w.proxy.Oneway(cctx, "event", ev)
 }
