@@ -36,11 +36,9 @@ type subscriber struct {
 	// backlog holds a resumed subscriber's pending events, delivered
 	// before its queue; owned by its goroutine once started.
 	backlog []queued
-	// delivered is the last delivered sequence number not acknowledged
-	// to the store yet, unacked how many events that covers; owned by
-	// the goroutine.
-	delivered uint64
-	unacked   int
+	// sent holds the events sent and not confirmed yet (see confirm),
+	// their bytes still counted; owned by the goroutine.
+	sent []queued
 	gone     bool  // stopped: takes nothing more, guarded by s.bmu
 }
 
@@ -59,26 +57,24 @@ func newSubscriber(s *Service, key string, p *pyro.Proxy) *subscriber {
 func (w *subscriber) stop()   { w.stopOnce.Do(func() { close(w.quit) }) }
 func (w *subscriber) finish() { w.finOnce.Do(func() { close(w.fin) }) }
 
-// AckBatch is the most events a subscriber's goroutine delivers before
-// it acknowledges them to the store; it acknowledges earlier when its
-// queue is empty. After a crash at most this many events per subscriber
-// (plus the one being sent) are delivered again.
+// AckBatch is the most events a subscriber's goroutine sends, with a
+// durable store, before it confirms them (see confirm) and acknowledges
+// them to the store; it confirms earlier when nothing else is waiting
+// for the subscriber. After a crash at most this many events per
+// subscriber are delivered again.
 const AckBatch = 32
 
 // run delivers the backlog, then the queue, in order until the
-// subscriber is stopped.
+// subscriber is stopped. Events sent but not confirmed when it stops
+// stay unacknowledged in the store.
 func (w *subscriber) run(ctx context.Context) {
 	defer w.proxy.Close()
 	defer w.s.releaseAll(w)
-	defer w.ack()
 	for len(w.backlog) > 0 {
 		st := w.backlog[0]
 		w.backlog[0] = queued{}
 		w.backlog = w.backlog[1:]
-		if !w.send(ctx, st) {
-			for _, st := range w.backlog {
-				w.s.release(w, st.size)
-			}
+		if !w.deliver(ctx, st) {
 			w.backlog = nil
 			return
 		}
@@ -91,17 +87,18 @@ func (w *subscriber) run(ctx context.Context) {
 		case <-w.quit:
 			return
 		case st := <-w.q:
-			if !w.send(ctx, st) {
+			if !w.deliver(ctx, st) {
 				return
 			}
 		case <-w.fin:
 			for {
 				select {
 				case st := <-w.q:
-					if !w.send(ctx, st) {
+					if !w.deliver(ctx, st) {
 						return
 					}
 				default:
+					w.confirm(ctx)
 					return
 				}
 			}
@@ -109,60 +106,117 @@ func (w *subscriber) run(ctx context.Context) {
 	}
 }
 
+// deliver sends st, then confirms the sent events when AckBatch of them
+// wait for it, when nothing else is waiting, or at once without a
+// durable store.
+func (w *subscriber) deliver(ctx context.Context, st queued) bool {
+	if !w.send(ctx, st) {
+		return false
+	}
+	w.sent = append(w.sent, st)
+	if !w.s.durable || len(w.sent) >= AckBatch || (len(w.q) == 0 && len(w.backlog) == 0) {
+		return w.confirm(ctx)
+	}
+	return true
+}
+
 // send delivers one event, retrying with backoff; after maxFailures
 // consecutive failures it removes the subscriber and returns false (also
 // when the subscriber or service stops meanwhile).
 func (w *subscriber) send(ctx context.Context, st queued) bool {
-	defer w.s.release(w, st.size)
-	o := &w.s.o
-	wait := o.retryBase
 	for failures := 0; ; {
 		err := w.call(ctx, st.Stored)
 		if err == nil {
-			w.delivered = st.Seq
-			w.unacked++
-			if w.unacked >= AckBatch || (len(w.q) == 0 && len(w.backlog) == 0) {
-				w.ack()
-			}
 			return true
 		}
 		failures++
-		o.log.Debug("events: delivery failed", "subscriber", w.key, "failures", failures, "err", err)
-		if failures >= o.maxFailures {
-			w.s.remove(w)
+		if !w.failed(ctx, failures, err) {
 			return false
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return false
-		case <-w.quit:
-			t.Stop()
-			return false
-		case <-t.C:
-		}
+	}
+}
+
+// failed logs a failed delivery and waits before the next try; false:
+// give up (the subscriber was removed after maxFailures, or stopped).
+func (w *subscriber) failed(ctx context.Context, failures int, err error) bool {
+	o := &w.s.o
+	o.log.Debug("events: delivery failed", "subscriber", w.key, "failures", failures, "err", err)
+	if failures >= o.maxFailures {
+		w.s.remove(w)
+		return false
+	}
+	wait := o.retryBase
+	for range failures - 1 {
 		wait = min(2*wait, o.retryMax)
 	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-w.quit:
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
-// ack acknowledges the delivered events to the store.
-func (w *subscriber) ack() {
-	if w.unacked == 0 {
-		return
+// confirm acknowledges the sent events to the store and gives back their
+// bytes. With a durable store it first makes sure the subscriber got
+// them: a oneway call returns once it is written to the connection,
+// which does not survive the connection; so it pings the subscriber's
+// daemon on the same connection, and the answer means the daemon has
+// read every call written before. A failed ping is a failed delivery:
+// after the backoff the unconfirmed events are sent again (the
+// subscriber may get some twice; each carries its "seq").
+func (w *subscriber) confirm(ctx context.Context) bool {
+	if len(w.sent) == 0 {
+		return true
 	}
-	if err := w.s.o.store.Ack(w.key, w.delivered); err != nil {
+	if w.s.durable {
+		for failures := 0; ; {
+			err := w.ping(ctx)
+			if err == nil {
+				break
+			}
+			failures++
+			if !w.failed(ctx, failures, err) {
+				return false
+			}
+			for _, st := range w.sent {
+				if !w.send(ctx, st) {
+					return false
+				}
+			}
+		}
+	}
+	if err := w.s.o.store.Ack(w.key, w.sent[len(w.sent)-1].Seq); err != nil {
 		w.s.o.log.Error("events: acknowledging delivered events failed", "subscriber", w.key, "err", err)
 	}
-	w.unacked = 0
+	for i, st := range w.sent {
+		w.s.release(w, st.size)
+		w.sent[i] = queued{}
+	}
+	w.sent = w.sent[:0]
+	return true
 }
 
-func (w *subscriber) call(ctx context.Context, st Stored) error {
+func (w *subscriber) timeout(ctx context.Context) (context.Context, context.CancelFunc) {
 	d := w.s.cfg.CommTimeout
 	if d <= 0 {
 		d = deliveryTimeout
 	}
-	cctx, cancel := context.WithTimeout(ctx, d)
+	return context.WithTimeout(ctx, d)
+}
+
+func (w *subscriber) ping(ctx context.Context) error {
+	cctx, cancel := w.timeout(ctx)
+	defer cancel()
+	return w.proxy.Ping(cctx)
+}
+
+func (w *subscriber) call(ctx context.Context, st Stored) error {
+	cctx, cancel := w.timeout(ctx)
 	defer cancel()
 	ev := st.Event.dict()
 	if w.s.durable {

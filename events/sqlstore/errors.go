@@ -37,6 +37,9 @@ func sqliteCode(err error) int {
 
 // classify gives an Open error its sentinel, by SQLite's result code.
 func classify(path string, err error) error {
+	if err == nil {
+		return nil
+	}
 	switch sqliteCode(err) {
 	case codeBusy, codeLocked:
 		return fmt.Errorf("%s: %w (another event server, or another program, holds its lock): %w", path, ErrLocked, err)
