@@ -23,6 +23,11 @@ type Event struct {
 	Subject string  // as the publisher spelled it
 	Msg     any     // the message
 	Time    float64 // publish time, epoch seconds
+	// Seq is the event's sequence number, sent as "seq" by a service
+	// with a durable store (0 when absent): it increases from event to
+	// event of one subscriber, and an event delivered again after a
+	// restart has the same Seq.
+	Seq uint64
 }
 
 // dict is the wire form {"subject", "msg", "time"}.

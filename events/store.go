@@ -60,8 +60,9 @@ type Store interface {
 	// order of the records and from call to call, and are never used
 	// again by the store (a durable store: also after a restart), so that
 	// a subscriber can tell a repeated event from a new one. A record's
-	// event goes into the stream of each of its Subscribers that has a
-	// subscription (one removed meanwhile is skipped).
+	// event goes into the stream of each of its Subscribers the store
+	// knows (from its first AddSub until RemoveSubscriber); one removed
+	// meanwhile is skipped.
 	Append(recs []Record) error
 	// Ack records that the events of subscriber's stream up to seq
 	// (included) were delivered: a durable store forgets them.

@@ -39,7 +39,7 @@ type subscriber struct {
 	// sent holds the events sent and not confirmed yet (see confirm),
 	// their bytes still counted; owned by the goroutine.
 	sent []queued
-	gone     bool  // stopped: takes nothing more, guarded by s.bmu
+	gone bool // stopped: takes nothing more, guarded by s.bmu
 }
 
 // queued is a stored event in a queue with its estimated size.

@@ -405,7 +405,7 @@ func (s *Store) Subs() ([]events.Sub, error) {
 
 // Append stores the records in one durable transaction: each event once
 // (its message encoded once), and a row in the stream of each of its
-// subscribers. Subscribers without a subscription are skipped.
+// subscribers. Subscribers not known (removed) are skipped.
 func (s *Store) Append(recs []events.Record) error {
 	msgs := make([][]byte, len(recs))
 	for i, r := range recs {
