@@ -464,15 +464,27 @@ func (s *Store) Append(recs []events.Record) error {
 	return nil
 }
 
-// Ack forgets the events of subscriber's stream up to seq.
+// Ack forgets the events of subscriber's stream up to seq. Its commit
+// is not synced to disk (synchronous=NORMAL for this transaction): it
+// survives a crash of the process at once, and a power loss once a
+// later Append (synced) or a checkpoint wrote it; an ack lost to a power
+// loss only means those events are delivered again.
 func (s *Store) Ack(subscriber string, seq uint64) error {
-	return s.wrap("acknowledging events", s.write(func(tx *sql.Tx) error {
-		id, ok := s.ids[subscriber]
-		if !ok {
-			return nil
-		}
-		return s.forget(tx, id, seq)
-	}))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.ids[subscriber]
+	if !ok || s.conn == nil {
+		return nil
+	}
+	ctx := context.Background()
+	if _, err := s.conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
+		return s.wrap("acknowledging events", err)
+	}
+	err := s.writeLocked(func(tx *sql.Tx) error { return s.forget(tx, id, seq) })
+	if _, err2 := s.conn.ExecContext(ctx, `PRAGMA synchronous = FULL`); err2 != nil && err == nil {
+		err = err2
+	}
+	return s.wrap("acknowledging events", err)
 }
 
 // Pending returns the events of subscriber's stream, in order.
