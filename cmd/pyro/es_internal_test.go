@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"errors"
+	"net"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -322,3 +325,192 @@ func TestPyEventsFullQueueDropsPyroES(t *testing.T) { pytest.ESFullQueueDropScen
 // Pyro5 publisher and subscriber (skipped like the other Pyro5 tests
 // when the Pyro5 peer is missing).
 func TestPyEventsPyro5PyroES(t *testing.T) { pytest.ESPyro5Scenario(t, pyroES) }
+
+// An HMAC key (PYRO_HMAC_KEY) protects pyro es: Python Pyro4 clients
+// without it or with another one are refused with Pyro4's own errors;
+// with it a Python subscriber (its daemon with the key) gets the event of
+// a Python publisher.
+func TestESHMACKeyPython(t *testing.T) {
+	r := startESCmd(t, cleanEnviron("PYRO_HMAC_KEY=es key"), esOptions{}, "-N", "-n", "127.0.0.1")
+	if strings.Contains(r.stdout.String(), "Anyone can connect") {
+		t.Errorf("open-server warning with a key:\n%s", r.stdout)
+	}
+	res := pytest.Cmd{Args: []string{"-c", `import sys, threading, Pyro4
+uri = sys.argv[1]
+for key in (None, b"other key"):
+    p = Pyro4.Proxy(uri)
+    if key:
+        p._pyroHmacKey = key
+    try:
+        p.publish("x", 1)
+        print("published without the key", key)
+    except Pyro4.errors.CommunicationError as e:
+        print("refused:", e)
+got = threading.Event()
+@Pyro4.expose
+class Sub(object):
+    @Pyro4.oneway
+    def event(self, ev):
+        print("event:", ev["subject"], ev["msg"])
+        got.set()
+d = Pyro4.Daemon(host="127.0.0.1")
+d._pyroHmacKey = b"es key"
+sub = d.register(Sub())
+threading.Thread(target=d.requestLoop, daemon=True).start()
+es = Pyro4.Proxy(uri)
+es._pyroHmacKey = b"es key"
+es.subscribe("Lab", sub)
+pub = Pyro4.Proxy(uri)
+pub._pyroHmacKey = b"es key"
+pub.publish("lab", "with the key")
+print("delivered:", got.wait(30))
+`, r.uri.String()}}.Run(t)
+	want := "refused: cannot connect to ('127.0.0.1', " + strconv.Itoa(r.uri.Port) + "): hmac key config not symmetric\n" +
+		"refused: cannot connect to ('127.0.0.1', " + strconv.Itoa(r.uri.Port) + "): message hmac mismatch\n" +
+		"event: lab with the key\ndelivered: True\n"
+	if res.Stdout != want {
+		t.Errorf("python:\n%s\nwant:\n%s\nstderr:\n%s", res.Stdout, want, res.Stderr)
+	}
+}
+
+// Passphrases (--passphrase-file) protect pyro es, and the first one
+// identifies it to a name server that requires them too.
+func TestESPassphrase(t *testing.T) {
+	server := writeSecret(t, "allowed", "es passphrase\nother\n", 0o600)
+	ns, env := nsEnv(t, nil, "PYRO_PASSPHRASE_FILE="+server)
+	r := startESCmd(t, env, esOptions{}, "-n", "127.0.0.1")
+	out := r.stdout.String()
+	if !strings.Contains(out, "Requiring connection authentication.\n") || strings.Contains(out, "Anyone can connect") {
+		t.Errorf("output:\n%s", out)
+	}
+	if u, err := nsLookup(t, ns.uri, events.ObjectID, pyro.WithIdentification("other")); err != nil || u.String() != r.uri.String() {
+		t.Errorf("registration: %v %v", u, err)
+	}
+	ctx := context.Background()
+	if err := events.Publish(ctx, r.uri, []string{"x"}, 1); !errors.Is(err, pyro.ErrConnectionDenied) ||
+		!strings.Contains(err.Error(), "passphrase authentication required") {
+		t.Errorf("publish without a passphrase: %v", err)
+	}
+	if err := events.Publish(ctx, r.uri, []string{"x"}, 1, pyro.WithIdentification("wrong")); !errors.Is(err, pyro.ErrConnectionDenied) {
+		t.Errorf("publish with a wrong passphrase: %v", err)
+	}
+	if err := events.Publish(ctx, r.uri, []string{"x"}, 1, pyro.WithIdentification("other")); err != nil {
+		t.Errorf("publish with a passphrase: %v", err)
+	}
+	// a name server that does not know it: the registration fails
+	_, env2 := nsEnv(t, nil)
+	r2 := runESCmd(t, env2, esOptions{}, "-n", "127.0.0.1", "--passphrase-file", server)
+	if code := r2.wait(t); code != exitRemote || !strings.Contains(r2.stderr.String(), "cannot register Pyro.EventService") {
+		t.Errorf("passphrase against an open name server: exit %d, %q", code, r2.stderr)
+	}
+}
+
+// Mutual TLS: pyro ns and pyro es require client certificates; pyro es
+// registers over TLS with its client certificate, a Go client publishes
+// by name, and a Go subscriber (a TLS daemon) gets the event the service
+// delivers over TLS. A plaintext client is refused.
+func TestESTLS(t *testing.T) {
+	dir, _, clientEnv := makeCerts(t)
+	file := func(name string) string { return filepath.Join(dir, name) }
+	serverFlags := []string{"--ssl-servercert", file("server.crt"), "--ssl-serverkey", file("server.key"),
+		"--ssl-cacerts", file("ca.crt"), "--ssl-requireclientcert"}
+	ns := startNSCmd(t, cleanEnviron(), append([]string{"-n", "127.0.0.1", "-p", "0", "-x"}, serverFlags...)...)
+	env := cleanEnviron("PYRO_NS_HOST=127.0.0.1", "PYRO_NS_PORT="+strconv.Itoa(ns.uri.Port), "PYRO_NS_BCPORT="+strconv.Itoa(testkit.FreeUDPPort(t)))
+	r := startESCmd(t, env, esOptions{}, append(append([]string{"-n", "127.0.0.1"}, serverFlags...),
+		"--ssl-clientcert", file("client.crt"), "--ssl-clientkey", file("client.key"))...)
+	if strings.Contains(r.stdout.String(), "Anyone can connect") {
+		t.Errorf("open-server warning with mutual TLS:\n%s", r.stdout)
+	}
+	ccfg, err := loadConfig(cleanEnviron(clientEnv...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// the subscriber's daemon serves TLS with the server certificate
+	scfg := ccfg.Clone()
+	for k, v := range map[string]string{"SSL_SERVERCERT": file("server.crt"), "SSL_SERVERKEY": file("server.key"), "SSL_REQUIRECLIENTCERT": "true"} {
+		if err := scfg.Set(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	name := "PYRONAME:Pyro.EventService@127.0.0.1:" + strconv.Itoa(ns.uri.Port)
+	es, err := pyro.NewProxy(name, ccfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer es.Close()
+	s, err := events.Subscribe(ctx, es, []string{"secure"}, events.WithConfig(scfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	if err := events.Publish(ctx, es, []string{"secure"}, "over tls"); err != nil {
+		t.Fatal(err)
+	}
+	for ev, err := range s.Events(ctx) {
+		if err != nil || ev.Msg != "over tls" {
+			t.Errorf("event %+v %v", ev, err)
+		}
+		break
+	}
+	if err := events.Publish(ctx, r.uri, []string{"secure"}, "plain"); err == nil {
+		t.Error("plaintext publish accepted")
+	}
+}
+
+// SIGTERM: the pyro es process removes its registration and exits 0 even
+// with a subscriber that never answers holding queued events: the
+// shutdown deadline bounds the wait.
+func TestESSIGTERM(t *testing.T) {
+	bin := testkit.PyroCommand(t)
+	ns, env := nsEnv(t, nil)
+	cmd := exec.Command(bin, "es", "-n", "127.0.0.1")
+	cmd.Env = env
+	p := testkit.StartProcess(t, cmd, testkit.Prefix("URI = "))
+	if _, ok := p.Output.WaitLine("Event Server started.", p.Exited); !ok {
+		t.Fatalf("not started:\n%s", p.Output)
+	}
+	uri := mustParseURI(t, p.Ready)
+	if u, err := nsLookup(t, ns.uri, events.ObjectID); err != nil || u.String() != uri.String() {
+		t.Fatalf("registration: %v %v", u, err)
+	}
+	// a subscriber that accepts connections and never answers
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	es, err := pyro.NewProxyURI(uri, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer es.Close()
+	ctx := context.Background()
+	if _, err := es.Call(ctx, "subscribe", "s", "PYRO:stuck@"+ln.Addr().String()); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if _, err := es.Call(ctx, "publish", "s", i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	es.Close()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.Exited:
+	case <-time.After(waitLimit):
+		t.Fatalf("pyro es still running %v after SIGTERM:\n%s", waitLimit, p.Output)
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("exit code %d:\n%s", code, p.Output)
+	}
+	if !strings.Contains(p.Output.String(), "Event Server gracefully stopped.") {
+		t.Errorf("output:\n%s", p.Output)
+	}
+	if _, err := nsLookup(t, ns.uri, events.ObjectID); !errors.Is(err, pyro.ErrNaming) {
+		t.Errorf("registration left behind: %v", err)
+	}
+}
