@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -512,5 +513,31 @@ func TestESSIGTERM(t *testing.T) {
 	}
 	if _, err := nsLookup(t, ns.uri, events.ObjectID); !errors.Is(err, pyro.ErrNaming) {
 		t.Errorf("registration left behind: %v", err)
+	}
+}
+
+// TestReadmePyronameEvents runs README.md's es_pyroname.py block against
+// "pyro ns" and "pyro es" and checks that it prints what the README says.
+func TestReadmePyronameEvents(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(pytest.ModuleRoot(), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "```python\n# es_pyroname.py")
+	if !ok {
+		t.Fatal("README.md has no es_pyroname.py block")
+	}
+	script, rest, _ := strings.Cut(rest, "```")
+	_, shown, _ := strings.Cut(rest, "$ /usr/bin/python3 es_pyroname.py\n")
+	shown, _, _ = strings.Cut(shown, "```")
+	path := filepath.Join(t.TempDir(), "es_pyroname.py")
+	if err := os.WriteFile(path, []byte("# es_pyroname.py"+script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ns, env := nsEnv(t, nil)
+	startESCmd(t, env, esOptions{}, "-n", "127.0.0.1")
+	res := pytest.Cmd{Args: []string{path}, Env: []string{"PYRO_NS_HOST=127.0.0.1", "PYRO_NS_PORT=" + strconv.Itoa(ns.uri.Port)}}.Run(t)
+	if res.ExitCode != 0 || res.Stdout != shown || shown == "" {
+		t.Errorf("es_pyroname.py: exit %d\ngot:\n%s\nREADME says:\n%s\nstderr:\n%s", res.ExitCode, res.Stdout, shown, res.Stderr)
 	}
 }
