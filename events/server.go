@@ -132,10 +132,10 @@ func Start(cfg *pyro.Config, opts ...ServerOption) (*Server, error) {
 	if c.unixSocket != "" {
 		dopts = append(dopts, pyro.WithUnixSocket(c.unixSocket))
 	}
-	// TODO(policy): when events.Policy is on main:
-	//	if p := svc.Policy(); p != nil {
-	//		dopts = append(dopts, p.DaemonOptions(logger)...)
-	//	}
+	if p := svc.Policy(); p != nil {
+		// before the caller's: refusals come first
+		dopts = append(dopts, p.DaemonOptions(logger)...)
+	}
 	dopts = append(dopts, c.daemonOpts...)
 	d, err := pyro.NewDaemon(cfg, dopts...)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -214,5 +215,38 @@ func TestServerStoreOwnership(t *testing.T) {
 	}
 	if err := srv.Close(); err != nil || st.closed.Load() != 1 {
 		t.Errorf("Close: %v; store closed %d times", err, st.closed.Load())
+	}
+}
+
+// Start puts the Service's Policy on its daemon: connections the connect
+// rules deny are refused before any method runs, and calls by
+// passphrase identity are refused by the interceptor.
+func TestServerPolicy(t *testing.T) {
+	ctx := ctxT(t)
+	p, err := events.ParsePolicyString("deny connect host=127.0.0.0/8\nallow all\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, nil, events.WithPolicy(p))
+	if srv.Service().Policy() != p {
+		t.Fatal("the Service has not the policy")
+	}
+	err = events.Publish(ctx, srv.URI(), []string{"x"}, 1)
+	if !errors.Is(err, pyro.ErrConnectionDenied) || !strings.Contains(err.Error(), "event server policy") {
+		t.Errorf("connect from a denied host: %v", err)
+	}
+
+	p, err = events.ParsePolicyString("allow all identity=alice\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv = startServer(t, nil, events.WithServiceOptions(events.WithPolicy(p)),
+		events.WithServerDaemonOptions(pyro.WithAllowedIdentities(map[string]string{"alice": "alice secret", "bob": "bob secret"})))
+	if err := events.Publish(ctx, srv.URI(), []string{"x"}, 1, pyro.WithIdentification("alice secret")); err != nil {
+		t.Errorf("alice: %v", err)
+	}
+	err = events.Publish(ctx, srv.URI(), []string{"x"}, 1, pyro.WithIdentification("bob secret"))
+	if !errors.Is(err, pyro.ErrSecurity) || !strings.Contains(err.Error(), "event server policy does not allow this client") {
+		t.Errorf("bob: %v", err)
 	}
 }

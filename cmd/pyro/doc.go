@@ -183,7 +183,7 @@ client flags.
 
 # Event server
 
-	pyro es [-n host] [-p port] [-u unixsocket] [-N] [-s storage] [TLS, key and passphrase flags]
+	pyro es [-n host] [-p port] [-u unixsocket] [-N] [-s storage] [--policy FILE] [TLS, key and passphrase flags]
 
 runs Pyro3's event service (package events) as Pyro.EventService:
 publish(subjects, message), subscribe(subjects, subscriber),
@@ -210,6 +210,18 @@ server, stops accepting calls, delivers what is queued for at most 5
 seconds, and exits 0. The ES_QUEUESIZE, ES_BLOCKQUEUE and ES_BLOCKTIMEOUT
 items (PYRO_ES_*) set the queues; -s memory is the only storage built in.
 
+--policy FILE makes the event server enforce an access policy, with the
+syntax of pyro ns --policy and the operations connect, publish, subscribe
+(subject=GLOB, prefix=P), match (subscribeMatch) and thirdparty
+(subscribing an object on another host than the client's, which is refused
+without a rule that allows it):
+
+	allow connect
+	allow publish subject=lab.* identity=#0
+	allow subscribe,match host=127.0.0.0/8
+
+A refused call is a SecurityError naming what was denied.
+
 # Name server access policy
 
 	pyro ns --policy FILE [other flags]
@@ -232,8 +244,8 @@ With --passphrase-file, the identity of the file's passphrases is #0, #1,
 in pyro nsc and a warning in the server's log; a syntax error in FILE is a
 usage error (exit status 2) naming the line. PYRONAME: resolution (pyro
 call, echoserver -n) uses the client's --passphrase-file for the name
-server too. The event server's policy (for pyro es --policy, still to be
-built) has the same syntax, with its own operations. See SECURITY.md for
+server too. The event server's policy (pyro es --policy) has the same
+syntax, with its own operations. See SECURITY.md for
 details.
 */
 package main

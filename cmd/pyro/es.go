@@ -50,6 +50,22 @@ reach the name server; the HMAC key and TLS settings are used to deliver
 events to subscribers, as a Pyro4 program uses its config for all its
 proxies.
 
+--policy FILE makes the server enforce an access policy, with the rule
+syntax of pyro ns --policy and the event server's operations: connect,
+publish and subscribe (subject=GLOB, prefix=P; subjects regardless of
+case), match (subscribeMatch) and thirdparty (subscribing an object on
+another host than the client's own, refused unless a rule allows it):
+
+    # allow|deny OPS [subject=GLOB] [prefix=P] [identity=GLOB] [cn=GLOB] [host=IP|CIDR|unix]
+    allow connect
+    allow publish subject=lab.* identity=#0
+    allow subscribe,match host=127.0.0.0/8
+
+The first matching rule decides; anything not allowed is denied. With
+--passphrase-file the identity of the file's passphrases is #0, #1, ...
+A refused call is a SecurityError naming what was denied, and a warning in
+the log.
+
 Long flag names (--host, --port, --unixsocket, --storage, --nons, --key)
 work too.
 
@@ -67,11 +83,11 @@ func runES(ctx context.Context, args []string, stdout, stderr io.Writer, environ
 }
 
 func esMain(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string, opts esOptions) int {
-	fs := newFlagSet("es", "es [-n host] [-p port] [-u unixsocket] [-N] [-s storage] [-k key]", esHelp, stderr)
+	fs := newFlagSet("es", "es [-n host] [-p port] [-u unixsocket] [-N] [-s storage] [-k key] [--policy file]", esHelp, stderr)
 	var (
-		host, unixSocket, storage, natHost, key string
-		port, natPort                           int
-		noNS, verbose                           bool
+		host, unixSocket, storage, natHost, key, policyFile string
+		port, natPort                                       int
+		noNS, verbose                                       bool
 	)
 	for _, n := range []string{"n", "host"} {
 		fs.StringVar(&host, n, "", "`host` name or address to bind the server on (default: config HOST, localhost; 0.0.0.0 or \"\" = all IPv4 interfaces)")
@@ -91,6 +107,7 @@ func esMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	for _, n := range []string{"k", "key"} {
 		fs.StringVar(&key, n, "", keyFlagHelp)
 	}
+	fs.StringVar(&policyFile, "policy", "", "enforce the access policy in `file` (who may connect, publish, subscribe to which subjects; see doc)")
 	fs.StringVar(&natHost, "nathost", "", "external `host` name in case of NAT")
 	fs.IntVar(&natPort, "natport", 0, "external `port` in case of NAT")
 	fs.BoolVar(&verbose, "v", false, "log subscriptions, removals and other events to stderr")
@@ -127,6 +144,12 @@ func esMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 		return failf(stderr, "es", exitUsage, "%v", err)
 	}
 	defer closeLog()
+	var policy *events.Policy
+	if policyFile != "" {
+		if policy, err = events.LoadPolicy(policyFile); err != nil {
+			return failf(stderr, "es", exitUsage, "%v", err)
+		}
+	}
 	store, err := events.OpenStore(storage)
 	if err != nil {
 		failf(stderr, "es", 0, "%v", err)
@@ -142,6 +165,9 @@ func esMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	}
 	if unixSocket != "" {
 		sopts = append(sopts, events.WithServerUnixSocket(unixSocket))
+	}
+	if policy != nil {
+		sopts = append(sopts, events.WithPolicy(policy))
 	}
 	if passphrases != nil {
 		sopts = append(sopts, events.WithServerDaemonOptions(pyro.WithAllowedIdentifications(passphrases)))

@@ -541,3 +541,41 @@ func TestReadmePyronameEvents(t *testing.T) {
 		t.Errorf("es_pyroname.py: exit %d\ngot:\n%s\nREADME says:\n%s\nstderr:\n%s", res.ExitCode, res.Stdout, shown, res.Stderr)
 	}
 }
+
+// --policy FILE: Python Pyro4 clients that find pyro es by name may
+// publish and subscribe what the policy allows; a refused publish or
+// subscription is a SecurityError naming what was denied; a syntax
+// error in FILE is a usage error naming the line.
+func TestESPolicyPython(t *testing.T) {
+	policy := writeSecret(t, "es.policy", `# lab clients
+allow connect
+allow publish subject=lab.*
+allow subscribe subject=lab.temp
+`, 0o600)
+	ns, env := nsEnv(t, nil)
+	startESCmd(t, env, esOptions{}, "-n", "127.0.0.1", "--policy", policy)
+	pyEnv := []string{"PYRO_NS_HOST=127.0.0.1", "PYRO_NS_PORT=" + strconv.Itoa(ns.uri.Port)}
+	got := pytest.RunPyAttempts(t, "PYRONAME:Pyro.EventService", false, pyEnv,
+		"publish:lab.temp", "publish:office.door", "subscribe:Lab.Temp:self", "subscribe:lab.door:self", "subscribeMatch:lab.*:self")
+	want := []struct {
+		ok  bool
+		msg string
+	}{
+		{true, ""},
+		{false, `event server policy denies publish of "office.door"`},
+		{true, ""},
+		{false, `event server policy denies subscribe of "lab.door"`},
+		{false, "denies subscribeMatch"},
+	}
+	for i, a := range got {
+		if a.OK != want[i].ok || (!a.OK && (a.Error != "SecurityError" || !strings.Contains(a.Msg, want[i].msg))) {
+			t.Errorf("%s: %+v, want ok=%v %q", a.Step, a, want[i].ok, want[i].msg)
+		}
+	}
+
+	bad := writeSecret(t, "bad.policy", "allow connect\nallow fly\n", 0o600)
+	r := runESCmd(t, cleanEnviron(), esOptions{}, "-N", "-n", "127.0.0.1", "--policy", bad)
+	if code := r.wait(t); code != exitUsage || !strings.Contains(r.stderr.String(), "line 2") {
+		t.Errorf("bad policy: exit %d, %q", code, r.stderr)
+	}
+}
