@@ -190,7 +190,11 @@ func esMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	if passphrases != nil {
 		fmt.Fprintln(out, "Requiring connection authentication.")
 	}
-	fmt.Fprintf(out, "ES running on %s (%s)\n", srv.URI().Location(), srv.BindDescription())
+	where := srv.URI().Location()
+	if cfg.NATHost != "" {
+		where = srv.Addr().String() // the URI has the external address
+	}
+	fmt.Fprintf(out, "ES running on %s (%s)\n", where, srv.BindDescription())
 	if openToAnyone(cfg, passphrases) {
 		fmt.Fprintln(out, "Warning: HMAC key not set. Anyone can connect to this server!")
 	}
