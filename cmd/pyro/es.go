@@ -206,6 +206,10 @@ func esMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 		reg, err := esRegister(ctx, cfg, srv, passphrases)
 		if err != nil {
 			stop()
+			if ctx.Err() != nil { // a signal while looking for the name server
+				fmt.Fprintln(out, "Event Server gracefully stopped.")
+				return exitOK
+			}
 			return failf(stderr, "es", exitRemote, "%v", err)
 		}
 		fmt.Fprintf(out, "Registered %s in the name server at %s\n", events.ObjectID, reg.nsURI)

@@ -236,6 +236,23 @@ func TestESStartErrors(t *testing.T) {
 		!strings.Contains(r.stderr.String(), "Failed to locate the nameserver") || !strings.Contains(r.stderr.String(), "-N") {
 		t.Errorf("no name server: exit %d, stderr %q", code, r.stderr)
 	}
+	// a signal while it waits for a name server that never answers ends it
+	// cleanly
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	env = cleanEnviron("PYRO_NS_HOST=127.0.0.1", "PYRO_NS_PORT="+strconv.Itoa(silent.Addr().(*net.TCPAddr).Port),
+		"PYRO_NS_BCPORT="+strconv.Itoa(testkit.FreeUDPPort(t)))
+	r = runESCmd(t, env, esOptions{}, "-n", "127.0.0.1")
+	if _, ok := r.stdout.WaitLine("URI = ", r.finished); !ok {
+		t.Fatalf("no URI line: %s", r.stderr)
+	}
+	if code := r.stop(t); code != exitOK || !strings.HasSuffix(r.stdout.String(), "Event Server gracefully stopped.\n") {
+		t.Errorf("signal while locating: exit %d, stdout %q, stderr %q", code, r.stdout, r.stderr)
+	}
+
 	for _, tc := range []struct {
 		args    []string
 		env     []string
