@@ -10,6 +10,13 @@
 //	defer svc.Close()
 //	d.Register(svc, events.ObjectID)
 //
+// or Start runs one in a daemon of its own, with the daemon's checks
+// (HMAC key, TLS, passphrases, connection validators, MAXCONNECTIONS) and
+// the Service's Policy, as the pyro es command does:
+//
+//	srv, err := events.Start(cfg, events.WithServerHost("0.0.0.0"), events.WithPolicy(p))
+//	defer srv.Shutdown(ctx) // stop accepting, deliver what is queued until ctx ends
+//
 // Its remote API is Pyro3's EventService, callable from Python with no
 // pyrogo code on that side; every method returns None:
 //
@@ -75,6 +82,34 @@
 // (WithMaxSubscribers), exact subscriptions per subscriber
 // (WithMaxSubjects), patterns per subscriber and in all
 // (WithMaxPatterns), and so the regex work per publish.
+//
+// # Who may do what
+//
+// Served by a daemon, the service runs behind every check the daemon has
+// (HMAC key, TLS/mTLS, passphrases, connection validators,
+// MAXCONNECTIONS). On top of that:
+//
+//   - Third-party subscribers are refused: a remote client may only
+//     subscribe (and unsubscribe) a subscriber object on its own host —
+//     a URI whose address is the client's, or, for a client on this
+//     machine, a loopback or local address or unix socket. A host name is
+//     resolved (at most 2 s) and every address it has must qualify; for a
+//     client on another machine the delivery then goes to the client's
+//     own address, so a name that is made to point elsewhere later
+//     changes nothing. PYRONAME/PYROMETA subscribers count as third
+//     party. Otherwise anyone allowed to subscribe could make the server
+//     send a busy subject's events (and their retries) to a victim.
+//     Local Go calls of the methods are not restricted.
+//   - A Policy (WithPolicy, pyro es --policy FILE; the rule syntax and
+//     engine of pyro ns --policy) decides who may connect, publish to
+//     which subjects, subscribe to which subjects, subscribe by pattern
+//     (match), and subscribe third-party subscribers (thirdparty, per
+//     subject), by passphrase identity, verified certificate CN or host.
+//     A pattern subscription delivers only the events whose subject its
+//     subscribing client may subscribe to. Refusals are SecurityErrors
+//     naming what was denied (Pyro closes the connection after one, as
+//     Pyro's daemons do); a connection refused by host or certificate is
+//     a ConnectionDenied error ("connection rejected" in Python).
 //
 // # Go API
 //

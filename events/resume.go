@@ -59,12 +59,12 @@ func (s *Service) resume() error {
 					_ = s.o.store.RemoveSub(sub)
 					continue
 				}
-				ps = &patternSubs{p: p, subs: map[string]*subscriber{}}
+				ps = &patternSubs{text: sub.Subject, p: p, subs: map[string]*subscriber{}}
 				s.patterns[sub.Subject] = ps
 			}
 			if ps.subs[w.key] == nil {
 				ps.subs[w.key] = w
-				w.patterns[sub.Subject] = struct{}{}
+				w.patterns[sub.Subject] = sub.Client
 				s.nPattern++
 			}
 		default:

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/codec"
+	"github.com/pyrogo/pyro/internal/accessrule"
 	"github.com/pyrogo/pyro/internal/pyre"
 	"github.com/pyrogo/pyro/py"
 )
@@ -67,12 +70,16 @@ type Service struct {
 	removed atomic.Int64
 	nSubs   atomic.Int64 // len(subs), read without mu
 
+	// lookup resolves subscriber host names (thirdparty.go)
+	lookup func(ctx context.Context, network, host string) ([]netip.Addr, error)
+
 	bmu         sync.Mutex    // guards the byte counts (budget.go)
 	totalQueued int64         // bytes queued for all subscribers
 	room        chan struct{} // closed when bytes are given back
 }
 
 type patternSubs struct {
+	text string
 	p    *pyre.Pattern
 	subs map[string]*subscriber
 }
@@ -91,7 +98,7 @@ func NewService(cfg *pyro.Config, opts ...Option) *Service {
 		cfg = cfg.Clone()
 	}
 	s := &Service{cfg: cfg, subs: map[string]*subscriber{}, exact: map[string]map[string]*subscriber{},
-		patterns: map[string]*patternSubs{}}
+		patterns: map[string]*patternSubs{}, lookup: net.DefaultResolver.LookupNetIP}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&s.o)
@@ -235,6 +242,9 @@ func (s *Service) Publish(ctx context.Context, subjects, message any) error {
 	if err != nil || len(list) == 0 {
 		return err
 	}
+	if err := s.checkSubjects(ctx, accessrule.EventPublish, "publish", list); err != nil {
+		return err
+	}
 	now := float64(time.Now().UnixNano()) / 1e9
 	// every subject's subscribers first, under one budget of matching
 	// work for the whole call: a publish the patterns would make too
@@ -283,7 +293,9 @@ func (s *Service) targets(subject string, budget *pyre.Budget) ([]*subscriber, e
 		}
 		if ok {
 			for _, w := range ps.subs {
-				add(w)
+				if s.patternAllows(w.patterns[ps.text], subject) {
+					add(w)
+				}
 			}
 		}
 	}
@@ -300,9 +312,18 @@ func (s *Service) Subscribe(ctx context.Context, subjects, subscriberArg any) er
 	if err != nil {
 		return err
 	}
+	if err := s.checkSubjects(ctx, accessrule.EventSubscribe, "subscribe", list); err != nil {
+		return err
+	}
+	dial, err := s.subscriberTarget(ctx, "subscribe", u, list, false)
+	if err != nil {
+		return err
+	}
+	peer, _ := callerOf(ctx)
+	client := clientOf(peer)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	w, err := s.worker(u)
+	w, err := s.worker(u, dial)
 	if err != nil {
 		return err
 	}
@@ -322,7 +343,7 @@ func (s *Service) Subscribe(ctx context.Context, subjects, subscriberArg any) er
 		}
 		m[w.key] = w
 		w.exact[lc] = struct{}{}
-		if err := s.o.store.AddSub(Sub{Subscriber: w.key, Kind: Exact, Subject: lc}); err != nil {
+		if err := s.o.store.AddSub(Sub{Subscriber: w.key, Kind: Exact, Subject: lc, Client: client}); err != nil {
 			return err
 		}
 	}
@@ -340,15 +361,24 @@ func (s *Service) SubscribeMatch(ctx context.Context, patterns, subscriberArg an
 	if err != nil {
 		return err
 	}
+	if err := s.checkSubjects(ctx, accessrule.EventMatch, "subscribeMatch", []string{""}); err != nil {
+		return err
+	}
 	compiled := make([]*pyre.Pattern, len(list))
 	for i, p := range list {
 		if compiled[i], err = compilePattern(p); err != nil {
 			return err
 		}
 	}
+	dial, err := s.subscriberTarget(ctx, "subscribeMatch", u, list, true)
+	if err != nil {
+		return err
+	}
+	peer, _ := callerOf(ctx)
+	client := clientOf(peer)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	w, err := s.worker(u)
+	w, err := s.worker(u, dial)
 	if err != nil {
 		return err
 	}
@@ -366,13 +396,13 @@ func (s *Service) SubscribeMatch(ctx context.Context, patterns, subscriberArg an
 			return valueError("too many pattern subscriptions in the event service (at most %d)", s.o.maxPatterns)
 		}
 		if ps == nil {
-			ps = &patternSubs{p: compiled[i], subs: map[string]*subscriber{}}
+			ps = &patternSubs{text: text, p: compiled[i], subs: map[string]*subscriber{}}
 			s.patterns[text] = ps
 		}
 		ps.subs[w.key] = w
-		w.patterns[text] = struct{}{}
+		w.patterns[text] = client
 		s.nPattern++
-		if err := s.o.store.AddSub(Sub{Subscriber: w.key, Kind: Pattern, Subject: text}); err != nil {
+		if err := s.o.store.AddSub(Sub{Subscriber: w.key, Kind: Pattern, Subject: text, Client: client}); err != nil {
 			return err
 		}
 	}
@@ -402,6 +432,11 @@ func (s *Service) Unsubscribe(ctx context.Context, subjects, subscriberArg any) 
 	}
 	u, err := subscriberURI(subscriberArg)
 	if err != nil {
+		return err
+	}
+	// only the subscribers a client could subscribe may it unsubscribe:
+	// otherwise anyone could cut others off their events
+	if _, err := s.subscriberTarget(ctx, "unsubscribe", u, list, false); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -434,8 +469,9 @@ func (s *Service) Unsubscribe(ctx context.Context, subjects, subscriberArg any) 
 	return nil
 }
 
-// worker returns the subscriber for u, starting one if needed. s.mu held.
-func (s *Service) worker(u pyro.URI) (*subscriber, error) {
+// worker returns the subscriber for u, starting one that delivers to
+// dial if needed. s.mu held.
+func (s *Service) worker(u, dial pyro.URI) (*subscriber, error) {
 	if s.closed {
 		return nil, ErrClosed
 	}
@@ -449,7 +485,7 @@ func (s *Service) worker(u pyro.URI) (*subscriber, error) {
 	if len(s.subs) >= s.o.maxSubscribers {
 		return nil, valueError("too many subscribers (at most %d)", s.o.maxSubscribers)
 	}
-	p, err := pyro.NewProxyURI(u, s.cfg, s.o.proxyOpts...)
+	p, err := pyro.NewProxyURI(dial, s.cfg, s.o.proxyOpts...)
 	if err != nil {
 		return nil, typeError("subscriber: %v", err)
 	}
