@@ -32,8 +32,11 @@ const (
 	DefaultRetryMax        = 5 * time.Second
 	// DefaultQueueBytes bounds the bytes queued for one subscriber and
 	// DefaultTotalBytes those queued for all (see WithQueueBytes).
-	DefaultQueueBytes   = 16 << 20
-	DefaultTotalBytes   = 256 << 20
+	DefaultQueueBytes = 16 << 20
+	DefaultTotalBytes = 256 << 20
+	// DefaultSendBytes bounds the bytes of the events being delivered at
+	// once (see WithSendBytes).
+	DefaultSendBytes    = 64 << 20
 	defaultBlockTimeout = 10 * time.Second
 	defaultQueueSize    = 1000
 )
@@ -46,6 +49,7 @@ type options struct {
 	queueSize           int
 	queueBytes          int64
 	totalBytes          int64
+	sendBytes           int64
 	block               bool
 	blockTimeout        time.Duration
 	maxSubscribers      int
@@ -88,6 +92,18 @@ func WithQueue(size int, block bool, timeout time.Duration) Option {
 func WithQueueBytes(perSubscriber, total int64) Option {
 	return func(o *options) { o.queueBytes, o.totalBytes = perSubscriber, total }
 }
+
+// WithSendBytes bounds the bytes of the events being delivered at once,
+// over all subscribers, as estimated from their decoded messages (default
+// DefaultSendBytes, 64 MiB). A delivery encodes its event for its own
+// subscriber and holds the encoding until it is written, so without this
+// bound one large message published to many subscribers would be encoded
+// for all of them at once: 60 MiB to 1000 subscribers, 60 GB. Events of
+// at most 64 KiB are not counted (WithMaxSubscribers bounds them); an
+// event larger than the bound is sent when nothing else is. A large event
+// waits while others are written, up to the delivery timeout each for a
+// subscriber that does not read (COMMTIMEOUT, or 30 s).
+func WithSendBytes(n int64) Option { return func(o *options) { o.sendBytes = n } }
 
 // WithMaxSubscribers bounds the subscribers (each is a goroutine and a
 // connection; default DefaultMaxSubscribers).
@@ -148,6 +164,9 @@ func (o *options) fill(cfg *pyro.Config) {
 	}
 	if o.totalBytes <= 0 {
 		o.totalBytes = DefaultTotalBytes
+	}
+	if o.sendBytes <= 0 {
+		o.sendBytes = DefaultSendBytes
 	}
 	def := func(v *int, d int) {
 		if *v <= 0 {

@@ -55,6 +55,8 @@ type Service struct {
 	removed atomic.Int64
 	nSubs   atomic.Int64 // len(subs), read without mu
 
+	sending sendBudget // the bytes being delivered (sendbudget.go)
+
 	bmu         sync.Mutex    // guards the byte counts (budget.go)
 	totalQueued int64         // bytes queued for all subscribers
 	room        chan struct{} // closed when bytes are given back
@@ -83,6 +85,7 @@ func NewService(cfg *pyro.Config, opts ...Option) *Service {
 		}
 	}
 	s.o.fill(cfg)
+	s.sending.limit = s.o.sendBytes
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s
 }

@@ -161,7 +161,11 @@ func (w *subscriber) send(ctx context.Context, st queued) bool {
 	o := &w.s.o
 	wait := o.retryBase
 	for failures := 0; ; {
+		if !w.s.sending.acquire(ctx, w.quit, st.size) {
+			return false
+		}
 		err := w.call(ctx, st.Event)
+		w.s.sending.release(st.size)
 		if err == nil {
 			if err := o.store.Ack(w.key, st.Seq); err != nil {
 				o.log.Error("events: acknowledging an event failed", "subscriber", w.key, "err", err)
