@@ -52,7 +52,12 @@
 // (pyrogo; default 10 s) — the other subscribers have already received
 // the event by then — after which the event is dropped for that
 // subscriber and counted; with ES_BLOCKQUEUE false it is dropped at once
-// and counted (see Stats). Pyro3 waited for ever. A queue is also full
+// and counted (see Stats). Pyro3 waited for ever. One publish call waits
+// ES_BLOCKTIMEOUT at most once in all, whatever number of its subjects
+// and subscribers have full queues; and a subscriber that made a
+// publisher wait that long is stalled: until it takes an event again,
+// its full queue drops events at once rather than making every publish
+// wait (Pyro3 and pyes.py wait at every publish). A queue is also full
 // when its event would pass the byte bounds of WithQueueBytes (16 MiB per
 // subscriber, 256 MiB for all, estimated from the decoded messages), so
 // that ES_QUEUESIZE events of MAX_MESSAGE_SIZE bytes cannot pile up; a

@@ -222,8 +222,18 @@ func (s *Service) Publish(ctx context.Context, subjects, message any) error {
 			return err
 		}
 	}
+	// one block timeout for the whole call, however many subjects wait
+	// for full queues (a publish of 1000 subjects must not wait 1000
+	// times)
+	var expire <-chan time.Time
+	if s.o.block {
+		t := time.NewTimer(s.o.blockTimeout)
+		defer t.Stop()
+		expire = t.C
+	}
+	expired := false
 	for i, subj := range list {
-		s.deliver(ctx, Event{Subject: subj, Msg: message, Time: now}, targets[i])
+		s.deliver(ctx, Event{Subject: subj, Msg: message, Time: now}, targets[i], expire, &expired)
 	}
 	return nil
 }
@@ -264,9 +274,12 @@ func (s *Service) targets(subject string, budget *pyre.Budget) ([]*subscriber, e
 
 // deliver queues ev for every target: first without waiting, so that no
 // full queue delays the others; then, when blocking, waits for the full
-// ones until the block timeout, dropping (and counting) what still does
-// not fit.
-func (s *Service) deliver(ctx context.Context, ev Event, targets []*subscriber) {
+// ones until expire fires (once per publish: *expired records it),
+// dropping (and counting) what still does not fit. A subscriber that
+// made a publisher wait that long is stalled: until it takes an event
+// again, a full queue of its drops the event at once instead of making
+// every publisher wait the block timeout again.
+func (s *Service) deliver(ctx context.Context, ev Event, targets []*subscriber, expire <-chan time.Time, expired *bool) {
 	if len(targets) == 0 {
 		return
 	}
@@ -280,37 +293,29 @@ func (s *Service) deliver(ctx context.Context, ev Event, targets []*subscriber) 
 	if len(full) == 0 {
 		return
 	}
-	if !s.o.block {
-		for _, w := range full {
-			w.dropped.Add(1)
-		}
-		s.dropped.Add(int64(len(full)))
-		return
-	}
-	t := time.NewTimer(s.o.blockTimeout)
-	defer t.Stop()
-	expired := false
 	var n int64
 	for _, w := range full {
 		// once the timeout has passed, the others still get the event if
 		// their queue has room by now (one subscriber's timeout must not
 		// cost another its event)
-		if expired {
-			if !w.offer(ev, size) {
+		switch {
+		case !s.o.block || *expired || w.stalled.Load():
+			if !s.o.block || !w.offer(ev, size) {
 				w.dropped.Add(1)
 				n++
 			}
-			continue
-		}
-		if !w.wait(ctx, ev, size, t.C) {
-			expired = true
+		case !w.wait(ctx, ev, size, expire):
+			*expired = true
+			w.stalled.Store(true)
 			w.dropped.Add(1)
 			n++
 		}
 	}
 	if n > 0 {
 		s.dropped.Add(n)
-		s.o.log.Warn("events: queue full, event dropped", "subject", ev.Subject, "subscribers", n)
+		if s.o.block {
+			s.o.log.Warn("events: queue full, event dropped", "subject", ev.Subject, "subscribers", n)
+		}
 	}
 }
 

@@ -31,8 +31,11 @@ type subscriber struct {
 	exact    map[string]struct{} // its subjects (lower-cased), guarded by s.mu
 	patterns map[string]struct{} // its pattern texts, guarded by s.mu
 	dropped  atomic.Int64
-	bytes    int64 // queued bytes, guarded by s.bmu
-	gone     bool  // stopped: takes nothing more, guarded by s.bmu
+	// stalled: a publisher waited the block timeout for its full queue
+	// and it has delivered nothing since; publishers do not wait for it
+	stalled atomic.Bool
+	bytes   int64 // queued bytes, guarded by s.bmu
+	gone    bool  // stopped: takes nothing more, guarded by s.bmu
 }
 
 // queued is a stored event in a queue with its estimated size.
@@ -167,6 +170,7 @@ func (w *subscriber) send(ctx context.Context, st queued) bool {
 		err := w.call(ctx, st.Event)
 		w.s.sending.release(st.size)
 		if err == nil {
+			w.stalled.Store(false)
 			if err := o.store.Ack(w.key, st.Seq); err != nil {
 				o.log.Error("events: acknowledging an event failed", "subscriber", w.key, "err", err)
 			}
