@@ -3,12 +3,14 @@ package events_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/events"
+	"github.com/pyrogo/pyro/internal/testkit"
 )
 
 // stuckSub subscribes a subscription that is never read: its daemon
@@ -77,44 +79,64 @@ func TestBlockingStalledSubscriberWaitsOnce(t *testing.T) {
 }
 
 // One publish waits the block timeout at most once in all, however many
-// of its subjects have full queues. Ten stuck subscribers, one per
-// subject, are published to by calls naming all ten subjects: their
-// queues fill at about the same call. Before, that call waited once per
-// subscriber (ten timeouts); now the timeouts waited in all, counted in
-// whole timeouts per call, are a few (one per call in which a queue
-// first filled).
+// of its subjects have full queues. Ten subscribers on a port whose
+// listener never accepts (each delivery stays in its connect) have full
+// queues of 2, none stalled yet; one publish names their ten subjects.
+// Before, it waited once per subscriber (ten timeouts); now once.
 func TestBlockingPublishOneTimeout(t *testing.T) {
 	const timeout = time.Second
 	const k = 10
 	ctx := ctxT(t)
 	svc, es := startES(t, events.WithQueue(2, true, timeout))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close() // never accepts
+	p, _ := pyro.NewProxyURI(es, nil)
+	defer p.Close()
 	var subjects []string
 	for i := range k {
 		subjects = append(subjects, fmt.Sprint("s", i))
-		stuckSub(t, ctx, es, subjects[i])
-	}
-	p, _ := pyro.NewProxyURI(es, nil)
-	defer p.Close()
-	pad := strings.Repeat("x", 1<<20)
-	waits := 0
-	for calls := 0; ; calls++ {
-		stalled := 0
-		for _, st := range svc.Stats().Subs {
-			if st.Dropped > 0 {
-				stalled++
-			}
-		}
-		if stalled == k {
-			t.Logf("%d calls, %d block timeouts waited in all", calls, waits)
-			break
-		}
-		start := time.Now()
-		if err := events.Publish(ctx, p, subjects, pad); err != nil {
+		if _, err := p.Call(ctx, "subscribe", subjects[i], fmt.Sprintf("PYRO:s%d@%s", i, ln.Addr())); err != nil {
 			t.Fatal(err)
 		}
-		waits += int(time.Since(start) / timeout)
 	}
-	if waits > k/2 {
-		t.Errorf("publishing waited %d block timeouts for %d stuck subscribers, want one per call", waits, k)
+	queued := func(n int) func() bool {
+		return func() bool {
+			st := svc.Stats()
+			for _, s := range st.Subs {
+				if s.Queued != n {
+					return false
+				}
+			}
+			return len(st.Subs) == k
+		}
+	}
+	// two events each (the queue holds two: no wait), the first taken
+	// into a delivery that never ends, then one more: full, not stalled
+	for range 2 {
+		if err := events.Publish(ctx, p, subjects, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testkit.Eventually(t, "every subscriber delivering its first event", queued(1))
+	if err := events.Publish(ctx, p, subjects, 2); err != nil {
+		t.Fatal(err)
+	}
+	if !queued(2)() || svc.Stats().Dropped != 0 {
+		t.Fatalf("queues not full or events dropped: %+v", svc.Stats())
+	}
+	start := time.Now()
+	if err := events.Publish(ctx, p, subjects, 3); err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	t.Logf("one publish of %d subjects with full queues took %v", k, took)
+	if took >= k/2*timeout {
+		t.Errorf("one publish waited %v for %d full queues, block timeout %v: want it waited once", took, k, timeout)
+	}
+	if d := svc.Stats().Dropped; d != k {
+		t.Errorf("dropped %d, want %d", d, k)
 	}
 }

@@ -27,9 +27,15 @@ const (
 	DefaultMaxSubjects     = 1024 // exact subscriptions per subscriber
 	DefaultMaxPatternsEach = 16   // pattern subscriptions per subscriber
 	DefaultMaxPatterns     = 1024 // pattern subscriptions in all
-	DefaultMaxFailures     = 5
-	DefaultRetryBase       = 100 * time.Millisecond
-	DefaultRetryMax        = 5 * time.Second
+	// DefaultMaxSubscriptions bounds the exact subscriptions of all
+	// subscribers together (see WithMaxSubscriptions).
+	DefaultMaxSubscriptions = 65536
+	// DefaultMaxPatternProgram bounds the compiled size of all subscribed
+	// patterns together, in instructions (see WithMaxPatternProgram).
+	DefaultMaxPatternProgram = 196608
+	DefaultMaxFailures       = 5
+	DefaultRetryBase         = 100 * time.Millisecond
+	DefaultRetryMax          = 5 * time.Second
 	// DefaultQueueBytes bounds the bytes queued for one subscriber and
 	// DefaultTotalBytes those queued for all (see WithQueueBytes).
 	DefaultQueueBytes = 16 << 20
@@ -54,6 +60,8 @@ type options struct {
 	blockTimeout        time.Duration
 	maxSubscribers      int
 	maxSubjects         int
+	maxSubscriptions    int
+	maxPatternProgram   int
 	maxPatternsEach     int
 	maxPatterns         int
 	maxFailures         int
@@ -112,6 +120,22 @@ func WithMaxSubscribers(n int) Option { return func(o *options) { o.maxSubscribe
 // WithMaxSubjects bounds the exact subscriptions of one subscriber
 // (default DefaultMaxSubjects).
 func WithMaxSubjects(n int) Option { return func(o *options) { o.maxSubjects = n } }
+
+// WithMaxSubscriptions bounds the exact subscriptions of all subscribers
+// together (default DefaultMaxSubscriptions, 65536): WithMaxSubscribers
+// times WithMaxSubjects alone would allow a million subjects of up to
+// MaxSubjectLen characters, a gigabyte held for whoever asks.
+func WithMaxSubscriptions(n int) Option { return func(o *options) { o.maxSubscriptions = n } }
+
+// WithMaxPatternProgram bounds the compiled size of all subscribed
+// patterns together, in instructions (default DefaultMaxPatternProgram,
+// 196608; a pattern may have MaxPatternProgram). Every publish matches
+// its subjects against every pattern, at a cost of the pattern's size
+// times the subject's length, from the publish's work budget: with this
+// bound at most the budget divided by MaxSubjectLen, patterns others
+// subscribed cannot make a publish of one subject of any length pass
+// the budget and fail, and it costs at most a fraction of a CPU-second.
+func WithMaxPatternProgram(n int) Option { return func(o *options) { o.maxPatternProgram = n } }
 
 // DefaultRegexBudget is the pattern-matching work one publish may spend
 // over all its subjects, in pyre steps (the name server's default for one
@@ -175,6 +199,8 @@ func (o *options) fill(cfg *pyro.Config) {
 	}
 	def(&o.maxSubscribers, DefaultMaxSubscribers)
 	def(&o.maxSubjects, DefaultMaxSubjects)
+	def(&o.maxSubscriptions, DefaultMaxSubscriptions)
+	def(&o.maxPatternProgram, DefaultMaxPatternProgram)
 	def(&o.maxPatternsEach, DefaultMaxPatternsEach)
 	def(&o.maxPatterns, DefaultMaxPatterns)
 	def(&o.maxFailures, DefaultMaxFailures)

@@ -46,6 +46,8 @@ type Service struct {
 	exact    map[string]map[string]*subscriber // lower-cased subject -> URI -> subscriber
 	patterns map[string]*patternSubs           // pattern text -> its subscribers
 	nPattern int
+	nExact   int // exact subscriptions in all
+	program  int // compiled size of the patterns in s.patterns
 
 	ctx    context.Context // ends on Close: stops deliveries
 	cancel context.CancelFunc
@@ -273,43 +275,59 @@ func (s *Service) targets(subject string, budget *pyre.Budget) ([]*subscriber, e
 }
 
 // deliver queues ev for every target: first without waiting, so that no
-// full queue delays the others; then, when blocking, waits for the full
-// ones until expire fires (once per publish: *expired records it),
-// dropping (and counting) what still does not fit. A subscriber that
-// made a publisher wait that long is stalled: until it takes an event
-// again, a full queue of its drops the event at once instead of making
-// every publisher wait the block timeout again.
+// full queue delays the others; then, when blocking, waits for all the
+// full ones at once until expire fires (once per publish: *expired
+// records it), queueing into each as soon as it has room, and drops (and
+// counts) what still does not fit. A subscriber whose queue was still
+// full when a publisher's wait expired is stalled: until it takes an
+// event again, a full queue of its drops the event at once instead of
+// making every publisher wait the block timeout again.
 func (s *Service) deliver(ctx context.Context, ev Event, targets []*subscriber, expire <-chan time.Time, expired *bool) {
 	if len(targets) == 0 {
 		return
 	}
 	size := eventSize(ev, max(s.o.queueBytes, s.o.totalBytes))
 	var full []*subscriber
-	for _, w := range targets {
-		if !w.offer(ev, size) {
-			full = append(full, w)
-		}
-	}
-	if len(full) == 0 {
-		return
-	}
 	var n int64
-	for _, w := range full {
-		// once the timeout has passed, the others still get the event if
-		// their queue has room by now (one subscriber's timeout must not
-		// cost another its event)
-		switch {
-		case !s.o.block || *expired || w.stalled.Load():
-			if !s.o.block || !w.offer(ev, size) {
-				w.dropped.Add(1)
-				n++
+	for _, w := range targets {
+		if w.offer(ev, size) {
+			continue
+		}
+		if !s.o.block || *expired || w.stalled.Load() {
+			if s.o.block {
+				w.stalled.Store(true)
 			}
-		case !w.wait(ctx, ev, size, expire):
-			*expired = true
+			w.dropped.Add(1)
+			n++
+			continue
+		}
+		full = append(full, w)
+	}
+	for len(full) > 0 {
+		room := s.roomSignal() // before the offers: no wake-up is missed
+		still := full[:0]
+		for _, w := range full {
+			if !w.offer(ev, size) {
+				still = append(still, w)
+			}
+		}
+		full = still
+		if len(full) == 0 {
+			break
+		}
+		select {
+		case <-room:
+			continue
+		case <-expire:
+		case <-ctx.Done():
+		}
+		*expired = true
+		for _, w := range full {
 			w.stalled.Store(true)
 			w.dropped.Add(1)
 			n++
 		}
+		break
 	}
 	if n > 0 {
 		s.dropped.Add(n)
@@ -345,12 +363,17 @@ func (s *Service) Subscribe(ctx context.Context, subjects, subscriberArg any) er
 			s.dropIfIdle(w)
 			return valueError("too many subscriptions for this subscriber (at most %d subjects)", s.o.maxSubjects)
 		}
+		if s.nExact >= s.o.maxSubscriptions {
+			s.dropIfIdle(w)
+			return valueError("too many subscriptions in the event service (at most %d subjects)", s.o.maxSubscriptions)
+		}
 		if m == nil {
 			m = map[string]*subscriber{}
 			s.exact[lc] = m
 		}
 		m[w.key] = w
 		w.exact[lc] = struct{}{}
+		s.nExact++
 		if err := s.o.store.AddSub(Sub{Subscriber: w.key, Kind: Exact, Subject: lc}); err != nil {
 			return err
 		}
@@ -395,8 +418,13 @@ func (s *Service) SubscribeMatch(ctx context.Context, patterns, subscriberArg an
 			return valueError("too many pattern subscriptions in the event service (at most %d)", s.o.maxPatterns)
 		}
 		if ps == nil {
+			if s.program+compiled[i].Size() > s.o.maxPatternProgram {
+				s.dropIfIdle(w)
+				return valueError("too many pattern subscriptions in the event service (their compiled size would pass %d instructions)", s.o.maxPatternProgram)
+			}
 			ps = &patternSubs{p: compiled[i], subs: map[string]*subscriber{}}
 			s.patterns[text] = ps
+			s.program += compiled[i].Size()
 		}
 		ps.subs[w.key] = w
 		w.patterns[text] = struct{}{}
@@ -447,12 +475,14 @@ func (s *Service) Unsubscribe(ctx context.Context, subjects, subscriberArg any) 
 				delete(s.exact, lc)
 			}
 			delete(w.exact, lc)
+			s.nExact--
 			_ = s.o.store.RemoveSub(Sub{Subscriber: w.key, Kind: Exact, Subject: lc})
 		}
 		if ps := s.patterns[subj]; ps != nil && ps.subs[w.key] != nil {
 			delete(ps.subs, w.key)
 			if len(ps.subs) == 0 {
 				delete(s.patterns, subj)
+				s.program -= ps.p.Size()
 			}
 			delete(w.patterns, subj)
 			s.nPattern--
@@ -509,6 +539,7 @@ func (s *Service) removeLocked(w *subscriber) {
 	for subj := range w.exact {
 		if m := s.exact[subj]; m[w.key] == w {
 			delete(m, w.key)
+			s.nExact--
 			if len(m) == 0 {
 				delete(s.exact, subj)
 			}
@@ -520,6 +551,7 @@ func (s *Service) removeLocked(w *subscriber) {
 			s.nPattern--
 			if len(ps.subs) == 0 {
 				delete(s.patterns, text)
+				s.program -= ps.p.Size()
 			}
 		}
 	}
@@ -582,7 +614,7 @@ func (s *Service) close() error {
 	s.subs = map[string]*subscriber{}
 	s.exact = map[string]map[string]*subscriber{}
 	s.patterns = map[string]*patternSubs{}
-	s.nPattern = 0
+	s.nPattern, s.nExact, s.program = 0, 0, 0
 	s.nSubs.Store(0)
 	s.mu.Unlock()
 	return s.o.store.Close()

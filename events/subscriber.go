@@ -68,11 +68,6 @@ func (w *subscriber) offer(ev Event, size int64) bool {
 	return w.put(ev, size, nil, nil)
 }
 
-// wait queues ev, waiting for room until timeout fires or ctx ends.
-func (w *subscriber) wait(ctx context.Context, ev Event, size int64, timeout <-chan time.Time) bool {
-	return w.put(ev, size, ctx.Done(), timeout)
-}
-
 func (w *subscriber) put(ev Event, size int64, done <-chan struct{}, timeout <-chan time.Time) bool {
 	// reserve the bytes first, waiting (when allowed) for room
 	for {
