@@ -78,8 +78,11 @@
 // Everything a client can send is bounded: subjects per call
 // (MaxSubjectsPerCall), subject length (MaxSubjectLen), subscribers
 // (WithMaxSubscribers), exact subscriptions per subscriber
-// (WithMaxSubjects), patterns per subscriber and in all
-// (WithMaxPatterns), and so the regex work per publish.
+// (WithMaxSubjects) and in all (WithMaxSubscriptions), patterns per
+// subscriber and in all (WithMaxPatterns) and their compiled size in all
+// (WithMaxPatternProgram), the regex work per publish (WithRegexBudget),
+// the bytes queued (WithQueueBytes) and being delivered at once
+// (WithSendBytes). SECURITY.md (§14) lists the attacks they answer.
 //
 // # Go API
 //
