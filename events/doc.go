@@ -84,6 +84,34 @@
 // the bytes queued (WithQueueBytes) and being delivered at once
 // (WithSendBytes). SECURITY.md (§14) lists the attacks they answer.
 //
+// # Who may do what
+//
+// Served by a daemon, the service runs behind every check the daemon has
+// (HMAC key, TLS/mTLS, passphrases, connection validators,
+// MAXCONNECTIONS). On top of that:
+//
+//   - Third-party subscribers are refused: a remote client may only
+//     subscribe (and unsubscribe) a subscriber object on its own host —
+//     a URI whose address is the client's, or, for a client on this
+//     machine, a loopback or local address or unix socket. A host name is
+//     resolved (at most 2 s) and every address it has must qualify; for a
+//     client on another machine the delivery then goes to the client's
+//     own address, so a name that is made to point elsewhere later
+//     changes nothing. PYRONAME/PYROMETA subscribers count as third
+//     party. Otherwise anyone allowed to subscribe could make the server
+//     send a busy subject's events (and their retries) to a victim.
+//     Local Go calls of the methods are not restricted.
+//   - A Policy (WithPolicy, pyro es --policy FILE; the rule syntax and
+//     engine of pyro ns --policy) decides who may connect, publish to
+//     which subjects, subscribe to which subjects, subscribe by pattern
+//     (match), and subscribe third-party subscribers (thirdparty, per
+//     subject), by passphrase identity, verified certificate CN or host.
+//     A pattern subscription delivers only the events whose subject its
+//     subscribing client may subscribe to. Refusals are SecurityErrors
+//     naming what was denied (Pyro closes the connection after one, as
+//     Pyro's daemons do); a connection refused by host or certificate is
+//     a ConnectionDenied error ("connection rejected" in Python).
+//
 // # Go API
 //
 // Publish sends one publish call; Subscribe and SubscribeMatch run a

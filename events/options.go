@@ -69,6 +69,7 @@ type options struct {
 	proxyOpts           []pyro.ProxyOption
 	store               Store
 	regexBudget         int64
+	policy              *Policy
 }
 
 // WithLogger sets the logger (default: discard).

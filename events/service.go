@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/codec"
+	"github.com/pyrogo/pyro/internal/accessrule"
 	"github.com/pyrogo/pyro/internal/pyre"
 	"github.com/pyrogo/pyro/py"
 )
@@ -58,6 +61,8 @@ type Service struct {
 	nSubs   atomic.Int64 // len(subs), read without mu
 
 	sending sendBudget // the bytes being delivered (sendbudget.go)
+	// lookup resolves subscriber host names (thirdparty.go)
+	lookup func(ctx context.Context, network, host string) ([]netip.Addr, error)
 
 	bmu         sync.Mutex    // guards the byte counts (budget.go)
 	totalQueued int64         // bytes queued for all subscribers
@@ -65,6 +70,7 @@ type Service struct {
 }
 
 type patternSubs struct {
+	text string
 	p    *pyre.Pattern
 	subs map[string]*subscriber
 }
@@ -80,7 +86,7 @@ func NewService(cfg *pyro.Config, opts ...Option) *Service {
 		cfg = cfg.Clone()
 	}
 	s := &Service{cfg: cfg, subs: map[string]*subscriber{}, exact: map[string]map[string]*subscriber{},
-		patterns: map[string]*patternSubs{}}
+		patterns: map[string]*patternSubs{}, lookup: net.DefaultResolver.LookupNetIP}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&s.o)
@@ -213,6 +219,9 @@ func (s *Service) Publish(ctx context.Context, subjects, message any) error {
 	if err != nil || len(list) == 0 {
 		return err
 	}
+	if err := s.checkSubjects(ctx, accessrule.EventPublish, "publish", list); err != nil {
+		return err
+	}
 	now := float64(time.Now().UnixNano()) / 1e9
 	// every subject's subscribers first, under one budget of matching
 	// work for the whole call: a publish the patterns would make too
@@ -267,7 +276,9 @@ func (s *Service) targets(subject string, budget *pyre.Budget) ([]*subscriber, e
 		}
 		if ok {
 			for _, w := range ps.subs {
-				add(w)
+				if s.patternAllows(w.patterns[ps.text], subject) {
+					add(w)
+				}
 			}
 		}
 	}
@@ -347,9 +358,18 @@ func (s *Service) Subscribe(ctx context.Context, subjects, subscriberArg any) er
 	if err != nil {
 		return err
 	}
+	if err := s.checkSubjects(ctx, accessrule.EventSubscribe, "subscribe", list); err != nil {
+		return err
+	}
+	dial, err := s.subscriberTarget(ctx, "subscribe", u, list, false)
+	if err != nil {
+		return err
+	}
+	peer, _ := callerOf(ctx)
+	client := clientOf(peer)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	w, err := s.worker(u)
+	w, err := s.worker(u, dial)
 	if err != nil {
 		return err
 	}
@@ -374,7 +394,7 @@ func (s *Service) Subscribe(ctx context.Context, subjects, subscriberArg any) er
 		m[w.key] = w
 		w.exact[lc] = struct{}{}
 		s.nExact++
-		if err := s.o.store.AddSub(Sub{Subscriber: w.key, Kind: Exact, Subject: lc}); err != nil {
+		if err := s.o.store.AddSub(Sub{Subscriber: w.key, Kind: Exact, Subject: lc, Client: client}); err != nil {
 			return err
 		}
 	}
@@ -392,15 +412,24 @@ func (s *Service) SubscribeMatch(ctx context.Context, patterns, subscriberArg an
 	if err != nil {
 		return err
 	}
+	if err := s.checkSubjects(ctx, accessrule.EventMatch, "subscribeMatch", []string{""}); err != nil {
+		return err
+	}
 	compiled := make([]*pyre.Pattern, len(list))
 	for i, p := range list {
 		if compiled[i], err = compilePattern(p); err != nil {
 			return err
 		}
 	}
+	dial, err := s.subscriberTarget(ctx, "subscribeMatch", u, list, true)
+	if err != nil {
+		return err
+	}
+	peer, _ := callerOf(ctx)
+	client := clientOf(peer)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	w, err := s.worker(u)
+	w, err := s.worker(u, dial)
 	if err != nil {
 		return err
 	}
@@ -422,14 +451,14 @@ func (s *Service) SubscribeMatch(ctx context.Context, patterns, subscriberArg an
 				s.dropIfIdle(w)
 				return valueError("too many pattern subscriptions in the event service (their compiled size would pass %d instructions)", s.o.maxPatternProgram)
 			}
-			ps = &patternSubs{p: compiled[i], subs: map[string]*subscriber{}}
+			ps = &patternSubs{text: text, p: compiled[i], subs: map[string]*subscriber{}}
 			s.patterns[text] = ps
 			s.program += compiled[i].Size()
 		}
 		ps.subs[w.key] = w
-		w.patterns[text] = struct{}{}
+		w.patterns[text] = client
 		s.nPattern++
-		if err := s.o.store.AddSub(Sub{Subscriber: w.key, Kind: Pattern, Subject: text}); err != nil {
+		if err := s.o.store.AddSub(Sub{Subscriber: w.key, Kind: Pattern, Subject: text, Client: client}); err != nil {
 			return err
 		}
 	}
@@ -459,6 +488,11 @@ func (s *Service) Unsubscribe(ctx context.Context, subjects, subscriberArg any) 
 	}
 	u, err := subscriberURI(subscriberArg)
 	if err != nil {
+		return err
+	}
+	// only the subscribers a client could subscribe may it unsubscribe:
+	// otherwise anyone could cut others off their events
+	if _, err := s.subscriberTarget(ctx, "unsubscribe", u, list, false); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -493,8 +527,9 @@ func (s *Service) Unsubscribe(ctx context.Context, subjects, subscriberArg any) 
 	return nil
 }
 
-// worker returns the subscriber for u, starting one if needed. s.mu held.
-func (s *Service) worker(u pyro.URI) (*subscriber, error) {
+// worker returns the subscriber for u, starting one that delivers to
+// dial if needed. s.mu held.
+func (s *Service) worker(u, dial pyro.URI) (*subscriber, error) {
 	if s.closed {
 		return nil, ErrClosed
 	}
@@ -505,7 +540,7 @@ func (s *Service) worker(u pyro.URI) (*subscriber, error) {
 	if len(s.subs) >= s.o.maxSubscribers {
 		return nil, valueError("too many subscribers (at most %d)", s.o.maxSubscribers)
 	}
-	p, err := pyro.NewProxyURI(u, s.cfg, s.o.proxyOpts...)
+	p, err := pyro.NewProxyURI(dial, s.cfg, s.o.proxyOpts...)
 	if err != nil {
 		return nil, typeError("subscriber: %v", err)
 	}

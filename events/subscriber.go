@@ -29,7 +29,7 @@ type subscriber struct {
 	finOnce  sync.Once
 
 	exact    map[string]struct{} // its subjects (lower-cased), guarded by s.mu
-	patterns map[string]struct{} // its pattern texts, guarded by s.mu
+	patterns map[string]Client   // its pattern texts and who subscribed each, guarded by s.mu
 	dropped  atomic.Int64
 	// stalled: a publisher waited the block timeout for its full queue
 	// and it has delivered nothing since; publishers do not wait for it
@@ -47,7 +47,7 @@ type queued struct {
 func newSubscriber(s *Service, key string, p *pyro.Proxy) *subscriber {
 	return &subscriber{s: s, key: key, proxy: p, q: make(chan queued, s.o.queueSize),
 		quit: make(chan struct{}), fin: make(chan struct{}),
-		exact: map[string]struct{}{}, patterns: map[string]struct{}{}}
+		exact: map[string]struct{}{}, patterns: map[string]Client{}}
 }
 
 func (w *subscriber) stop()   { w.stopOnce.Do(func() { close(w.quit) }) }
