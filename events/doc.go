@@ -10,6 +10,13 @@
 //	defer svc.Close()
 //	d.Register(svc, events.ObjectID)
 //
+// or Start runs one in a daemon of its own, with the daemon's checks
+// (HMAC key, TLS, passphrases, connection validators, MAXCONNECTIONS) and
+// the Service's Policy, as the pyro es command does:
+//
+//	srv, err := events.Start(cfg, events.WithServerHost("0.0.0.0"), events.WithPolicy(p))
+//	defer srv.Shutdown(ctx) // stop accepting, deliver what is queued until ctx ends
+//
 // Its remote API is Pyro3's EventService, callable from Python with no
 // pyrogo code on that side; every method returns None:
 //
