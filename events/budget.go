@@ -61,9 +61,10 @@ func (s *Service) wakeLocked() {
 	}
 }
 
-// roomChan returns the channel closed when bytes are next given back (a
-// queued event delivered or discarded, which also frees a queue slot).
-func (s *Service) roomChan() <-chan struct{} {
+// roomSignal returns a channel closed when bytes are next given back
+// (every delivery that ends gives back its event's bytes, so a queue
+// that was full in events or bytes may have room then).
+func (s *Service) roomSignal() <-chan struct{} {
 	s.bmu.Lock()
 	defer s.bmu.Unlock()
 	if s.room == nil {

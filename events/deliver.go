@@ -13,7 +13,11 @@ import (
 // restart. A subscriber whose queue is full (in events or bytes) for one
 // event of the publish takes the publish's later events only after it,
 // so that its events stay in order; with ES_BLOCKQUEUE the publisher then
-// waits for those, one by one, until the block timeout.
+// waits for all of those at once, until the block timeout (one for the
+// whole publish). A subscriber whose queue was still full when a publisher's
+// wait expired is stalled: until it delivers an event again, a full queue
+// of its drops the event at once instead of making every publisher wait
+// the block timeout again.
 
 // pending is an event accepted for one subscriber, its bytes reserved.
 type pending struct {
@@ -48,31 +52,63 @@ func (s *Service) deliver(ctx context.Context, evs []Event, targets [][]*subscri
 		s.dropped.Add(int64(nWaiting))
 		return nil
 	}
-	t := time.NewTimer(s.o.blockTimeout)
-	defer t.Stop()
-	expired := false
-	var dropped int64
-	for i, ws := range waiting {
-		for _, w := range ws {
-			// once the timeout has passed, the others still get the
-			// event if their queue has room by now (one subscriber's
-			// timeout must not cost another its event)
-			ok, err := s.queueWaiting(ctx, evs[i], sizes[i], w, t.C, expired)
-			if err != nil {
-				return err
+	// the waiting ones, each subscriber's events in publish order; all
+	// are tried whenever bytes are given back, until the block timeout
+	type waits struct {
+		w   *subscriber
+		idx []int
+	}
+	var ws []*waits
+	byW := map[*subscriber]*waits{}
+	for i, list := range waiting {
+		for _, w := range list {
+			x := byW[w]
+			if x == nil {
+				x = &waits{w: w}
+				byW[w] = x
+				ws = append(ws, x)
 			}
-			if !ok {
-				expired = true
-				w.dropped.Add(1)
-				dropped++
-			}
+			x.idx = append(x.idx, i)
 		}
 	}
-	if dropped > 0 {
-		s.dropped.Add(dropped)
-		s.o.log.Warn("events: queue full, event dropped", "subscribers", dropped)
+	t := time.NewTimer(s.o.blockTimeout)
+	defer t.Stop()
+	for {
+		room := s.roomSignal() // before the tries: no wake-up is missed
+		left := 0
+		for _, x := range ws {
+			for len(x.idx) > 0 {
+				i := x.idx[0]
+				ok, err := s.queueOne(evs[i], sizes[i], x.w)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					break
+				}
+				x.idx = x.idx[1:]
+			}
+			left += len(x.idx)
+		}
+		if left == 0 {
+			return nil
+		}
+		select {
+		case <-room:
+			continue
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		for _, x := range ws {
+			if len(x.idx) > 0 {
+				x.w.stalled.Store(true)
+				x.w.dropped.Add(int64(len(x.idx)))
+			}
+		}
+		s.dropped.Add(int64(left))
+		s.o.log.Warn("events: queue full, events dropped", "events", left)
+		return nil
 	}
-	return nil
 }
 
 // queueFitting appends and queues, under s.pmu, every event for the
@@ -98,6 +134,13 @@ func (s *Service) queueFitting(evs []Event, sizes []int64, targets, waiting [][]
 				accepted[i] = append(accepted[i], pending{w, sizes[i]})
 				keys = append(keys, w.key)
 			case noRoom:
+				if s.o.block && w.stalled.Load() {
+					// a publisher already waited the block timeout for
+					// it and it has delivered nothing since: no new wait
+					w.dropped.Add(1)
+					s.dropped.Add(1)
+					continue
+				}
 				full[w] = true
 				waiting[i] = append(waiting[i], w)
 				*nWaiting++
@@ -132,31 +175,6 @@ func (s *Service) queueFitting(evs []Event, sizes []int64, targets, waiting [][]
 		}
 	}
 	return nil
-}
-
-// queueWaiting waits until w has room for ev (unless expired, or until
-// timeout fires or ctx ends), then appends and queues it. False: not
-// queued (dropped).
-func (s *Service) queueWaiting(ctx context.Context, ev Event, size int64, w *subscriber, timeout <-chan time.Time, expired bool) (bool, error) {
-	for {
-		room := s.roomChan() // before the check: a release after it wakes us
-		ok, err := s.queueOne(ev, size, w)
-		if ok || err != nil {
-			return ok, err
-		}
-		if expired {
-			return false, nil
-		}
-		select {
-		case <-room:
-		case <-w.quit:
-			return true, nil
-		case <-ctx.Done():
-			return false, nil
-		case <-timeout:
-			return false, nil
-		}
-	}
 }
 
 // queueOne appends and queues ev for w if it has room.

@@ -54,6 +54,8 @@ type Service struct {
 	exact    map[string]map[string]*subscriber // lower-cased subject -> URI -> subscriber
 	patterns map[string]*patternSubs           // pattern text -> its subscribers
 	nPattern int
+	nExact   int // exact subscriptions in all
+	program  int // compiled size of the patterns in s.patterns
 
 	// pmu serialises appending a publish's events to the store and
 	// queueing them, so that every queue holds its events in the order
@@ -70,6 +72,7 @@ type Service struct {
 	removed atomic.Int64
 	nSubs   atomic.Int64 // len(subs), read without mu
 
+	sending sendBudget // the bytes being delivered (sendbudget.go)
 	// lookup resolves subscriber host names (thirdparty.go)
 	lookup func(ctx context.Context, network, host string) ([]netip.Addr, error)
 
@@ -105,6 +108,7 @@ func NewService(cfg *pyro.Config, opts ...Option) *Service {
 		}
 	}
 	s.o.fill(cfg)
+	s.sending.limit = s.o.sendBytes
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if d, ok := s.o.store.(Durable); ok && d.Durable() {
 		s.durable = true
@@ -337,12 +341,17 @@ func (s *Service) Subscribe(ctx context.Context, subjects, subscriberArg any) er
 			s.dropIfIdle(w)
 			return valueError("too many subscriptions for this subscriber (at most %d subjects)", s.o.maxSubjects)
 		}
+		if s.nExact >= s.o.maxSubscriptions {
+			s.dropIfIdle(w)
+			return valueError("too many subscriptions in the event service (at most %d subjects)", s.o.maxSubscriptions)
+		}
 		if m == nil {
 			m = map[string]*subscriber{}
 			s.exact[lc] = m
 		}
 		m[w.key] = w
 		w.exact[lc] = struct{}{}
+		s.nExact++
 		if err := s.o.store.AddSub(Sub{Subscriber: w.key, Kind: Exact, Subject: lc, Client: client}); err != nil {
 			return err
 		}
@@ -396,8 +405,13 @@ func (s *Service) SubscribeMatch(ctx context.Context, patterns, subscriberArg an
 			return valueError("too many pattern subscriptions in the event service (at most %d)", s.o.maxPatterns)
 		}
 		if ps == nil {
+			if s.program+compiled[i].Size() > s.o.maxPatternProgram {
+				s.dropIfIdle(w)
+				return valueError("too many pattern subscriptions in the event service (their compiled size would pass %d instructions)", s.o.maxPatternProgram)
+			}
 			ps = &patternSubs{text: text, p: compiled[i], subs: map[string]*subscriber{}}
 			s.patterns[text] = ps
+			s.program += compiled[i].Size()
 		}
 		ps.subs[w.key] = w
 		w.patterns[text] = client
@@ -453,12 +467,14 @@ func (s *Service) Unsubscribe(ctx context.Context, subjects, subscriberArg any) 
 				delete(s.exact, lc)
 			}
 			delete(w.exact, lc)
+			s.nExact--
 			_ = s.o.store.RemoveSub(Sub{Subscriber: w.key, Kind: Exact, Subject: lc})
 		}
 		if ps := s.patterns[subj]; ps != nil && ps.subs[w.key] != nil {
 			delete(ps.subs, w.key)
 			if len(ps.subs) == 0 {
 				delete(s.patterns, subj)
+				s.program -= ps.p.Size()
 			}
 			delete(w.patterns, subj)
 			s.nPattern--
@@ -524,6 +540,7 @@ func (s *Service) removeLocked(w *subscriber) {
 	for subj := range w.exact {
 		if m := s.exact[subj]; m[w.key] == w {
 			delete(m, w.key)
+			s.nExact--
 			if len(m) == 0 {
 				delete(s.exact, subj)
 			}
@@ -535,6 +552,7 @@ func (s *Service) removeLocked(w *subscriber) {
 			s.nPattern--
 			if len(ps.subs) == 0 {
 				delete(s.patterns, text)
+				s.program -= ps.p.Size()
 			}
 		}
 	}
@@ -597,7 +615,7 @@ func (s *Service) close() error {
 	s.subs = map[string]*subscriber{}
 	s.exact = map[string]map[string]*subscriber{}
 	s.patterns = map[string]*patternSubs{}
-	s.nPattern = 0
+	s.nPattern, s.nExact, s.program = 0, 0, 0
 	s.nSubs.Store(0)
 	s.mu.Unlock()
 	return s.o.store.Close()

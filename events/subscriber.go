@@ -31,7 +31,11 @@ type subscriber struct {
 	exact    map[string]struct{} // its subjects (lower-cased), guarded by s.mu
 	patterns map[string]Client   // its pattern texts and who subscribed each, guarded by s.mu
 	dropped  atomic.Int64
-	bytes    int64 // queued bytes, guarded by s.bmu
+	// stalled: a publisher waited the block timeout for its full queue
+	// and it has delivered nothing since; publishers do not wait for it
+	stalled atomic.Bool
+	bytes   int64 // queued bytes, guarded by s.bmu
+	gone    bool  // stopped: takes nothing more, guarded by s.bmu
 
 	// backlog holds a resumed subscriber's pending events, delivered
 	// before its queue; owned by its goroutine once started.
@@ -39,7 +43,6 @@ type subscriber struct {
 	// sent holds the events sent and not confirmed yet (see confirm),
 	// their bytes still counted; owned by the goroutine.
 	sent []queued
-	gone bool // stopped: takes nothing more, guarded by s.bmu
 }
 
 // queued is a stored event in a queue with its estimated size.
@@ -125,8 +128,13 @@ func (w *subscriber) deliver(ctx context.Context, st queued) bool {
 // when the subscriber or service stops meanwhile).
 func (w *subscriber) send(ctx context.Context, st queued) bool {
 	for failures := 0; ; {
+		if !w.s.sending.acquire(ctx, w.quit, st.size) {
+			return false
+		}
 		err := w.call(ctx, st.Stored)
+		w.s.sending.release(st.size)
 		if err == nil {
+			w.stalled.Store(false)
 			return true
 		}
 		failures++
