@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -79,7 +80,7 @@ func serveES(arg string) error {
 	w := bufio.NewWriter(os.Stdout)
 	fmt.Fprintln(w, "READY")
 	w.Flush()
-	err = d.Serve(ctx)
+	serveErr := d.Serve(ctx)
 	d.Close()
-	return svc.Close()
+	return errors.Join(serveErr, svc.Close())
 }
