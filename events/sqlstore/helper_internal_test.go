@@ -82,5 +82,8 @@ func serveES(arg string) error {
 	w.Flush()
 	serveErr := d.Serve(ctx)
 	d.Close()
+	if errors.Is(serveErr, pyro.ErrDaemonClosed) || ctx.Err() != nil {
+		serveErr = nil // stopped as asked
+	}
 	return errors.Join(serveErr, svc.Close())
 }
