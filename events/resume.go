@@ -21,6 +21,7 @@ func (s *Service) resume() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var order []*subscriber // in the order first seen, started at the end
+	thirdParty := map[*subscriber]bool{}
 	for _, sub := range subs {
 		w := s.subs[sub.Subscriber]
 		if w == nil {
@@ -28,7 +29,9 @@ func (s *Service) resume() error {
 			if err != nil {
 				return fmt.Errorf("stored subscriber %q: %w", sub.Subscriber, err)
 			}
-			p, err := pyro.NewProxyURI(u, s.cfg, s.o.proxyOpts...)
+			// the third-party rule again, as when it was subscribed
+			dial, tp := s.resumeTarget(u, sub.Client)
+			p, err := pyro.NewProxyURI(dial, s.cfg, s.o.proxyOpts...)
 			if err != nil {
 				return fmt.Errorf("stored subscriber %q: %w", sub.Subscriber, err)
 			}
@@ -38,7 +41,14 @@ func (s *Service) resume() error {
 				return fmt.Errorf("stored subscriber %q is not a URI in its canonical form", sub.Subscriber)
 			}
 			s.subs[w.key] = w
+			thirdParty[w] = tp
 			order = append(order, w)
+		}
+		if thirdParty[w] && !s.thirdPartyAllowed(sub) {
+			s.o.log.Warn("events: a stored subscription of a subscriber on another host than its client is not allowed by the policy now; it is dropped",
+				"subscriber", w.key, "subject", sub.Subject, "client", sub.Client.Addr)
+			_ = s.o.store.RemoveSub(sub)
+			continue
 		}
 		switch sub.Kind {
 		case Exact:
@@ -72,6 +82,9 @@ func (s *Service) resume() error {
 		}
 	}
 	for _, w := range order {
+		if len(w.exact) == 0 && len(w.patterns) == 0 {
+			continue // removed below, its events with it
+		}
 		pend, err := s.o.store.Pending(w.key)
 		if err != nil {
 			s.stopUnstarted(order)

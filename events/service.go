@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -72,10 +70,7 @@ type Service struct {
 	removed atomic.Int64
 	nSubs   atomic.Int64 // len(subs), read without mu
 
-	sending sendBudget // the bytes being delivered (sendbudget.go)
-	// lookup resolves subscriber host names (thirdparty.go)
-	lookup func(ctx context.Context, network, host string) ([]netip.Addr, error)
-
+	sending     sendBudget    // the bytes being delivered (sendbudget.go)
 	bmu         sync.Mutex    // guards the byte counts (budget.go)
 	totalQueued int64         // bytes queued for all subscribers
 	room        chan struct{} // closed when bytes are given back
@@ -101,7 +96,7 @@ func NewService(cfg *pyro.Config, opts ...Option) *Service {
 		cfg = cfg.Clone()
 	}
 	s := &Service{cfg: cfg, subs: map[string]*subscriber{}, exact: map[string]map[string]*subscriber{},
-		patterns: map[string]*patternSubs{}, lookup: net.DefaultResolver.LookupNetIP}
+		patterns: map[string]*patternSubs{}}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&s.o)
