@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 
 	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/events"
@@ -88,73 +86,39 @@ func runES(ctx context.Context, args []string, stdout, stderr io.Writer, environ
 
 func esMain(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string, opts esOptions) int {
 	fs := newFlagSet("es", "es [-n host] [-p port] [-u unixsocket] [-N] [-s storage] [-k key] [--policy file]", esHelp, stderr)
-	var (
-		host, unixSocket, storage, natHost, key, policyFile string
-		port, natPort                                       int
-		noNS, verbose                                       bool
-	)
-	for _, n := range []string{"n", "host"} {
-		fs.StringVar(&host, n, "", "`host` name or address to bind the server on (default: config HOST, localhost; 0.0.0.0 or \"\" = all IPv4 interfaces)")
-	}
-	for _, n := range []string{"p", "port"} {
-		fs.IntVar(&port, n, 0, "`port` to bind the server on (0 = a free port)")
-	}
-	for _, n := range []string{"u", "unixsocket"} {
-		fs.StringVar(&unixSocket, n, "", "unix domain socket `name` to bind the server on")
-	}
+	f := addServerFlags(fs, "es", serverHelp{
+		port:    "`port` to bind the server on (0 = a free port)",
+		storage: "`storage` to use: memory or sql:FILE (or scheme:ARG of a registered storage)",
+		policy:  "enforce the access policy in `file` (who may connect, publish, subscribe to which subjects; see doc)",
+		verbose: "log subscriptions, removals and other events to stderr",
+	}, tlsServer|tlsClient) // a client of the name server and of the subscribers
+	var noNS bool
 	for _, n := range []string{"N", "nons"} {
 		fs.BoolVar(&noNS, n, false, "don't register in the name server")
 	}
-	for _, n := range []string{"s", "storage"} {
-		fs.StringVar(&storage, n, "memory", "`storage` to use: memory, or scheme:ARG of a registered storage")
-	}
-	for _, n := range []string{"k", "key"} {
-		fs.StringVar(&key, n, "", keyFlagHelp)
-	}
-	fs.StringVar(&policyFile, "policy", "", "enforce the access policy in `file` (who may connect, publish, subscribe to which subjects; see doc)")
-	fs.StringVar(&natHost, "nathost", "", "external `host` name in case of NAT")
-	fs.IntVar(&natPort, "natport", 0, "external `port` in case of NAT")
-	fs.BoolVar(&verbose, "v", false, "log subscriptions, removals and other events to stderr")
-	tf := addTLSFlags(fs, tlsServer|tlsClient) // a client of the name server and of the subscribers
-	sf := addSecretFlags(fs, true)
-	lf := addLogFlags(fs)
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
 	if fs.NArg() > 0 {
 		return usageError(fs, "unexpected arguments: %q", fs.Args())
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if unixSocket != "" && (set["p"] || set["port"]) {
+	f.parsed(fs)
+	if f.unixSocket != "" && f.given("p", "port") {
 		return usageError(fs, "-u and -p exclude each other")
 	}
-	cfg, passphrases, err := commandConfig(environ, key, tf, sf, stderr)
-	if err != nil {
-		return failf(stderr, "es", exitUsage, "%v", err)
-	}
-	if natHost != "" {
-		cfg.NATHost = natHost
-	}
-	if set["natport"] {
-		cfg.NATPort = natPort
-	}
-	var verboseLevel *slog.Level
-	if verbose {
-		verboseLevel = new(slog.LevelDebug)
-	}
-	logger, closeLog, err := lf.logger(cfg, verboseLevel, stderr)
-	if err != nil {
-		return failf(stderr, "es", exitUsage, "%v", err)
+	cfg, passphrases, logger, closeLog, code := f.setup(environ, stderr)
+	if code != exitOK {
+		return code
 	}
 	defer closeLog()
 	var policy *events.Policy
-	if policyFile != "" {
-		if policy, err = events.LoadPolicy(policyFile); err != nil {
+	if f.policyFile != "" {
+		var err error
+		if policy, err = events.LoadPolicy(f.policyFile); err != nil {
 			return failf(stderr, "es", exitUsage, "%v", err)
 		}
 	}
-	store, err := events.OpenStore(storage)
+	store, err := events.OpenStore(f.storage)
 	if err != nil {
 		failf(stderr, "es", 0, "%v", err)
 		if errors.Is(err, events.ErrStoreSpec) {
@@ -163,12 +127,12 @@ func esMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 		return exitRemote
 	}
 	// from here on events.Start owns the store
-	sopts := []events.ServerOption{events.WithStore(store), events.WithLogger(logger), events.WithServerPort(port)}
-	if set["n"] || set["host"] {
-		sopts = append(sopts, events.WithServerHost(host))
+	sopts := []events.ServerOption{events.WithStore(store), events.WithLogger(logger), events.WithServerPort(f.port)}
+	if f.given("n", "host") {
+		sopts = append(sopts, events.WithServerHost(f.host))
 	}
-	if unixSocket != "" {
-		sopts = append(sopts, events.WithServerUnixSocket(unixSocket))
+	if f.unixSocket != "" {
+		sopts = append(sopts, events.WithServerUnixSocket(f.unixSocket))
 	}
 	if policy != nil {
 		sopts = append(sopts, events.WithPolicy(policy))
@@ -227,7 +191,7 @@ func esMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	if opts.ready != nil {
 		opts.ready(srv)
 	}
-	code := exitOK
+	code = exitOK
 	select {
 	case <-ctx.Done():
 	case <-srv.Done():

@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 
 	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/naming"
@@ -75,40 +73,24 @@ func runNS(ctx context.Context, args []string, stdout, stderr io.Writer, environ
 
 func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string, opts nsOptions) int {
 	fs := newFlagSet("ns", "ns [-n host] [-p port] [-u unixsocket] [-s storage] [-x] [--bchost H] [--bcport P] [--nathost H] [--natport P] [-k key] [--policy file]", nsHelp, stderr)
+	f := addServerFlags(fs, "ns", serverHelp{
+		port:    "`port` to bind the server on (default: config NS_PORT, 9090; 0 = random)",
+		storage: "`storage` to use: memory or sql:FILE",
+		policy:  "enforce the access policy in `file` (who may connect, discover, register, remove, look up and list which names; see doc)",
+		verbose: "log registrations and other events to stderr",
+	}, tlsServer)
 	var (
-		host, unixSocket, storage, bcHost, natHost, key, policyFile string
-		port, bcPort, natPort                                       int
-		noBC, verbose                                               bool
+		bcHost      string
+		bcPort      int
+		noBC        bool
+		regexBudget int64
 	)
-	for _, n := range []string{"n", "host"} {
-		fs.StringVar(&host, n, "", "`host` name or address to bind the server on (default: config HOST, localhost; 0.0.0.0 or \"\" = all IPv4 interfaces)")
-	}
-	for _, n := range []string{"p", "port"} {
-		fs.IntVar(&port, n, 0, "`port` to bind the server on (default: config NS_PORT, 9090; 0 = random)")
-	}
-	for _, n := range []string{"u", "unixsocket"} {
-		fs.StringVar(&unixSocket, n, "", "unix domain socket `name` to bind the server on")
-	}
-	for _, n := range []string{"s", "storage"} {
-		fs.StringVar(&storage, n, "memory", "`storage` to use: memory or sql:FILE")
-	}
 	for _, n := range []string{"x", "nobc"} {
 		fs.BoolVar(&noBC, n, false, "don't start a broadcast server")
 	}
-	for _, n := range []string{"k", "key"} {
-		fs.StringVar(&key, n, "", keyFlagHelp)
-	}
 	fs.StringVar(&bcHost, "bchost", "", "`host` to bind the broadcast server on (default: config NS_BCHOST, all interfaces)")
 	fs.IntVar(&bcPort, "bcport", 0, "`port` to bind the broadcast server on (default: config NS_BCPORT, 9091)")
-	fs.StringVar(&natHost, "nathost", "", "external `host` name in case of NAT")
-	fs.IntVar(&natPort, "natport", 0, "external `port` in case of NAT")
-	var regexBudget int64
 	fs.Int64Var(&regexBudget, "regex-budget", naming.DefaultRegexBudget, "matching `steps` one list or remove by regex may spend (a match costs pattern size × name length)")
-	fs.StringVar(&policyFile, "policy", "", "enforce the access policy in `file` (who may connect, discover, register, remove, look up and list which names; see doc)")
-	fs.BoolVar(&verbose, "v", false, "log registrations and other events to stderr")
-	tf := addTLSFlags(fs, tlsServer)
-	sf := addSecretFlags(fs, true)
-	lf := addLogFlags(fs)
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
@@ -118,34 +100,20 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	if regexBudget <= 0 {
 		return usageError(fs, "--regex-budget must be positive")
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	cfg, passphrases, err := commandConfig(environ, key, tf, sf, stderr)
-	if err != nil {
-		return failf(stderr, "ns", exitUsage, "%v", err)
-	}
-	if natHost != "" {
-		cfg.NATHost = natHost
-	}
-	if set["natport"] {
-		cfg.NATPort = natPort
-	}
-	var verboseLevel *slog.Level
-	if verbose {
-		verboseLevel = new(slog.LevelDebug)
-	}
-	logger, closeLog, err := lf.logger(cfg, verboseLevel, stderr)
-	if err != nil {
-		return failf(stderr, "ns", exitUsage, "%v", err)
+	f.parsed(fs)
+	cfg, passphrases, logger, closeLog, code := f.setup(environ, stderr)
+	if code != exitOK {
+		return code
 	}
 	defer closeLog()
 	var policy *naming.Policy
-	if policyFile != "" {
-		if policy, err = naming.LoadPolicy(policyFile); err != nil {
+	if f.policyFile != "" {
+		var err error
+		if policy, err = naming.LoadPolicy(f.policyFile); err != nil {
 			return failf(stderr, "ns", exitUsage, "%v", err)
 		}
 	}
-	store, err := naming.OpenStorage(storage)
+	store, err := naming.OpenStorage(f.storage)
 	if err != nil {
 		failf(stderr, "ns", 0, "%v", err)
 		if errors.Is(err, naming.ErrStorageSpec) {
@@ -154,19 +122,19 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 		return exitRemote
 	}
 	sopts := []naming.ServerOption{naming.WithStorage(store), naming.WithLogger(logger), naming.WithBroadcast(!noBC)}
-	if set["n"] || set["host"] {
-		sopts = append(sopts, naming.WithHost(host))
+	if f.given("n", "host") {
+		sopts = append(sopts, naming.WithHost(f.host))
 	}
-	if set["p"] || set["port"] {
-		sopts = append(sopts, naming.WithPort(port))
+	if f.given("p", "port") {
+		sopts = append(sopts, naming.WithPort(f.port))
 	}
-	if unixSocket != "" {
-		sopts = append(sopts, naming.WithUnixSocket(unixSocket))
+	if f.unixSocket != "" {
+		sopts = append(sopts, naming.WithUnixSocket(f.unixSocket))
 	}
-	if set["bchost"] {
+	if f.set["bchost"] {
 		sopts = append(sopts, naming.WithBroadcastHost(bcHost))
 	}
-	if set["bcport"] {
+	if f.set["bcport"] {
 		sopts = append(sopts, naming.WithBroadcastPort(bcPort))
 	}
 	if passphrases != nil {
@@ -207,7 +175,7 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	if opts.ready != nil {
 		opts.ready(srv)
 	}
-	code := exitOK
+	code = exitOK
 	select {
 	case <-ctx.Done():
 	case <-srv.Done():
