@@ -21,20 +21,23 @@ const wasiModule = "wasi_snapshot_preview1"
 //   - random_get: deterministic unless WithRandom;
 //   - fd_write: stdout and stderr go to a small buffer per call (its tail
 //     is shown in error messages); fd_read reads an empty stdin;
-//     fd_close, fd_fdstat_get, fd_prestat_get, fd_prestat_dir_name see
+//     fd_close, fd_fdstat_get, fd_fdstat_set_flags, fd_prestat_get,
+//     fd_prestat_dir_name see
 //     only those three descriptors and no preopened directory;
 //   - proc_exit ends the instance; sched_yield returns.
 //
 // This is the set a Go program built with GOOS=wasip1 needs (its runtime
 // imports sched_yield, proc_exit, args_*, environ_*, clock_time_get,
-// fd_write, random_get and poll_oneoff). Everything else — path_open and
+// fd_write, random_get and poll_oneoff; its os package adds fd_close,
+// fd_fdstat_get, fd_fdstat_set_flags and the fd_prestat pair). Everything else — path_open and
 // the other path_* and fd_* file functions, sock_*, and any other module
 // — is refused at load, naming the import.
 var allowedWASI = map[string]bool{
 	"args_get": true, "args_sizes_get": true, "environ_get": true, "environ_sizes_get": true,
 	"clock_res_get": true, "clock_time_get": true, "poll_oneoff": true, "random_get": true,
 	"fd_write": true, "fd_read": true, "fd_close": true, "fd_fdstat_get": true,
-	"fd_prestat_get": true, "fd_prestat_dir_name": true, "proc_exit": true, "sched_yield": true,
+	"fd_fdstat_set_flags": true, "fd_prestat_get": true, "fd_prestat_dir_name": true, "proc_exit": true,
+	"sched_yield": true,
 }
 
 // checkImports refuses a module that imports anything the sandbox does
