@@ -69,31 +69,59 @@ func functions(info *Info) map[string]function {
 	return out
 }
 
-// tail keeps the last outputTail bytes written to it.
-type tail struct {
-	mu sync.Mutex
-	b  []byte
+// output keeps the first and the last outputTail/2 bytes a module writes
+// to stdout and stderr (a Go runtime's fatal error comes first, its
+// goroutine dump after).
+type output struct {
+	mu    sync.Mutex
+	head  []byte
+	tail  []byte
+	total int64
 }
 
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+func (o *output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	n := len(p)
-	if len(p) >= outputTail {
-		p = p[len(p)-outputTail:]
-		t.b = t.b[:0]
+	o.total += int64(n)
+	const half = outputTail / 2
+	if room := half - len(o.head); room > 0 {
+		k := min(room, len(p))
+		o.head = append(o.head, p[:k]...)
+		p = p[k:]
 	}
-	if over := len(t.b) + len(p) - outputTail; over > 0 {
-		t.b = append(t.b[:0], t.b[over:]...)
+	if len(p) >= half {
+		o.tail = append(o.tail[:0], p[len(p)-half:]...)
+		return n, nil
 	}
-	t.b = append(t.b, p...)
+	if over := len(o.tail) + len(p) - half; over > 0 {
+		o.tail = append(o.tail[:0], o.tail[over:]...)
+	}
+	o.tail = append(o.tail, p...)
 	return n, nil
 }
 
-func (t *tail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return strings.ToValidUTF8(strings.TrimSpace(string(t.b)), "?")
+// String is a one-line digest: the first lines and, if there is more,
+// the last one.
+func (o *output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	head := strings.TrimSpace(strings.ToValidUTF8(string(o.head), "?"))
+	if head == "" {
+		return ""
+	}
+	var lines []string
+	for l := range strings.Lines(head) {
+		if l = strings.TrimSpace(l); l != "" && len(lines) < 3 {
+			lines = append(lines, l)
+		}
+	}
+	s := strings.Join(lines, " | ")
+	if o.total > int64(len(o.head)) {
+		tl := strings.Split(strings.TrimSpace(strings.ToValidUTF8(string(o.tail), "?")), "\n")
+		s += fmt.Sprintf(" | ... (%d bytes in all) | %s", o.total, strings.TrimSpace(tl[len(tl)-1]))
+	}
+	return s
 }
 
 // newRuntime makes the wazero runtime of a service: instances are closed
@@ -114,7 +142,7 @@ func newRuntime(o *options) (wazero.Runtime, error) {
 
 // moduleConfig is the configuration of one instance: nothing but what the
 // options grant.
-func (s *Service) moduleConfig(out *tail) wazero.ModuleConfig {
+func (s *Service) moduleConfig(out *output) wazero.ModuleConfig {
 	mc := wazero.NewModuleConfig().WithName("").WithStartFunctions("_initialize").
 		WithStdout(out).WithStderr(out)
 	if s.o.sysClock {
@@ -153,7 +181,7 @@ func (s *Service) run(ctx context.Context, m *module, fn function, args []any) (
 	callCtx, cancel := context.WithTimeoutCause(ctx, s.o.callTimeout, errCallTimeout)
 	defer cancel()
 	start := time.Now()
-	out := &tail{}
+	out := &output{}
 	inst, err := s.rt.InstantiateModule(callCtx, m.cm, s.moduleConfig(out))
 	if err != nil {
 		return nil, s.failure(callCtx, m, fn, "starting an instance", err, out, nil, start)
@@ -218,7 +246,7 @@ func (s *Service) run(ctx context.Context, m *module, fn function, args []any) (
 var errCallTimeout = errors.New("call time cap reached")
 
 // failure turns what wazero returned into a clear error.
-func (s *Service) failure(ctx context.Context, m *module, fn function, phase string, err error, out *tail, inst api.Module, start time.Time) error {
+func (s *Service) failure(ctx context.Context, m *module, fn function, phase string, err error, out *output, inst api.Module, start time.Time) error {
 	what := fn.name
 	if phase != "" {
 		what += " (" + phase + ")"
@@ -237,10 +265,10 @@ func (s *Service) failure(ctx context.Context, m *module, fn function, phase str
 	}
 	if strings.Contains(output, "out of memory") {
 		return newErr(ErrLimit, err, "%s in module %s ran out of memory: an instance may have %d pages (%d MiB, WithMemoryPages)%s; module output: %s",
-			what, short(m.id), s.o.memoryPages, s.o.memoryPages/16, mem, lastLines(output, 3))
+			what, short(m.id), s.o.memoryPages, s.o.memoryPages/16, mem, output)
 	}
 	if output != "" {
-		output = "; module output: " + lastLines(output, 5)
+		output = "; module output: " + output
 	}
 	var exit *sys.ExitError
 	if errors.As(err, &exit) {
@@ -254,14 +282,6 @@ func (s *Service) failure(ctx context.Context, m *module, fn function, phase str
 		msg = strings.ToValidUTF8(msg, "?")
 	}
 	return newErr(ErrTrap, err, "%s in module %s trapped: %s%s%s", what, short(m.id), msg, mem, output)
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(s, "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, " | ")
 }
 
 func typeList(ts []ValueType) string {
