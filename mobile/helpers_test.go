@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"encoding/hex"
 	"errors"
 	"os"
@@ -284,4 +285,14 @@ func i32const(v int32) []byte {
 		}
 		out = append(out, c|0x80)
 	}
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "!" + err.Error()
+	}
+	return string(b)
 }
