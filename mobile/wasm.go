@@ -9,12 +9,20 @@ import (
 // Bounds of the module decoder that runs before any validator (see
 // Inspect): a hostile import or export section costs at most this much.
 const (
-	MaxImports      = 1024
-	MaxExports      = 4096
-	MaxNameLen      = 1024  // bytes of one import, export or custom section name
-	MaxTypes        = 65536 // function types
-	MaxCustom       = 256   // custom sections
-	maxParamsResult = 1000  // parameters or results of one function type
+	MaxImports = 1024
+	MaxExports = 4096
+	MaxNameLen = 1024  // bytes of one import, export or custom section name
+	MaxTypes   = 65536 // function types
+	MaxCustom  = 256   // custom sections
+	// Bounds on what the compiler and instantiation would allocate in
+	// proportion to a number rather than to bytes: wazero reserves a
+	// function's declared locals, a table's minimum size (8 bytes per
+	// element, in every instance) and per-function and per-global state.
+	MaxFunctions     = 200_000 // defined functions (a large Go program has some 50,000)
+	MaxLocals        = 50_000  // declared locals of one function
+	MaxTableElements = 1 << 20 // minimum sizes of all tables together
+	MaxGlobals       = 100_000
+	maxParamsResult  = 1000 // parameters or results of one function type
 )
 
 // ExternKind is the kind of an import or export.
@@ -254,6 +262,7 @@ func Inspect(module []byte) (*Info, error) {
 	var funcSection *reader
 	var importedFuncTypes []uint32
 	var funcExports []funcExport
+	var tableElems uint64
 	last := byte(0)
 	for len(r.b) > 0 {
 		id, err := r.byte()
@@ -340,8 +349,12 @@ func Inspect(module []byte) (*Info, error) {
 					if _, err := s.byte(); err != nil {
 						return nil, err
 					}
-					if _, err := s.limits(); err != nil {
+					min, err := s.limits()
+					if err != nil {
 						return nil, err
+					}
+					if tableElems += uint64(min); tableElems > MaxTableElements {
+						return nil, limitf("module's tables have %d elements at start (at most %d)", tableElems, MaxTableElements)
 					}
 				case KindMemory:
 					min, err := s.limits()
@@ -359,8 +372,37 @@ func Inspect(module []byte) (*Info, error) {
 				info.Imports = append(info.Imports, im)
 			}
 		case 3:
+			if _, err := (&reader{b: s.b, off: s.off}).count("functions", MaxFunctions, 1); err != nil {
+				return nil, err
+			}
 			funcSection = s
 			continue
+		case 4:
+			n, err := s.count("tables", 100, 3)
+			if err != nil {
+				return nil, err
+			}
+			for range n {
+				if _, err := s.byte(); err != nil {
+					return nil, err
+				}
+				min, err := s.limits()
+				if err != nil {
+					return nil, err
+				}
+				if tableElems += uint64(min); tableElems > MaxTableElements {
+					return nil, limitf("module's tables have %d elements at start (at most %d)", tableElems, MaxTableElements)
+				}
+			}
+		case 6:
+			if _, err := s.count("globals", MaxGlobals, 3); err != nil {
+				return nil, err
+			}
+			continue
+		case 10:
+			if err := checkLocals(s); err != nil {
+				return nil, err
+			}
 		case 5:
 			n, err := s.count("memories", 1, 2)
 			if err != nil {
@@ -416,6 +458,45 @@ func Inspect(module []byte) (*Info, error) {
 		return nil, err
 	}
 	return info, nil
+}
+
+// checkLocals reads the local declarations of every function body and
+// refuses more than MaxLocals in one function; the instructions are left
+// to the compiler.
+func checkLocals(s *reader) error {
+	n, err := s.count("function bodies", MaxFunctions, 2)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < n; i++ {
+		size, err := s.u32()
+		if err != nil {
+			return err
+		}
+		body, err := s.take(size)
+		if err != nil {
+			return err
+		}
+		b := &reader{b: body, off: s.off - int(size)}
+		groups, err := b.count("local declarations", MaxLocals, 2)
+		if err != nil {
+			return err
+		}
+		var sum uint64
+		for range groups {
+			k, err := b.u32()
+			if err != nil {
+				return err
+			}
+			if _, err := b.byte(); err != nil {
+				return err
+			}
+			if sum += uint64(k); sum > MaxLocals {
+				return limitf("function %d declares more than %d locals", i, MaxLocals)
+			}
+		}
+	}
+	return nil
 }
 
 // order is the rank of a non-custom section in the required order (the

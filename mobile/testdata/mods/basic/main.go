@@ -37,14 +37,17 @@ func grow(mib int32) int32 {
 	return int32(len(sink))
 }
 
+// depth recurses n deep with 1 KiB frames: the array is kept on the
+// stack because the result reads it after the recursive call.
+//
 //go:noinline
 func depth(n int32) int32 {
 	if n == 0 {
 		return 0
 	}
-	var pad [64]byte
-	pad[n%64] = byte(n)
-	return depth(n-1) + 1 + int32(pad[0]&0)
+	var pad [1024]byte
+	pad[n%1024] = byte(n)
+	return depth(n-1) + 1 + int32(pad[n%1024]&0x80)
 }
 
 //go:wasmexport recurse
