@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pyrogo/pyro"
 )
@@ -239,5 +240,51 @@ func TestQuotas(t *testing.T) {
 	}
 	if _, err := s.svc.Load(ctx, mods[0], nil); err == nil || !strings.Contains(err.Error(), "3 modules are loaded") {
 		t.Fatalf("global bound: %v", err)
+	}
+}
+
+// TestConcurrencyBounds: a client at its bound of running calls is
+// refused at once while others are served; Close stops a running call.
+func TestConcurrencyBounds(t *testing.T) {
+	bin := goModule(t, "basic")
+	ctx := ctxT(t)
+	s := startServed(t, []pyro.DaemonOption{pyro.WithAllowedIdentities(map[string]string{"a": "pw-a", "b": "pw-b"})},
+		WithValidator(acceptAll()), WithMaxInstances(4, 1), WithCallTimeout(time.Minute))
+	a1 := s.proxy(t, pyro.WithIdentification("pw-a"), pyro.WithSerializer("msgpack"))
+	a2 := s.proxy(t, pyro.WithIdentification("pw-a"))
+	b := s.proxy(t, pyro.WithIdentification("pw-b"))
+	id, err := a1.Call(ctx, "load", bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spun := make(chan error, 1)
+	go func() {
+		_, err := a1.Call(ctx, "call", id, "spin")
+		spun <- err
+	}()
+	// wait until the spin runs
+	for {
+		s.svc.mu.Lock()
+		n := s.svc.running["identity a"]
+		s.svc.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		select {
+		case err := <-spun:
+			t.Fatalf("spin ended: %v", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	_, err = a2.Call(ctx, "call", id, "add", 1, 2)
+	wantRemote(t, err, "builtins.MemoryError", `identity "a" already runs 1 calls`)
+	if got, err := b.Call(ctx, "call", id, "add", 1, 2); err != nil || got != int64(3) {
+		t.Fatalf("b: %v %v", got, err)
+	}
+	// closing the service stops the endless call
+	go s.svc.Close()
+	err = <-spun
+	if err == nil || !strings.Contains(err.Error(), "cancelled") {
+		t.Fatalf("spin after Close: %v", err)
 	}
 }
