@@ -3,6 +3,7 @@ package mobile
 import (
 	"context"
 	"errors"
+	"os"
 	"testing"
 )
 
@@ -23,6 +24,9 @@ func FuzzLoad(f *testing.F) {
 	}
 	defer s.Close()
 	f.Fuzz(func(t *testing.T, bin []byte) {
+		if p := os.Getenv("PYROGO_FUZZ_LAST"); p != "" {
+			_ = os.WriteFile(p, bin, 0o600) // diagnosis of crashes that kill the worker
+		}
 		id, err := s.Load(context.Background(), bin, nil)
 		if err != nil {
 			var e *Error

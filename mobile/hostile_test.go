@@ -1,6 +1,7 @@
 package mobile
 
 import (
+	"bytes"
 	"context"
 	"sync"
 	"sync/atomic"
@@ -89,6 +90,17 @@ func TestHostileModules(t *testing.T) {
 	bigMemory := rawModule(nil, []rawFunc{{export: "f"}}, 100000, -1, nil)
 	dataOutside := rawModule(nil, []rawFunc{{export: "f"}}, 1, -1, make([]byte, 2*65536))
 	compileFails := rawModule(nil, []rawFunc{{body: []byte{0x6a}, export: "f"}}, 1, -1, nil) // i32.add on an empty stack
+	hdr := "\x00asm\x01\x00\x00\x00"
+	funcType := append(section(1, vec([]byte{0x60, 0, 0})), section(3, vec(leb(0)))...)
+	// vectors announcing billions of elements in a few bytes, which the
+	// compiler would allocate before reading them (the data one aborted
+	// the whole process with "fatal error: runtime: out of memory")
+	dataBomb := []byte(hdr + "\x0b\x08\xd0\xd0\xd0\xd0\x0b\x02" + "00")
+	localsBomb := append([]byte(hdr), append(funcType, section(10, vec(
+		append(leb(8), bytes.Join([][]byte{leb(1), leb(0xffffffff), {0x7f}, {0x0b}}, nil)...)))...)...)
+	elemBomb := append([]byte(hdr), section(9, leb(1), leb(1), []byte{0}, leb(0xfffffff))...)
+	nameBomb := append([]byte(hdr), section(0, wname("name"), []byte{1}, leb(5), leb(0xffffffff))...)
+	tableBomb := append([]byte(hdr), section(4, vec(append([]byte{0x70, 0}, leb(1<<27)...)))...)
 	huge := append(append([]byte(nil), basic...), make([]byte, 9<<20)...)
 
 	type hostile struct {
@@ -116,6 +128,11 @@ func TestHostileModules(t *testing.T) {
 		{"huge module", huge, "", nil, "builtins.MemoryError", []string{"larger than the 8388608 bytes"}, false},
 		{"malformed bytes", []byte("\x00asm\x01\x00\x00\x00\x0a\xff\xff\xff\xff\x07junk"), "", nil, "builtins.ValueError", []string{"malformed module"}, false},
 		{"not WebAssembly", []byte("MZ\x90\x00 not a module"), "", nil, "builtins.ValueError", []string{"not a WebAssembly module"}, false},
+		{"data segment count bomb", dataBomb, "", nil, "builtins.MemoryError", []string{"3121883216 data segments"}, false},
+		{"locals bomb", localsBomb, "", nil, "builtins.MemoryError", []string{"more than 50000 locals"}, false},
+		{"element count bomb", elemBomb, "", nil, "builtins.MemoryError", []string{"function indexes"}, false},
+		{"name section bomb", nameBomb, "", nil, "builtins.MemoryError", []string{"names"}, false},
+		{"table size bomb", tableBomb, "", nil, "builtins.MemoryError", []string{"134217728 elements"}, false},
 		{"invalid code", compileFails, "", nil, "builtins.ValueError", []string{"does not compile"}, false},
 	}
 	for _, c := range cases {

@@ -298,7 +298,12 @@ func Inspect(module []byte) (*Info, error) {
 				return nil, err
 			}
 			info.Custom = append(info.Custom, name)
-			continue // custom contents are opaque
+			if name == "name" {
+				if err := checkNames(s); err != nil {
+					return nil, err
+				}
+			}
+			continue // other custom contents are opaque
 		case 1:
 			n, err := s.count("function types", MaxTypes, 3)
 			if err != nil {
@@ -399,8 +404,16 @@ func Inspect(module []byte) (*Info, error) {
 				return nil, err
 			}
 			continue
+		case 9:
+			if err := checkElements(s); err != nil {
+				return nil, err
+			}
 		case 10:
 			if err := checkLocals(s); err != nil {
+				return nil, err
+			}
+		case 11:
+			if err := checkData(s); err != nil {
 				return nil, err
 			}
 		case 5:
@@ -458,6 +471,225 @@ func Inspect(module []byte) (*Info, error) {
 		return nil, err
 	}
 	return info, nil
+}
+
+// The compiler allocates some vectors at the length a module states before
+// it reads their elements: a data section announcing 2^32 segments in 18
+// bytes makes it ask for hundreds of gigabytes and the Go runtime abort
+// the process. So every vector the compiler decodes is checked here first
+// against the bytes that remain: element and data segments, the
+// constant expressions in them, and the names of the "name" section.
+
+// skipLEB skips a LEB128 number of at most n bytes.
+func (r *reader) skipLEB(n int) error {
+	for i := 0; i < n; i++ {
+		c, err := r.byte()
+		if err != nil {
+			return err
+		}
+		if c&0x80 == 0 {
+			return nil
+		}
+	}
+	return r.fail("integer representation too long")
+}
+
+// constExpr skips a constant expression up to its end opcode.
+func (r *reader) constExpr() error {
+	for {
+		op, err := r.byte()
+		if err != nil {
+			return err
+		}
+		switch op {
+		case 0x0b: // end
+			return nil
+		case 0x41: // i32.const
+			err = r.skipLEB(5)
+		case 0x42: // i64.const
+			err = r.skipLEB(10)
+		case 0x43: // f32.const
+			_, err = r.take(4)
+		case 0x44: // f64.const
+			_, err = r.take(8)
+		case 0x23, 0xd2: // global.get, ref.func
+			_, err = r.u32()
+		case 0xd0: // ref.null
+			_, err = r.byte()
+		case 0x6a, 0x6b, 0x6c, 0x7c, 0x7d, 0x7e: // extended constant arithmetic
+		case 0xfd: // v128.const
+			if _, err = r.u32(); err == nil {
+				_, err = r.take(16)
+			}
+		default:
+			return r.fail("opcode 0x%02x in a constant expression", op)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// bytesVec skips a byte vector whose length must fit.
+func (r *reader) bytesVec() error {
+	n, err := r.u32()
+	if err != nil {
+		return err
+	}
+	_, err = r.take(n)
+	return err
+}
+
+// checkData checks the data section's vectors.
+func checkData(s *reader) error {
+	n, err := s.count("data segments", 1<<20, 2)
+	if err != nil {
+		return err
+	}
+	for range n {
+		flag, err := s.u32()
+		if err != nil {
+			return err
+		}
+		switch flag {
+		case 0:
+			err = s.constExpr()
+		case 1:
+		case 2:
+			if _, err = s.u32(); err == nil {
+				err = s.constExpr()
+			}
+		default:
+			return s.fail("data segment flag %d", flag)
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.bytesVec(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkElements checks the element section's vectors.
+func checkElements(s *reader) error {
+	n, err := s.count("element segments", 1<<20, 2)
+	if err != nil {
+		return err
+	}
+	for range n {
+		flag, err := s.u32()
+		if err != nil {
+			return err
+		}
+		if flag > 7 {
+			return s.fail("element segment flag %d", flag)
+		}
+		if flag == 2 || flag == 6 {
+			if _, err := s.u32(); err != nil { // table index
+				return err
+			}
+		}
+		if flag&1 == 0 { // active: an offset
+			if err := s.constExpr(); err != nil {
+				return err
+			}
+		}
+		if flag&3 != 0 { // element kind or reference type
+			if _, err := s.byte(); err != nil {
+				return err
+			}
+		}
+		if flag&4 == 0 {
+			k, err := s.count("function indexes", MaxTableElements, 1)
+			if err != nil {
+				return err
+			}
+			for range k {
+				if _, err := s.u32(); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		k, err := s.count("element expressions", MaxTableElements, 2)
+		if err != nil {
+			return err
+		}
+		for range k {
+			if err := s.constExpr(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkNames checks the vectors of the "name" custom section that the
+// compiler decodes: the module name, function names and local names.
+func checkNames(s *reader) error {
+	name := func(r *reader) error {
+		n, err := r.u32()
+		if err != nil {
+			return err
+		}
+		_, err = r.take(n)
+		return err
+	}
+	nameMap := func(r *reader) error {
+		n, err := r.count("names", MaxFunctions, 2)
+		if err != nil {
+			return err
+		}
+		for range n {
+			if _, err := r.u32(); err != nil {
+				return err
+			}
+			if err := name(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for len(s.b) > 0 {
+		id, err := s.byte()
+		if err != nil {
+			return err
+		}
+		size, err := s.u32()
+		if err != nil {
+			return err
+		}
+		start := s.off
+		body, err := s.take(size)
+		if err != nil {
+			return err
+		}
+		sub := &reader{b: body, off: start}
+		switch id {
+		case 0:
+			err = name(sub)
+		case 1:
+			err = nameMap(sub)
+		case 2:
+			var n int
+			if n, err = sub.count("local name maps", MaxFunctions, 2); err == nil {
+				for range n {
+					if _, err = sub.u32(); err != nil {
+						break
+					}
+					if err = nameMap(sub); err != nil {
+						break
+					}
+				}
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkLocals reads the local declarations of every function body and
