@@ -296,3 +296,5 @@ func jsonText(v any) string {
 	}
 	return string(b)
 }
+
+func withMsgpack() pyro.ProxyOption { return pyro.WithSerializer("msgpack") }

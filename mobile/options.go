@@ -1,6 +1,7 @@
 package mobile
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"time"
@@ -42,6 +43,18 @@ type options struct {
 	sysClock           bool
 	rand               io.Reader
 	cache              wazero.CompilationCache
+	// hosts are host modules that modules may import besides WASI: the
+	// seam through which agents (issue 13, item 4) will call granted
+	// local objects. Their functions find the call's module and client
+	// with callFrom(ctx).
+	hosts []hostModule
+}
+
+// hostModule is a host module instantiated in the service's runtime.
+type hostModule struct {
+	name        string
+	funcs       []string
+	instantiate func(ctx context.Context, rt wazero.Runtime) error
 }
 
 // WithLogger sets the logger (default: discard).
@@ -146,3 +159,7 @@ func (o *options) fill() {
 		o.queueWait = DefaultQueueWait
 	}
 }
+
+// withHost adds a host module (for agents; unexported until their
+// policy exists).
+func withHost(h hostModule) Option { return func(o *options) { o.hosts = append(o.hosts, h) } }

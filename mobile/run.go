@@ -137,6 +137,12 @@ func newRuntime(o *options) (wazero.Runtime, error) {
 		_ = rt.Close(ctx)
 		return nil, err
 	}
+	for _, h := range o.hosts {
+		if err := h.instantiate(ctx, rt); err != nil {
+			_ = rt.Close(ctx)
+			return nil, fmt.Errorf("mobile: host module %s: %w", h.name, err)
+		}
+	}
 	return rt, nil
 }
 
@@ -179,6 +185,7 @@ func (s *Service) run(ctx context.Context, m *module, fn function, args []any) (
 		}
 	}
 	callCtx, cancel := context.WithTimeoutCause(ctx, s.o.callTimeout, errCallTimeout)
+	callCtx = context.WithValue(callCtx, callKey{}, &CallInfo{Module: m.id, Function: fn.name, Client: clientOf(ctx)})
 	defer cancel()
 	start := time.Now()
 	out := &output{}
@@ -244,6 +251,22 @@ func (s *Service) run(ctx context.Context, m *module, fn function, args []any) (
 }
 
 var errCallTimeout = errors.New("call time cap reached")
+
+// CallInfo describes the module call a host function serves.
+type CallInfo struct {
+	Module   string // module id
+	Function string // as the caller named it
+	Client   Client // who made the call
+}
+
+type callKey struct{}
+
+// callFrom returns the module call that ctx (a host function's context)
+// belongs to, or nil.
+func callFrom(ctx context.Context) *CallInfo {
+	c, _ := ctx.Value(callKey{}).(*CallInfo)
+	return c
+}
 
 // failure turns what wazero returned into a clear error.
 func (s *Service) failure(ctx context.Context, m *module, fn function, phase string, err error, out *output, inst api.Module, start time.Time) error {

@@ -23,8 +23,9 @@ const ObjectID = "Pyro.MobileCode"
 // with NewService (or Enable), register it with Register, Close it after
 // the daemon stopped. Its methods are safe for concurrent use.
 type Service struct {
-	o  options
-	rt wazero.Runtime
+	o         options
+	rt        wazero.Runtime
+	hostFuncs map[string]map[string]bool // importable functions of o.hosts
 
 	compile chan struct{} // one compile at a time
 	slots   chan struct{} // running instances, server-wide
@@ -67,6 +68,14 @@ func NewService(opts ...Option) (*Service, error) {
 		}
 	}
 	s.o.fill()
+	s.hostFuncs = map[string]map[string]bool{}
+	for _, h := range s.o.hosts {
+		m := map[string]bool{}
+		for _, f := range h.funcs {
+			m[f] = true
+		}
+		s.hostFuncs[h.name] = m
+	}
 	rt, err := newRuntime(&s.o)
 	if err != nil {
 		return nil, err
@@ -141,7 +150,7 @@ func (s *Service) Load(ctx context.Context, module, signature []byte) (string, e
 	if err != nil {
 		return "", err
 	}
-	if err := checkImports(info, nil); err != nil {
+	if err := checkImports(info, s.hostFuncs); err != nil {
 		return "", err
 	}
 	if info.MemoryMin > s.o.memoryPages {
@@ -278,7 +287,7 @@ func (s *Service) compileModule(ctx context.Context, m *module, bin []byte) erro
 	}
 	for _, f := range cm.ImportedFunctions() {
 		mod, name, _ := f.Import()
-		if mod != wasiModule || !allowedWASI[name] {
+		if (mod == wasiModule && !allowedWASI[name]) || (mod != wasiModule && !s.hostFuncs[mod][name]) {
 			_ = cm.Close(context.Background())
 			return refusedf("module imports %s.%s, which the sandbox does not provide", mod, name)
 		}
