@@ -1,6 +1,7 @@
 package mobile
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/sys"
 )
 
@@ -186,6 +188,9 @@ func (s *Service) run(ctx context.Context, m *module, fn function, args []any) (
 	}
 	callCtx, cancel := context.WithTimeoutCause(ctx, s.o.callTimeout, errCallTimeout)
 	callCtx = context.WithValue(callCtx, callKey{}, &CallInfo{Module: m.id, Function: fn.name, Client: clientOf(ctx)})
+	if a := memoryAllocator(); a != nil {
+		callCtx = experimental.WithMemoryAllocator(callCtx, a)
+	}
 	defer cancel()
 	start := time.Now()
 	out := &output{}
@@ -246,8 +251,9 @@ func (s *Service) run(ctx context.Context, m *module, fn function, args []any) (
 	if rlen == 0 {
 		return nil, nil
 	}
-	// the view dies with the instance: decode copies what it keeps
-	return decodeResult(view)
+	// the view dies with the instance (its memory is unmapped): decode a
+	// copy
+	return decodeResult(bytes.Clone(view))
 }
 
 var errCallTimeout = errors.New("call time cap reached")

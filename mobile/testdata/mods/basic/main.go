@@ -98,7 +98,11 @@ func hog(ptr, n int32) int64 {
 	return guest.Call(ptr, n, func(args []any) (any, error) {
 		var keep [][]byte
 		for {
-			keep = append(keep, make([]byte, 1<<20))
+			b := make([]byte, 1<<20)
+			for i := 0; i < len(b); i += 4096 {
+				b[i] = 1 // touch every page: resident, not just reserved
+			}
+			keep = append(keep, b)
 			if len(keep) < 0 {
 				return nil, nil
 			}
