@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -57,7 +56,11 @@ func goModuleFile(t testing.TB, name string) ([]byte, string) {
 	buildMu.Unlock()
 	r.once.Do(func() {
 		r.path = filepath.Join(buildDir, name+".wasm")
-		gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+		gobin, err := exec.LookPath("go")
+		if err != nil {
+			r.err = errors.New("building " + name + " needs the go command: " + err.Error())
+			return
+		}
 		cmd := exec.Command(gobin, "build", "-trimpath", "-buildmode=c-shared", "-o", r.path, ".")
 		cmd.Dir = filepath.Join(moduleRoot, name)
 		env := []string{}
