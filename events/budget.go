@@ -60,3 +60,15 @@ func (s *Service) wakeLocked() {
 		s.room = nil
 	}
 }
+
+// roomSignal returns a channel closed when bytes are next given back
+// (every delivery that ends gives back its event's bytes, so a queue
+// that was full in events or bytes may have room then).
+func (s *Service) roomSignal() <-chan struct{} {
+	s.bmu.Lock()
+	defer s.bmu.Unlock()
+	if s.room == nil {
+		s.room = make(chan struct{})
+	}
+	return s.room
+}

@@ -10,6 +10,13 @@
 //	defer svc.Close()
 //	d.Register(svc, events.ObjectID)
 //
+// or Start runs one in a daemon of its own, with the daemon's checks
+// (HMAC key, TLS, passphrases, connection validators, MAXCONNECTIONS) and
+// the Service's Policy, as the pyro es command does:
+//
+//	srv, err := events.Start(cfg, events.WithServerHost("0.0.0.0"), events.WithPolicy(p))
+//	defer srv.Shutdown(ctx) // stop accepting, deliver what is queued until ctx ends
+//
 // Its remote API is Pyro3's EventService, callable from Python with no
 // pyrogo code on that side; every method returns None:
 //
@@ -52,7 +59,12 @@
 // (pyrogo; default 10 s) — the other subscribers have already received
 // the event by then — after which the event is dropped for that
 // subscriber and counted; with ES_BLOCKQUEUE false it is dropped at once
-// and counted (see Stats). Pyro3 waited for ever. A queue is also full
+// and counted (see Stats). Pyro3 waited for ever. One publish call waits
+// ES_BLOCKTIMEOUT at most once in all, whatever number of its subjects
+// and subscribers have full queues; and a subscriber that made a
+// publisher wait that long is stalled: until it takes an event again,
+// its full queue drops events at once rather than making every publish
+// wait (Pyro3 and pyes.py wait at every publish). A queue is also full
 // when its event would pass the byte bounds of WithQueueBytes (16 MiB per
 // subscriber, 256 MiB for all, estimated from the decoded messages), so
 // that ES_QUEUESIZE events of MAX_MESSAGE_SIZE bytes cannot pile up; a
@@ -73,8 +85,11 @@
 // Everything a client can send is bounded: subjects per call
 // (MaxSubjectsPerCall), subject length (MaxSubjectLen), subscribers
 // (WithMaxSubscribers), exact subscriptions per subscriber
-// (WithMaxSubjects), patterns per subscriber and in all
-// (WithMaxPatterns), and so the regex work per publish.
+// (WithMaxSubjects) and in all (WithMaxSubscriptions), patterns per
+// subscriber and in all (WithMaxPatterns) and their compiled size in all
+// (WithMaxPatternProgram), the regex work per publish (WithRegexBudget),
+// the bytes queued (WithQueueBytes) and being delivered at once
+// (WithSendBytes). SECURITY.md (§14) lists the attacks they answer.
 //
 // # Who may do what
 //

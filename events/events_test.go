@@ -191,9 +191,12 @@ func TestDeadAndStuckSubscribers(t *testing.T) {
 	if _, err := p.Call(ctx, "subscribe", "x", "PYRO:dead@127.0.0.1:1"); err != nil {
 		t.Fatal(err)
 	}
+	// 500 × 64 KiB: more than the socket buffers between the service and
+	// the stuck subscriber can take, so its queue fills whatever the timing
 	const n = 500
+	pad := strings.Repeat("x", 64<<10)
 	for i := range n {
-		if err := events.Publish(ctx, p, []string{"x"}, i); err != nil {
+		if err := events.Publish(ctx, p, []string{"x"}, []any{i, pad}); err != nil {
 			t.Fatal(err)
 		}
 		if i%50 == 0 {

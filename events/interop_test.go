@@ -188,12 +188,26 @@ var goFanoutTarget = pytest.FanoutTarget{Name: "go", Start: func(t testing.TB) s
 
 // TestFanoutBench measures the fan-out benchmark (one Python Pyro4
 // publisher, 1, 10 and 100 Python Pyro4 subscribers), the Go service
-// beside the Python one (pyes.py). Only with PYROGO_PYBENCH=1:
+// beside the Python one (pyes.py); then, in the same run, a Go publisher
+// through the Go service to Go subscriptions (10 times the events), and
+// a raw TCP fan-out of those events as the machine's ceiling. Only with
+// PYROGO_PYBENCH=1:
 //
 //	PYROGO_PYBENCH=1 go test -run TestFanoutBench -v ./events
 func TestFanoutBench(t *testing.T) {
 	if os.Getenv("PYROGO_PYBENCH") == "" {
 		t.Skip("set PYROGO_PYBENCH=1 to run the fan-out benchmark")
 	}
-	pytest.RunFanout(t, []pytest.FanoutTarget{pytest.PyFanoutTarget, goFanoutTarget}, 500, 100)
+	const n, size = 500, 100
+	pytest.RunFanout(t, []pytest.FanoutTarget{pytest.PyFanoutTarget, goFanoutTarget}, n, size)
+	// the Go service's own ceiling: a Go publisher and Go subscribers,
+	// beside a raw TCP fan-out of the same events (no Pyro) on the same
+	// machine
+	for _, subs := range []int{1, 10, 100} {
+		_, es := startES(t)
+		g := goFanout(t, es, subs, 10*n, size)
+		r := rawFanout(t, subs, 10*n, size)
+		t.Log(g)
+		t.Logf("%v (go-go at %.1f%% of raw)", r, 100*g.Rate()/r.Rate())
+	}
 }

@@ -53,7 +53,7 @@ func TestQueueBytesBoundHostilePublisher(t *testing.T) {
 		bounds = events.WithQueueBytes(1<<50, 1<<50)
 	}
 	ctx := ctxT(t)
-	svc, es := goESStarter(t, pytest.PyES{BlockTimeout: 20 * time.Millisecond, Timeout: 10 * time.Minute}, bounds)
+	svc, es := goESStarter(t, pytest.PyES{BlockTimeout: 2 * time.Second, Timeout: 10 * time.Minute}, bounds)
 	for i := range subjects {
 		s := pytest.StartPySubscriber(t, pytest.PySub{ES: es.URI, Subjects: []string{"s" + strconv.Itoa(i)}, Count: perSubj, Quiet: true})
 		if err := syscall.Kill(s.Pid(), syscall.SIGSTOP); err != nil {

@@ -27,13 +27,22 @@ const (
 	DefaultMaxSubjects     = 1024 // exact subscriptions per subscriber
 	DefaultMaxPatternsEach = 16   // pattern subscriptions per subscriber
 	DefaultMaxPatterns     = 1024 // pattern subscriptions in all
-	DefaultMaxFailures     = 5
-	DefaultRetryBase       = 100 * time.Millisecond
-	DefaultRetryMax        = 5 * time.Second
+	// DefaultMaxSubscriptions bounds the exact subscriptions of all
+	// subscribers together (see WithMaxSubscriptions).
+	DefaultMaxSubscriptions = 65536
+	// DefaultMaxPatternProgram bounds the compiled size of all subscribed
+	// patterns together, in instructions (see WithMaxPatternProgram).
+	DefaultMaxPatternProgram = 196608
+	DefaultMaxFailures       = 5
+	DefaultRetryBase         = 100 * time.Millisecond
+	DefaultRetryMax          = 5 * time.Second
 	// DefaultQueueBytes bounds the bytes queued for one subscriber and
 	// DefaultTotalBytes those queued for all (see WithQueueBytes).
-	DefaultQueueBytes   = 16 << 20
-	DefaultTotalBytes   = 256 << 20
+	DefaultQueueBytes = 16 << 20
+	DefaultTotalBytes = 256 << 20
+	// DefaultSendBytes bounds the bytes of the events being delivered at
+	// once (see WithSendBytes).
+	DefaultSendBytes    = 64 << 20
 	defaultBlockTimeout = 10 * time.Second
 	defaultQueueSize    = 1000
 )
@@ -46,10 +55,13 @@ type options struct {
 	queueSize           int
 	queueBytes          int64
 	totalBytes          int64
+	sendBytes           int64
 	block               bool
 	blockTimeout        time.Duration
 	maxSubscribers      int
 	maxSubjects         int
+	maxSubscriptions    int
+	maxPatternProgram   int
 	maxPatternsEach     int
 	maxPatterns         int
 	maxFailures         int
@@ -90,6 +102,18 @@ func WithQueueBytes(perSubscriber, total int64) Option {
 	return func(o *options) { o.queueBytes, o.totalBytes = perSubscriber, total }
 }
 
+// WithSendBytes bounds the bytes of the events being delivered at once,
+// over all subscribers, as estimated from their decoded messages (default
+// DefaultSendBytes, 64 MiB). A delivery encodes its event for its own
+// subscriber and holds the encoding until it is written, so without this
+// bound one large message published to many subscribers would be encoded
+// for all of them at once: 60 MiB to 1000 subscribers, 60 GB. Events of
+// at most 64 KiB are not counted (WithMaxSubscribers bounds them); an
+// event larger than the bound is sent when nothing else is. A large event
+// waits while others are written, up to the delivery timeout each for a
+// subscriber that does not read (COMMTIMEOUT, or 30 s).
+func WithSendBytes(n int64) Option { return func(o *options) { o.sendBytes = n } }
+
 // WithMaxSubscribers bounds the subscribers (each is a goroutine and a
 // connection; default DefaultMaxSubscribers).
 func WithMaxSubscribers(n int) Option { return func(o *options) { o.maxSubscribers = n } }
@@ -97,6 +121,22 @@ func WithMaxSubscribers(n int) Option { return func(o *options) { o.maxSubscribe
 // WithMaxSubjects bounds the exact subscriptions of one subscriber
 // (default DefaultMaxSubjects).
 func WithMaxSubjects(n int) Option { return func(o *options) { o.maxSubjects = n } }
+
+// WithMaxSubscriptions bounds the exact subscriptions of all subscribers
+// together (default DefaultMaxSubscriptions, 65536): WithMaxSubscribers
+// times WithMaxSubjects alone would allow a million subjects of up to
+// MaxSubjectLen characters, a gigabyte held for whoever asks.
+func WithMaxSubscriptions(n int) Option { return func(o *options) { o.maxSubscriptions = n } }
+
+// WithMaxPatternProgram bounds the compiled size of all subscribed
+// patterns together, in instructions (default DefaultMaxPatternProgram,
+// 196608; a pattern may have MaxPatternProgram). Every publish matches
+// its subjects against every pattern, at a cost of the pattern's size
+// times the subject's length, from the publish's work budget: with this
+// bound at most the budget divided by MaxSubjectLen, patterns others
+// subscribed cannot make a publish of one subject of any length pass
+// the budget and fail, and it costs at most a fraction of a CPU-second.
+func WithMaxPatternProgram(n int) Option { return func(o *options) { o.maxPatternProgram = n } }
 
 // DefaultRegexBudget is the pattern-matching work one publish may spend
 // over all its subjects, in pyre steps (the name server's default for one
@@ -150,6 +190,9 @@ func (o *options) fill(cfg *pyro.Config) {
 	if o.totalBytes <= 0 {
 		o.totalBytes = DefaultTotalBytes
 	}
+	if o.sendBytes <= 0 {
+		o.sendBytes = DefaultSendBytes
+	}
 	def := func(v *int, d int) {
 		if *v <= 0 {
 			*v = d
@@ -157,6 +200,8 @@ func (o *options) fill(cfg *pyro.Config) {
 	}
 	def(&o.maxSubscribers, DefaultMaxSubscribers)
 	def(&o.maxSubjects, DefaultMaxSubjects)
+	def(&o.maxSubscriptions, DefaultMaxSubscriptions)
+	def(&o.maxPatternProgram, DefaultMaxPatternProgram)
 	def(&o.maxPatternsEach, DefaultMaxPatternsEach)
 	def(&o.maxPatterns, DefaultMaxPatterns)
 	def(&o.maxFailures, DefaultMaxFailures)

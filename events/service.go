@@ -49,6 +49,8 @@ type Service struct {
 	exact    map[string]map[string]*subscriber // lower-cased subject -> URI -> subscriber
 	patterns map[string]*patternSubs           // pattern text -> its subscribers
 	nPattern int
+	nExact   int // exact subscriptions in all
+	program  int // compiled size of the patterns in s.patterns
 
 	ctx    context.Context // ends on Close: stops deliveries
 	cancel context.CancelFunc
@@ -58,6 +60,7 @@ type Service struct {
 	removed atomic.Int64
 	nSubs   atomic.Int64 // len(subs), read without mu
 
+	sending sendBudget // the bytes being delivered (sendbudget.go)
 	// lookup resolves subscriber host names (thirdparty.go)
 	lookup func(ctx context.Context, network, host string) ([]netip.Addr, error)
 
@@ -90,6 +93,7 @@ func NewService(cfg *pyro.Config, opts ...Option) *Service {
 		}
 	}
 	s.o.fill(cfg)
+	s.sending.limit = s.o.sendBytes
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s
 }
@@ -229,8 +233,18 @@ func (s *Service) Publish(ctx context.Context, subjects, message any) error {
 			return err
 		}
 	}
+	// one block timeout for the whole call, however many subjects wait
+	// for full queues (a publish of 1000 subjects must not wait 1000
+	// times)
+	var expire <-chan time.Time
+	if s.o.block {
+		t := time.NewTimer(s.o.blockTimeout)
+		defer t.Stop()
+		expire = t.C
+	}
+	expired := false
 	for i, subj := range list {
-		s.deliver(ctx, Event{Subject: subj, Msg: message, Time: now}, targets[i])
+		s.deliver(ctx, Event{Subject: subj, Msg: message, Time: now}, targets[i], expire, &expired)
 	}
 	return nil
 }
@@ -272,54 +286,65 @@ func (s *Service) targets(subject string, budget *pyre.Budget) ([]*subscriber, e
 }
 
 // deliver queues ev for every target: first without waiting, so that no
-// full queue delays the others; then, when blocking, waits for the full
-// ones until the block timeout, dropping (and counting) what still does
-// not fit.
-func (s *Service) deliver(ctx context.Context, ev Event, targets []*subscriber) {
+// full queue delays the others; then, when blocking, waits for all the
+// full ones at once until expire fires (once per publish: *expired
+// records it), queueing into each as soon as it has room, and drops (and
+// counts) what still does not fit. A subscriber whose queue was still
+// full when a publisher's wait expired is stalled: until it takes an
+// event again, a full queue of its drops the event at once instead of
+// making every publisher wait the block timeout again.
+func (s *Service) deliver(ctx context.Context, ev Event, targets []*subscriber, expire <-chan time.Time, expired *bool) {
 	if len(targets) == 0 {
 		return
 	}
 	size := eventSize(ev, max(s.o.queueBytes, s.o.totalBytes))
 	var full []*subscriber
-	for _, w := range targets {
-		if !w.offer(ev, size) {
-			full = append(full, w)
-		}
-	}
-	if len(full) == 0 {
-		return
-	}
-	if !s.o.block {
-		for _, w := range full {
-			w.dropped.Add(1)
-		}
-		s.dropped.Add(int64(len(full)))
-		return
-	}
-	t := time.NewTimer(s.o.blockTimeout)
-	defer t.Stop()
-	expired := false
 	var n int64
-	for _, w := range full {
-		// once the timeout has passed, the others still get the event if
-		// their queue has room by now (one subscriber's timeout must not
-		// cost another its event)
-		if expired {
-			if !w.offer(ev, size) {
-				w.dropped.Add(1)
-				n++
-			}
+	for _, w := range targets {
+		if w.offer(ev, size) {
 			continue
 		}
-		if !w.wait(ctx, ev, size, t.C) {
-			expired = true
+		if !s.o.block || *expired || w.stalled.Load() {
+			if s.o.block {
+				w.stalled.Store(true)
+			}
+			w.dropped.Add(1)
+			n++
+			continue
+		}
+		full = append(full, w)
+	}
+	for len(full) > 0 {
+		room := s.roomSignal() // before the offers: no wake-up is missed
+		still := full[:0]
+		for _, w := range full {
+			if !w.offer(ev, size) {
+				still = append(still, w)
+			}
+		}
+		full = still
+		if len(full) == 0 {
+			break
+		}
+		select {
+		case <-room:
+			continue
+		case <-expire:
+		case <-ctx.Done():
+		}
+		*expired = true
+		for _, w := range full {
+			w.stalled.Store(true)
 			w.dropped.Add(1)
 			n++
 		}
+		break
 	}
 	if n > 0 {
 		s.dropped.Add(n)
-		s.o.log.Warn("events: queue full, event dropped", "subject", ev.Subject, "subscribers", n)
+		if s.o.block {
+			s.o.log.Warn("events: queue full, event dropped", "subject", ev.Subject, "subscribers", n)
+		}
 	}
 }
 
@@ -358,12 +383,17 @@ func (s *Service) Subscribe(ctx context.Context, subjects, subscriberArg any) er
 			s.dropIfIdle(w)
 			return valueError("too many subscriptions for this subscriber (at most %d subjects)", s.o.maxSubjects)
 		}
+		if s.nExact >= s.o.maxSubscriptions {
+			s.dropIfIdle(w)
+			return valueError("too many subscriptions in the event service (at most %d subjects)", s.o.maxSubscriptions)
+		}
 		if m == nil {
 			m = map[string]*subscriber{}
 			s.exact[lc] = m
 		}
 		m[w.key] = w
 		w.exact[lc] = struct{}{}
+		s.nExact++
 		if err := s.o.store.AddSub(Sub{Subscriber: w.key, Kind: Exact, Subject: lc, Client: client}); err != nil {
 			return err
 		}
@@ -417,8 +447,13 @@ func (s *Service) SubscribeMatch(ctx context.Context, patterns, subscriberArg an
 			return valueError("too many pattern subscriptions in the event service (at most %d)", s.o.maxPatterns)
 		}
 		if ps == nil {
+			if s.program+compiled[i].Size() > s.o.maxPatternProgram {
+				s.dropIfIdle(w)
+				return valueError("too many pattern subscriptions in the event service (their compiled size would pass %d instructions)", s.o.maxPatternProgram)
+			}
 			ps = &patternSubs{text: text, p: compiled[i], subs: map[string]*subscriber{}}
 			s.patterns[text] = ps
+			s.program += compiled[i].Size()
 		}
 		ps.subs[w.key] = w
 		w.patterns[text] = client
@@ -474,12 +509,14 @@ func (s *Service) Unsubscribe(ctx context.Context, subjects, subscriberArg any) 
 				delete(s.exact, lc)
 			}
 			delete(w.exact, lc)
+			s.nExact--
 			_ = s.o.store.RemoveSub(Sub{Subscriber: w.key, Kind: Exact, Subject: lc})
 		}
 		if ps := s.patterns[subj]; ps != nil && ps.subs[w.key] != nil {
 			delete(ps.subs, w.key)
 			if len(ps.subs) == 0 {
 				delete(s.patterns, subj)
+				s.program -= ps.p.Size()
 			}
 			delete(w.patterns, subj)
 			s.nPattern--
@@ -537,6 +574,7 @@ func (s *Service) removeLocked(w *subscriber) {
 	for subj := range w.exact {
 		if m := s.exact[subj]; m[w.key] == w {
 			delete(m, w.key)
+			s.nExact--
 			if len(m) == 0 {
 				delete(s.exact, subj)
 			}
@@ -548,6 +586,7 @@ func (s *Service) removeLocked(w *subscriber) {
 			s.nPattern--
 			if len(ps.subs) == 0 {
 				delete(s.patterns, text)
+				s.program -= ps.p.Size()
 			}
 		}
 	}
@@ -610,7 +649,7 @@ func (s *Service) close() error {
 	s.subs = map[string]*subscriber{}
 	s.exact = map[string]map[string]*subscriber{}
 	s.patterns = map[string]*patternSubs{}
-	s.nPattern = 0
+	s.nPattern, s.nExact, s.program = 0, 0, 0
 	s.nSubs.Store(0)
 	s.mu.Unlock()
 	return s.o.store.Close()

@@ -31,8 +31,11 @@ type subscriber struct {
 	exact    map[string]struct{} // its subjects (lower-cased), guarded by s.mu
 	patterns map[string]Client   // its pattern texts and who subscribed each, guarded by s.mu
 	dropped  atomic.Int64
-	bytes    int64 // queued bytes, guarded by s.bmu
-	gone     bool  // stopped: takes nothing more, guarded by s.bmu
+	// stalled: a publisher waited the block timeout for its full queue
+	// and it has delivered nothing since; publishers do not wait for it
+	stalled atomic.Bool
+	bytes   int64 // queued bytes, guarded by s.bmu
+	gone    bool  // stopped: takes nothing more, guarded by s.bmu
 }
 
 // queued is a stored event in a queue with its estimated size.
@@ -63,11 +66,6 @@ func (w *subscriber) offer(ev Event, size int64) bool {
 		return false
 	}
 	return w.put(ev, size, nil, nil)
-}
-
-// wait queues ev, waiting for room until timeout fires or ctx ends.
-func (w *subscriber) wait(ctx context.Context, ev Event, size int64, timeout <-chan time.Time) bool {
-	return w.put(ev, size, ctx.Done(), timeout)
 }
 
 func (w *subscriber) put(ev Event, size int64, done <-chan struct{}, timeout <-chan time.Time) bool {
@@ -161,8 +159,13 @@ func (w *subscriber) send(ctx context.Context, st queued) bool {
 	o := &w.s.o
 	wait := o.retryBase
 	for failures := 0; ; {
+		if !w.s.sending.acquire(ctx, w.quit, st.size) {
+			return false
+		}
 		err := w.call(ctx, st.Event)
+		w.s.sending.release(st.size)
 		if err == nil {
+			w.stalled.Store(false)
 			if err := o.store.Ack(w.key, st.Seq); err != nil {
 				o.log.Error("events: acknowledging an event failed", "subscriber", w.key, "err", err)
 			}

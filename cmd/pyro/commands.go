@@ -42,6 +42,7 @@ func init() {
 		{"certs", "create a development CA, server and client certificate", runCerts},
 		{"config", "print the configuration and where each value comes from", runConfig},
 		{"echoserver", "run the test echo server (like pyro4-test-echoserver)", runEchoserver},
+		{"es", "run an event server (like Pyro3's pyro-es)", runES},
 		{"genkey", "print a random 32-byte HMAC key", runGenkey},
 		{"ns", "run a name server (like pyro4-ns)", runNS},
 		{"nsc", "control a name server (like pyro4-nsc)", runNSC},

@@ -16,6 +16,7 @@ The commands are:
 	call        call a method of a remote object and print the result
 	config      print the configuration and where each value comes from
 	echoserver  run the test echo server (like pyro4-test-echoserver)
+	es          run an event server (like Pyro3's pyro-es)
 
 "pyro help <command>" or "pyro <command> -h" prints a command's flags.
 Flags come before positional arguments; a flag may be written with one
@@ -180,6 +181,47 @@ A name server started with TLS flags (pyro ns) serves lookups over TLS;
 pyro nsc, pyro call PYRONAME:... and pyro echoserver -n reach it with the
 client flags.
 
+# Event server
+
+	pyro es [-n host] [-p port] [-u unixsocket] [-N] [-s storage] [--policy FILE] [TLS, key and passphrase flags]
+
+runs Pyro3's event service (package events) as Pyro.EventService:
+publish(subjects, message), subscribe(subjects, subscriber),
+subscribeMatch(patterns, subscriber) and unsubscribe(subjects, subscriber),
+for Python Pyro4 and Pyro5 and Go programs. It prints Pyro3's lines, the
+name server's warning when anyone can connect, and the URI:
+
+	*** Pyro Event Server ***
+	ES running on localhost:37017 (127.0.0.1)
+	Warning: HMAC key not set. Anyone can connect to this server!
+	URI = PYRO:Pyro.EventService@localhost:37017
+	Registered Pyro.EventService in the name server at PYRO:Pyro.NameServer@localhost:9090
+	Event Server started.
+
+The port is a free one unless -p gives one (Pyro3's event server used the
+daemon's default port; clients find it by name). Unless -N is given it
+registers in the name server found as pyro nsc finds it (PYRO_NS_HOST,
+PYRO_NS_PORT, broadcast), with its HMAC key, TLS client settings and first
+passphrase; no name server is an error (exit status 1; Pyro3 failed too),
+and so is another event server that answers under the name (Pyro3 asked
+whether to replace it); a registration nobody answers at is replaced. At
+SIGINT or SIGTERM it removes the registration if it still points at this
+server, stops accepting calls, delivers what is queued for at most 5
+seconds, and exits 0. The ES_QUEUESIZE, ES_BLOCKQUEUE and ES_BLOCKTIMEOUT
+items (PYRO_ES_*) set the queues; -s memory is the only storage built in.
+
+--policy FILE makes the event server enforce an access policy, with the
+syntax of pyro ns --policy and the operations connect, publish, subscribe
+(subject=GLOB, prefix=P), match (subscribeMatch) and thirdparty
+(subscribing an object on another host than the client's, which is refused
+without a rule that allows it):
+
+	allow connect
+	allow publish subject=lab.* identity=#0
+	allow subscribe,match host=127.0.0.0/8
+
+A refused call is a SecurityError naming what was denied.
+
 # Name server access policy
 
 	pyro ns --policy FILE [other flags]
@@ -202,8 +244,8 @@ With --passphrase-file, the identity of the file's passphrases is #0, #1,
 in pyro nsc and a warning in the server's log; a syntax error in FILE is a
 usage error (exit status 2) naming the line. PYRONAME: resolution (pyro
 call, echoserver -n) uses the client's --passphrase-file for the name
-server too. The event server's policy (for pyro es --policy, still to be
-built) has the same syntax, with its own operations. See SECURITY.md for
+server too. The event server's policy (pyro es --policy) has the same
+syntax, with its own operations. See SECURITY.md for
 details.
 */
 package main

@@ -33,7 +33,8 @@ func TestMaxConnectionsEnv(t *testing.T) {
 	env := cleanEnviron("PYRO_MAXCONNECTIONS=1")
 	echo := startEcho(t, env, "-p", "0")
 	ns := startNSCmd(t, env, "-n", "127.0.0.1", "-p", "0")
-	for _, uri := range []string{echo.uri, ns.uri.String()} {
+	es := startESCmd(t, env, esOptions{}, "-n", "127.0.0.1", "-N")
+	for _, uri := range []string{echo.uri, ns.uri.String(), es.uri.String()} {
 		first := pyrotest.Proxy(t, uri, nil)
 		if _, err := first.Call(ctx, "ping"); err != nil && !strings.Contains(err.Error(), "no exposed attribute") {
 			// the echo server has no ping(): any reply means connected

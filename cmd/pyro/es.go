@@ -1,0 +1,241 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/events"
+)
+
+const esHelp = `
+Es runs an event server with Pyro3's EventService API (pyro-es in Pyro3):
+Python Pyro4 and Pyro5 programs and Go programs publish events on
+subjects, and subscribers (any Pyro object with a oneway event(event)
+method) receive them:
+
+    publish(subjects, message)
+    subscribe(subjects, subscriber)
+    subscribeMatch(patterns, subscriber)
+    unsubscribe(subjects, subscriber)
+
+The server object is Pyro.EventService. Unless -N is given, it is
+registered under that name in the name server, found as pyro nsc and
+Pyro4.locateNS find it (PYRO_NS_HOST, PYRO_NS_PORT, broadcast), so clients
+use PYRONAME:Pyro.EventService; the registration is removed at shutdown
+if it still points at this server. A name server that cannot be found is
+an error (exit 1), as in Pyro3: clients could not find the event server.
+A running event server already registered under the name is an error
+too; a registration whose server does not answer is replaced.
+
+The default port is 0, a free port: Pyro3's event server had no port of
+its own, and clients find it through the name server. Use -p for a fixed
+one (with -N, clients need the URI it prints).
+
+Storage: "memory" (default; subscriptions and queued events are lost at
+exit). An unknown storage is a usage error that lists the storages this
+binary knows.
+
+The configuration is Pyro's defaults with the PYRO_* environment variables
+applied (see "pyro config"): HOST, ES_QUEUESIZE (events queued per
+subscriber, 1000), ES_BLOCKQUEUE (a full queue makes the publisher wait,
+true, or drops the event for that subscriber, false), ES_BLOCKTIMEOUT
+(the longest wait, 10 s), NATHOST, NATPORT, MAXCONNECTIONS, ... The HMAC
+key, TLS settings and passphrases protect the server and are also used to
+reach the name server; the HMAC key and TLS settings are used to deliver
+events to subscribers, as a Pyro4 program uses its config for all its
+proxies.
+
+--policy FILE makes the server enforce an access policy, with the rule
+syntax of pyro ns --policy and the event server's operations: connect,
+publish and subscribe (subject=GLOB, prefix=P; subjects regardless of
+case), match (subscribeMatch) and thirdparty (subscribing an object on
+another host than the client's own, refused unless a rule allows it):
+
+    # allow|deny OPS [subject=GLOB] [prefix=P] [identity=GLOB] [cn=GLOB] [host=IP|CIDR|unix]
+    allow connect
+    allow publish subject=lab.* identity=#0
+    allow subscribe,match host=127.0.0.0/8
+
+The first matching rule decides; anything not allowed is denied. With
+--passphrase-file the identity of the file's passphrases is #0, #1, ...
+A refused call is a SecurityError naming what was denied, and a warning in
+the log.
+
+Long flag names (--host, --port, --unixsocket, --storage, --nons, --key)
+work too.
+
+Exit status: 0 after a signal; 1 when the server cannot run (port taken,
+storage unusable, no name server); 2 for usage errors.`
+
+// esOptions are settings that tests change; the command line cannot.
+type esOptions struct {
+	serverOpts []events.ServerOption
+	ready      func(*events.Server) // called once serving
+}
+
+func runES(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
+	return esMain(ctx, args, stdout, stderr, environ, esOptions{})
+}
+
+func esMain(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string, opts esOptions) int {
+	fs := newFlagSet("es", "es [-n host] [-p port] [-u unixsocket] [-N] [-s storage] [-k key] [--policy file]", esHelp, stderr)
+	var (
+		host, unixSocket, storage, natHost, key, policyFile string
+		port, natPort                                       int
+		noNS, verbose                                       bool
+	)
+	for _, n := range []string{"n", "host"} {
+		fs.StringVar(&host, n, "", "`host` name or address to bind the server on (default: config HOST, localhost; 0.0.0.0 or \"\" = all IPv4 interfaces)")
+	}
+	for _, n := range []string{"p", "port"} {
+		fs.IntVar(&port, n, 0, "`port` to bind the server on (0 = a free port)")
+	}
+	for _, n := range []string{"u", "unixsocket"} {
+		fs.StringVar(&unixSocket, n, "", "unix domain socket `name` to bind the server on")
+	}
+	for _, n := range []string{"N", "nons"} {
+		fs.BoolVar(&noNS, n, false, "don't register in the name server")
+	}
+	for _, n := range []string{"s", "storage"} {
+		fs.StringVar(&storage, n, "memory", "`storage` to use: memory, or scheme:ARG of a registered storage")
+	}
+	for _, n := range []string{"k", "key"} {
+		fs.StringVar(&key, n, "", keyFlagHelp)
+	}
+	fs.StringVar(&policyFile, "policy", "", "enforce the access policy in `file` (who may connect, publish, subscribe to which subjects; see doc)")
+	fs.StringVar(&natHost, "nathost", "", "external `host` name in case of NAT")
+	fs.IntVar(&natPort, "natport", 0, "external `port` in case of NAT")
+	fs.BoolVar(&verbose, "v", false, "log subscriptions, removals and other events to stderr")
+	tf := addTLSFlags(fs, tlsServer|tlsClient) // a client of the name server and of the subscribers
+	sf := addSecretFlags(fs, true)
+	lf := addLogFlags(fs)
+	if code, done := parseFlags(fs, args); done {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return usageError(fs, "unexpected arguments: %q", fs.Args())
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if unixSocket != "" && (set["p"] || set["port"]) {
+		return usageError(fs, "-u and -p exclude each other")
+	}
+	cfg, passphrases, err := commandConfig(environ, key, tf, sf, stderr)
+	if err != nil {
+		return failf(stderr, "es", exitUsage, "%v", err)
+	}
+	if natHost != "" {
+		cfg.NATHost = natHost
+	}
+	if set["natport"] {
+		cfg.NATPort = natPort
+	}
+	var verboseLevel *slog.Level
+	if verbose {
+		verboseLevel = new(slog.LevelDebug)
+	}
+	logger, closeLog, err := lf.logger(cfg, verboseLevel, stderr)
+	if err != nil {
+		return failf(stderr, "es", exitUsage, "%v", err)
+	}
+	defer closeLog()
+	var policy *events.Policy
+	if policyFile != "" {
+		if policy, err = events.LoadPolicy(policyFile); err != nil {
+			return failf(stderr, "es", exitUsage, "%v", err)
+		}
+	}
+	store, err := events.OpenStore(storage)
+	if err != nil {
+		failf(stderr, "es", 0, "%v", err)
+		if errors.Is(err, events.ErrStoreSpec) {
+			return exitUsage
+		}
+		return exitRemote
+	}
+	// from here on events.Start owns the store
+	sopts := []events.ServerOption{events.WithStore(store), events.WithLogger(logger), events.WithServerPort(port)}
+	if set["n"] || set["host"] {
+		sopts = append(sopts, events.WithServerHost(host))
+	}
+	if unixSocket != "" {
+		sopts = append(sopts, events.WithServerUnixSocket(unixSocket))
+	}
+	if policy != nil {
+		sopts = append(sopts, events.WithPolicy(policy))
+	}
+	if passphrases != nil {
+		sopts = append(sopts, events.WithServerDaemonOptions(pyro.WithAllowedIdentifications(passphrases)))
+	}
+	sopts = append(sopts, opts.serverOpts...)
+
+	out := &syncWriter{w: stdout}
+	fmt.Fprintln(out, "*** Pyro Event Server ***")
+	srv, err := events.Start(cfg, sopts...)
+	if err != nil {
+		return failf(stderr, "es", exitRemote, "%v", err)
+	}
+	stop := func() {
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			failf(stderr, "es", 0, "warning: shutdown: %v", err)
+		}
+	}
+	if passphrases != nil {
+		fmt.Fprintln(out, "Requiring connection authentication.")
+	}
+	where := srv.URI().Location()
+	if cfg.NATHost != "" {
+		where = srv.Addr().String() // the URI has the external address
+	}
+	fmt.Fprintf(out, "ES running on %s (%s)\n", where, srv.BindDescription())
+	if openToAnyone(cfg, passphrases) {
+		fmt.Fprintln(out, "Warning: HMAC key not set. Anyone can connect to this server!")
+	}
+	fmt.Fprintf(out, "URI = %s\n", srv.URI())
+	var unregister func()
+	if noNS {
+		fmt.Fprintln(out, "Not using a name server.")
+	} else {
+		reg, err := esRegister(ctx, cfg, srv, passphrases)
+		if err != nil {
+			stop()
+			if ctx.Err() != nil { // a signal while looking for the name server
+				fmt.Fprintln(out, "Event Server gracefully stopped.")
+				return exitOK
+			}
+			return failf(stderr, "es", exitRemote, "%v", err)
+		}
+		fmt.Fprintf(out, "Registered %s in the name server at %s\n", events.ObjectID, reg.nsURI)
+		unregister = func() {
+			if err := reg.remove(); err != nil {
+				failf(stderr, "es", 0, "warning: %v", err)
+			}
+		}
+	}
+	fmt.Fprintln(out, "Event Server started.")
+	if opts.ready != nil {
+		opts.ready(srv)
+	}
+	code := exitOK
+	select {
+	case <-ctx.Done():
+	case <-srv.Done():
+		failf(stderr, "es", 0, "%v", srv.Err())
+		code = exitRemote
+	}
+	// as Pyro3 does, the registration goes first (clients stop finding the
+	// server), then the daemon stops and the queues are delivered
+	if unregister != nil {
+		unregister()
+	}
+	stop()
+	fmt.Fprintln(out, "Event Server gracefully stopped.")
+	return code
+}
