@@ -26,7 +26,7 @@ var buildDir string
 var (
 	buildMu    sync.Mutex
 	builds     = map[string]*buildResult{}
-	testCache  = wazero.NewCompilationCache()
+	testCache  = newTestCache()
 	moduleRoot = func() string { d, _ := filepath.Abs(filepath.Join("testdata", "mods")); return d }()
 )
 
@@ -35,6 +35,19 @@ type buildResult struct {
 	bin  []byte
 	path string
 	err  error
+}
+
+// newTestCache is a compilation cache on disk, kept between test runs
+// (wazero keys it by its version and the module's hash), so that the Go
+// test modules are compiled once per machine rather than per run: the
+// compiler is Go code, which the race detector slows down tenfold.
+func newTestCache() wazero.CompilationCache {
+	if dir, err := os.UserCacheDir(); err == nil {
+		if c, err := wazero.NewCompilationCacheWithDir(filepath.Join(dir, "pyrogo", "mobile-test-wazero")); err == nil {
+			return c
+		}
+	}
+	return wazero.NewCompilationCache()
 }
 
 // goModule builds testdata/mods/name with GOOS=wasip1 GOARCH=wasm
