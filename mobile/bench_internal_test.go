@@ -67,3 +67,22 @@ func BenchmarkCall(b *testing.B) {
 	run("module-summary-1KiB", func() error { _, err := p.Call(ctx, "call", id, "summary", data, 100); return err })
 	run("local-module-add", func() error { _, err := s.svc.Call(ctx, id.(string), "add", int64(1), int64(2)); return err })
 }
+
+// BenchmarkLoad measures what one accepted load costs the server: the
+// checks and compiling the Go test module (2.7 MB) without a cache.
+//
+//	go test -run '^$' -bench BenchmarkLoad -benchtime 5x ./mobile
+func BenchmarkLoad(b *testing.B) {
+	bin := goModule(b, "basic")
+	b.SetBytes(int64(len(bin)))
+	for b.Loop() {
+		s, err := NewService(WithValidator(acceptAll()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Load(context.Background(), bin, nil); err != nil {
+			b.Fatal(err)
+		}
+		_ = s.Close()
+	}
+}

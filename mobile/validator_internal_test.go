@@ -288,3 +288,41 @@ func TestConcurrencyBounds(t *testing.T) {
 		t.Fatalf("spin after Close: %v", err)
 	}
 }
+
+// TestUnloadDuringCall: a module unloaded while one of its calls runs
+// stays until that call ends, and is gone after.
+func TestUnloadDuringCall(t *testing.T) {
+	bin := goModule(t, "basic")
+	s := newTestService(t, WithValidator(acceptAll()), WithCallTimeout(time.Second))
+	ctx := ctxT(t)
+	id, err := s.Load(ctx, bin, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Call(ctx, id, "spin")
+		done <- err
+	}()
+	for {
+		s.mu.Lock()
+		n := s.mods[id].calls
+		s.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := s.Unload(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Call(ctx, id, "add", int64(1), int64(2)); err == nil || !strings.Contains(err.Error(), "no module") {
+		t.Fatalf("call after unload: %v", err)
+	}
+	if err := <-done; err == nil || !strings.Contains(err.Error(), "time cap") {
+		t.Fatalf("running call: %v", err)
+	}
+	if len(s.Modules(ctx)) != 0 {
+		t.Fatal("module still listed")
+	}
+}
