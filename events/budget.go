@@ -72,3 +72,13 @@ func (s *Service) roomSignal() <-chan struct{} {
 	}
 	return s.room
 }
+
+// holdBacklog counts the bytes of a resumed subscriber's backlog, which
+// it takes whatever the bounds (the events were accepted before the
+// restart).
+func (s *Service) holdBacklog(w *subscriber, size int64) {
+	s.bmu.Lock()
+	defer s.bmu.Unlock()
+	w.bytes += size
+	s.totalQueued += size
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/py"
@@ -102,7 +103,26 @@ type Subscription struct {
 	names    []string
 	once     sync.Once
 	closeErr error
+	seqMu    sync.Mutex
+	lastSeq  uint64       // the highest Seq received
+	repeats  atomic.Int64 // events dropped as repeats
 }
+
+// fresh records seq and reports whether it is above every one before.
+func (s *Subscription) fresh(seq uint64) bool {
+	s.seqMu.Lock()
+	defer s.seqMu.Unlock()
+	if seq <= s.lastSeq {
+		return false
+	}
+	s.lastSeq = seq
+	return true
+}
+
+// Repeats returns how many events the subscription dropped because it
+// had received them already (a service with a durable store sends the
+// events it had not confirmed again after a restart; see Event.Seq).
+func (s *Subscription) Repeats() int64 { return s.repeats.Load() }
 
 // sink is the remote callback object.
 type sink struct{ sub *Subscription }
@@ -115,6 +135,12 @@ func (k *sink) Event(ctx context.Context, ev any) error {
 	e, err := eventFrom(ev)
 	if err != nil {
 		return err
+	}
+	// a repeat after the service's restart (see Event.Seq); the daemon
+	// runs this subscription's oneway calls one at a time
+	if e.Seq != 0 && !k.sub.fresh(e.Seq) {
+		k.sub.repeats.Add(1)
+		return nil
 	}
 	select {
 	case k.sub.ch <- e:
@@ -136,6 +162,11 @@ func eventFrom(v any) (Event, error) {
 		return Event{}, &pyro.PythonError{Class: "TypeError", Msg: "event subject must be a str"}
 	}
 	e.Msg, _ = d.GetString("msg")
+	if n, ok := d.GetString("seq"); ok {
+		if x, ok := n.(int64); ok && x > 0 {
+			e.Seq = uint64(x)
+		}
+	}
 	switch t, _ := d.GetString("time"); x := t.(type) {
 	case float64:
 		e.Time = x

@@ -128,9 +128,48 @@
 //	sub, err := events.Subscribe(ctx, esURI, []string{"lab.temp"})
 //	for ev, err := range sub.Events(ctx) { ... }
 //
-// # Storage
+// # Storage and the delivery guarantee
 //
-// Subscriptions and queued events go through Store (memory now). The
-// interface is an append/ack log per subscriber stream so that a durable
-// implementation can resume delivery after a restart.
+// Subscriptions and each subscriber's stream of events go through a
+// Store: WithStore, or OpenStore with a `pyro es -s` spec. "memory" (the
+// default) keeps nothing across a restart. "sql:FILE" (import
+// events/sqlstore) keeps the subscriptions (with who made them) and the
+// events not yet confirmed in a SQLite file; NewService with it resumes
+// every stored subscriber and delivers its stored events first, in
+// order (check Service.Err).
+//
+// The guarantee with sql:FILE: every event whose publish returned without
+// error is delivered to each subscriber that was subscribed to it when it
+// was published, in order per subscriber, across any number of crashes
+// (SIGKILL included) and restarts of the event server on the same file,
+// unless that subscriber is removed (after failed deliveries), or
+// unsubscribes, or the event was dropped for it because its queue stayed
+// full (ES_BLOCKQUEUE false, or ES_BLOCKTIMEOUT passed; counted in
+// Stats.Dropped and logged). The publish returns only once the event is
+// committed for all its subscribers, one transaction per publish.
+//
+// Repeats: deliveries are oneway calls, which return once written to the
+// connection. So the service confirms them: after AckBatch (32) events,
+// or when nothing else waits for the subscriber, it pings the
+// subscriber's daemon on the same connection (the answer means the
+// daemon read every call before it) and only then acknowledges them in
+// the store. Events sent but not confirmed at a crash are sent again
+// after the restart: at most AckBatch per subscriber. Each event dict
+// then carries "seq", the event's sequence number, which increases from
+// event to event of a subscriber and is the same when an event is sent
+// again; a Go Subscription drops repeats by it (Subscription.Repeats).
+// A Python subscriber sees {"subject", "msg", "time", "seq"} and may
+// see up to AckBatch events again after a restart; it drops them with
+// "if ev['seq'] <= last: return". An event can be lost to a subscriber
+// that itself crashes after its daemon read the call and before it
+// handled it (Pyro's oneway semantics).
+//
+// Disk: the file uses write-ahead logging with synchronous=FULL for the
+// publish transactions, so an acknowledged publish survives a power
+// loss as well as a process crash; acknowledgements of deliveries are
+// committed without a sync (synchronous=NORMAL): a power loss can undo
+// the last ones, which only means those events are delivered again.
+// Messages are stored in Pyro's marshal format, which round-trips every
+// value of package py (times from a msgpack client become ISO strings,
+// as the other serializers deliver them).
 package events

@@ -1,7 +1,10 @@
 package events
 
 import (
+	"context"
 	"log/slog"
+	"net"
+	"net/netip"
 	"time"
 
 	"github.com/pyrogo/pyro"
@@ -70,6 +73,8 @@ type options struct {
 	store               Store
 	regexBudget         int64
 	policy              *Policy
+	// lookup resolves subscriber host names (thirdparty.go)
+	lookup func(ctx context.Context, network, host string) ([]netip.Addr, error)
 }
 
 // WithLogger sets the logger (default: discard).
@@ -174,6 +179,9 @@ func WithStore(s Store) Option { return func(o *options) { o.store = s } }
 func (o *options) fill(cfg *pyro.Config) {
 	if o.log == nil {
 		o.log = slog.New(slog.DiscardHandler)
+	}
+	if o.lookup == nil {
+		o.lookup = net.DefaultResolver.LookupNetIP
 	}
 	if o.queueSize == 0 && o.blockTimeout == 0 && !o.block {
 		o.queueSize, o.block, o.blockTimeout = cfg.ESQueueSize, cfg.ESBlockQueue, cfg.ESBlockTimeout

@@ -122,6 +122,9 @@ func Start(cfg *pyro.Config, opts ...ServerOption) (*Server, error) {
 		}
 	}
 	svc := NewService(cfg, c.svcOpts...)
+	if err := svc.Err(); err != nil {
+		return nil, errors.Join(err, svc.Close())
+	}
 	logger := svc.o.log
 	s := &Server{svc: svc, log: logger, served: make(chan struct{})}
 

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,6 +24,11 @@ type Event struct {
 	Subject string  // as the publisher spelled it
 	Msg     any     // the message
 	Time    float64 // publish time, epoch seconds
+	// Seq is the event's sequence number, sent as "seq" by a service
+	// with a durable store (0 when absent): it increases from event to
+	// event of one subscriber, and an event delivered again after a
+	// restart has the same Seq.
+	Seq uint64
 }
 
 // dict is the wire form {"subject", "msg", "time"}.
@@ -52,6 +55,13 @@ type Service struct {
 	nExact   int // exact subscriptions in all
 	program  int // compiled size of the patterns in s.patterns
 
+	// pmu serialises appending a publish's events to the store and
+	// queueing them, so that every queue holds its events in the order
+	// of their sequence numbers (deliver.go).
+	pmu      sync.Mutex
+	durable  bool  // the store is Durable: events carry "seq"
+	startErr error // the store failed when the service was resumed
+
 	ctx    context.Context // ends on Close: stops deliveries
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -60,10 +70,7 @@ type Service struct {
 	removed atomic.Int64
 	nSubs   atomic.Int64 // len(subs), read without mu
 
-	sending sendBudget // the bytes being delivered (sendbudget.go)
-	// lookup resolves subscriber host names (thirdparty.go)
-	lookup func(ctx context.Context, network, host string) ([]netip.Addr, error)
-
+	sending     sendBudget    // the bytes being delivered (sendbudget.go)
 	bmu         sync.Mutex    // guards the byte counts (budget.go)
 	totalQueued int64         // bytes queued for all subscribers
 	room        chan struct{} // closed when bytes are given back
@@ -78,7 +85,10 @@ type patternSubs struct {
 // NewService returns a service that delivers with cfg's settings (nil =
 // pyro.BuiltinConfig(); the service keeps a copy): ES_QUEUESIZE,
 // ES_BLOCKQUEUE, ES_BLOCKTIMEOUT unless WithQueue says otherwise, and the
-// HMAC key, TLS and protocol settings of the delivering proxies.
+// HMAC key, TLS and protocol settings of the delivering proxies. When
+// the store (WithStore) holds subscriptions, NewService resumes them:
+// their subscribers are started again, each first delivering the events
+// its stream holds that were not acknowledged, in order (see Err).
 func NewService(cfg *pyro.Config, opts ...Option) *Service {
 	if cfg == nil {
 		cfg = pyro.BuiltinConfig()
@@ -86,7 +96,7 @@ func NewService(cfg *pyro.Config, opts ...Option) *Service {
 		cfg = cfg.Clone()
 	}
 	s := &Service{cfg: cfg, subs: map[string]*subscriber{}, exact: map[string]map[string]*subscriber{},
-		patterns: map[string]*patternSubs{}, lookup: net.DefaultResolver.LookupNetIP}
+		patterns: map[string]*patternSubs{}}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&s.o)
@@ -95,8 +105,20 @@ func NewService(cfg *pyro.Config, opts ...Option) *Service {
 	s.o.fill(cfg)
 	s.sending.limit = s.o.sendBytes
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if d, ok := s.o.store.(Durable); ok && d.Durable() {
+		s.durable = true
+	}
+	if err := s.resume(); err != nil {
+		s.startErr = fmt.Errorf("events: resuming from the event store failed: %w", err)
+		s.o.log.Error("events: resuming from the event store failed; the service refuses every call", "err", err)
+	}
 	return s
 }
+
+// Err returns the error that makes the service refuse every call: the
+// store failed while NewService resumed its subscribers and their
+// pending events. Check it after NewService with a durable store.
+func (s *Service) Err() error { return s.startErr }
 
 // PyroExpose gives the remote names and parameter names of Pyro3.
 func (s *Service) PyroExpose() pyro.Exposure {
@@ -233,20 +255,11 @@ func (s *Service) Publish(ctx context.Context, subjects, message any) error {
 			return err
 		}
 	}
-	// one block timeout for the whole call, however many subjects wait
-	// for full queues (a publish of 1000 subjects must not wait 1000
-	// times)
-	var expire <-chan time.Time
-	if s.o.block {
-		t := time.NewTimer(s.o.blockTimeout)
-		defer t.Stop()
-		expire = t.C
-	}
-	expired := false
+	evs := make([]Event, len(list))
 	for i, subj := range list {
-		s.deliver(ctx, Event{Subject: subj, Msg: message, Time: now}, targets[i], expire, &expired)
+		evs[i] = Event{Subject: subj, Msg: message, Time: now}
 	}
-	return nil
+	return s.deliver(ctx, evs, targets)
 }
 
 // targets returns the subscribers of subject, each once, paying the
@@ -257,6 +270,9 @@ func (s *Service) targets(subject string, budget *pyre.Budget) ([]*subscriber, e
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, ErrClosed
+	}
+	if s.startErr != nil {
+		return nil, s.startErr
 	}
 	seen := map[*subscriber]bool{}
 	var out []*subscriber
@@ -283,69 +299,6 @@ func (s *Service) targets(subject string, budget *pyre.Budget) ([]*subscriber, e
 		}
 	}
 	return out, nil
-}
-
-// deliver queues ev for every target: first without waiting, so that no
-// full queue delays the others; then, when blocking, waits for all the
-// full ones at once until expire fires (once per publish: *expired
-// records it), queueing into each as soon as it has room, and drops (and
-// counts) what still does not fit. A subscriber whose queue was still
-// full when a publisher's wait expired is stalled: until it takes an
-// event again, a full queue of its drops the event at once instead of
-// making every publisher wait the block timeout again.
-func (s *Service) deliver(ctx context.Context, ev Event, targets []*subscriber, expire <-chan time.Time, expired *bool) {
-	if len(targets) == 0 {
-		return
-	}
-	size := eventSize(ev, max(s.o.queueBytes, s.o.totalBytes))
-	var full []*subscriber
-	var n int64
-	for _, w := range targets {
-		if w.offer(ev, size) {
-			continue
-		}
-		if !s.o.block || *expired || w.stalled.Load() {
-			if s.o.block {
-				w.stalled.Store(true)
-			}
-			w.dropped.Add(1)
-			n++
-			continue
-		}
-		full = append(full, w)
-	}
-	for len(full) > 0 {
-		room := s.roomSignal() // before the offers: no wake-up is missed
-		still := full[:0]
-		for _, w := range full {
-			if !w.offer(ev, size) {
-				still = append(still, w)
-			}
-		}
-		full = still
-		if len(full) == 0 {
-			break
-		}
-		select {
-		case <-room:
-			continue
-		case <-expire:
-		case <-ctx.Done():
-		}
-		*expired = true
-		for _, w := range full {
-			w.stalled.Store(true)
-			w.dropped.Add(1)
-			n++
-		}
-		break
-	}
-	if n > 0 {
-		s.dropped.Add(n)
-		if s.o.block {
-			s.o.log.Warn("events: queue full, event dropped", "subject", ev.Subject, "subscribers", n)
-		}
-	}
 }
 
 // Subscribe is subscribe(subjects, subscriber).
@@ -533,6 +486,9 @@ func (s *Service) worker(u, dial pyro.URI) (*subscriber, error) {
 	if s.closed {
 		return nil, ErrClosed
 	}
+	if s.startErr != nil {
+		return nil, s.startErr
+	}
 	key := u.String()
 	if w := s.subs[key]; w != nil {
 		return w, nil
@@ -545,14 +501,19 @@ func (s *Service) worker(u, dial pyro.URI) (*subscriber, error) {
 		return nil, typeError("subscriber: %v", err)
 	}
 	w := newSubscriber(s, key, p)
-	s.subs[key] = w
+	s.startLocked(w)
+	return w, nil
+}
+
+// startLocked adds w and starts its goroutine. s.mu held.
+func (s *Service) startLocked(w *subscriber) {
+	s.subs[w.key] = w
 	s.nSubs.Store(int64(len(s.subs)))
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		w.run(s.ctx)
 	}()
-	return w, nil
 }
 
 // dropIfIdle stops w when it has no subscription left. s.mu held.

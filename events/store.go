@@ -41,21 +41,52 @@ type subKey struct {
 func (s Sub) key() subKey { return subKey{s.Subscriber, s.Kind, s.Subject} }
 
 // Store keeps the subscriptions and each subscriber's stream of events.
-// A stream is an append/ack log: Append gives an event a sequence number
-// in its subscriber's stream before it is queued, Ack records that every
-// event up to seq was delivered. A durable Store returns the unacked
-// events of each stream from Pending after a restart, so delivery can
-// resume without loss or repeats within a stream. Calls come from many
-// goroutines.
+// A stream is an append/ack log: Append gives the events of one publish
+// their sequence numbers and puts them in their subscribers' streams
+// before they are queued, Ack records that every event of a stream up
+// to seq was delivered. A durable Store returns the unacked events of
+// each stream from Pending after a restart, so delivery can resume
+// without loss, in order. Calls come from many goroutines.
 type Store interface {
 	AddSub(s Sub) error
 	RemoveSub(s Sub) error
+	// RemoveSubscriber forgets the subscriber's subscriptions and its
+	// stream.
 	RemoveSubscriber(subscriber string) error
 	Subs() ([]Sub, error)
-	Append(subscriber string, ev Event) (seq uint64, err error)
+	// Append stores the records of one publish, all or none (one
+	// transaction in a durable store, which returns only once it is
+	// durable). It sets each record's Seq: numbers that increase in the
+	// order of the records and from call to call, and are never used
+	// again by the store (a durable store: also after a restart), so that
+	// a subscriber can tell a repeated event from a new one. A record's
+	// event goes into the stream of each of its Subscribers the store
+	// knows (from its first AddSub until RemoveSubscriber); one removed
+	// meanwhile is skipped.
+	Append(recs []Record) error
+	// Ack records that the events of subscriber's stream up to seq
+	// (included) were delivered: a durable store forgets them.
 	Ack(subscriber string, seq uint64) error
+	// Pending returns the events of subscriber's stream not acked yet,
+	// in order.
 	Pending(subscriber string) ([]Stored, error)
 	Close() error
+}
+
+// Durable is implemented by a Store whose streams survive a restart
+// (events/sqlstore). With such a store the service puts each event's
+// sequence number into the event dict as "seq", so that a subscriber can
+// drop an event delivered again after a restart (see the package
+// documentation, "Storage").
+type Durable interface {
+	Durable() bool
+}
+
+// Record is one event of a publish for its subscribers; Append sets Seq.
+type Record struct {
+	Event       Event
+	Subscribers []string // subscriber URIs
+	Seq         uint64
 }
 
 // Stored is an event of a stream with its sequence number.
@@ -70,12 +101,12 @@ type Stored struct {
 type MemoryStore struct {
 	mu   sync.Mutex
 	subs map[subKey]Sub
-	seq  map[string]uint64
+	seq  uint64
 }
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{subs: map[subKey]Sub{}, seq: map[string]uint64{}}
+	return &MemoryStore{subs: map[subKey]Sub{}}
 }
 
 // AddSub records a subscription (one already recorded keeps its Client).
@@ -105,7 +136,6 @@ func (m *MemoryStore) RemoveSubscriber(subscriber string) error {
 			delete(m.subs, k)
 		}
 	}
-	delete(m.seq, subscriber)
 	return nil
 }
 
@@ -120,12 +150,15 @@ func (m *MemoryStore) Subs() ([]Sub, error) {
 	return out, nil
 }
 
-// Append numbers an event of subscriber's stream.
-func (m *MemoryStore) Append(subscriber string, _ Event) (uint64, error) {
+// Append numbers the records (the events live in the queues only).
+func (m *MemoryStore) Append(recs []Record) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.seq[subscriber]++
-	return m.seq[subscriber], nil
+	for i := range recs {
+		m.seq++
+		recs[i].Seq = m.seq
+	}
+	return nil
 }
 
 // Ack does nothing: delivered events are not kept.

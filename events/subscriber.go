@@ -36,6 +36,13 @@ type subscriber struct {
 	stalled atomic.Bool
 	bytes   int64 // queued bytes, guarded by s.bmu
 	gone    bool  // stopped: takes nothing more, guarded by s.bmu
+
+	// backlog holds a resumed subscriber's pending events, delivered
+	// before its queue; owned by its goroutine once started.
+	backlog []queued
+	// sent holds the events sent and not confirmed yet (see confirm),
+	// their bytes still counted; owned by the goroutine.
+	sent []queued
 }
 
 // queued is a stored event in a queue with its estimated size.
@@ -53,79 +60,29 @@ func newSubscriber(s *Service, key string, p *pyro.Proxy) *subscriber {
 func (w *subscriber) stop()   { w.stopOnce.Do(func() { close(w.quit) }) }
 func (w *subscriber) finish() { w.finOnce.Do(func() { close(w.fin) }) }
 
-// offer queues ev (of size bytes) if there is room; false when the
-// queue is full, in events or bytes. A removed subscriber takes (and
-// discards) everything.
-func (w *subscriber) offer(ev Event, size int64) bool {
-	select {
-	case <-w.quit:
-		return true
-	default:
-	}
-	if len(w.q) == cap(w.q) {
-		return false
-	}
-	return w.put(ev, size, nil, nil)
-}
+// AckBatch is the most events a subscriber's goroutine sends, with a
+// durable store, before it confirms them (see confirm) and acknowledges
+// them to the store; it confirms earlier when nothing else is waiting
+// for the subscriber. After a crash at most this many events per
+// subscriber are delivered again.
+const AckBatch = 32
 
-func (w *subscriber) put(ev Event, size int64, done <-chan struct{}, timeout <-chan time.Time) bool {
-	// reserve the bytes first, waiting (when allowed) for room
-	for {
-		room, ok := w.s.reserve(w, size)
-		if ok {
-			break
-		}
-		if done == nil {
-			return false
-		}
-		select {
-		case <-room:
-		case <-w.quit:
-			return true
-		case <-done:
-			return false
-		case <-timeout:
-			return false
-		}
-	}
-	seq, err := w.s.o.store.Append(w.key, ev)
-	if err != nil {
-		w.s.release(w, size)
-		w.s.o.log.Error("events: storing an event failed", "subscriber", w.key, "err", err)
-		return false
-	}
-	st := queued{Stored: Stored{Seq: seq, Event: ev}, size: size}
-	if done == nil {
-		select {
-		case w.q <- st:
-			return true
-		case <-w.quit:
-			w.s.release(w, size)
-			return true
-		default:
-			w.s.release(w, size)
-			return false
-		}
-	}
-	select {
-	case w.q <- st:
-		return true
-	case <-w.quit:
-		w.s.release(w, size)
-		return true
-	case <-done:
-		w.s.release(w, size)
-		return false
-	case <-timeout:
-		w.s.release(w, size)
-		return false
-	}
-}
-
-// run delivers the queue in order until the subscriber is stopped.
+// run delivers the backlog, then the queue, in order until the
+// subscriber is stopped. Events sent but not confirmed when it stops
+// stay unacknowledged in the store.
 func (w *subscriber) run(ctx context.Context) {
 	defer w.proxy.Close()
 	defer w.s.releaseAll(w)
+	for len(w.backlog) > 0 {
+		st := w.backlog[0]
+		w.backlog[0] = queued{}
+		w.backlog = w.backlog[1:]
+		if !w.deliver(ctx, st) {
+			w.backlog = nil
+			return
+		}
+	}
+	w.backlog = nil
 	for {
 		select {
 		case <-ctx.Done():
@@ -133,17 +90,18 @@ func (w *subscriber) run(ctx context.Context) {
 		case <-w.quit:
 			return
 		case st := <-w.q:
-			if !w.send(ctx, st) {
+			if !w.deliver(ctx, st) {
 				return
 			}
 		case <-w.fin:
 			for {
 				select {
 				case st := <-w.q:
-					if !w.send(ctx, st) {
+					if !w.deliver(ctx, st) {
 						return
 					}
 				default:
+					w.confirm(ctx)
 					return
 				}
 			}
@@ -151,52 +109,126 @@ func (w *subscriber) run(ctx context.Context) {
 	}
 }
 
+// deliver sends st, then confirms the sent events when AckBatch of them
+// wait for it, when nothing else is waiting, or at once without a
+// durable store.
+func (w *subscriber) deliver(ctx context.Context, st queued) bool {
+	if !w.send(ctx, st) {
+		return false
+	}
+	w.sent = append(w.sent, st)
+	if !w.s.durable || len(w.sent) >= AckBatch || (len(w.q) == 0 && len(w.backlog) == 0) {
+		return w.confirm(ctx)
+	}
+	return true
+}
+
 // send delivers one event, retrying with backoff; after maxFailures
 // consecutive failures it removes the subscriber and returns false (also
 // when the subscriber or service stops meanwhile).
 func (w *subscriber) send(ctx context.Context, st queued) bool {
-	defer w.s.release(w, st.size)
-	o := &w.s.o
-	wait := o.retryBase
 	for failures := 0; ; {
 		if !w.s.sending.acquire(ctx, w.quit, st.size) {
 			return false
 		}
-		err := w.call(ctx, st.Event)
+		err := w.call(ctx, st.Stored)
 		w.s.sending.release(st.size)
 		if err == nil {
 			w.stalled.Store(false)
-			if err := o.store.Ack(w.key, st.Seq); err != nil {
-				o.log.Error("events: acknowledging an event failed", "subscriber", w.key, "err", err)
-			}
 			return true
 		}
 		failures++
-		o.log.Debug("events: delivery failed", "subscriber", w.key, "failures", failures, "err", err)
-		if failures >= o.maxFailures {
-			w.s.remove(w)
+		if !w.failed(ctx, failures, err) {
 			return false
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return false
-		case <-w.quit:
-			t.Stop()
-			return false
-		case <-t.C:
-		}
-		wait = min(2*wait, o.retryMax)
 	}
 }
 
-func (w *subscriber) call(ctx context.Context, ev Event) error {
+// failed logs a failed delivery and waits before the next try; false:
+// give up (the subscriber was removed after maxFailures, or stopped).
+func (w *subscriber) failed(ctx context.Context, failures int, err error) bool {
+	o := &w.s.o
+	o.log.Debug("events: delivery failed", "subscriber", w.key, "failures", failures, "err", err)
+	if failures >= o.maxFailures {
+		w.s.remove(w)
+		return false
+	}
+	wait := o.retryBase
+	for range failures - 1 {
+		wait = min(2*wait, o.retryMax)
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-w.quit:
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// confirm acknowledges the sent events to the store and gives back their
+// bytes. With a durable store it first makes sure the subscriber got
+// them: a oneway call returns once it is written to the connection,
+// which does not survive the connection; so it pings the subscriber's
+// daemon on the same connection, and the answer means the daemon has
+// read every call written before. A failed ping is a failed delivery:
+// after the backoff the unconfirmed events are sent again (the
+// subscriber may get some twice; each carries its "seq").
+func (w *subscriber) confirm(ctx context.Context) bool {
+	if len(w.sent) == 0 {
+		return true
+	}
+	if w.s.durable {
+		for failures := 0; ; {
+			err := w.ping(ctx)
+			if err == nil {
+				break
+			}
+			failures++
+			if !w.failed(ctx, failures, err) {
+				return false
+			}
+			for _, st := range w.sent {
+				if !w.send(ctx, st) {
+					return false
+				}
+			}
+		}
+	}
+	if err := w.s.o.store.Ack(w.key, w.sent[len(w.sent)-1].Seq); err != nil {
+		w.s.o.log.Error("events: acknowledging delivered events failed", "subscriber", w.key, "err", err)
+	}
+	for i, st := range w.sent {
+		w.s.release(w, st.size)
+		w.sent[i] = queued{}
+	}
+	w.sent = w.sent[:0]
+	return true
+}
+
+func (w *subscriber) timeout(ctx context.Context) (context.Context, context.CancelFunc) {
 	d := w.s.cfg.CommTimeout
 	if d <= 0 {
 		d = deliveryTimeout
 	}
-	cctx, cancel := context.WithTimeout(ctx, d)
+	return context.WithTimeout(ctx, d)
+}
+
+func (w *subscriber) ping(ctx context.Context) error {
+	cctx, cancel := w.timeout(ctx)
 	defer cancel()
-	return w.proxy.Oneway(cctx, "event", ev.dict())
+	return w.proxy.Ping(cctx)
+}
+
+func (w *subscriber) call(ctx context.Context, st Stored) error {
+	cctx, cancel := w.timeout(ctx)
+	defer cancel()
+	ev := st.Event.dict()
+	if w.s.durable {
+		ev.SetString("seq", int64(st.Seq))
+	}
+	return w.proxy.Oneway(cctx, "event", ev)
 }

@@ -74,7 +74,7 @@ func (s *Service) sameHost(ctx context.Context, client net.Addr, u pyro.URI) (py
 	} else {
 		named = true
 		lctx, cancel := context.WithTimeout(ctx, resolveTimeout)
-		found, err := s.lookup(lctx, "ip", u.Host)
+		found, err := s.o.lookup(lctx, "ip", u.Host)
 		cancel()
 		if err != nil || len(found) == 0 {
 			return u, false
@@ -140,4 +140,34 @@ func isLocalIP(ip netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// resumeTarget applies the third-party rule to a stored subscriber after
+// a restart, with the client that subscribed it: where to deliver (the
+// client's own address for a host name, as subscriberTarget decided),
+// and whether the subscriber is a third party to that client, so that
+// its subscriptions stand only if the policy (now) allows thirdparty.
+// Subscriptions made by local Go calls are not restricted.
+func (s *Service) resumeTarget(u pyro.URI, c Client) (dial pyro.URI, thirdParty bool) {
+	peer := c.peer()
+	if peer.Addr == nil {
+		return u, false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
+	defer cancel()
+	dial, same := s.sameHost(ctx, peer.Addr, u)
+	return dial, !same
+}
+
+// thirdPartyAllowed reports whether the policy lets the client of a
+// stored subscription keep a subscriber on another host.
+func (s *Service) thirdPartyAllowed(sub Sub) bool {
+	if s.o.policy == nil {
+		return false
+	}
+	subject := sub.Subject
+	if sub.Kind == Pattern {
+		subject = "" // as subscribeMatch asks
+	}
+	return s.o.policy.allowed(accessrule.EventThirdParty, sub.Client.peer(), subject)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/events"
+	_ "github.com/pyrogo/pyro/events/sqlstore" // sql:FILE storage
 )
 
 const esHelp = `
@@ -37,8 +38,11 @@ its own, and clients find it through the name server. Use -p for a fixed
 one (with -N, clients need the URI it prints).
 
 Storage: "memory" (default; subscriptions and queued events are lost at
-exit). An unknown storage is a usage error that lists the storages this
-binary knows.
+exit) or "sql:FILE" (SQLite; subscriptions and undelivered events survive
+a crash or restart, and delivery resumes; one event server at a time per
+file; see the events package documentation for the exact guarantee). An
+unknown storage is a usage error that lists the storages this binary
+knows.
 
 The configuration is Pyro's defaults with the PYRO_* environment variables
 applied (see "pyro config"): HOST, ES_QUEUESIZE (events queued per
