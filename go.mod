@@ -3,6 +3,7 @@ module github.com/pyrogo/pyro
 go 1.26.0
 
 require (
+	github.com/tetratelabs/wazero v1.12.0
 	github.com/vmihailenco/msgpack/v5 v5.4.1
 	go.uber.org/goleak v1.3.0
 	modernc.org/sqlite v1.61.1

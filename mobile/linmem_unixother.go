@@ -1,0 +1,5 @@
+//go:build unix && !linux
+
+package mobile
+
+const mapNoReserve = 0
