@@ -20,7 +20,8 @@ imports (each marked "ok" when the sandbox provides it, "agents" for the
 such a module is refused at load), and the exports, with the calling
 convention of each callable function: "value" (pyro_fn_NAME, msgpack
 values through linear memory, called as NAME) or "numeric" (numbers in,
-numbers out). Exports that are neither are not callable.
+numbers out). Names starting with "_" or "pyro_" are reserved (the
+allocator, initialisation); other exports are not callable.
 
 The module is decoded as the server decodes it (bounded; nothing is
 compiled or run); a module the server would refuse as malformed is an
@@ -71,6 +72,8 @@ func runMobileInspect(ctx context.Context, args []string, stdout, stderr io.Writ
 			fmt.Fprintf(stdout, "  %-8s %s: call as %q %s\n", "value", e.Name, c.Name, signature(e))
 		case ok:
 			fmt.Fprintf(stdout, "  %-8s %s %s\n", "numeric", e.Name, signature(e))
+		case e.Kind == mobile.KindFunc && (strings.HasPrefix(e.Name, "_") || strings.HasPrefix(e.Name, "pyro_")):
+			fmt.Fprintf(stdout, "  %-8s %s %s\n", "reserved", e.Name, signature(e))
 		case e.Kind == mobile.KindFunc:
 			fmt.Fprintf(stdout, "  %-8s %s %s\n", "-", e.Name, signature(e))
 		default:
