@@ -14,7 +14,7 @@ import (
 	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/internal/pytest"
 	"github.com/pyrogo/pyro/internal/testkit"
-	"github.com/pyrogo/pyro/mobile"
+	"github.com/pyrogo/pyro/py"
 )
 
 // The README's mobile code example lives in testdata/mobile/example:
@@ -56,7 +56,7 @@ func buildExample(t *testing.T) (server, module string) {
 // URI and the readings URI.
 func startExample(t *testing.T, server, module string, records int) (mobileURI, readingsURI string) {
 	t.Helper()
-	key := filepath.Join(filepath.Dir(module), "team")
+	key := filepath.Join(t.TempDir(), "team")
 	if code, _, errs := mobileCmd(t, nil, "keygen", "-o", key); code != 0 {
 		t.Fatal(errs)
 	}
@@ -155,9 +155,13 @@ func TestMobileFilterBench(t *testing.T) {
 		if _, err := mc.Call(ctx, "modules"); err != nil { // connect outside the figures
 			t.Fatal(err)
 		}
+		sig, err := os.ReadFile(module + ".sig")
+		if err != nil {
+			t.Fatal(err)
+		}
 		relay.Reset()
 		start := time.Now()
-		idv, err := mc.Call(ctx, "load", bin)
+		idv, err := mc.Call(ctx, "load", bin, string(sig))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -202,9 +206,12 @@ func TestMobileFilterBench(t *testing.T) {
 			}
 		}
 		row("client: fetch pages, filter", calls, start)
-		if want := fmt.Sprint(above); !strings.Contains(fmt.Sprint(got), "above "+want) && !strings.Contains(fmt.Sprint(got), "'above': "+want) {
-			t.Errorf("the module found %v, the client %d above %v", got, above, threshold)
+		summary, ok := got.(*py.Dict)
+		if !ok {
+			t.Fatalf("hot returned %T", got)
+		}
+		if v, _ := summary.Get("above"); v != above {
+			t.Errorf("the module found %v above %v, the client %d", v, threshold, above)
 		}
 	}
-	_ = mobile.ObjectID
 }
