@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -214,4 +215,66 @@ func TestMobileFilterBench(t *testing.T) {
 			t.Errorf("the module found %v above %v, the client %d", v, threshold, above)
 		}
 	}
+}
+
+// TestReadmeMobileCLI runs README.md's "pyro mobile" shell block with
+// bash and the built command against the example server; ids, sizes
+// and ports are compared as placeholders.
+func TestReadmeMobileCLI(t *testing.T) {
+	block := readmeBlock(t, "", "$ URI=")
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("needs bash")
+	}
+	server, module := buildExample(t)
+	uri, _ := startExample(t, server, module, 10_000)
+	pyroBin := testkit.GoBuild(t, testkit.PyroPackage, true)
+	binDir := t.TempDir()
+	if err := os.Symlink(pyroBin, filepath.Join(binDir, "pyro")); err != nil {
+		t.Fatal(err)
+	}
+	// the script: each command, then a marker line; the README's port
+	// replaced by the server's
+	var script strings.Builder
+	var want []string
+	var cur strings.Builder
+	for line := range strings.Lines(block) {
+		if cmd, ok := strings.CutPrefix(line, "$ "); ok {
+			if strings.HasPrefix(cmd, "URI=") {
+				cmd = "URI=" + uri + "\n"
+			}
+			want = append(want, cur.String())
+			cur.Reset()
+			script.WriteString(cmd + "echo @@\n")
+			continue
+		}
+		cur.WriteString(line)
+	}
+	want = append(want, cur.String())
+	cmd := exec.Command(bash, "-e", "-c", script.String())
+	cmd.Dir = filepath.Dir(module)
+	cmd.Env = append(cleanEnviron(), "PATH="+binDir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the README's commands failed: %v\n%s", err, out)
+	}
+	got := append([]string{""}, strings.Split(string(out), "@@\n")...)
+	if len(got) != len(want)+1 || got[len(got)-1] != "" {
+		t.Fatalf("output of %d commands, want %d:\n%s", len(got)-2, len(want)-1, out)
+	}
+	for i := range want {
+		if g, w := placeholders(got[i]), placeholders(want[i]); g != w {
+			t.Errorf("command %d: got\n%s\nREADME says\n%s", i, g, w)
+		}
+	}
+}
+
+var (
+	hexIDs = regexp.MustCompile(`\b[0-9a-f]{64}\b`)
+	sizes  = regexp.MustCompile(`\b[0-9]+ bytes\b`)
+)
+
+// placeholders replaces module ids and sizes in s.
+func placeholders(s string) string {
+	return sizes.ReplaceAllString(hexIDs.ReplaceAllString(s, "ID"), "N bytes")
 }
