@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,21 +25,30 @@ var mobileBuilds struct {
 // run, offline, and returns the path of the .wasm file.
 func wasmModule(t testing.TB, dir string) string {
 	t.Helper()
+	p, err := buildWasm(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// buildWasm is wasmModule returning the error.
+func buildWasm(dir string) (string, error) {
 	mobileBuilds.Lock()
 	defer mobileBuilds.Unlock()
 	if p, ok := mobileBuilds.done[dir]; ok {
-		return p
+		return p, nil
 	}
 	if mobileBuilds.dir == "" {
 		d, err := os.MkdirTemp("", "pyrogo-cmd-wasm")
 		if err != nil {
-			t.Fatal(err)
+			return "", err
 		}
 		mobileBuilds.dir, mobileBuilds.done = d, map[string]string{}
 	}
 	gobin, err := exec.LookPath("go")
 	if err != nil {
-		t.Fatalf("building %s needs the go command: %v", dir, err)
+		return "", fmt.Errorf("building %s needs the go command: %v", dir, err)
 	}
 	out := filepath.Join(mobileBuilds.dir, strings.ReplaceAll(dir, "/", "_")+".wasm")
 	cmd := exec.Command(gobin, "build", "-trimpath", "-buildmode=c-shared", "-o", out, ".")
@@ -53,10 +63,10 @@ func wasmModule(t testing.TB, dir string) string {
 	}
 	cmd.Env = append(env, "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false", "GOPROXY=off")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building %s: %v\n%s", dir, err, b)
+		return "", fmt.Errorf("building %s: %v\n%s", dir, err, b)
 	}
 	mobileBuilds.done[dir] = out
-	return out
+	return out, nil
 }
 
 // removeWasmBuilds deletes what wasmModule built (TestMain).

@@ -148,7 +148,7 @@ func runMobileServe(ctx context.Context, args []string, stdout, stderr io.Writer
 			return usageError(fs, "--allow-hash: %v", err)
 		}
 		rules = append(rules, v)
-		said = append(said, fmt.Sprintf("one of %d allowed hashes", len(hashes)))
+		said = append(said, fmt.Sprintf("whose hash is one of %d allowed", len(hashes)))
 	}
 	if len(identities) > 0 {
 		rules = append(rules, mobile.AllowIdentities(identities...))
@@ -225,7 +225,7 @@ func runMobileServe(ctx context.Context, args []string, stdout, stderr io.Writer
 	if len(rules) == 0 {
 		say("Warning: no --trust or --allow-* flag: every module is refused.")
 	} else {
-		say("Accepting modules %s.", strings.Join(said, ", "))
+		say("Accepting modules %s.", strings.Join(said, " and "))
 	}
 	for _, g := range grantSaid {
 		say("Granted to modules: %s", g)
