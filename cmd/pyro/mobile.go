@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 )
 
@@ -54,19 +53,22 @@ func init() {
 }
 
 func runMobile(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
-	if len(args) == 0 {
-		fmt.Fprintf(stderr, "usage: pyro mobile COMMAND [arguments]\n%s\n", mobileHelp)
-		return exitUsage
+	fs := newFlagSet("mobile", "mobile COMMAND [arguments]", mobileHelp, stderr)
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
-	switch args[0] {
-	case "-h", "-help", "--help", "help":
-		fmt.Fprintf(stdout, "usage: pyro mobile COMMAND [arguments]\n%s\n", mobileHelp)
+	if fs.NArg() == 0 {
+		return usageError(fs, "need a COMMAND (keygen, sign, inspect, serve, load, call, list, unload)")
+	}
+	name := fs.Arg(0)
+	if name == "help" {
+		fs.SetOutput(stdout)
+		fs.Usage()
 		return exitOK
 	}
-	run, ok := mobileCommands[args[0]]
+	run, ok := mobileCommands[name]
 	if !ok {
-		fmt.Fprintf(stderr, "pyro mobile %s: unknown command (keygen, sign, inspect, serve, load, call, list, unload)\n", args[0])
-		return exitUsage
+		return usageError(fs, "unknown command %q (keygen, sign, inspect, serve, load, call, list, unload)", name)
 	}
-	return run(ctx, args[1:], stdout, stderr, environ)
+	return run(ctx, fs.Args()[1:], stdout, stderr, environ)
 }

@@ -39,8 +39,9 @@ func TestMobileUsage(t *testing.T) {
 		code int
 		want string
 	}{
-		{nil, exitUsage, "usage: pyro mobile COMMAND"},
-		{[]string{"fly"}, exitUsage, "pyro mobile fly: unknown command"},
+		{nil, exitUsage, "pyro mobile: need a COMMAND"},
+		{[]string{"fly"}, exitUsage, `pyro mobile: unknown command "fly"`},
+		{[]string{"help"}, exitOK, "keygen -o NAME"},
 		{[]string{"keygen"}, exitUsage, "need -o NAME"},
 		{[]string{"keygen", "-o", filepath.Join(dir, "k"), "extra"}, exitUsage, "unexpected arguments"},
 		{[]string{"sign", notWasm}, exitUsage, "need -key FILE"},
