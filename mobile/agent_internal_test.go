@@ -250,7 +250,7 @@ func TestAgentInterceptor(t *testing.T) {
 func TestAgentLimits(t *testing.T) {
 	bin := goModule(t, "agent")
 	id := idOf(bin)
-	s, recs := agentServed(t, nil, WithGrants(labGrant), WithMaxInvokes(5), WithCallTimeout(testbound.Scale(time.Second)))
+	s, _ := agentServed(t, nil, WithGrants(labGrant), WithMaxInvokes(5), WithCallTimeout(testbound.Scale(time.Second)))
 	ctx := ctxT(t)
 	p := s.proxy(t, withMsgpack())
 	if _, err := p.Call(ctx, "load", bin); err != nil {
@@ -262,18 +262,35 @@ func TestAgentLimits(t *testing.T) {
 	_, err := p.Call(ctx, "call", id, "repeat", "lab.records", "count", 6)
 	wantRemote(t, err, "builtins.RuntimeError", "call 6: MemoryError: mobile: module "+short(id)+" made more than 5 invokes in one call (WithMaxInvokes)")
 
-	start := time.Now()
-	_, err = p.Call(ctx, "call", id, "invoke", "lab.records", "block", []any{})
-	wantRemote(t, err, "builtins.TimeoutError", "stopped after", "its time cap is")
-	select {
-	case <-recs.blocked:
-	default:
-		t.Fatal("block never ran")
-	}
-	t.Logf("blocked agent call ended after %v", time.Since(start))
-	// the daemon and the service still serve
-	if got, err := p.Call(ctx, "call", id, "repeat", "lab.records", "count", 2); err != nil || got != int64(2) {
-		t.Fatalf("after the blocked call: %v, %v", got, err)
+	// a blocking method ends with the call's time cap: a short cap,
+	// doubled (with a new service) while it ends before the method ran
+	// (instantiation counts against it, and the machine may be slow)
+	for limit := 300 * time.Millisecond; ; limit *= 2 {
+		bs, brecs := agentServed(t, nil, WithGrants(labGrant), WithCallTimeout(limit))
+		bp := bs.proxy(t, withMsgpack())
+		if _, err := bp.Call(ctx, "load", bin); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		_, err = bp.Call(ctx, "call", id, "invoke", "lab.records", "block", []any{})
+		wantRemote(t, err, "builtins.TimeoutError", "stopped after", "its time cap is "+limit.String())
+		select {
+		case <-brecs.blocked:
+		default:
+			if limit < testbound.Scale(10*time.Second) {
+				continue
+			}
+			t.Fatal("block never ran")
+		}
+		t.Logf("blocked agent call ended after %v (cap %v)", time.Since(start), limit)
+		// the daemon and the service still serve
+		if got, err := p.Call(ctx, "call", id, "repeat", "lab.records", "count", 2); err != nil || got != int64(2) {
+			t.Fatalf("after the blocked call: %v, %v", got, err)
+		}
+		if got, err := bp.Call(ctx, "modules"); err != nil || !strings.Contains(plainJSON(got), id) {
+			t.Fatalf("modules after the blocked call: %v, %v", got, err)
+		}
+		break
 	}
 
 	if _, err := NewService(WithGrants(Grant{Object: ObjectID, Methods: []string{"*"}})); err == nil || !strings.Contains(err.Error(), "cannot be granted") {
