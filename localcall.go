@@ -53,6 +53,10 @@ func (d *Daemon) Invoke(ctx context.Context, agent, object, method string, args 
 	if outer := CallContextFrom(ctx); outer != nil {
 		cc.Conn, cc.CorrelationID = outer.Conn, outer.CorrelationID
 	}
+	// a local call is no call of the client's connection: what the daemon
+	// keeps per connection (item streams a daemon method adopts) is not
+	// touched from here
+	ctx = context.WithValue(ctx, connCtxKey{}, (*dispatcher)(nil))
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	stop := context.AfterFunc(dctx, func() { cancel(ErrDaemonClosed) })

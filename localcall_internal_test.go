@@ -48,6 +48,12 @@ func (*shelf) Who(ctx context.Context) []any {
 	return []any{cc.Agent, host, int(cc.Flags)}
 }
 
+// OnConn reports whether the method runs as a call of a connection.
+func (*shelf) OnConn(ctx context.Context) bool {
+	c, _ := ctx.Value(connCtxKey{}).(*dispatcher)
+	return c != nil
+}
+
 // Wait blocks until its context ends.
 func (*shelf) Wait(ctx context.Context) error {
 	<-ctx.Done()
@@ -147,11 +153,14 @@ func TestDaemonInvokeContext(t *testing.T) {
 	}
 	client := &ConnInfo{RemoteAddr: &net.TCPAddr{IP: net.IPv4(192, 0, 2, 7), Port: 99}}
 	outer := &CallContext{Conn: client, CorrelationID: [16]byte{1}, Flags: 4}
-	ctx := context.WithValue(context.Background(), callCtxKey{}, outer)
+	ctx := context.WithValue(newTestDispatcher(d).ctx, callCtxKey{}, outer)
 
 	res, err := d.Invoke(ctx, "mod1", "shelf", "who", nil, nil)
 	if err != nil || fmt.Sprint(res) != "[mod1 192.0.2.7:99 0]" {
 		t.Fatalf("who: %s, %v", py.Repr(res), err)
+	}
+	if on, err := d.Invoke(ctx, "mod1", "shelf", "on_conn", nil, nil); err != nil || on != false {
+		t.Fatalf("a local call runs as a call of the client's connection: %v, %v", on, err)
 	}
 	_, err = d.Invoke(ctx, "mod1", "shelf", "count", nil, nil)
 	if !errors.Is(err, ErrSecurity) || !strings.Contains(err.Error(), "agents may not count") {
@@ -163,7 +172,7 @@ func TestDaemonInvokeContext(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if got := strings.Join(seen, ","); got != "mod1 shelf.Who,mod1 shelf.Count,mod2 shelf.Who" {
+	if got := strings.Join(seen, ","); got != "mod1 shelf.Who,mod1 shelf.OnConn,mod1 shelf.Count,mod2 shelf.Who" {
 		t.Fatalf("interceptor saw %s", got)
 	}
 }
