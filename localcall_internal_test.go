@@ -217,3 +217,40 @@ func TestDaemonInvokeCancel(t *testing.T) {
 		t.Fatalf("after close: %v", err)
 	}
 }
+
+// TestDaemonInvokeInstanceModes: single and per-call registrations are
+// as for remote calls; a session registration gets an instance per
+// local call.
+func TestDaemonInvokeInstanceModes(t *testing.T) {
+	d, _, _ := testDispatcher(t, nil)
+	made := 0
+	factory := func() any { made++; return &shelf{n: made} }
+	for _, r := range []struct {
+		id   string
+		mode InstanceMode
+	}{{"percall", InstancePerCall}, {"session", InstanceSession}, {"single", InstanceSingle}} {
+		if _, err := d.RegisterFactory(factory, r.mode, r.id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	count := func(id string) any {
+		t.Helper()
+		res, err := d.Invoke(ctx, "a", id, "count", nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	// single: made once, at registration or first use
+	first := count("single")
+	if got := count("single"); got != first {
+		t.Errorf("single: %v then %v", first, got)
+	}
+	for _, id := range []string{"percall", "session"} {
+		a, b := count(id), count(id)
+		if a == b {
+			t.Errorf("%s: the same instance (%v) served two local calls", id, a)
+		}
+	}
+}
