@@ -119,6 +119,8 @@ func TestAgentGoClient(t *testing.T) {
 	wantRemote(t, err, "builtins.RuntimeError", "ValueError: negative start or count")
 	_, err = p.Call(ctx, "call", id, "invoke", "lab.records", "slice", []any{"a", 2})
 	wantRemote(t, err, "builtins.RuntimeError", "TypeError: ")
+	_, err = p.Call(ctx, "call", id, "invoke", pyro.DaemonObjectID, "registered", []any{})
+	wantRemote(t, err, "builtins.RuntimeError", "may not call Pyro.Daemon.registered")
 	_, err = p.Call(ctx, "call", id, "invoke", "nobody", "count", []any{})
 	wantRemote(t, err, "builtins.RuntimeError", "SecurityError:", "may not call nobody.count")
 }
@@ -292,6 +294,25 @@ func TestAgentLimits(t *testing.T) {
 		}
 		break
 	}
+
+	// results and requests are bounded by WithMaxResultSize
+	small, _ := agentServed(t, nil, WithGrants(labGrant, Grant{Object: pyro.DaemonObjectID, Methods: []string{"ping"}}), WithMaxResultSize(4096), WithCallTimeout(testbound.Scale(time.Second)))
+	sp := small.proxy(t, withMsgpack())
+	if _, err := sp.Call(ctx, "load", bin); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := sp.Call(ctx, "call", id, "invoke", "lab.records", "slice", []any{0, 10}); err != nil || len(got.([]any)) != 10 {
+		t.Fatalf("a small slice: %v, %v", got, err)
+	}
+	if got, err := sp.Call(ctx, "call", id, "invoke", pyro.DaemonObjectID, "ping", []any{}); err != nil || got != nil {
+		t.Fatalf("granted ping: %v, %v", got, err)
+	}
+	_, err = sp.Call(ctx, "call", id, "invoke", pyro.DaemonObjectID, "registered", []any{})
+	wantRemote(t, err, "builtins.RuntimeError", "may not call Pyro.Daemon.registered")
+	_, err = sp.Call(ctx, "call", id, "invoke", "lab.records", "slice", []any{0, 1000})
+	wantRemote(t, err, "builtins.RuntimeError", "MemoryError: mobile: result of lab.records.slice is larger than 4096 bytes (WithMaxResultSize)")
+	_, err = sp.Call(ctx, "call", id, "invoke", "lab.records", "count", []any{make([]byte, 5000)})
+	wantRemote(t, err, "builtins.RuntimeError", "MemoryError: mobile: invoke request of 50", "is larger than 4096 (WithMaxResultSize)")
 
 	if _, err := NewService(WithGrants(Grant{Object: ObjectID, Methods: []string{"*"}})); err == nil || !strings.Contains(err.Error(), "cannot be granted") {
 		t.Fatalf("granting the service: %v", err)
