@@ -23,6 +23,10 @@ type CallContext struct {
 	// ResponseAnnotations are added to the reply; methods may set them
 	// (4-character keys).
 	ResponseAnnotations map[string][]byte
+	// Agent is set for a local call (Daemon.Invoke): who makes it on
+	// behalf of the client Conn describes, such as the id of a mobile
+	// code module. "" for a call that came over the network.
+	Agent string
 }
 
 type callCtxKey struct{}

@@ -46,6 +46,35 @@
 // SignedMessage, with key files as OpenSSL writes them), AllowIdentities,
 // AllowHosts; WithValidator and Chain combine them, all must accept.
 //
+// # Agents
+//
+// A module may also call the daemon's objects, as Pyro3's mobile agents
+// did, but only what the server grants. WithGrants offers modules the
+// host function pyro.invoke (guest.Invoke in Go) and says which module
+// (by id) on behalf of which client (passphrase identity or certificate
+// CN) may call which methods of which object:
+//
+//	mobile.Enable(d, mobile.WithValidator(mobile.SignedBy(pub)),
+//		mobile.WithGrants(mobile.Grant{Object: "lab.records", Methods: []string{"count", "slice"},
+//			Identities: []string{"alice"}}))
+//
+// Nothing is granted by default: without grants a module importing
+// pyro.invoke is refused at load; with grants, every invoke no grant
+// allows is refused with a SecurityError the module sees (and, if it
+// passes it on, its caller). A granted invoke runs through
+// pyro.Daemon.Invoke, the daemon's own dispatch: the same lookup,
+// exposure rules, argument conversion and interceptors as a remote call
+// of the client that called the module, with the CallContext's Agent
+// set to the module id, so an interceptor can tell the agent apart and
+// judge it as that client. An agent can therefore do nothing its client
+// could not do remotely, and less when the grants say so. It cannot load
+// or call modules (Pyro.MobileCode cannot be granted), its invokes per
+// call are capped (WithMaxInvokes), results and requests are bounded
+// (WithMaxResultSize), and its calls end with the module call's time
+// cap: a method that takes a context sees it end (one that ignores its
+// context holds the module call, and its instance slot, until it
+// returns, as it would hold a remote client's connection).
+//
 // # What the sandbox guarantees
 //
 //   - A module reaches nothing outside its own linear memory except the
@@ -88,6 +117,10 @@
 //     in proportion to the size (about 0.4 s per MiB of Go module) and
 //     cannot be interrupted; bound who may load (validators) and how much
 //     (WithMaxModuleSize).
+//   - That a granted object is safe to call from an agent: a grant gives
+//     the module what the methods give, with the arguments it chooses, as
+//     many times as WithMaxInvokes allows; grant methods, not objects
+//     ("*"), where it matters.
 //   - Anything about wazero's correctness: a bug in it is a bug in the
 //     sandbox.
 package mobile

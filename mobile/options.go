@@ -48,6 +48,10 @@ type options struct {
 	// local objects. Their functions find the call's module and client
 	// with callFrom(ctx).
 	hosts []hostModule
+	// grants are the agents' grants (agent.go); maxInvokes bounds the
+	// invokes of one call
+	grants     []Grant
+	maxInvokes int
 }
 
 // hostModule is a host module instantiated in the service's runtime.
@@ -146,6 +150,7 @@ func (o *options) fill() {
 	def(&o.maxInstances, DefaultMaxInstances)
 	def(&o.maxInstancesClient, DefaultMaxInstancesPerClient)
 	def(&o.maxResultSize, DefaultMaxResultSize)
+	def(&o.maxInvokes, DefaultMaxInvokes)
 	if o.maxTotalSize <= 0 {
 		o.maxTotalSize = DefaultMaxTotalSize
 	}

@@ -263,6 +263,8 @@ type CallInfo struct {
 	Module   string // module id
 	Function string // as the caller named it
 	Client   Client // who made the call
+
+	invokes int // pyro.invoke calls so far (an instance runs one goroutine)
 }
 
 type callKey struct{}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pyrogo/pyro"
@@ -25,7 +26,8 @@ const ObjectID = "Pyro.MobileCode"
 type Service struct {
 	o         options
 	rt        wazero.Runtime
-	hostFuncs map[string]map[string]bool // importable functions of o.hosts
+	hostFuncs map[string]map[string]bool  // importable functions of o.hosts
+	daemon    atomic.Pointer[pyro.Daemon] // where agents' invokes go (Register)
 
 	compile chan struct{} // one compile at a time
 	slots   chan struct{} // running instances, server-wide
@@ -68,6 +70,12 @@ func NewService(opts ...Option) (*Service, error) {
 		}
 	}
 	s.o.fill()
+	if err := checkGrants(s.o.grants); err != nil {
+		return nil, err
+	}
+	if len(s.o.grants) > 0 {
+		s.o.hosts = append(s.o.hosts, s.agentHost())
+	}
 	s.hostFuncs = map[string]map[string]bool{}
 	for _, h := range s.o.hosts {
 		m := map[string]bool{}
@@ -107,8 +115,13 @@ func Enable(d *pyro.Daemon, opts ...Option) (*Service, error) {
 }
 
 // Register registers the service's remote object in d under ObjectID.
+// Agents' invokes (WithGrants) go to d.
 func (s *Service) Register(d *pyro.Daemon) (pyro.URI, error) {
-	return d.Register(&Remote{s: s}, ObjectID)
+	u, err := d.Register(&Remote{s: s}, ObjectID)
+	if err == nil {
+		s.daemon.Store(d)
+	}
+	return u, err
 }
 
 // clientOf is the caller of a daemon call (local when there is none).

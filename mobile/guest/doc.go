@@ -19,6 +19,12 @@
 // reaches the caller as a RuntimeError with its text. Numeric functions
 // need nothing from this package: export them as they are.
 //
+// An agent (a module run by a service with mobile.WithGrants) calls the
+// daemon's objects with Invoke, which imports pyro.invoke:
+//
+//	n, err := guest.Invoke("lab.records", "count")
+//	recs, err := guest.Invoke("lab.records", "slice", start, 1000)
+//
 // The package builds only for wasip1 (and a host build of its codec for
 // tests).
 package guest
