@@ -66,6 +66,7 @@ func TestMobileUsage(t *testing.T) {
 		{[]string{"serve", "--trust", filepath.Join(dir, "none.pub")}, exitUsage, "--trust"},
 		{[]string{"serve", "--trust", notWasm}, exitUsage, "public key file"},
 		{[]string{"serve", "--grant", "nodot"}, exitUsage, "--grant"},
+		{[]string{"serve", "--grant", "Pyro.MobileCode.load"}, exitUsage, "cannot be granted"},
 		{[]string{"-h"}, exitOK, "keygen -o NAME"},
 		{[]string{"serve", "-h"}, exitOK, "Refusal is the default"},
 	} {
