@@ -354,3 +354,36 @@ func TestMobileServePython(t *testing.T) {
 		t.Errorf("unload: %+v", r)
 	}
 }
+
+// --allow-identity with passphrases: the server's --passphrase-file makes
+// identities #0, #1, ...; a client's --passphrase-file authenticates it,
+// and only the allowed identity may load. A client without a passphrase
+// is not let in at all.
+func TestMobileServeAllowIdentity(t *testing.T) {
+	mod := wasmModule(t, basicModuleDir)
+	module, _ := os.ReadFile(mod)
+	serverFile := writeSecret(t, "server.pass", "first secret phrase\nsecond secret phrase\n", 0o600)
+	alice := writeSecret(t, "alice.pass", "first secret phrase\n", 0o600)
+	bob := writeSecret(t, "bob.pass", "second secret phrase\n", 0o600)
+	srv := startMobileServe(t, "--passphrase-file", serverFile, "--allow-identity", "#0")
+	if out := srv.p.Output.String(); !strings.Contains(out, "Accepting modules loaded by #0.") || strings.Contains(out, "Anyone can connect") {
+		t.Errorf("start-up message:\n%s", out)
+	}
+	code, _, errs := srv.pyro(t, "mobile", "load", "--passphrase-file", bob, srv.uri, mod)
+	if code != exitRemote || !strings.Contains(errs, `refused: the client at 127.0.0.1 with identity "#1" may not load modules`) {
+		t.Errorf("bob's load: exit %d %q", code, errs)
+	}
+	if code, out, errs := srv.pyro(t, "mobile", "load", "--passphrase-file", alice, srv.uri, mod); code != 0 || out != hexID(module)+"\n" {
+		t.Errorf("alice's load: exit %d %q %q", code, out, errs)
+	}
+	if code, _, errs := srv.pyro(t, "mobile", "list", srv.uri); code != exitUsage || errs == "" {
+		t.Errorf("list without a passphrase: exit %d %q", code, errs)
+	}
+	// a client may unload only its own load
+	if code, _, errs := srv.pyro(t, "mobile", "unload", "--passphrase-file", bob, srv.uri, hexID(module)); code != exitRemote || !strings.Contains(errs, "SecurityError") {
+		t.Errorf("bob's unload of alice's module: exit %d %q", code, errs)
+	}
+	if code, _, errs := srv.pyro(t, "mobile", "unload", "--passphrase-file", alice, srv.uri, hexID(module)); code != 0 {
+		t.Errorf("alice's unload: exit %d %q", code, errs)
+	}
+}
