@@ -13,9 +13,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/internal/pytest"
 	"github.com/pyrogo/pyro/internal/testkit"
 	"github.com/pyrogo/pyro/mobile"
+	"github.com/pyrogo/pyro/naming"
 )
 
 const basicModuleDir = "mobile/testdata/mods/basic"
@@ -385,5 +387,31 @@ func TestMobileServeAllowIdentity(t *testing.T) {
 	}
 	if code, _, errs := srv.pyro(t, "mobile", "unload", "--passphrase-file", alice, srv.uri, hexID(module)); code != 0 {
 		t.Errorf("alice's unload: exit %d %q", code, errs)
+	}
+}
+
+// The client commands take a PYRONAME of the mobile code object, found
+// through the name server of PYRO_NS_HOST/PYRO_NS_PORT.
+func TestMobilePyroname(t *testing.T) {
+	mod := wasmModule(t, basicModuleDir)
+	module, _ := os.ReadFile(mod)
+	ns, env := nsEnv(t, nil)
+	srv := startMobileServe(t, "--allow-hash", hexID(module))
+	p, err := pyro.NewProxyURI(ns.uri, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if err := naming.NewClient(p).Register(context.Background(), "lab.mobile", srv.uri, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := mobileCmd(t, env, "load", "PYRONAME:lab.mobile", mod); code != 0 || out != hexID(module)+"\n" {
+		t.Fatalf("load: exit %d %q %q", code, out, errs)
+	}
+	if code, out, errs := mobileCmd(t, env, "call", "PYRONAME:lab.mobile", hexID(module), "add", "20", "22"); code != 0 || out != "42\n" {
+		t.Errorf("call: exit %d %q %q", code, out, errs)
+	}
+	if code, _, errs := mobileCmd(t, env, "list", "PYRONAME:no.such.name"); code != exitRemote || !strings.Contains(errs, "NamingError: unknown name: no.such.name") {
+		t.Errorf("unknown name: exit %d %q", code, errs)
 	}
 }
