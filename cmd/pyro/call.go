@@ -197,6 +197,11 @@ func parseLiteral(lit string) (any, error) {
 // reportCallError prints a failed call and returns the exit code: 1 for
 // an exception raised by the remote method, 2 for everything else.
 func reportCallError(stderr io.Writer, err error, traceback bool) int {
+	return reportRemoteError(stderr, "call", err, traceback)
+}
+
+// reportRemoteError is reportCallError for the command cmd.
+func reportRemoteError(stderr io.Writer, cmd string, err error, traceback bool) int {
 	var re *pyro.RemoteError
 	if errors.As(err, &re) {
 		if traceback {
@@ -204,9 +209,9 @@ func reportCallError(stderr io.Writer, err error, traceback bool) int {
 				fmt.Fprint(stderr, line)
 			}
 		}
-		return failf(stderr, "call", exitRemote, "%s", re.Exception.Error())
+		return failf(stderr, cmd, exitRemote, "%s", re.Exception.Error())
 	}
-	return failf(stderr, "call", exitUsage, "%v", err)
+	return failf(stderr, cmd, exitUsage, "%v", err)
 }
 
 // display formats a result: py.Repr, with proxies (autoproxied objects)

@@ -17,6 +17,7 @@ The commands are:
 	config      print the configuration and where each value comes from
 	echoserver  run the test echo server (like pyro4-test-echoserver)
 	es          run an event server (like Pyro3's pyro-es)
+	mobile      mobile code: keys, signing, a server that runs it, client calls
 
 "pyro help <command>" or "pyro <command> -h" prints a command's flags.
 Flags come before positional arguments; a flag may be written with one
@@ -247,5 +248,33 @@ call, echoserver -n) uses the client's --passphrase-file for the name
 server too. The event server's policy (pyro es --policy) has the same
 syntax, with its own operations. See SECURITY.md for
 details.
+
+# Mobile code
+
+"pyro mobile" works with mobile code (package mobile): WebAssembly modules
+that clients ship to a daemon, which validates and runs them sandboxed.
+
+	pyro mobile keygen -o team                 # team.key (0600) and team.pub; never overwrites
+	pyro mobile sign -key team.key filter.wasm # filter.wasm.sig; prints the module id
+	pyro mobile inspect filter.wasm            # id, size, imports (REFUSED ones marked), exports
+	pyro mobile serve -n 127.0.0.1 --trust team.pub
+	pyro mobile load URI filter.wasm           # sends filter.wasm.sig if present; prints the id
+	pyro mobile call URI ID summary "b'abc'" 97
+	pyro mobile list URI
+	pyro mobile unload URI ID
+
+serve refuses every module unless --trust FILE (signed by a key of the
+public key file), --allow-hash ID, --allow-identity NAME or --allow-host
+PREFIX say otherwise, and says so when it starts; every kind of flag given
+is a rule that a module must pass. --echo also serves test.echoserver, and
+--grant OBJECT.METHOD lets modules call METHOD of the daemon's object
+OBJECT (agents); nothing is granted by default. --memory MiB, --call-timeout
+SECONDS and --max-module-size BYTES set the sandbox limits. The client
+commands take the key, TLS, passphrase and --timeout flags of pyro call;
+their URI is the Pyro.MobileCode URI serve prints (a PYRO URI of any other
+object of the daemon means the same daemon). A refusal or a failure in the
+module exits 1 with the server's reason ("pyro mobile load: SecurityError:
+mobile: module ... refused: its signature does not verify with any of the
+1 trusted keys").
 */
 package main

@@ -21,6 +21,7 @@ var waitLimit = testkit.Bound()
 func TestMain(m *testing.M) {
 	code := m.Run()
 	testkit.RemoveBuilds()
+	removeWasmBuilds()
 	os.Exit(code)
 }
 
