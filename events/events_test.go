@@ -12,35 +12,28 @@ import (
 	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/events"
 	"github.com/pyrogo/pyro/internal/testbound"
+	"github.com/pyrogo/pyro/internal/testkit/pyrotest"
 )
 
 // startES runs a Service in a loopback daemon; everything stops at the
 // test's end.
 func startES(t *testing.T, opts ...events.Option) (*events.Service, pyro.URI) {
 	t.Helper()
+	return serveES(t, opts, pyro.WithHost("127.0.0.1"), pyro.WithPort(0))
+}
+
+// serveES runs a Service with opts in a daemon with dopts until the test
+// ends; the service closes after the daemon stopped.
+func serveES(t *testing.T, opts []events.Option, dopts ...pyro.DaemonOption) (*events.Service, pyro.URI) {
+	t.Helper()
 	cfg := pyro.BuiltinConfig()
-	d, err := pyro.NewDaemon(cfg, pyro.WithHost("127.0.0.1"), pyro.WithPort(0))
-	if err != nil {
-		t.Fatal(err)
-	}
 	svc := events.NewService(cfg, opts...)
-	u, err := d.Register(svc, events.ObjectID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = d.Serve(context.Background())
-	}()
 	t.Cleanup(func() {
-		d.Close()
-		<-done
 		if err := svc.Close(); err != nil {
 			t.Error(err)
 		}
 	})
-	return svc, u
+	return svc, pyrotest.Serve(t, cfg, events.ObjectID, svc, dopts...)
 }
 
 func ctxT(t *testing.T) context.Context {

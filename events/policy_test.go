@@ -9,6 +9,7 @@ import (
 
 	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/events"
+	"github.com/pyrogo/pyro/internal/testkit/pyrotest"
 )
 
 // startPolicyES runs a Service under policy text in a loopback daemon
@@ -19,41 +20,17 @@ func startPolicyES(t *testing.T, policy string, dopts ...pyro.DaemonOption) (*ev
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := pyro.BuiltinConfig()
 	all := append([]pyro.DaemonOption{pyro.WithHost("127.0.0.1"), pyro.WithPort(0)}, p.DaemonOptions(nil)...)
-	d, err := pyro.NewDaemon(cfg, append(all, dopts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := events.NewService(cfg, events.WithPolicy(p))
+	svc, u := serveES(t, []events.Option{events.WithPolicy(p)}, append(all, dopts...)...)
 	if svc.Policy() != p {
 		t.Fatal("Policy() does not return the policy given")
 	}
-	u, err := d.Register(svc, events.ObjectID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = d.Serve(context.Background())
-	}()
-	t.Cleanup(func() {
-		d.Close()
-		<-done
-		_ = svc.Close()
-	})
 	return svc, u
 }
 
 func esProxy(t *testing.T, u pyro.URI, opts ...pyro.ProxyOption) *pyro.Proxy {
 	t.Helper()
-	p, err := pyro.NewProxyURI(u, nil, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = p.Close() })
-	return p
+	return pyrotest.ProxyURI(t, u, nil, opts...)
 }
 
 // wantSecurity fails unless err is a SecurityError whose text has want.
