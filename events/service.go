@@ -301,28 +301,61 @@ func (s *Service) targets(subject string, budget *pyre.Budget) ([]*subscriber, e
 	return out, nil
 }
 
-// Subscribe is subscribe(subjects, subscriber).
-func (s *Service) Subscribe(ctx context.Context, subjects, subscriberArg any) error {
-	list, err := subjectList(subjects, "subjects", MaxSubjectLen)
-	if err != nil || len(list) == 0 {
-		return err
+// subRequest is a subscribe or subscribeMatch call, checked: its
+// subjects or patterns, the subscriber, where to deliver to it and the
+// client that asked.
+type subRequest struct {
+	list    []string
+	u, dial pyro.URI
+	client  Client
+}
+
+// admit parses and checks the arguments of subscribe (pattern false) or
+// subscribeMatch (pattern true): the names, the subscriber, the policy
+// (subscribe per subject, match once), prepare (run on the names before
+// the third-party rule, which may resolve a host name) and the
+// third-party rule. No names is not an error: ok is false.
+func (s *Service) admit(ctx context.Context, pattern bool, names, subscriberArg any, prepare func([]string) error) (r subRequest, ok bool, err error) {
+	method, what, maxLen, op := "subscribe", "subjects", MaxSubjectLen, accessrule.EventSubscribe
+	if pattern {
+		method, what, maxLen, op = "subscribeMatch", "patterns", MaxPatternLen, accessrule.EventMatch
 	}
-	u, err := subscriberURI(subscriberArg)
-	if err != nil {
-		return err
+	if r.list, err = subjectList(names, what, maxLen); err != nil || len(r.list) == 0 {
+		return r, false, err
 	}
-	if err := s.checkSubjects(ctx, accessrule.EventSubscribe, "subscribe", list); err != nil {
-		return err
+	if r.u, err = subscriberURI(subscriberArg); err != nil {
+		return r, false, err
 	}
-	dial, err := s.subscriberTarget(ctx, "subscribe", u, list, false)
-	if err != nil {
-		return err
+	checked := r.list
+	if pattern {
+		checked = []string{""} // a pattern is not a subject
+	}
+	if err := s.checkSubjects(ctx, op, method, checked); err != nil {
+		return r, false, err
+	}
+	if prepare != nil {
+		if err := prepare(r.list); err != nil {
+			return r, false, err
+		}
+	}
+	if r.dial, err = s.subscriberTarget(ctx, method, r.u, r.list, pattern); err != nil {
+		return r, false, err
 	}
 	peer, _ := callerOf(ctx)
-	client := clientOf(peer)
+	r.client = clientOf(peer)
+	return r, true, nil
+}
+
+// Subscribe is subscribe(subjects, subscriber).
+func (s *Service) Subscribe(ctx context.Context, subjects, subscriberArg any) error {
+	r, ok, err := s.admit(ctx, false, subjects, subscriberArg, nil)
+	if !ok {
+		return err
+	}
+	list, client := r.list, r.client
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	w, err := s.worker(u, dial)
+	w, err := s.worker(r.u, r.dial)
 	if err != nil {
 		return err
 	}
@@ -357,32 +390,24 @@ func (s *Service) Subscribe(ctx context.Context, subjects, subscriberArg any) er
 // SubscribeMatch is subscribeMatch(patterns, subscriber). Every pattern
 // is checked before any is added: one refused pattern adds none.
 func (s *Service) SubscribeMatch(ctx context.Context, patterns, subscriberArg any) error {
-	list, err := subjectList(patterns, "patterns", MaxPatternLen)
-	if err != nil || len(list) == 0 {
-		return err
-	}
-	u, err := subscriberURI(subscriberArg)
-	if err != nil {
-		return err
-	}
-	if err := s.checkSubjects(ctx, accessrule.EventMatch, "subscribeMatch", []string{""}); err != nil {
-		return err
-	}
-	compiled := make([]*pyre.Pattern, len(list))
-	for i, p := range list {
-		if compiled[i], err = compilePattern(p); err != nil {
-			return err
+	var compiled []*pyre.Pattern
+	r, ok, err := s.admit(ctx, true, patterns, subscriberArg, func(list []string) error {
+		compiled = make([]*pyre.Pattern, len(list))
+		for i, p := range list {
+			var err error
+			if compiled[i], err = compilePattern(p); err != nil {
+				return err
+			}
 		}
-	}
-	dial, err := s.subscriberTarget(ctx, "subscribeMatch", u, list, true)
-	if err != nil {
+		return nil
+	})
+	if !ok {
 		return err
 	}
-	peer, _ := callerOf(ctx)
-	client := clientOf(peer)
+	list, client := r.list, r.client
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	w, err := s.worker(u, dial)
+	w, err := s.worker(r.u, r.dial)
 	if err != nil {
 		return err
 	}

@@ -64,7 +64,8 @@ func (s *Service) sameHost(ctx context.Context, client net.Addr, u pyro.URI) (py
 		return u, false // a name is resolved later, to wherever it points then
 	}
 	clientIP, clientUnix := addrIP(client)
-	clientLocal := clientUnix || isLocalIP(clientIP)
+	var local localIPs
+	clientLocal := clientUnix || local.has(clientIP)
 	if u.Sockname != "" {
 		return u, clientLocal
 	}
@@ -84,7 +85,7 @@ func (s *Service) sameHost(ctx context.Context, client net.Addr, u pyro.URI) (py
 		}
 	}
 	for _, ip := range ips {
-		if ip == clientIP || clientLocal && isLocalIP(ip) {
+		if ip == clientIP || clientLocal && local.has(ip) {
 			continue
 		}
 		return u, false
@@ -118,9 +119,15 @@ func addrIP(a net.Addr) (ip netip.Addr, unix bool) {
 	return netip.Addr{}, false
 }
 
-// isLocalIP reports whether ip is a loopback address or one of this
-// machine's interface addresses.
-func isLocalIP(ip netip.Addr) bool {
+// localIPs tells whether addresses are this machine's: loopback, or one
+// of its interface addresses, read at most once (one call of
+// net.InterfaceAddrs per check, however many addresses a name has).
+type localIPs struct {
+	loaded bool
+	addrs  []netip.Addr
+}
+
+func (l *localIPs) has(ip netip.Addr) bool {
 	if !ip.IsValid() {
 		return false
 	}
@@ -128,15 +135,20 @@ func isLocalIP(ip netip.Addr) bool {
 	if ip.IsLoopback() {
 		return true
 	}
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return false
-	}
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok {
-			if x, ok := netip.AddrFromSlice(n.IP); ok && x.Unmap() == ip {
-				return true
+	if !l.loaded {
+		l.loaded = true
+		addrs, _ := net.InterfaceAddrs()
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok {
+				if x, ok := netip.AddrFromSlice(n.IP); ok {
+					l.addrs = append(l.addrs, x.Unmap())
+				}
 			}
+		}
+	}
+	for _, x := range l.addrs {
+		if x == ip {
+			return true
 		}
 	}
 	return false
