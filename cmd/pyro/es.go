@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
@@ -111,20 +110,13 @@ func esMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 		return code
 	}
 	defer closeLog()
-	var policy *events.Policy
-	if f.policyFile != "" {
-		var err error
-		if policy, err = events.LoadPolicy(f.policyFile); err != nil {
-			return failf(stderr, "es", exitUsage, "%v", err)
-		}
+	policy, code := loadPolicy(f, stderr, events.LoadPolicy)
+	if code != exitOK {
+		return code
 	}
-	store, err := events.OpenStore(f.storage)
-	if err != nil {
-		failf(stderr, "es", 0, "%v", err)
-		if errors.Is(err, events.ErrStoreSpec) {
-			return exitUsage
-		}
-		return exitRemote
+	store, code := openStorage(f, stderr, events.OpenStore, events.ErrStoreSpec)
+	if code != exitOK {
+		return code
 	}
 	// from here on events.Start owns the store
 	sopts := []events.ServerOption{events.WithStore(store), events.WithLogger(logger), events.WithServerPort(f.port)}

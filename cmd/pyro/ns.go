@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
@@ -106,20 +105,13 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 		return code
 	}
 	defer closeLog()
-	var policy *naming.Policy
-	if f.policyFile != "" {
-		var err error
-		if policy, err = naming.LoadPolicy(f.policyFile); err != nil {
-			return failf(stderr, "ns", exitUsage, "%v", err)
-		}
+	policy, code := loadPolicy(f, stderr, naming.LoadPolicy)
+	if code != exitOK {
+		return code
 	}
-	store, err := naming.OpenStorage(f.storage)
-	if err != nil {
-		failf(stderr, "ns", 0, "%v", err)
-		if errors.Is(err, naming.ErrStorageSpec) {
-			return exitUsage
-		}
-		return exitRemote
+	store, code := openStorage(f, stderr, naming.OpenStorage, naming.ErrStorageSpec)
+	if code != exitOK {
+		return code
 	}
 	sopts := []naming.ServerOption{naming.WithStorage(store), naming.WithLogger(logger), naming.WithBroadcast(!noBC)}
 	if f.given("n", "host") {

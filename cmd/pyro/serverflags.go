@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"io"
 	"log/slog"
@@ -94,4 +95,32 @@ func (f *serverFlags) setup(environ []string, stderr io.Writer) (cfg *pyro.Confi
 		return nil, nil, nil, nil, failf(stderr, f.cmd, exitUsage, "%v", err)
 	}
 	return cfg, passphrases, logger, closeLog, exitOK
+}
+
+// loadPolicy reads the --policy file with load, if one was given; a bad
+// file is a usage error.
+func loadPolicy[P any](f *serverFlags, stderr io.Writer, load func(path string) (P, error)) (p P, code int) {
+	if f.policyFile == "" {
+		return p, exitOK
+	}
+	p, err := load(f.policyFile)
+	if err != nil {
+		return p, failf(stderr, f.cmd, exitUsage, "%v", err)
+	}
+	return p, exitOK
+}
+
+// openStorage opens the -s storage with open: a spec open cannot use at
+// all (errors.Is specErr) is a usage error, a storage that fails to open
+// a runtime one.
+func openStorage[S any](f *serverFlags, stderr io.Writer, open func(spec string) (S, error), specErr error) (s S, code int) {
+	s, err := open(f.storage)
+	if err != nil {
+		failf(stderr, f.cmd, 0, "%v", err)
+		if errors.Is(err, specErr) {
+			return s, exitUsage
+		}
+		return s, exitRemote
+	}
+	return s, exitOK
 }
