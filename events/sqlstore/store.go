@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/pyrogo/pyro/codec"
 	"github.com/pyrogo/pyro/events"
+	"github.com/pyrogo/pyro/internal/sqlitefile"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
@@ -153,18 +153,8 @@ func Open(path string) (*Store, error) {
 // shared -shm file), write-ahead logging, and synchronous=FULL: a commit
 // is on disk when it returns.
 func dsn(abs string) string {
-	p := filepath.ToSlash(abs)
-	if !strings.HasPrefix(p, "/") {
-		p = "/" + p // a Windows drive letter
-	}
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(LockWait.Milliseconds(), 10)+")")
-	q.Add("_pragma", "locking_mode(EXCLUSIVE)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)")
-	q.Set("_txlock", "immediate")
-	u := url.URL{Scheme: "file", Path: p, RawQuery: q.Encode()}
-	return u.String()
+	return sqlitefile.DSN(abs, "busy_timeout("+strconv.FormatInt(LockWait.Milliseconds(), 10)+")",
+		"locking_mode(EXCLUSIVE)", "journal_mode(WAL)", "synchronous(FULL)")
 }
 
 func (s *Store) setup() error {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"net/url"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pyrogo/pyro/internal/sqlitefile"
 	"github.com/pyrogo/pyro/naming"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -143,17 +143,8 @@ func Open(path string) (*Store, error) {
 // URI (so that any character in the path is allowed) with the settings
 // every pooled connection gets.
 func dsn(abs string) string {
-	p := filepath.ToSlash(abs)
-	if !strings.HasPrefix(p, "/") {
-		p = "/" + p // a Windows drive letter
-	}
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(BusyTimeout.Milliseconds(), 10)+")")
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "synchronous(FULL)")
-	q.Set("_txlock", "immediate")
-	u := url.URL{Scheme: "file", Path: p, RawQuery: q.Encode()}
-	return u.String()
+	return sqlitefile.DSN(abs, "busy_timeout("+strconv.FormatInt(BusyTimeout.Milliseconds(), 10)+")",
+		"foreign_keys(1)", "synchronous(FULL)")
 }
 
 // setup switches the file to WAL, creates or migrates the schema and
