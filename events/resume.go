@@ -1,6 +1,7 @@
 package events
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/pyrogo/pyro"
@@ -20,6 +21,9 @@ func (s *Service) resume() error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// one deadline for every host name lookup of the resume
+	lookups, cancel := context.WithTimeout(context.Background(), resumeResolveTimeout)
+	defer cancel()
 	var order []*subscriber // in the order first seen, started at the end
 	thirdParty := map[*subscriber]bool{}
 	for _, sub := range subs {
@@ -30,7 +34,7 @@ func (s *Service) resume() error {
 				return fmt.Errorf("stored subscriber %q: %w", sub.Subscriber, err)
 			}
 			// the third-party rule again, as when it was subscribed
-			dial, tp := s.resumeTarget(u, sub.Client)
+			dial, tp := s.resumeTarget(lookups, u, sub.Client)
 			p, err := pyro.NewProxyURI(dial, s.cfg, s.o.proxyOpts...)
 			if err != nil {
 				return fmt.Errorf("stored subscriber %q: %w", sub.Subscriber, err)

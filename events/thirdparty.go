@@ -20,6 +20,11 @@ import (
 // resolveTimeout bounds the lookup of a subscriber URI's host name.
 const resolveTimeout = 2 * time.Second
 
+// resumeResolveTimeout bounds all the lookups of a restart together, so
+// that stored host names whose lookups hang (up to 1024 subscribers, 2 s
+// each) cannot hold the service's start for half an hour.
+const resumeResolveTimeout = 10 * time.Second
+
 // subscriberTarget checks that the subscriber u may be subscribed by the
 // caller of ctx and returns the URI the service delivers to: u itself,
 // or, for a host name subscribed by a client on another machine, u with
@@ -160,13 +165,13 @@ func (l *localIPs) has(ip netip.Addr) bool {
 // and whether the subscriber is a third party to that client, so that
 // its subscriptions stand only if the policy (now) allows thirdparty.
 // Subscriptions made by local Go calls are not restricted.
-func (s *Service) resumeTarget(u pyro.URI, c Client) (dial pyro.URI, thirdParty bool) {
+// ctx bounds the lookups of the whole resume (resumeResolveTimeout): a
+// name not resolved by then counts as another host's.
+func (s *Service) resumeTarget(ctx context.Context, u pyro.URI, c Client) (dial pyro.URI, thirdParty bool) {
 	peer := c.peer()
 	if peer.Addr == nil {
 		return u, false
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
-	defer cancel()
 	dial, same := s.sameHost(ctx, peer.Addr, u)
 	return dial, !same
 }
