@@ -81,7 +81,6 @@ func (c *cache) deleted(key string, rev uint64) {
 	delete(c.tomb, key) // the marker itself now orders later writes
 }
 
-
 func (c *cache) unlink(key string) {
 	n := c.byKey[key]
 	if n == nil {

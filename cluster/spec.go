@@ -193,4 +193,6 @@ func specErr(msg string) error { return &specError{msg} }
 func (e *specError) Error() string { return e.msg }
 
 // Is makes errors.Is(err, ErrSpec) and errors.Is(err, naming.ErrStorageSpec) true.
-func (e *specError) Is(target error) bool { return target == ErrSpec || target == naming.ErrStorageSpec }
+func (e *specError) Is(target error) bool {
+	return target == ErrSpec || target == naming.ErrStorageSpec
+}
