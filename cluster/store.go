@@ -166,27 +166,22 @@ func (st *Store) open() error {
 		return fmt.Errorf("nats storage %s: %w", st.spec.Redacted(), err)
 	}
 	st.js = js
-	ctx, cancel := context.WithTimeout(context.Background(), st.spec.Timeout)
-	defer cancel()
-	kv, err := js.KeyValue(ctx, st.spec.Bucket)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		kv, err = js.CreateKeyValue(ctx, st.bucketConfig())
-		if errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-			kv, err = js.KeyValue(ctx, st.spec.Bucket) // created meanwhile by another instance
+	// A cluster that is still electing leaders (for instance all nodes
+	// and name servers starting together) answers late or with errors for
+	// a moment: retry until a deadline of three timeouts.
+	deadline := time.Now().Add(3 * st.spec.Timeout)
+	for {
+		err = st.bucketAndWatch()
+		if err == nil || time.Now().After(deadline) {
+			break
 		}
+		st.log.Debug("nats storage: opening the bucket, retrying", "bucket", st.spec.Bucket, "err", err)
+		time.Sleep(250 * time.Millisecond)
 	}
 	if err != nil {
-		return st.opErr("open bucket", "", err)
+		return err
 	}
-	st.kv = kv
-	wctx, wcancel := context.WithCancel(context.Background())
-	st.cancel = wcancel
-	w, err := kv.WatchAll(wctx)
-	if err != nil {
-		return st.opErr("watch bucket", "", err)
-	}
-	st.watcher = w
-	go st.watch(w.Updates())
+	go st.watch(st.watcher.Updates())
 	// Wait for the initial contents while they keep coming.
 	last := uint64(0)
 	for {
@@ -201,6 +196,32 @@ func (st *Store) open() error {
 			return st.opErr("load bucket", "", context.DeadlineExceeded)
 		}
 	}
+}
+
+// bucketAndWatch opens or creates the bucket and starts watching it.
+func (st *Store) bucketAndWatch() error {
+	ctx, cancel := context.WithTimeout(context.Background(), st.spec.Timeout)
+	defer cancel()
+	kv, err := st.js.KeyValue(ctx, st.spec.Bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		kv, err = st.js.CreateKeyValue(ctx, st.bucketConfig())
+		if errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			kv, err = st.js.KeyValue(ctx, st.spec.Bucket) // created meanwhile by another instance
+		}
+	}
+	if err != nil {
+		return st.opErr("open bucket", "", err)
+	}
+	st.kv = kv
+	wctx, wcancel := context.WithCancel(context.Background())
+	w, err := kv.WatchAll(wctx)
+	if err != nil {
+		wcancel()
+		return st.opErr("watch bucket", "", err)
+	}
+	st.cancel = wcancel
+	st.watcher = w
+	return nil
 }
 
 // bucketConfig is the configuration of a bucket Open creates.

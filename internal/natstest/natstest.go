@@ -135,6 +135,9 @@ func (c *Cluster) WaitReady(t testing.TB) {
 			if nd.jetStreamLeader() {
 				leader = true
 			}
+			if s := nd.Server(); s != nil && nd.ClusterPort != 0 && !s.JetStreamIsCurrent() {
+				return false
+			}
 		}
 		return leader || c.Nodes[0].process
 	})
