@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/internal/natstest"
@@ -186,6 +187,7 @@ func TestThreeNameServers(t *testing.T) {
 	})
 
 	t.Run("NATS node killed", func(t *testing.T) {
+		killed := time.Now()
 		c.Nodes[0].Kill()
 		// Lookups go on at once, from every instance's cache.
 		for j, p := range px {
@@ -203,6 +205,7 @@ func TestThreeNameServers(t *testing.T) {
 				return err == nil
 			})
 		}
+		t.Logf("every instance registered again %v after the kill", time.Since(killed))
 		for j, p := range px {
 			testkit.Eventually(t, fmt.Sprintf("instance %d sees the registrations made with a node down", j), func() bool {
 				for i := range px {
@@ -213,7 +216,9 @@ func TestThreeNameServers(t *testing.T) {
 				return true
 			})
 		}
+		restart := time.Now()
 		c.Nodes[0].Restart(t, c)
+		t.Logf("node restarted and current in %v", time.Since(restart))
 		if _, err := px[0].Call(ctx, "register", "after.restart", "PYRO:r@127.0.0.1:3"); err != nil {
 			t.Fatalf("register after the node came back: %v", err)
 		}
