@@ -69,9 +69,7 @@ type Store struct {
 	applied      atomic.Uint64 // watch updates handled, for Open's progress check
 	ready        chan struct{} // closed when the watch delivered the initial contents
 	readyOnce    sync.Once
-	watcher      jetstream.KeyWatcher
-	watchDone    chan struct{}
-	cancel       context.CancelFunc
+	consume      jetstream.ConsumeContext
 	disconnected atomic.Int64 // unix nanoseconds of the loss of the connection; 0 when connected
 	closeOnce    sync.Once
 }
@@ -94,7 +92,7 @@ func OpenSpec(spec Spec, opts ...Option) (*Store, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	st := &Store{spec: spec, log: o.log, c: newCache(), ready: make(chan struct{}), watchDone: make(chan struct{})}
+	st := &Store{spec: spec, log: o.log, c: newCache(), ready: make(chan struct{})}
 	nopts, err := st.natsOptions()
 	if err != nil {
 		return nil, err
@@ -181,7 +179,6 @@ func (st *Store) open() error {
 	if err != nil {
 		return err
 	}
-	go st.watch(st.watcher.Updates())
 	// Wait for the initial contents while they keep coming.
 	last := uint64(0)
 	for {
@@ -213,15 +210,87 @@ func (st *Store) bucketAndWatch() error {
 		return st.opErr("open bucket", "", err)
 	}
 	st.kv = kv
-	wctx, wcancel := context.WithCancel(context.Background())
-	w, err := kv.WatchAll(wctx)
+	return st.startWatch(ctx)
+}
+
+// watchHeartbeat is how often the server signals an idle watch: a watch
+// whose consumer was lost (its node died) notices within two heartbeats
+// and is recreated from the last revision it applied, so the cache is at
+// most that much staler than the bucket while NATS is reachable.
+const watchHeartbeat = time.Second
+
+// startWatch watches the bucket with an ordered consumer: every key's
+// last value, then every write, in revision order. jetstream's
+// KeyValue.Watch is not used because its heartbeat (5 s) is not
+// settable, and a lost consumer took it some 18 s to notice.
+func (st *Store) startWatch(ctx context.Context) error {
+	stream := "KV_" + st.spec.Bucket
+	cons, err := st.js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{st.subjectPrefix() + ">"},
+		DeliverPolicy:  jetstream.DeliverLastPerSubjectPolicy,
+	})
 	if err != nil {
-		wcancel()
 		return st.opErr("watch bucket", "", err)
 	}
-	st.cancel = wcancel
-	st.watcher = w
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return st.opErr("watch bucket", "", err)
+	}
+	if info.NumPending == 0 {
+		st.readyOnce.Do(func() { close(st.ready) })
+	}
+	cc, err := cons.Consume(st.handle,
+		jetstream.PullHeartbeat(watchHeartbeat),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			st.log.Debug("nats storage: watch", "bucket", st.spec.Bucket, "err", err)
+		}))
+	if err != nil {
+		return st.opErr("watch bucket", "", err)
+	}
+	st.consume = cc
 	return nil
+}
+
+// subjectPrefix is the bucket's subject prefix, "$KV.BUCKET.".
+func (st *Store) subjectPrefix() string { return "$KV." + st.spec.Bucket + "." }
+
+// handle applies one message of the watch.
+func (st *Store) handle(m jetstream.Msg) {
+	st.applied.Add(1)
+	meta, err := m.Metadata()
+	if err != nil {
+		return
+	}
+	key, ok := strings.CutPrefix(m.Subject(), st.subjectPrefix())
+	if !ok {
+		return
+	}
+	rev := meta.Sequence.Stream
+	put := true
+	if h := m.Headers(); h != nil && (h.Get("KV-Operation") != "" || h.Get(jetstream.MarkerReasonHeader) != "") {
+		put = false // DEL, PURGE, or a marker of a removed message
+	}
+	var e naming.Entry
+	if put {
+		if e, err = st.decode(key, m.Data()); err != nil {
+			st.log.Warn("nats storage: ignoring a value", "bucket", st.spec.Bucket, "key", key, "revision", rev, "err", err)
+			put = false // treat as absent
+		}
+	}
+	st.mu.Lock()
+	st.watchRev = max(st.watchRev, rev)
+	if put {
+		st.c.put(key, rev, e)
+	} else {
+		st.c.deleted(key, rev)
+	}
+	if t, ok := st.c.tomb[key]; ok && t <= rev {
+		delete(st.c.tomb, key)
+	}
+	st.mu.Unlock()
+	if meta.NumPending == 0 {
+		st.readyOnce.Do(func() { close(st.ready) })
+	}
 }
 
 // bucketConfig is the configuration of a bucket Open creates.
@@ -238,44 +307,6 @@ func (st *Store) bucketConfig() jetstream.KeyValueConfig {
 		MaxBytes:     st.spec.MaxBytes,
 		Storage:      jetstream.FileStorage,
 		Replicas:     r,
-	}
-}
-
-// watch applies the bucket's updates to the cache until the watch ends.
-func (st *Store) watch(updates <-chan jetstream.KeyValueEntry) {
-	defer close(st.watchDone)
-	for u := range updates {
-		st.applied.Add(1)
-		if u == nil {
-			st.readyOnce.Do(func() { close(st.ready) })
-			continue
-		}
-		st.applyWatch(u)
-	}
-}
-
-// applyWatch applies one update from the watch.
-func (st *Store) applyWatch(u jetstream.KeyValueEntry) {
-	key, rev := u.Key(), u.Revision()
-	var e naming.Entry
-	put := u.Operation() == jetstream.KeyValuePut
-	if put {
-		var err error
-		if e, err = st.decode(key, u.Value()); err != nil {
-			st.log.Warn("nats storage: ignoring a value", "bucket", st.spec.Bucket, "key", key, "revision", rev, "err", err)
-			put = false // treat as absent
-		}
-	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	st.watchRev = max(st.watchRev, rev)
-	if put {
-		st.c.put(key, rev, e)
-	} else {
-		st.c.deleted(key, rev)
-	}
-	if t, ok := st.c.tomb[key]; ok && t <= rev {
-		delete(st.c.tomb, key)
 	}
 }
 
@@ -420,7 +451,7 @@ func (st *Store) delete(name string) (bool, error) {
 	}
 	// A delete marker, as jetstream's KeyValue.Delete writes it, but
 	// published here to learn its revision from the acknowledgement.
-	m := nats.NewMsg("$KV." + st.spec.Bucket + "." + key)
+	m := nats.NewMsg(st.subjectPrefix() + key)
 	m.Header.Set("KV-Operation", "DEL")
 	ack, err := st.js.PublishMsg(ctx, m)
 	if err != nil {
@@ -516,16 +547,11 @@ func (st *Store) Spec() Spec { return st.spec }
 // readable.
 func (st *Store) Close() error {
 	st.closeOnce.Do(func() {
-		if st.watcher != nil {
-			st.watcher.Stop()
-		}
-		if st.cancel != nil {
-			st.cancel()
+		if st.consume != nil {
+			st.consume.Stop()
+			<-st.consume.Closed()
 		}
 		st.nc.Close()
-		if st.watcher != nil {
-			<-st.watchDone
-		}
 	})
 	return nil
 }

@@ -3,6 +3,7 @@ package cluster
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -126,7 +127,17 @@ func TestContract(t *testing.T) {
 			{Name: "b", URI: "PYRO:b3@h:1", Metadata: []string{"t"}},
 		}},
 	}
-	other := openStore(t, spec)
+	lg, buf := testkit.TextLogger(slog.LevelDebug)
+	other, err := Open(spec, WithLogger(lg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close() })
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("other's log:\n%s", buf)
+		}
+	})
 	for _, st := range steps {
 		if st.do != nil {
 			if err := st.do(); err != nil {
@@ -185,7 +196,14 @@ func TestContract(t *testing.T) {
 	if err != nil || n != len(hostileNames) {
 		t.Fatalf("Delete(hostile) = %d, %v", n, err)
 	}
-	testkit.Eventually(t, "hostile names gone on the other instance", func() bool { n, _ := other.Len(); return n == 2 })
+	// "a" was among them: "b" is left, here and there.
+	want := []naming.Entry{{Name: "b", URI: "PYRO:b3@h:1", Metadata: []string{"t"}}}
+	if got := all(t, s); !slices.EqualFunc(got, want, sameEntry) {
+		t.Fatalf("after deleting the hostile names: %v", got)
+	}
+	testkit.Eventually(t, "hostile names gone on the other instance", func() bool {
+		return slices.EqualFunc(all(t, other), want, sameEntry)
+	})
 }
 
 // TestDeleteOfUnseenName removes, on one instance, a name another
