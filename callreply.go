@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/pyrogo/pyro/codec"
-	"github.com/pyrogo/pyro/py"
 )
 
 // RawReply receives the payload of a call's RESULT message as the server
@@ -72,12 +71,13 @@ func WithRawReply(ctx context.Context, dst *RawReply) context.Context {
 // OnewayKw invokes a method with positional and keyword arguments
 // without waiting for (or getting) a reply, whatever the metadata says
 // (Pyro4's proxy._pyroOneway.add(method) followed by a call with
-// keywords).
-func (p *Proxy) OnewayKw(ctx context.Context, method string, args []any, kwargs map[string]any) error {
-	kw := py.NewDict(len(kwargs))
-	for k, v := range kwargs {
-		kw.SetString(k, v)
+// keywords). kwargs is what CallKwT takes: nil, a map with string keys,
+// a *py.Dict with str keys (sent in its order) or an argument struct.
+func (p *Proxy) OnewayKw(ctx context.Context, method string, args []any, kwargs any) error {
+	kw, err := kwargsDict(kwargs)
+	if err != nil {
+		return err
 	}
-	_, err := p.invoke(ctx, &codec.Call{Method: method, Args: args, Kwargs: kw}, callOptions{oneway: true})
+	_, err = p.invoke(ctx, &codec.Call{Method: method, Args: args, Kwargs: kw}, callOptions{oneway: true})
 	return err
 }

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/pyrogo/pyro/py"
 )
 
 // paramList holds a request's parameters in the order they came, each
@@ -53,22 +55,20 @@ func (p *paramList) remove(name string) {
 // kwargs returns the parameters as keyword arguments, as Pyro4's
 // singlyfy_parameters makes them: a string for a parameter given once,
 // a list of strings otherwise.
-func (p *paramList) kwargs() map[string]any {
-	if len(p.names) == 0 {
-		return nil
-	}
-	kw := make(map[string]any, len(p.names))
+// They keep the order in which the parameters came.
+func (p *paramList) kwargs() *py.Dict {
+	kw := py.NewDict(len(p.names))
 	for _, n := range p.names {
 		v := p.vals[n]
 		if len(v) == 1 {
-			kw[n] = v[0]
+			kw.SetString(n, v[0])
 			continue
 		}
 		l := make([]any, len(v))
 		for i, s := range v {
 			l[i] = s
 		}
-		kw[n] = l
+		kw.SetString(n, l)
 	}
 	return kw
 }

@@ -227,7 +227,7 @@ func (g *Gateway) pyroRequest(w http.ResponseWriter, r *http.Request, path strin
 	case oneway:
 		err = cp.p.OnewayKw(ctx, method, nil, params.kwargs())
 	default:
-		_, err = cp.p.CallKw(ctx, method, nil, params.kwargs())
+		_, err = pyro.CallKwT[any](ctx, cp.p, method, nil, params.kwargs())
 	}
 	switch {
 	case err != nil && raw.Exception:
