@@ -154,6 +154,7 @@ var diffCases = []diffCase{
 	{name: "delete outside", method: "DELETE", path: "/foo"},
 	{name: "go daemon echo", path: "/pyro/http.gothing/echo?message=go"},
 	{name: "go daemon meta", path: "/pyro/http.gothing/$meta", meta: true},
+	{name: "correlation id reaches the daemon", path: "/pyro/http.gothing/corr", hdr: map[string]string{headerCorr: goodCorr}},
 	{name: "go daemon exception", path: "/pyro/http.gothing/fail"},
 	{name: "go daemon unknown kwarg", path: "/pyro/http.gothing/echo?x=1"},
 	{name: "key missing", path: "/pyro/http.thing/echo?message=k", keyed: true},

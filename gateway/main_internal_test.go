@@ -55,6 +55,14 @@ func (GoThing) Echo(a goEchoArgs) any { return a.Message }
 // Fail raises.
 func (GoThing) Fail() error { return errors.New("go thing failed") }
 
+// Corr returns the correlation id of the call as the daemon got it.
+func (GoThing) Corr(ctx context.Context) string {
+	if cc := pyro.CallContextFrom(ctx); cc != nil {
+		return formatUUID(cc.CorrelationID)
+	}
+	return "no call context"
+}
+
 // Slow waits until its context ends or seconds pass.
 func (GoThing) Slow(ctx context.Context) string {
 	select {
