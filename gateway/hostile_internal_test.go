@@ -140,7 +140,7 @@ func TestHostilePaths(t *testing.T) {
 		{base, "/pyro/http.ok/%24meta", 200, `{"methods": ["corr", "echo", "fail", "slow"]`},
 		{base, "/pyro/http.ok/echo?message=fine", 200, `"fine"`},
 		{base, "/pyro/http.ok/x/echo?message=slash", 200, `"slash"`}, // the name http.ok/x
-		{open, "/pyro/secret/echo?message=open", 200, `"open"`},     // control: reachable when exposed
+		{open, "/pyro/secret/echo?message=open", 200, `"open"`},      // control: reachable when exposed
 		{open, "/pyro/" + goURI + "/echo", 403, textDeniedObject},
 		{open, "/pyro/pyro:" + strings.TrimPrefix(h.secret.String(), "PYRO:") + "/echo", 403, textDeniedObject},
 		{open, "/pyro/PYRONAME:secret/echo", 403, textDeniedObject},
