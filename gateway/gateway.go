@@ -290,3 +290,12 @@ func (g *Gateway) Info() console.Info {
 	return console.Info{NameServer: g.NameServerURI(), Expose: g.exposeSrc, Started: g.started,
 		Requests: g.requests.Load(), Calls: g.calls.Load(), Errors: g.errs.Load(), Refused: g.refused.Load()}
 }
+
+// Ping locates the name server (if not done yet) and pings it.
+func (g *Gateway) Ping(ctx context.Context) error {
+	ns, err := g.nameServer(ctx)
+	if err != nil {
+		return err
+	}
+	return naming.NewClient(ns).Ping(ctx)
+}

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -33,9 +34,21 @@ func (g *Gateway) NewServer(addr string) *http.Server {
 // not started a request (new or idle between requests) to make room, and
 // answers 503 and closes the new connection when every one is busy. It
 // returns as srv.Serve does.
+//
+// With srv.TLSConfig set (certificates included), it serves HTTPS
+// (HTTP/1.1). A gateway reachable from other hosts (not bound to a
+// loopback address) without a gateway key logs a warning.
 func (g *Gateway) Serve(srv *http.Server, l net.Listener) error {
+	if a, ok := l.Addr().(*net.TCPAddr); ok && !a.IP.IsLoopback() && len(g.key) == 0 {
+		g.log.Warn("gateway: reachable from the network without a gateway key: anyone who can connect may call the exposed objects",
+			"addr", a.String(), "expose", g.exposeSrc)
+	}
 	cl := &connLimiter{Listener: l, max: g.lim.MaxConns, conns: make(map[net.Conn]*connEntry), g: g,
 		refusing: make(chan struct{}, 64)}
+	if srv.TLSConfig != nil {
+		cl.tls = srv.TLSConfig.Clone()
+		cl.tls.NextProtos = []string{"http/1.1"}
+	}
 	prev := srv.ConnState
 	srv.ConnState = func(c net.Conn, s http.ConnState) {
 		cl.state(c, s)
@@ -72,6 +85,7 @@ func (g *Gateway) ListenAndServe(ctx context.Context, addr string, grace time.Du
 }
 
 type connEntry struct {
+	raw   net.Conn // the TCP connection (under TLS)
 	state http.ConnState
 	since uint64 // order of the last state change
 }
@@ -86,6 +100,7 @@ type connLimiter struct {
 	conns map[net.Conn]*connEntry
 	// refusing bounds the goroutines writing 503 to refused connections
 	refusing chan struct{}
+	tls      *tls.Config // nil: plain HTTP
 }
 
 // busyReply is the answer to a connection that finds every slot busy.
@@ -99,22 +114,28 @@ func (l *connLimiter) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		l.mu.Lock()
-		var victim net.Conn
+		var victim net.Conn // closed raw, so that no TLS alert is written here
 		if len(l.conns) >= l.max {
 			var oldest *connEntry
+			var key net.Conn
 			for vc, e := range l.conns {
 				if (e.state == http.StateNew || e.state == http.StateIdle) && (oldest == nil || e.since < oldest.since) {
-					victim, oldest = vc, e
+					key, oldest = vc, e
 				}
 			}
-			if victim != nil {
-				delete(l.conns, victim)
+			if oldest != nil {
+				delete(l.conns, key)
+				victim = oldest.raw
 			}
 		}
 		full := len(l.conns) >= l.max
+		served := c
 		if !full {
+			if l.tls != nil {
+				served = tls.Server(c, l.tls)
+			}
 			l.clock++
-			l.conns[c] = &connEntry{state: http.StateNew, since: l.clock}
+			l.conns[served] = &connEntry{raw: c, state: http.StateNew, since: l.clock}
 		}
 		l.mu.Unlock()
 		if victim != nil {
@@ -133,7 +154,7 @@ func (l *connLimiter) Accept() (net.Conn, error) {
 			}
 			continue
 		}
-		return c, nil
+		return served, nil
 	}
 }
 
