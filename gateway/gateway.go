@@ -41,6 +41,7 @@ type Gateway struct {
 	ns   *pyro.Proxy // the name server proxy, made on first use
 
 	proxies proxyCache
+	noReuse bool // a new proxy per request, as Pyro4's gateway (benchmarks)
 
 	requests, calls, errs, refused atomic.Uint64
 }
@@ -67,7 +68,7 @@ func New(cfg *pyro.Config, opts ...Option) (*Gateway, error) {
 	}
 	cfg.Metadata = true // the gateway needs every object's metadata
 	g := &Gateway{cfg: cfg, exposeSrc: s.expose, key: s.key, timeout: s.timeout, nsURI: s.nsURI,
-		nsOpts: s.nsOpts, log: s.log, lim: s.limits.resolved(), started: time.Now()}
+		nsOpts: s.nsOpts, log: s.log, lim: s.limits.resolved(), started: time.Now(), noReuse: s.noReuse}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
@@ -164,7 +165,15 @@ func (g *Gateway) lookup(ctx context.Context, name string) (*cachedProxy, error)
 	if err != nil {
 		return nil, err
 	}
-	return g.proxies.get(u, func() (*pyro.Proxy, error) { return pyro.NewProxyURI(u, g.cfg, g.proxyOpts...) })
+	mk := func() (*pyro.Proxy, error) { return pyro.NewProxyURI(u, g.cfg, g.proxyOpts...) }
+	if g.noReuse {
+		p, err := mk()
+		if err != nil {
+			return nil, err
+		}
+		return &cachedProxy{p: p, refs: 1, evicted: true}, nil
+	}
+	return g.proxies.get(u, mk)
 }
 
 // checkName refuses names the gateway does not expose with an error

@@ -101,6 +101,7 @@ type settings struct {
 	proxyOpts []pyro.ProxyOption
 	log       *slog.Logger
 	limits    Limits
+	noReuse   bool // tests and benchmarks: a new proxy per request
 }
 
 // WithExpose sets the expose regex: a Python re pattern, matched with
