@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime/metrics"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -451,4 +452,58 @@ func TestHostileConnectionFlood(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestHostileHugeBodiesMemory: 16 clients at once each send a 20 MiB
+// form body (320 MiB in all); the gateway reads at most MaxBodyBytes of
+// each, so what the process allocates meanwhile stays a small fraction of
+// what was sent, every client gets a 413, and an honest request made
+// during the attack is answered.
+func TestHostileHugeBodiesMemory(t *testing.T) {
+	h := newHostileSetup(t)
+	_, base := startGateway(t, h.ns, WithLimits(Limits{MaxBodyBytes: 64 << 10}))
+	const clients, size = 16, 20 << 20
+	before := heapAllocs()
+	var wg sync.WaitGroup
+	statuses := make(chan int, clients)
+	for range clients {
+		wg.Go(func() {
+			req, _ := http.NewRequest("POST", base+"/pyro/http.ok/echo", io.MultiReader(strings.NewReader("message="), io.LimitReader(repeatReader('z'), size)))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.ContentLength = size + 8
+			resp, err := testClient.Do(req)
+			if err != nil {
+				statuses <- 0 // the server closed the connection while the body was still coming
+				return
+			}
+			resp.Body.Close()
+			statuses <- resp.StatusCode
+		})
+	}
+	honest(t, base)
+	wg.Wait()
+	close(statuses)
+	answered := 0
+	for s := range statuses {
+		if s != 0 && s != 413 {
+			t.Errorf("huge body answered %d, want 413", s)
+		}
+		if s == 413 {
+			answered++
+		}
+	}
+	allocated := heapAllocs() - before
+	t.Logf("%d clients sent %d MiB each: %d answered 413 (the rest saw the connection closed), %.1f MiB allocated by the process meanwhile",
+		clients, size>>20, answered, float64(allocated)/(1<<20))
+	if allocated > 64<<20 {
+		t.Errorf("allocated %d MiB while refusing %d MiB of bodies", allocated>>20, clients*size>>20)
+	}
+	honest(t, base)
+}
+
+// heapAllocs returns the bytes allocated by the process so far.
+func heapAllocs() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
 }
