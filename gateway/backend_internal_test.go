@@ -81,3 +81,54 @@ func TestBackend(t *testing.T) {
 		t.Error("the secret object was called")
 	}
 }
+
+// TestProxyCacheBound: proxies are reused per object URI and at most
+// MaxProxies are kept; evicted ones are closed, and calls keep working.
+func TestProxyCacheBound(t *testing.T) {
+	ns := startNS(t)
+	var uris []string
+	for i := range 5 {
+		d, err := pyro.NewDaemon(testConfig(), pyro.WithHost("127.0.0.1"), pyro.WithPort(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, _ := d.Register(GoThing{}, "gothing")
+		done := make(chan struct{})
+		go func() { defer close(done); d.Serve(context.Background()) }()
+		t.Cleanup(func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 10e9)
+			defer cancel()
+			d.Shutdown(sctx)
+			<-done
+		})
+		name := "http.d" + string(rune('0'+i))
+		if err := nsClientFor(t, ns).Register(context.Background(), name, u, false, nil); err != nil {
+			t.Fatal(err)
+		}
+		uris = append(uris, name)
+	}
+	g, err := New(testConfig(), WithNameServer(ns.URI().String()), WithLimits(Limits{MaxProxies: 2}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	ctx := context.Background()
+	for range 3 {
+		if _, err := g.Call(ctx, uris[0], "echo", []any{"x"}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := g.proxies.len(); n != 1 {
+		t.Errorf("%d proxies after 3 calls to one object, want 1", n)
+	}
+	for round := range 2 {
+		for _, name := range uris {
+			if v, err := g.Call(ctx, name, "echo", []any{name}, nil); err != nil || v != name {
+				t.Fatalf("round %d, %s: %v, %v", round, name, v, err)
+			}
+			if n := g.proxies.len(); n > 2 {
+				t.Fatalf("%d proxies kept, at most 2", n)
+			}
+		}
+	}
+}
