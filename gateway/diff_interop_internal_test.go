@@ -64,9 +64,15 @@ func do(t testing.TB, base, method, path string, hdr map[string]string, ctype, b
 // Pyro4.utils.httpgateway) for the name server ns, with extra env.
 func startPyGateway(t testing.TB, ns *naming.Server, env ...string) string {
 	t.Helper()
+	return startPyGatewayArgs(t, ns, nil, env...)
+}
+
+// startPyGatewayArgs is startPyGateway with extra command line arguments.
+func startPyGatewayArgs(t testing.TB, ns *naming.Server, args []string, env ...string) string {
+	t.Helper()
 	host, port := nsHostPort(ns)
 	s := pytest.Cmd{
-		Args:  []string{"-m", "Pyro4.utils.httpgateway", "-H", "127.0.0.1", "-p", "0"},
+		Args:  append([]string{"-m", "Pyro4.utils.httpgateway", "-H", "127.0.0.1", "-p", "0"}, args...),
 		Env:   append([]string{"PYRO_NS_HOST=" + host, "PYRO_NS_PORT=" + port}, env...),
 		Ready: regexp.MustCompile(`^Pyro HTTP gateway running on (http://\S+)/pyro/`),
 	}.Start(t)
@@ -94,6 +100,7 @@ type diffCase struct {
 	ctype  string
 	body   string
 	keyed  bool // sent to the gateways with a gateway key
+	nsOpen bool // sent to the gateways whose regex also exposes Pyro.NameServer
 	meta   bool // a $meta answer: lists compared as sets (Pyro4 writes hash order)
 	// differs says why the Go gateway answers differently on purpose;
 	// then pyWant and goWant are "STATUS BODY" of each answer.
@@ -124,6 +131,9 @@ var diffCases = []diffCase{
 		differs: "Pyro4's gateway crashes on multipart bodies under Python 3 (cgi.parse_multipart wants a bytes boundary)",
 		pyWant:  "500 A server error occurred.  Please contact the administrator.", goWant: `200 {"a": "multi"}`},
 	{name: "post other type", method: "POST", path: "/pyro/http.thing/echo?message=q", ctype: "text/plain", body: "message=ignored"},
+	{name: "post json body ignored", method: "POST", path: "/pyro/http.thing/echo?message=q", ctype: "application/json", body: `{"message": bad json`},
+	{name: "post form bad escapes", method: "POST", path: "/pyro/http.thing/many", ctype: "application/x-www-form-urlencoded", body: "a=%zz%&&=&b&c=%41+"},
+	{name: "head", method: "HEAD", path: "/pyro/http.thing/echo"},
 	{name: "nested floats", path: "/pyro/http.thing/nested"},
 	{name: "meta", path: "/pyro/http.thing/$meta", meta: true},
 	{name: "attribute", path: "/pyro/http.thing/value"},
@@ -166,6 +176,13 @@ var diffCases = []diffCase{
 	{name: "key before regex", path: "/pyro/secret.thing/echo", keyed: true},
 	{name: "key right, forbidden", path: "/pyro/secret.thing/echo", keyed: true, hdr: map[string]string{headerKey: "s3cr3t"}},
 	{name: "no key needed, $key passed on", path: "/pyro/http.thing/many?$key=x"},
+	// Pyro4's examples/http/client.py calls the name server through the gateway
+	{name: "name server list", path: "/pyro/Pyro.NameServer/list", nsOpen: true},
+	{name: "name server list prefix", path: "/pyro/Pyro.NameServer/list?prefix=http.", nsOpen: true},
+	{name: "name server meta", path: "/pyro/Pyro.NameServer/$meta", nsOpen: true, meta: true},
+	{name: "name server lookup", path: "/pyro/Pyro.NameServer/lookup?name=Pyro.NameServer", nsOpen: true},
+	{name: "name server ping", path: "/pyro/Pyro.NameServer/ping", nsOpen: true},
+	{name: "name server, regex $", path: "/pyro/Pyro.NameServerX/ping", nsOpen: true},
 }
 
 // TestDiffPyro4Gateway sends the same requests to Pyro4's own gateway and
@@ -181,6 +198,9 @@ func TestDiffPyro4Gateway(t *testing.T) {
 	pyKeyed := startPyGateway(t, ns, "PYRO_HTTPGATEWAY_KEY=s3cr3t")
 	_, goPlain := startGateway(t, ns)
 	_, goKeyed := startGateway(t, ns, WithGatewayKey([]byte("s3cr3t")))
+	const nsRegex = `Pyro\.NameServer$|http\.`
+	pyNS := startPyGatewayArgs(t, ns, []string{"-e", nsRegex})
+	_, goNS := startGateway(t, ns, WithExpose(nsRegex))
 	for _, c := range diffCases {
 		t.Run(c.name, func(t *testing.T) {
 			m := c.method
@@ -190,6 +210,9 @@ func TestDiffPyro4Gateway(t *testing.T) {
 			pyBase, goBase := pyPlain, goPlain
 			if c.keyed {
 				pyBase, goBase = pyKeyed, goKeyed
+			}
+			if c.nsOpen {
+				pyBase, goBase = pyNS, goNS
 			}
 			want := do(t, pyBase, m, c.path, c.hdr, c.ctype, c.body)
 			got := do(t, goBase, m, c.path, c.hdr, c.ctype, c.body)
