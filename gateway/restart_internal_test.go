@@ -2,9 +2,11 @@ package gateway
 
 import (
 	"context"
+	"net/http"
 	"testing"
 	"time"
 
+	"github.com/pyrogo/pyro/internal/testbound"
 	"github.com/pyrogo/pyro/internal/testkit"
 	"github.com/pyrogo/pyro/naming"
 )
@@ -41,5 +43,40 @@ func TestNameServerRestart(t *testing.T) {
 	startGoDaemon(t, ns, "http.ok")
 	if r := do(t, base, "GET", "/pyro/http.ok/echo?message=3", nil, "", ""); r.status != 200 || string(r.body) != `"3"` {
 		t.Errorf("after the restart: %d %s", r.status, r.body)
+	}
+}
+
+// TestListenAndServe: ListenAndServe serves until its context ends and
+// then shuts down.
+func TestListenAndServe(t *testing.T) {
+	ns := startNS(t)
+	startGoDaemon(t, ns, "http.ok")
+	g, err := New(testConfig(), WithNameServer(ns.URI().String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	addr := "127.0.0.1:" + itoa(int64(testkit.FreeTCPPort(t)))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.ListenAndServe(ctx, addr, 5*time.Second) }()
+	var r gwReply
+	for deadline := time.Now().Add(testbound.Scale(10 * time.Second)); ; time.Sleep(20 * time.Millisecond) {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/pyro/http.ok/echo?message=las", nil)
+		if resp, err := testClient.Do(req); err == nil {
+			resp.Body.Close()
+			r = do(t, "http://"+addr, "GET", "/pyro/http.ok/echo?message=las", nil, "", "")
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("ListenAndServe did not serve")
+		}
+	}
+	if r.status != 200 || string(r.body) != `"las"` {
+		t.Errorf("%d %s", r.status, r.body)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("ListenAndServe returned %v after its context ended", err)
 	}
 }
