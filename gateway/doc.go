@@ -42,8 +42,8 @@
 //
 // # Limits (see Limits for the defaults)
 //
-// Request bodies, header bytes and the number of parameters are bounded
-// (413, 431, 400); a client gets ReadHeaderTimeout to send its headers
+// Request bodies, header bytes, the number of parameters and the length
+// of object and method names (1024 bytes) are bounded (413, 431, 400); a client gets ReadHeaderTimeout to send its headers
 // and ReadTimeout for its body (slow clients are cut off); each request's
 // Pyro work (lookup, connect, call) has the Timeout (default 30 s, not
 // Pyro's 0 = forever); at most MaxConcurrent requests run at once, and

@@ -179,7 +179,7 @@ func (g *Gateway) lookup(ctx context.Context, name string) (*cachedProxy, error)
 // checkName refuses names the gateway does not expose with an error
 // matching console.ErrForbidden.
 func (g *Gateway) checkName(name string) error {
-	if !g.exposed(name) {
+	if len(name) > maxNameLen || !g.exposed(name) {
 		return fmt.Errorf("gateway: access to %q has been denied: %w", name, console.ErrForbidden)
 	}
 	return nil

@@ -131,6 +131,8 @@ func TestHostilePaths(t *testing.T) {
 		{base, "/pyro/%2Fsecret/echo", 403, textDeniedObject},
 		{base, "//pyro//http.ok/echo", 403, textDeniedObject},
 		{base, "/pyro/secret%2Fhttp.ok/echo", 403, textDeniedObject},
+		{base, "/pyro/http." + strings.Repeat("a", 2000) + "/echo", 400, textTooLong},
+		{base, "/pyro/http.ok/" + strings.Repeat("a", 2000), 400, textTooLong},
 		{base, "/pyro/http.ok/_pyroBind", 403, textDeniedMethod},
 		{base, "/pyro/http.ok/_pyroRelease", 403, textDeniedMethod},
 		{base, "/pyro/http.ok/__getattr__?name=x", 403, textDeniedMethod},

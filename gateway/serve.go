@@ -32,7 +32,12 @@ const (
 	textBadPath       = "400 Bad Request - control characters or invalid UTF-8 in the path"
 	textTooLarge      = "413 Request Entity Too Large - request body larger than "
 	textTooManyParams = "400 Bad Request - too many parameters, at most "
+	textTooLong       = "400 Bad Request - object or method name longer than 1024 bytes"
 )
+
+// maxNameLen bounds object and method names, and so the work of matching
+// the expose regex (linear in the name's length times the pattern's size).
+const maxNameLen = 1024
 
 // ServeHTTP serves one request (see the package documentation).
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -160,6 +165,10 @@ func (g *Gateway) pyroRequest(w http.ResponseWriter, r *http.Request, path strin
 	name, method, ok := splitPath(path)
 	if !ok {
 		g.text(w, http.StatusNotFound, textNotFound)
+		return
+	}
+	if len(name) > maxNameLen || len(method) > maxNameLen {
+		g.refuse(w, http.StatusBadRequest, textTooLong)
 		return
 	}
 	if len(g.key) > 0 {
