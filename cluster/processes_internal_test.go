@@ -91,6 +91,13 @@ func TestNameServerProcesses(t *testing.T) {
 		})
 	}
 	t.Logf("both surviving name servers registered again %v after the NATS node's SIGKILL", time.Since(killed))
+	for j, p := range px {
+		testkit.Eventually(t, fmt.Sprintf("name server %d sees both new registrations", j), func() bool {
+			_, err1 := lookupURI(ctx, p, "later.0")
+			_, err2 := lookupURI(ctx, p, "later.1")
+			return err1 == nil && err2 == nil
+		})
+	}
 	for _, ns := range others {
 		got := runPy(t, false, pyLookup4, ns.uri, "acked.00", "acked.49", "later.0", "later.1")
 		if len(got.Lookup) != 4 || got.Lookup["acked.49"] != "PYRO:o49@127.0.0.1:10049" {

@@ -69,7 +69,11 @@ type Store struct {
 	applied      atomic.Uint64 // watch updates handled, for Open's progress check
 	ready        chan struct{} // closed when the watch delivered the initial contents
 	readyOnce    sync.Once
+	watchMu      sync.Mutex // guards consume
 	consume      jetstream.ConsumeContext
+	stop         chan struct{} // closed by Close: ends the supervisor
+	supervised   chan struct{} // closed when the supervisor has ended
+	supervising  bool          // the supervisor was started (set by Open)
 	disconnected atomic.Int64 // unix nanoseconds of the loss of the connection; 0 when connected
 	closeOnce    sync.Once
 }
@@ -92,7 +96,8 @@ func OpenSpec(spec Spec, opts ...Option) (*Store, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	st := &Store{spec: spec, log: o.log, c: newCache(), ready: make(chan struct{})}
+	st := &Store{spec: spec, log: o.log, c: newCache(), ready: make(chan struct{}),
+		stop: make(chan struct{}), supervised: make(chan struct{})}
 	nopts, err := st.natsOptions()
 	if err != nil {
 		return nil, err
@@ -184,6 +189,8 @@ func (st *Store) open() error {
 	for {
 		select {
 		case <-st.ready:
+			st.supervising = true
+			go st.supervise()
 			return nil
 		case <-time.After(st.spec.Timeout):
 			if n := st.applied.Load(); n != last {
@@ -210,7 +217,7 @@ func (st *Store) bucketAndWatch() error {
 		return st.opErr("open bucket", "", err)
 	}
 	st.kv = kv
-	return st.startWatch(ctx)
+	return st.startWatch(ctx, 0)
 }
 
 // watchHeartbeat is how often the server signals an idle watch: a watch
@@ -223,21 +230,28 @@ const watchHeartbeat = time.Second
 // last value, then every write, in revision order. jetstream's
 // KeyValue.Watch is not used because its heartbeat (5 s) is not
 // settable, and a lost consumer took it some 18 s to notice.
-func (st *Store) startWatch(ctx context.Context) error {
-	stream := "KV_" + st.spec.Bucket
-	cons, err := st.js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{
+//
+// With from > 0 it resumes after revision from (see supervise).
+func (st *Store) startWatch(ctx context.Context, from uint64) error {
+	cfg := jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{st.subjectPrefix() + ">"},
 		DeliverPolicy:  jetstream.DeliverLastPerSubjectPolicy,
-	})
+	}
+	if from > 0 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from+1
+	}
+	cons, err := st.js.OrderedConsumer(ctx, st.streamName(), cfg)
 	if err != nil {
 		return st.opErr("watch bucket", "", err)
 	}
-	info, err := cons.Info(ctx)
-	if err != nil {
-		return st.opErr("watch bucket", "", err)
-	}
-	if info.NumPending == 0 {
-		st.readyOnce.Do(func() { close(st.ready) })
+	if from == 0 {
+		info, err := cons.Info(ctx)
+		if err != nil {
+			return st.opErr("watch bucket", "", err)
+		}
+		if info.NumPending == 0 {
+			st.readyOnce.Do(func() { close(st.ready) })
+		}
 	}
 	cc, err := cons.Consume(st.handle,
 		jetstream.PullHeartbeat(watchHeartbeat),
@@ -247,8 +261,67 @@ func (st *Store) startWatch(ctx context.Context) error {
 	if err != nil {
 		return st.opErr("watch bucket", "", err)
 	}
+	st.watchMu.Lock()
+	old := st.consume
 	st.consume = cc
+	st.watchMu.Unlock()
+	if old != nil {
+		old.Stop()
+	}
 	return nil
+}
+
+// streamName is the JetStream stream of the bucket.
+func (st *Store) streamName() string { return "KV_" + st.spec.Bucket }
+
+// watchCheck is how often the supervisor compares the watch with the
+// bucket.
+const watchCheck = 2 * time.Second
+
+// supervise restarts a stalled watch. The ordered consumer heals itself
+// after most failures, but not all: when its recreation fails with an
+// error it does not retry on (seen when a NATS node is SIGKILLed while
+// the bucket elects a new leader), it stops for good. Every watchCheck
+// the supervisor asks the stream for its last revision; a watch that is
+// behind it and has not moved since the previous check is replaced by a
+// new one that resumes after the last revision applied. So the cache
+// trails the bucket by at most about two checks plus the restart, while
+// NATS is reachable.
+func (st *Store) supervise() {
+	defer close(st.supervised)
+	t := time.NewTicker(watchCheck)
+	defer t.Stop()
+	var prev uint64
+	behind := false
+	for {
+		select {
+		case <-st.stop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := st.ctx()
+		stream, err := st.js.Stream(ctx, st.streamName())
+		cancel()
+		if err != nil {
+			continue // unreachable: nothing to catch up with now
+		}
+		last, cur := stream.CachedInfo().State.LastSeq, st.Revision()
+		switch {
+		case cur >= last:
+			behind = false
+		case behind && cur == prev:
+			st.log.Warn("nats storage: watch stalled; restarting it", "bucket", st.spec.Bucket, "revision", cur, "bucket_revision", last)
+			ctx, cancel := st.ctx()
+			if err := st.startWatch(ctx, cur); err != nil {
+				st.log.Warn("nats storage: restarting the watch", "bucket", st.spec.Bucket, "err", err)
+			}
+			cancel()
+			behind = false
+		default:
+			behind = true
+		}
+		prev = cur
+	}
 }
 
 // subjectPrefix is the bucket's subject prefix, "$KV.BUCKET.".
@@ -547,9 +620,16 @@ func (st *Store) Spec() Spec { return st.spec }
 // readable.
 func (st *Store) Close() error {
 	st.closeOnce.Do(func() {
-		if st.consume != nil {
-			st.consume.Stop()
-			<-st.consume.Closed()
+		close(st.stop)
+		if st.supervising {
+			<-st.supervised
+		}
+		st.watchMu.Lock()
+		cc := st.consume
+		st.watchMu.Unlock()
+		if cc != nil {
+			cc.Stop()
+			<-cc.Closed()
 		}
 		st.nc.Close()
 	})

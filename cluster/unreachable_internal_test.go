@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -67,4 +68,35 @@ func TestNATSUnreachable(t *testing.T) {
 		return err == nil
 	})
 	t.Logf("watch resumed %v after NATS restarted", time.Since(back))
+}
+
+// TestStalledWatchRestarted: a watch that stopped for good (as the
+// ordered consumer does when its recreation fails with an error it does
+// not retry on) is noticed by the supervisor and replaced, resuming after
+// the last revision it applied.
+func TestStalledWatchRestarted(t *testing.T) {
+	c := natstest.Start(t, 1)
+	spec := c.Spec("stall")
+	lg, buf := testkit.TextLogger(slog.LevelDebug)
+	a, err := Open(spec, WithLogger(lg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	b := openStore(t, spec)
+	mustPut(t, b, "before", "PYRO:b@h:1")
+	testkit.Eventually(t, "a sees b's first write", func() bool { _, ok, _ := a.Get("before"); return ok })
+	a.watchMu.Lock()
+	a.consume.Stop() // the watch dies without telling anyone
+	a.watchMu.Unlock()
+	stalled := time.Now()
+	mustPut(t, b, "after", "PYRO:a@h:1")
+	mustPut(t, b, "before", "PYRO:b2@h:1")
+	testkit.Eventually(t, "a catches up after its watch died", func() bool {
+		e1, ok1, _ := a.Get("after")
+		e2, _, _ := a.Get("before")
+		return ok1 && e1.URI == "PYRO:a@h:1" && e2.URI == "PYRO:b2@h:1"
+	})
+	t.Logf("caught up %v after the watch died", time.Since(stalled))
+	testkit.WaitLog(t, buf, "watch stalled; restarting it")
 }
