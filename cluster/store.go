@@ -74,7 +74,7 @@ type Store struct {
 	stop         chan struct{} // closed by Close: ends the supervisor
 	supervised   chan struct{} // closed when the supervisor has ended
 	supervising  bool          // the supervisor was started (set by Open)
-	disconnected atomic.Int64 // unix nanoseconds of the loss of the connection; 0 when connected
+	disconnected atomic.Int64  // unix nanoseconds of the loss of the connection; 0 when connected
 	closeOnce    sync.Once
 }
 
