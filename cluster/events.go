@@ -1,0 +1,933 @@
+package cluster
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/pyrogo/pyro/codec"
+	"github.com/pyrogo/pyro/events"
+	"github.com/pyrogo/pyro/py"
+)
+
+func init() {
+	events.RegisterStore(Scheme, func(arg string) (events.Store, error) {
+		return OpenEvents(arg)
+	})
+}
+
+// Defaults of the event store's ownership scheme (see WithLease).
+const (
+	// DefaultLease is how long an event server instance's heartbeat may
+	// stay unchanged before the other instances take over its
+	// subscribers.
+	DefaultLease = 4 * time.Second
+	// purgeEvery is how often an instance trims the event log of what
+	// every subscriber has acknowledged.
+	purgeEvery = 10 * time.Second
+	// seqShift: an event's Seq is its log message's stream sequence
+	// shifted left by seqShift, plus its index in the publish (a publish
+	// has at most events.MaxSubjectsPerCall < 1<<seqShift events).
+	seqShift = 10
+	seqMask  = 1<<seqShift - 1
+	// readBatch is the most log messages a subscriber's reader holds
+	// ahead of its queue.
+	readBatch = 16
+)
+
+// WithLease sets the lease of OpenEvents's ownership scheme (default
+// DefaultLease): each instance writes its heartbeat every lease/8; one
+// whose heartbeat has not changed for lease is taken for dead and its
+// subscribers are taken over; an instance that could not write its
+// heartbeat for 5/8 of the lease stops delivering (it may be cut off
+// from NATS while the others take over).
+func WithLease(d time.Duration) Option { return func(o *options) { o.lease = d } }
+
+// EventStore is the events.Store of "pyro es --backend nats://...": it
+// implements events.Shared, so that every event server opened on the
+// same NATS cluster and NAME behaves as one event server. See the
+// package documentation, "Event servers".
+type EventStore struct {
+	spec   Spec
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	kv     jetstream.KeyValue
+	log    *slog.Logger
+	id     string // this instance
+	codec  codec.Codec
+	stream string // the event log
+	subj   string // its subject
+	readB  int    // byte limit of a reader's batch
+
+	beat, beatTimeout, fence, lease time.Duration
+
+	mu           sync.Mutex
+	recs         map[string]*recEntry // by key "s.…"
+	beats        map[string]beatSeen  // by instance id
+	lastUpdate   time.Time            // the watch delivered something
+	lastBeat     time.Time            // this instance's last heartbeat written
+	healthySince time.Time            // heartbeats written without a gap since
+	beatCount    uint64
+	purgeMark    uint64 // the log's last sequence at the previous purge check
+	lastPurge    time.Time
+
+	rmu   sync.Mutex // serialises reconcile: the calls into owner
+	owner events.Owner
+	owned map[string]ownedSub // by key, what owner was told
+
+	attached  bool
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+// subRecord is a subscriber in the bucket: its subscriptions, the
+// instance that delivers to it and the last event it acknowledged.
+type subRecord struct {
+	URI    string       `json:"uri"`
+	Owner  string       `json:"owner"`
+	Cursor uint64       `json:"cursor"`
+	Subs   []events.Sub `json:"subs"`
+}
+
+type recEntry struct {
+	rev     uint64
+	deleted bool
+	r       subRecord
+}
+
+type beatSeen struct {
+	rev  uint64
+	at   time.Time // local time the heartbeat last changed
+	gone bool      // the instance removed its heartbeat (clean stop)
+}
+
+type ownedSub struct{ uri, fp string }
+
+// OpenEvents opens the event store of spec "nats://HOST:PORT[,...]/NAME"
+// (the leading "nats:" may be left out): it connects, and creates if
+// needed the JetStream stream PYROES_NAME (the event log: file storage,
+// the spec's replicas, max_bytes, new publishes refused when full) and
+// the key-value bucket PYROES_NAME_subs (subscribers and heartbeats).
+func OpenEvents(spec string, opts ...Option) (*EventStore, error) {
+	sp, err := ParseSpec(spec)
+	if err != nil {
+		return nil, err
+	}
+	o := options{log: slog.New(slog.DiscardHandler), lease: DefaultLease}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.lease <= 0 {
+		o.lease = DefaultLease
+	}
+	var idb [8]byte
+	_, _ = rand.Read(idb[:])
+	es := &EventStore{spec: sp, log: o.log, id: hex.EncodeToString(idb[:]), codec: codec.Default(codec.IDMarshal),
+		stream: "PYROES_" + sp.Bucket, subj: "pyroes." + sp.Bucket + ".events",
+		lease: o.lease, beat: o.lease / 8, beatTimeout: o.lease / 4, fence: o.lease * 5 / 8,
+		recs: map[string]*recEntry{}, beats: map[string]beatSeen{}, owned: map[string]ownedSub{},
+		stop: make(chan struct{}), done: make(chan struct{})}
+	nopts, err := specOptions(sp, []nats.Option{nats.Name("pyrogo event server")})
+	if err != nil {
+		return nil, err
+	}
+	nc, err := nats.Connect(strings.Join(sp.Servers, ","), nopts...)
+	if err != nil {
+		return nil, fmt.Errorf("nats event store %s: connect: %w: %w", sp.Redacted(), ErrUnavailable, err)
+	}
+	es.nc = nc
+	es.readB = int(max(2<<20, 2*nc.MaxPayload()))
+	if es.js, err = jetstream.New(nc); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("nats event store %s: %w", sp.Redacted(), err)
+	}
+	deadline := time.Now().Add(3 * sp.Timeout)
+	for {
+		err = es.setup()
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+		es.log.Debug("nats event store: opening, retrying", "name", sp.Bucket, "err", err)
+		time.Sleep(250 * time.Millisecond)
+	}
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return es, nil
+}
+
+// setup opens or creates the stream and the bucket.
+func (es *EventStore) setup() error {
+	ctx, cancel := es.ctx()
+	defer cancel()
+	r := es.spec.Replicas
+	if r == 0 {
+		r = min(maxReplicas, max(1, len(es.nc.Servers())))
+	}
+	if _, err := es.js.Stream(ctx, es.stream); errors.Is(err, jetstream.ErrStreamNotFound) {
+		_, err = es.js.CreateStream(ctx, jetstream.StreamConfig{
+			Name: es.stream, Description: "pyrogo event server: the events", Subjects: []string{es.subj},
+			Storage: jetstream.FileStorage, Replicas: r, MaxBytes: es.spec.MaxBytes, Discard: jetstream.DiscardNew,
+			Retention: jetstream.LimitsPolicy,
+		})
+		if err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			return es.opErr("create event log", err)
+		}
+	} else if err != nil {
+		return es.opErr("open event log", err)
+	}
+	bucket := es.stream + "_subs"
+	kv, err := es.js.KeyValue(ctx, bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		kv, err = es.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket: bucket, Description: "pyrogo event server: subscribers and instances", History: 1,
+			Storage: jetstream.FileStorage, Replicas: r, MaxBytes: es.spec.MaxBytes,
+		})
+		if errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			kv, err = es.js.KeyValue(ctx, bucket)
+		}
+	}
+	if err != nil {
+		return es.opErr("open subscriber bucket", err)
+	}
+	es.kv = kv
+	return nil
+}
+
+// ctx returns the context of one request.
+func (es *EventStore) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), es.spec.Timeout)
+}
+
+// opErr is the error of a failed request to NATS.
+func (es *EventStore) opErr(op string, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrNoResponders) ||
+		errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrConnectionClosed) ||
+		errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrNoServers) {
+		return fmt.Errorf("nats event store %s: %s: %w: no answer within %v (%w)", es.spec.Redacted(), op, ErrUnavailable, es.spec.Timeout, err)
+	}
+	return fmt.Errorf("nats event store %s: %s: %w", es.spec.Redacted(), op, err)
+}
+
+// conflict reports whether err is a failed compare-and-set.
+func conflict(err error) bool {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
+		return true
+	}
+	return errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch)
+}
+
+// subKey is the bucket key of a subscriber URI.
+func subKey(uri string) string {
+	h := sha256.Sum256([]byte(uri))
+	return "s." + base64.RawURLEncoding.EncodeToString(h[:])
+}
+
+// ID returns this instance's id (its heartbeat key is "i." + ID).
+func (es *EventStore) ID() string { return es.id }
+
+// Durable reports true: events carry "seq".
+func (es *EventStore) Durable() bool { return true }
+
+// Attach starts sharing for the service: the first heartbeat, the
+// watch of the bucket (loaded before it returns) and the goroutine that
+// renews the heartbeat, takes over the subscribers of stopped instances
+// and trims the log.
+func (es *EventStore) Attach(o events.Owner) error {
+	es.rmu.Lock()
+	es.owner = o
+	es.rmu.Unlock()
+	if err := es.heartbeat(); err != nil {
+		return err
+	}
+	w, err := es.startWatch()
+	if err != nil {
+		return err
+	}
+	es.attached = true
+	go es.run(w)
+	return nil
+}
+
+// startWatch watches the bucket and applies its contents before it
+// returns.
+func (es *EventStore) startWatch() (jetstream.KeyWatcher, error) {
+	ctx, cancel := es.ctx()
+	defer cancel()
+	w, err := es.kv.WatchAll(context.Background())
+	if err != nil {
+		return nil, es.opErr("watch subscribers", err)
+	}
+	for {
+		select {
+		case e, ok := <-w.Updates():
+			if !ok {
+				return nil, es.opErr("watch subscribers", errors.New("watch closed"))
+			}
+			if e == nil {
+				es.mu.Lock()
+				es.lastUpdate = time.Now()
+				es.mu.Unlock()
+				return w, nil
+			}
+			es.apply(e)
+		case <-ctx.Done():
+			_ = w.Stop()
+			return nil, es.opErr("load subscribers", ctx.Err())
+		}
+	}
+}
+
+// run is the instance's loop until Close.
+func (es *EventStore) run(w jetstream.KeyWatcher) {
+	defer close(es.done)
+	t := time.NewTicker(es.beat)
+	defer t.Stop()
+	defer func() {
+		if w != nil {
+			_ = w.Stop()
+		}
+	}()
+	for {
+		var updates <-chan jetstream.KeyValueEntry
+		if w != nil {
+			updates = w.Updates()
+		}
+		select {
+		case <-es.stop:
+			return
+		case e, ok := <-updates:
+			if !ok {
+				w = nil // restarted at the next tick
+				continue
+			}
+			if e != nil {
+				es.apply(e)
+				es.reconcile()
+			}
+		case <-t.C:
+			_ = es.heartbeat()
+			es.mu.Lock()
+			stale := time.Since(es.lastUpdate) > 4*es.beat // our own heartbeats stopped coming
+			es.mu.Unlock()
+			if w == nil || stale {
+				if w != nil {
+					_ = w.Stop()
+				}
+				var err error
+				if w, err = es.startWatch(); err != nil {
+					es.log.Debug("nats event store: restarting the watch", "err", err)
+				}
+			}
+			es.claim()
+			es.reconcile()
+			es.purge()
+		}
+	}
+}
+
+// heartbeat writes this instance's heartbeat.
+func (es *EventStore) heartbeat() error {
+	es.mu.Lock()
+	es.beatCount++
+	n := es.beatCount
+	es.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), es.beatTimeout)
+	defer cancel()
+	_, err := es.kv.Put(ctx, "i."+es.id, []byte(strconv.FormatUint(n, 10)))
+	now := time.Now()
+	es.mu.Lock()
+	defer es.mu.Unlock()
+	if err != nil {
+		es.log.Debug("nats event store: heartbeat failed", "err", err)
+		return es.opErr("heartbeat", err)
+	}
+	if es.lastBeat.IsZero() || now.Sub(es.lastBeat) > es.fence {
+		es.healthySince = now
+	}
+	es.lastBeat = now
+	return nil
+}
+
+// apply takes one update of the watch.
+func (es *EventStore) apply(e jetstream.KeyValueEntry) {
+	key, rev := e.Key(), e.Revision()
+	put := e.Operation() == jetstream.KeyValuePut
+	now := time.Now()
+	es.mu.Lock()
+	defer es.mu.Unlock()
+	es.lastUpdate = now
+	if id, ok := strings.CutPrefix(key, "i."); ok {
+		if b, known := es.beats[id]; !known || b.rev != rev {
+			es.beats[id] = beatSeen{rev: rev, at: now, gone: !put}
+		}
+		return
+	}
+	if !strings.HasPrefix(key, "s.") {
+		return
+	}
+	if cur := es.recs[key]; cur != nil && cur.rev >= rev {
+		return
+	}
+	if !put {
+		es.recs[key] = &recEntry{rev: rev, deleted: true}
+		return
+	}
+	var r subRecord
+	if err := json.Unmarshal(e.Value(), &r); err != nil || subKey(r.URI) != key {
+		es.log.Warn("nats event store: ignoring a subscriber record", "key", key, "revision", rev, "err", err)
+		return
+	}
+	es.recs[key] = &recEntry{rev: rev, r: r}
+}
+
+// setRec records a write of this instance.
+func (es *EventStore) setRec(key string, rev uint64, r *subRecord) {
+	es.mu.Lock()
+	defer es.mu.Unlock()
+	if cur := es.recs[key]; cur != nil && cur.rev >= rev {
+		return
+	}
+	if r == nil {
+		es.recs[key] = &recEntry{rev: rev, deleted: true}
+		return
+	}
+	es.recs[key] = &recEntry{rev: rev, r: *r}
+}
+
+// deadLocked reports whether instance id is taken for stopped. es.mu held.
+func (es *EventStore) deadLocked(id string, now time.Time) bool {
+	b, ok := es.beats[id]
+	if !ok {
+		return false // not seen yet: its heartbeat or its removal will come
+	}
+	return b.gone || now.Sub(b.at) > es.lease
+}
+
+// claim takes over the subscribers of stopped instances (one of the
+// instances that try wins each, by compare-and-set), while this
+// instance's own heartbeats have been written without a gap for a lease:
+// an instance that was cut off itself does not take others' subscribers.
+func (es *EventStore) claim() {
+	now := time.Now()
+	type cand struct {
+		key string
+		rev uint64
+		r   subRecord
+	}
+	var cands []cand
+	var stale []string
+	es.mu.Lock()
+	healthy := now.Sub(es.lastBeat) <= es.fence && now.Sub(es.healthySince) >= es.lease
+	if healthy {
+		owners := map[string]bool{}
+		for key, e := range es.recs {
+			if e.deleted {
+				continue
+			}
+			owners[e.r.Owner] = true
+			if e.r.Owner != es.id && es.deadLocked(e.r.Owner, now) {
+				cands = append(cands, cand{key, e.rev, e.r})
+			}
+		}
+		for id, b := range es.beats {
+			if id != es.id && !b.gone && !owners[id] && now.Sub(b.at) > 10*es.lease {
+				stale = append(stale, id)
+			}
+		}
+	}
+	es.mu.Unlock()
+	for _, c := range cands {
+		r := c.r
+		prev := r.Owner
+		r.Owner = es.id
+		data, err := json.Marshal(r)
+		if err != nil {
+			continue
+		}
+		ctx, cancel := es.ctx()
+		rev, err := es.kv.Update(ctx, c.key, data, c.rev)
+		cancel()
+		if err != nil {
+			es.log.Debug("nats event store: taking over a subscriber", "subscriber", r.URI, "err", err)
+			continue
+		}
+		es.setRec(c.key, rev, &r)
+		es.log.Info("nats event store: took over a subscriber of a stopped instance", "subscriber", r.URI, "from", prev)
+	}
+	for _, id := range stale { // heartbeats of instances long gone
+		ctx, cancel := es.ctx()
+		_ = es.kv.Delete(ctx, "i."+id)
+		cancel()
+	}
+}
+
+// reconcile tells the owner which subscribers this instance delivers
+// to now: those whose record names it, unless it could not write its
+// heartbeat for the fence time.
+func (es *EventStore) reconcile() {
+	es.rmu.Lock()
+	defer es.rmu.Unlock()
+	if es.owner == nil {
+		return
+	}
+	type act struct {
+		key   string
+		uri   string
+		fp    string
+		subs  []events.Sub
+		after uint64
+		own   bool
+	}
+	var acts []act
+	es.mu.Lock()
+	fenced := time.Since(es.lastBeat) > es.fence
+	for key, e := range es.recs {
+		if e.deleted || e.r.Owner != es.id || fenced {
+			continue
+		}
+		fp := fingerprint(e.r.Subs)
+		if o, ok := es.owned[key]; !ok || o.fp != fp {
+			acts = append(acts, act{key: key, uri: e.r.URI, fp: fp, subs: e.r.Subs, after: e.r.Cursor, own: true})
+		}
+	}
+	for key, o := range es.owned {
+		if e := es.recs[key]; e == nil || e.deleted || e.r.Owner != es.id || fenced {
+			acts = append(acts, act{key: key, uri: o.uri})
+		}
+	}
+	es.mu.Unlock()
+	for _, a := range acts {
+		if a.own {
+			es.owner.Own(a.uri, a.subs, a.after)
+			es.owned[a.key] = ownedSub{a.uri, a.fp}
+		} else {
+			es.owner.Disown(a.uri)
+			delete(es.owned, a.key)
+		}
+	}
+}
+
+// fingerprint identifies a set of subscriptions.
+func fingerprint(subs []events.Sub) string {
+	b, _ := json.Marshal(subs)
+	return string(b)
+}
+
+// purge trims the log of the events every subscriber acknowledged, at
+// most up to the log's end as it was at the previous check: a subscriber
+// recorded since then (that this instance's watch may not have shown
+// yet) starts after that point.
+func (es *EventStore) purge() {
+	es.mu.Lock()
+	if time.Since(es.lastPurge) < purgeEvery || time.Since(es.lastUpdate) > 2*es.beat {
+		es.mu.Unlock()
+		return
+	}
+	es.lastPurge = time.Now()
+	upTo := es.purgeMark + 1
+	for _, e := range es.recs {
+		if !e.deleted {
+			upTo = min(upTo, e.r.Cursor>>seqShift)
+		}
+	}
+	es.mu.Unlock()
+	ctx, cancel := es.ctx()
+	defer cancel()
+	st, err := es.js.Stream(ctx, es.stream)
+	if err != nil {
+		return
+	}
+	state := st.CachedInfo().State
+	if upTo > state.FirstSeq {
+		if err := st.Purge(ctx, jetstream.WithPurgeSequence(upTo)); err != nil {
+			es.log.Debug("nats event store: trimming the log", "err", err)
+		}
+	}
+	es.mu.Lock()
+	es.purgeMark = state.LastSeq
+	es.mu.Unlock()
+}
+
+// Publish appends the events of one publish to the log as one message
+// (Pyro's marshal format: a list of (subject, time, message) tuples) and
+// returns once JetStream acknowledged it, that is once a majority of the
+// stream's replicas stored it.
+func (es *EventStore) Publish(ctx context.Context, evs []events.Event) error {
+	if len(evs) > seqMask+1 {
+		return fmt.Errorf("nats event store: %d events in one publish (at most %d)", len(evs), seqMask+1)
+	}
+	items := make([]any, len(evs))
+	for i, ev := range evs {
+		items[i] = py.Tuple{ev.Subject, ev.Time, ev.Msg}
+	}
+	data, err := es.codec.Marshal(items)
+	if err != nil {
+		return fmt.Errorf("nats event store: storing the message of an event of subject %q: %w", evs[0].Subject, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, es.spec.Timeout)
+	defer cancel()
+	if _, err := es.js.Publish(ctx, es.subj, data, jetstream.WithExpectStream(es.stream)); err != nil {
+		return es.opErr("publish", err)
+	}
+	return nil
+}
+
+// decode decodes one log message.
+func (es *EventStore) decode(data []byte) ([]events.Event, error) {
+	v, err := es.codec.Unmarshal(data)
+	if err != nil {
+		return nil, err
+	}
+	items, ok := v.([]any)
+	if !ok || len(items) > seqMask+1 {
+		return nil, fmt.Errorf("not a list of events")
+	}
+	out := make([]events.Event, len(items))
+	for i, it := range items {
+		t, ok := it.(py.Tuple)
+		if !ok || len(t) != 3 {
+			return nil, fmt.Errorf("event %d is not a (subject, time, message) tuple", i)
+		}
+		subj, ok1 := t[0].(string)
+		tm, ok2 := t[1].(float64)
+		if !ok1 || !ok2 {
+			return nil, fmt.Errorf("event %d has a bad subject or time", i)
+		}
+		out[i] = events.Event{Subject: subj, Time: tm, Msg: t[2]}
+	}
+	return out, nil
+}
+
+// Read calls fn with the events of the log after seq after, in order,
+// through an ordered consumer that holds at most readBatch messages
+// ahead of fn.
+func (es *EventStore) Read(ctx context.Context, after uint64, fn func(events.Stored) bool) error {
+	start := after >> seqShift
+	if start == 0 {
+		start = 1
+	}
+	cctx, cancel := es.ctx()
+	cons, err := es.js.OrderedConsumer(cctx, es.stream, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: start})
+	cancel()
+	if err != nil {
+		return es.opErr("read events", err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessagesWithBytesLimit(readBatch, es.readB))
+	if err != nil {
+		return es.opErr("read events", err)
+	}
+	defer it.Stop()
+	for {
+		m, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return es.opErr("read events", err)
+		}
+		meta, err := m.Metadata()
+		if err != nil {
+			return es.opErr("read events", err)
+		}
+		evs, err := es.decode(m.Data())
+		if err != nil {
+			es.log.Warn("nats event store: ignoring an undecodable message of the log", "sequence", meta.Sequence.Stream, "err", err)
+			continue
+		}
+		for i, ev := range evs {
+			seq := meta.Sequence.Stream<<seqShift | uint64(i)
+			if seq <= after {
+				continue
+			}
+			ev.Seq = seq
+			if !fn(events.Stored{Seq: seq, Event: ev}) {
+				return nil
+			}
+		}
+	}
+}
+
+// get reads subscriber's record from the bucket (rev 0: none).
+func (es *EventStore) get(ctx context.Context, key string) (subRecord, uint64, error) {
+	var r subRecord
+	e, err := es.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+		return r, 0, nil
+	}
+	if err != nil {
+		return r, 0, es.opErr("read subscriber", err)
+	}
+	if err := json.Unmarshal(e.Value(), &r); err != nil {
+		return r, 0, fmt.Errorf("nats event store: subscriber record %s: %w", key, err)
+	}
+	return r, e.Revision(), nil
+}
+
+// casTries bounds the compare-and-set retries of one write.
+const casTries = 8
+
+// errConflict: another write came first.
+var errConflict = errors.New("concurrent change")
+
+// update reads the subscriber's record, lets change modify it (false:
+// write nothing; a record left without subscriptions is deleted) and
+// writes it back if nobody wrote meanwhile, retrying otherwise. change's
+// error is returned as it is. With sync, the owner is told at once what
+// changed for this instance; otherwise the watch brings it (update is
+// then safe to call while the owner's own locks are held).
+func (es *EventStore) update(subscriber string, sync bool, change func(r *subRecord, exists bool) (bool, error)) error {
+	key := subKey(subscriber)
+	for range casTries {
+		ctx, cancel := es.ctx()
+		err := func() error {
+			r, rev, err := es.get(ctx, key)
+			if err != nil {
+				return err
+			}
+			if rev != 0 && r.URI != subscriber {
+				return fmt.Errorf("nats event store: subscriber record %s holds %q", key, r.URI)
+			}
+			if rev == 0 {
+				r = subRecord{URI: subscriber}
+			}
+			write, err := change(&r, rev != 0)
+			if err != nil || !write {
+				return err
+			}
+			if len(r.Subs) == 0 {
+				if rev == 0 {
+					return nil
+				}
+				if err := es.kv.Delete(ctx, key, jetstream.LastRevision(rev)); err != nil {
+					return es.writeErr(err)
+				}
+				es.setRec(key, rev+1, nil) // its marker's revision is higher than rev; the watch brings it
+				return nil
+			}
+			data, err := json.Marshal(r)
+			if err != nil {
+				return err
+			}
+			var nrev uint64
+			if rev == 0 {
+				nrev, err = es.kv.Create(ctx, key, data)
+			} else {
+				nrev, err = es.kv.Update(ctx, key, data, rev)
+			}
+			if err != nil {
+				return es.writeErr(err)
+			}
+			es.setRec(key, nrev, &r)
+			return nil
+		}()
+		cancel()
+		if err == nil {
+			if sync {
+				es.reconcile()
+			}
+			return nil
+		}
+		if !errors.Is(err, errConflict) {
+			return err
+		}
+	}
+	return es.opErr("write subscriber", errors.New("too many concurrent changes"))
+}
+
+// writeErr is the error of a failed write of a subscriber record.
+func (es *EventStore) writeErr(err error) error {
+	if conflict(err) {
+		return errConflict
+	}
+	return es.opErr("write subscriber", err)
+}
+
+// lastSeq returns the log's last sequence.
+func (es *EventStore) lastSeq(ctx context.Context) (uint64, error) {
+	st, err := es.js.Stream(ctx, es.stream)
+	if err != nil {
+		return 0, es.opErr("read event log", err)
+	}
+	return st.CachedInfo().State.LastSeq, nil
+}
+
+// Subscribe adds subs to subscriber's record (created with its cursor
+// at the end of the log: it gets the events published from now on) and
+// makes this instance its owner.
+func (es *EventStore) Subscribe(subscriber string, subs []events.Sub, check func(all []events.Sub) error) error {
+	return es.update(subscriber, true, func(r *subRecord, exists bool) (bool, error) {
+		if !exists {
+			ctx, cancel := es.ctx()
+			last, err := es.lastSeq(ctx)
+			cancel()
+			if err != nil {
+				return false, err
+			}
+			r.Cursor = last<<seqShift | seqMask
+		}
+		have := map[[2]string]bool{}
+		for _, s := range r.Subs {
+			have[[2]string{strconv.Itoa(int(s.Kind)), s.Subject}] = true
+		}
+		merged := append([]events.Sub(nil), r.Subs...)
+		for _, s := range subs {
+			k := [2]string{strconv.Itoa(int(s.Kind)), s.Subject}
+			if !have[k] {
+				have[k] = true
+				s.Subscriber = subscriber
+				merged = append(merged, s)
+			}
+		}
+		if check != nil {
+			if err := check(merged); err != nil {
+				return false, err
+			}
+		}
+		r.Subs, r.Owner = merged, es.id
+		return true, nil
+	})
+}
+
+// Unsubscribe removes subs from subscriber's record.
+func (es *EventStore) Unsubscribe(subscriber string, subs []events.Sub) error {
+	drop := map[[2]string]bool{}
+	for _, s := range subs {
+		drop[[2]string{strconv.Itoa(int(s.Kind)), s.Subject}] = true
+	}
+	return es.update(subscriber, true, func(r *subRecord, exists bool) (bool, error) {
+		if !exists {
+			return false, nil
+		}
+		kept := r.Subs[:0:0]
+		for _, s := range r.Subs {
+			if !drop[[2]string{strconv.Itoa(int(s.Kind)), s.Subject}] {
+				kept = append(kept, s)
+			}
+		}
+		if len(kept) == len(r.Subs) {
+			return false, nil
+		}
+		r.Subs = kept
+		return true, nil
+	})
+}
+
+// AddSub adds one subscription (as Subscribe, without limits).
+func (es *EventStore) AddSub(s events.Sub) error {
+	return es.Subscribe(s.Subscriber, []events.Sub{s}, nil)
+}
+
+// RemoveSub removes one subscription.
+func (es *EventStore) RemoveSub(s events.Sub) error {
+	return es.Unsubscribe(s.Subscriber, []events.Sub{s})
+}
+
+// RemoveSubscriber forgets a subscriber this instance delivers to (its
+// deliveries failed); one another instance owns now is left alone. The
+// service calls it holding its lock: the owner is not called back.
+func (es *EventStore) RemoveSubscriber(subscriber string) error {
+	return es.update(subscriber, false, func(r *subRecord, exists bool) (bool, error) {
+		if !exists || r.Owner != es.id {
+			return false, nil
+		}
+		r.Subs = nil
+		return true, nil
+	})
+}
+
+// Subs returns nothing: subscribers come through Attach's Owner.
+func (es *EventStore) Subs() ([]events.Sub, error) { return nil, nil }
+
+// Append is not used with a shared store.
+func (es *EventStore) Append([]events.Record) error { return events.ErrSharedOnly }
+
+// Pending returns nothing: an owned subscriber reads the log.
+func (es *EventStore) Pending(string) ([]events.Stored, error) { return nil, nil }
+
+// Ack records that subscriber's deliveries up to seq are confirmed, if
+// this instance still owns it (otherwise events.ErrNotOwner).
+func (es *EventStore) Ack(subscriber string, seq uint64) error {
+	key := subKey(subscriber)
+	for range casTries {
+		es.mu.Lock()
+		e := es.recs[key]
+		var r subRecord
+		var rev uint64
+		if e != nil && !e.deleted {
+			r, rev = e.r, e.rev
+		}
+		es.mu.Unlock()
+		switch {
+		case rev == 0:
+			return nil // gone
+		case r.Owner != es.id:
+			return events.ErrNotOwner
+		case seq <= r.Cursor:
+			return nil
+		}
+		r.Cursor = seq
+		data, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		ctx, cancel := es.ctx()
+		nrev, err := es.kv.Update(ctx, key, data, rev)
+		if err == nil {
+			cancel()
+			es.setRec(key, nrev, &r)
+			return nil
+		}
+		if !conflict(err) {
+			cancel()
+			return es.opErr("acknowledge", err)
+		}
+		cur, crev, err := es.get(ctx, key)
+		cancel()
+		if err != nil {
+			return err
+		}
+		if crev == 0 {
+			es.setRec(key, rev+1, nil)
+			return nil
+		}
+		es.setRec(key, crev, &cur)
+	}
+	return es.opErr("acknowledge", errors.New("too many concurrent changes"))
+}
+
+// Close stops sharing, removes this instance's heartbeat (the others
+// take its subscribers over at once) and closes the connection.
+func (es *EventStore) Close() error {
+	es.closeOnce.Do(func() {
+		close(es.stop)
+		if es.attached {
+			<-es.done
+			ctx, cancel := context.WithTimeout(context.Background(), es.beatTimeout)
+			_ = es.kv.Delete(ctx, "i."+es.id)
+			cancel()
+		}
+		es.nc.Close()
+	})
+	return nil
+}
+
+var _ events.Shared = (*EventStore)(nil)
