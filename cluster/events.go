@@ -141,7 +141,14 @@ func OpenEvents(spec string, opts ...Option) (*EventStore, error) {
 		lease: o.lease, beat: o.lease / 8, beatTimeout: o.lease / 4, fence: o.lease * 5 / 8,
 		recs: map[string]*recEntry{}, beats: map[string]beatSeen{}, owned: map[string]ownedSub{},
 		stop: make(chan struct{}), done: make(chan struct{})}
-	nopts, err := specOptions(sp, []nats.Option{nats.Name("pyrogo event server")})
+	nopts, err := specOptions(sp, []nats.Option{nats.Name("pyrogo event server"),
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			subj := ""
+			if sub != nil {
+				subj = sub.Subject
+			}
+			es.log.Warn("nats event store: NATS client error", "subject", subj, "err", err)
+		})})
 	if err != nil {
 		return nil, err
 	}
