@@ -46,6 +46,8 @@ const (
 	// readBatch is the most log messages a subscriber's reader holds
 	// ahead of its queue.
 	readBatch = 16
+	// readExpiry is how long one pull request of a reader waits.
+	readExpiry = 4 * time.Second
 )
 
 // WithLease sets the lease of OpenEvents's ownership scheme (default
@@ -273,19 +275,37 @@ func (es *EventStore) Attach(o events.Owner) error {
 	return nil
 }
 
+// watch is a running watch of the bucket; stop ends it (and the
+// client's goroutine that waits for its context).
+type watch struct {
+	w      jetstream.KeyWatcher
+	cancel context.CancelFunc
+}
+
+func (w *watch) stop() {
+	if w != nil {
+		_ = w.w.Stop()
+		w.cancel()
+	}
+}
+
 // startWatch watches the bucket and applies its contents before it
 // returns.
-func (es *EventStore) startWatch() (jetstream.KeyWatcher, error) {
+func (es *EventStore) startWatch() (*watch, error) {
 	ctx, cancel := es.ctx()
 	defer cancel()
-	w, err := es.kv.WatchAll(context.Background())
+	wctx, wcancel := context.WithCancel(context.Background())
+	kw, err := es.kv.WatchAll(wctx)
 	if err != nil {
+		wcancel()
 		return nil, es.opErr("watch subscribers", err)
 	}
+	w := &watch{kw, wcancel}
 	for {
 		select {
-		case e, ok := <-w.Updates():
+		case e, ok := <-kw.Updates():
 			if !ok {
+				w.stop()
 				return nil, es.opErr("watch subscribers", errors.New("watch closed"))
 			}
 			if e == nil {
@@ -296,32 +316,29 @@ func (es *EventStore) startWatch() (jetstream.KeyWatcher, error) {
 			}
 			es.apply(e)
 		case <-ctx.Done():
-			_ = w.Stop()
+			w.stop()
 			return nil, es.opErr("load subscribers", ctx.Err())
 		}
 	}
 }
 
 // run is the instance's loop until Close.
-func (es *EventStore) run(w jetstream.KeyWatcher) {
+func (es *EventStore) run(w *watch) {
 	defer close(es.done)
 	t := time.NewTicker(es.beat)
 	defer t.Stop()
-	defer func() {
-		if w != nil {
-			_ = w.Stop()
-		}
-	}()
+	defer func() { w.stop() }()
 	for {
 		var updates <-chan jetstream.KeyValueEntry
 		if w != nil {
-			updates = w.Updates()
+			updates = w.w.Updates()
 		}
 		select {
 		case <-es.stop:
 			return
 		case e, ok := <-updates:
 			if !ok {
+				w.stop()
 				w = nil // restarted at the next tick
 				continue
 			}
@@ -335,9 +352,7 @@ func (es *EventStore) run(w jetstream.KeyWatcher) {
 			stale := time.Since(es.lastUpdate) > 4*es.beat // our own heartbeats stopped coming
 			es.mu.Unlock()
 			if w == nil || stale {
-				if w != nil {
-					_ = w.Stop()
-				}
+				w.stop()
 				var err error
 				if w, err = es.startWatch(); err != nil {
 					es.log.Debug("nats event store: restarting the watch", "err", err)
@@ -638,7 +653,11 @@ func (es *EventStore) Read(ctx context.Context, after uint64, fn func(events.Sto
 	if err != nil {
 		return es.opErr("read events", err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessagesWithBytesLimit(readBatch, es.readB))
+	// a short expiry and heartbeat: a reader whose consumer was lost
+	// with its NATS node notices within two heartbeats and is recreated
+	// (the default took some 18 s after a node's SIGKILL)
+	it, err := cons.Messages(jetstream.PullMaxMessagesWithBytesLimit(readBatch, es.readB),
+		jetstream.PullExpiry(readExpiry), jetstream.PullHeartbeat(readExpiry/4))
 	if err != nil {
 		return es.opErr("read events", err)
 	}

@@ -1,12 +1,16 @@
 package cluster
 
 import (
+	"log/slog"
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/pyrogo/pyro"
 	"github.com/pyrogo/pyro/events"
 	"github.com/pyrogo/pyro/internal/natstest"
 	"github.com/pyrogo/pyro/internal/testkit"
@@ -25,11 +29,18 @@ type esInstance struct {
 // node i.
 func startEventServer(t *testing.T, c *natstest.Cluster, i int, name string) *esInstance {
 	t.Helper()
-	st, err := OpenEvents(rotated(c, i, name), WithLease(testLease))
+	lg, buf := testkit.TextLogger(slog.LevelInfo)
+	lg = lg.With("instance", i)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("event server %d's log:\n%s", i, buf)
+		}
+	})
+	st, err := OpenEvents(rotated(c, i, name), WithLease(testLease), WithLogger(lg))
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := events.Start(nil, events.WithStore(st), events.WithServerHost("127.0.0.1"),
+	srv, err := events.Start(nil, events.WithStore(st), events.WithServerHost("127.0.0.1"), events.WithLogger(lg),
 		events.WithRetry(1000, 50*time.Millisecond, 500*time.Millisecond))
 	if err != nil {
 		st.Close()
@@ -143,5 +154,194 @@ func TestEventServersShareEvents(t *testing.T) {
 	for i, r := range recs {
 		<-r.done
 		checkAll(t, fmt.Sprintf("subscriber at instance %d", i), r.snapshot(), 3, n)
+	}
+}
+
+// crash ends an in-process event server as a crash would for the
+// others: its NATS connection goes first (no more heartbeats, no
+// removal of its heartbeat), then the server.
+func (es *esInstance) crash() {
+	es.st.nc.Close()
+	es.srv.Close()
+}
+
+// TestEventServerTakeoverInProcess: three event servers, a Go
+// subscription at each (one by pattern); publishers at each. Mid-burst a
+// NATS node is killed and then the event server of the first
+// subscription crashes: another instance takes over its subscriber from
+// its last confirmed event. Every acknowledged publish reaches every
+// subscription exactly once (after the Subscription dropped repeats by
+// seq), in per-publisher order.
+func TestEventServerTakeoverInProcess(t *testing.T) {
+	c := natstest.Start(t, 3)
+	var ess []*esInstance
+	for i := range 3 {
+		ess = append(ess, startEventServer(t, c, i, "takeover"))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*testkit.Bound())
+	defer cancel()
+	var subs []*events.Subscription
+	for i, es := range ess {
+		var sub *events.Subscription
+		var err error
+		if i == 2 {
+			sub, err = events.SubscribeMatch(ctx, es.srv.URI(), []string{`lab\.b.*`})
+		} else {
+			sub, err = events.Subscribe(ctx, es.srv.URI(), []string{"lab.burst"})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			cctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			sub.Close(cctx)
+		})
+		subs = append(subs, sub)
+	}
+	type arrival struct{ p, i int }
+	got := make([][]arrival, len(subs))
+	var gmu sync.Mutex
+	for k, sub := range subs {
+		go func() {
+			for ev, err := range sub.Events(ctx) {
+				if err != nil {
+					return
+				}
+				p, i, ok := msgKey(ev.Msg)
+				if !ok {
+					continue
+				}
+				gmu.Lock()
+				got[k] = append(got[k], arrival{p, i})
+				gmu.Unlock()
+			}
+		}()
+	}
+	const n = 300
+	pubs := []*burstPublisher{{p: 0}, {p: 1}, {p: 2}}
+	var wg sync.WaitGroup
+	for k, b := range pubs {
+		wg.Go(func() { b.run(ctx, ess[k].srv.URI().String(), n, 3*time.Millisecond, k == 0) })
+	}
+	testkit.Eventually(t, "100 publishes at instance 1", func() bool { return pubs[1].done() >= 100 })
+	c.Nodes[2].Kill()
+	testkit.Eventually(t, "150 publishes at instance 1", func() bool { return pubs[1].done() >= 150 })
+	crashed := time.Now()
+	ess[0].crash()
+	wg.Wait()
+	for k := range subs {
+		testkit.Eventually(t, fmt.Sprintf("every acknowledged publish at subscription %d", k), func() bool {
+			gmu.Lock()
+			defer gmu.Unlock()
+			seen := map[arrival]bool{}
+			for _, a := range got[k] {
+				seen[a] = true
+			}
+			for _, b := range pubs {
+				for i, a := range b.acked {
+					if a && !seen[arrival{b.p, i}] {
+						return false
+					}
+				}
+			}
+			return true
+		})
+	}
+	t.Logf("subscription 0 had everything %v after its event server crashed (lease %v); repeats dropped: %d", time.Since(crashed), testLease, subs[0].Repeats())
+	gmu.Lock()
+	defer gmu.Unlock()
+	for k := range subs {
+		last := map[int]int{0: -1, 1: -1, 2: -1}
+		for _, a := range got[k] {
+			if a.i <= last[a.p] {
+				t.Fatalf("subscription %d: publisher %d's event %d after %d (repeated or out of order)", k, a.p, a.i, last[a.p])
+			}
+			last[a.p] = a.i
+		}
+	}
+}
+
+// TestEventPublishWithoutNATS: with NATS gone a publish fails within the
+// spec's timeout with an error matching ErrUnavailable (nothing is
+// buffered), and works again once NATS is back.
+func TestEventPublishWithoutNATS(t *testing.T) {
+	c := natstest.Start(t, 1)
+	st, err := OpenEvents(c.Spec("gone")+"?timeout=500ms", WithLease(testLease))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := events.NewService(nil, events.WithStore(st))
+	defer svc.Close()
+	if err := svc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := svc.Publish(ctx, "x", "before"); err != nil {
+		t.Fatal(err)
+	}
+	c.Nodes[0].Stop()
+	start := time.Now()
+	err = svc.Publish(ctx, "x", "while gone")
+	if !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("publish with NATS gone: %v, want ErrUnavailable", err)
+	}
+	t.Logf("publish failed after %v: %v", time.Since(start), err)
+	c.Nodes[0].Restart(t, c)
+	testkit.Eventually(t, "publish after NATS came back", func() bool { return svc.Publish(ctx, "x", "after") == nil })
+}
+
+// TestEventLogFull: a log at its max_bytes refuses new publishes with
+// JetStream's error; nothing is dropped silently.
+func TestEventLogFull(t *testing.T) {
+	c := natstest.Start(t, 1)
+	st, err := OpenEvents(c.Spec("full")+"?max_bytes=65536", WithLease(testLease))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := events.NewService(nil, events.WithStore(st))
+	defer svc.Close()
+	ctx := context.Background()
+	msg := strings.Repeat("x", 4096)
+	for i := range 100 {
+		if err := svc.Publish(ctx, "x", msg); err != nil {
+			if !strings.Contains(err.Error(), "maximum bytes") {
+				t.Fatalf("publish %d into a full log: %v", i, err)
+			}
+			t.Logf("publish %d refused: %v", i, err)
+			return
+		}
+	}
+	t.Fatal("100 publishes of 4 KiB fit into a log of 64 KiB")
+}
+
+// TestEventLimitsPerInstance: the subscriber limit applies to the
+// subscribers each instance delivers to.
+func TestEventLimitsPerInstance(t *testing.T) {
+	c := natstest.Start(t, 1)
+	var svcs []*events.Service
+	for range 2 {
+		st, err := OpenEvents(c.Spec("limits"), WithLease(testLease))
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc := events.NewService(nil, events.WithStore(st), events.WithMaxSubscribers(1))
+		defer svc.Close()
+		svcs = append(svcs, svc)
+	}
+	ctx := context.Background()
+	if err := svcs[0].Subscribe(ctx, "a", "PYRO:one@127.0.0.1:1"); err != nil {
+		t.Fatal(err)
+	}
+	err := svcs[0].Subscribe(ctx, "a", "PYRO:two@127.0.0.1:1")
+	var pe *pyro.PythonError
+	if !errors.As(err, &pe) || pe.Class != "ValueError" || !strings.Contains(pe.Msg, "too many subscribers") {
+		t.Fatalf("second subscriber at instance 0: %v, want ValueError too many subscribers", err)
+	}
+	if err := svcs[1].Subscribe(ctx, "a", "PYRO:two@127.0.0.1:1"); err != nil {
+		t.Fatalf("second subscriber at instance 1: %v", err)
+	}
+	if n := svcs[0].Stats().Subscribers + svcs[1].Stats().Subscribers; n != 2 {
+		t.Fatalf("%d subscribers delivered to, want 2", n)
 	}
 }
