@@ -54,7 +54,7 @@ const (
 // DefaultLease): each instance writes its heartbeat every lease/8; one
 // whose heartbeat has not changed for lease is taken for dead and its
 // subscribers are taken over; an instance that could not write its
-// heartbeat for 5/8 of the lease stops delivering (it may be cut off
+// heartbeat for half the lease stops delivering (it may be cut off
 // from NATS while the others take over).
 func WithLease(d time.Duration) Option { return func(o *options) { o.lease = d } }
 
@@ -140,7 +140,7 @@ func OpenEvents(spec string, opts ...Option) (*EventStore, error) {
 	_, _ = rand.Read(idb[:])
 	es := &EventStore{spec: sp, log: o.log, id: hex.EncodeToString(idb[:]), codec: codec.Default(codec.IDMarshal),
 		stream: "PYROES_" + sp.Bucket, subj: "pyroes." + sp.Bucket + ".events",
-		lease: o.lease, beat: o.lease / 8, beatTimeout: o.lease / 4, fence: o.lease * 5 / 8,
+		lease: o.lease, beat: o.lease / 8, beatTimeout: o.lease / 4, fence: o.lease / 2,
 		recs: map[string]*recEntry{}, beats: map[string]beatSeen{}, owned: map[string]ownedSub{},
 		stop: make(chan struct{}), done: make(chan struct{})}
 	nopts, err := specOptions(sp, []nats.Option{nats.Name("pyrogo event server"),
