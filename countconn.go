@@ -77,3 +77,14 @@ func (c *serverConn) connStats(established bool) ConnStats {
 	}
 	return st
 }
+
+// Bytes returns the bytes read from and written to the connection's
+// socket so far. They are counted only for a daemon with an Observer
+// (WithObserver); otherwise, and for a ConnInfo not made by a daemon, both
+// are 0. Safe to call from any goroutine while the connection is open.
+func (c *ConnInfo) Bytes() (in, out int64) {
+	if c == nil || c.cnt == nil {
+		return 0, 0
+	}
+	return c.cnt.in.Load(), c.cnt.out.Load()
+}

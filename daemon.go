@@ -69,7 +69,8 @@ type ConnInfo struct {
 	// first message.
 	Protocol int
 
-	conn net.Conn // the accepted connection, for PeerCredentials
+	conn net.Conn      // the accepted connection, for PeerCredentials
+	cnt  *countingConn // its byte counts, with an Observer (Bytes)
 }
 
 type registration struct {
@@ -458,7 +459,7 @@ func (d *Daemon) Serve(ctx context.Context) error {
 		delay = 0
 		counted, cnt := d.countConn(nc)
 		c := d.newConn(d.wrapConn(counted)) // TLS: the handshake runs in c.serve
-		c.cnt = cnt
+		c.cnt, c.info.cnt = cnt, cnt
 		d.connMu.Lock()
 		if d.closing.Load() {
 			d.connMu.Unlock()

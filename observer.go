@@ -15,8 +15,10 @@ import (
 // A daemon calls the observer from the goroutine that serves the
 // connection or runs the call (ConnRefused of a connection refused at
 // accept, from the accept loop), so its methods must be safe for
-// concurrent use and return quickly: counting, not I/O. The *ConnInfo
-// and *CallEvent it gets are only valid during the call.
+// concurrent use and return quickly: counting, not I/O. A *CallEvent is
+// valid only during the call; a *ConnInfo from ConnOpened until
+// ConnClosed returns (its Bytes give the connection's byte counts so far;
+// ConnStats the final ones).
 type Observer interface {
 	// ConnOpened: the daemon accepted a connection (before its TLS and
 	// Pyro handshakes).
