@@ -74,9 +74,17 @@ func (r *recorder) await(t *testing.T, what string, cond func() bool) {
 
 type obsCalc struct{}
 
-func (obsCalc) Add(a, b int) int         { return a + b }
-func (obsCalc) Fail() error              { return &pyro.PythonError{Class: "ValueError", Msg: "no"} }
-func (obsCalc) Slow(ctx context.Context) {}
+func (obsCalc) Add(a, b int) int { return a + b }
+func (obsCalc) Fail() error      { return &pyro.PythonError{Class: "ValueError", Msg: "no"} }
+
+// waiter's Wait tells it started, then returns when ctx ends (the client
+// leaves or the daemon closes).
+type waiter struct{ started chan struct{} }
+
+func (w *waiter) Wait(ctx context.Context) {
+	w.started <- struct{}{}
+	<-ctx.Done()
+}
 
 // observed starts a daemon with a recorder and opts, serving until the
 // test ends.
@@ -216,6 +224,25 @@ func TestObserverRefusals(t *testing.T) {
 		}
 		rec.await(t, "refusal max_connections", func() bool {
 			return len(rec.refused) == 1 && rec.refused[0] == pyro.RefusedMaxConnections
+		})
+	})
+	t.Run("connection_cap", func(t *testing.T) {
+		cfg := pyro.BuiltinConfig()
+		cfg.ConnectionCap = 1
+		d, rec := observed(t, cfg)
+		w := &waiter{started: make(chan struct{}, 1)}
+		if _, err := d.Register(w, "waiter"); err != nil {
+			t.Fatal(err)
+		}
+		busy := rawpyro.Dial(t, "tcp", d.Addr().String())
+		busy.Connect("waiter")
+		busy.Send(rawpyro.Invoke(codec.IDSerpent, 1, "waiter", "wait")) // active: not evictable
+		<-w.started
+		if err := call(t, d.URIFor("calc")); !errors.Is(err, pyro.ErrConnectionDenied) {
+			t.Fatalf("second client: %v", err)
+		}
+		rec.await(t, "refusal connection_cap", func() bool {
+			return len(rec.refused) == 1 && rec.refused[0] == pyro.RefusedConnectionCap
 		})
 	})
 	t.Run("validator", func(t *testing.T) {

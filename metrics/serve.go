@@ -84,4 +84,3 @@ func (r *Registry) ListenAndServe(ctx context.Context, addr string) error {
 	}
 	return r.Serve(ctx, ln)
 }
-
