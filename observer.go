@@ -15,10 +15,9 @@ import (
 // A daemon calls the observer from the goroutine that serves the
 // connection or runs the call (ConnRefused of a connection refused at
 // accept, from the accept loop), so its methods must be safe for
-// concurrent use and return quickly: counting, not I/O. A *CallEvent is
-// valid only during the call; a *ConnInfo from ConnOpened until
-// ConnClosed returns (its Bytes give the connection's byte counts so far;
-// ConnStats the final ones).
+// concurrent use and return quickly: counting, not I/O. A *ConnInfo is
+// valid from ConnOpened until ConnClosed returns (its Bytes give the
+// connection's byte counts so far; ConnStats the final ones).
 type Observer interface {
 	// ConnOpened: the daemon accepted a connection (before its TLS and
 	// Pyro handshakes).
@@ -32,7 +31,7 @@ type Observer interface {
 	// CallDone: a call finished (a oneway call too, when its method
 	// returns; each call of a batch; a call of an unknown object or
 	// method, with Registered or Exposed false).
-	CallDone(call *CallEvent)
+	CallDone(call CallEvent)
 }
 
 // RefusalReason says why a daemon refused a connection; it is one of the
@@ -115,7 +114,7 @@ func (dc *dispatcher) observedCall(obs Observer, parent context.Context, c *Call
 	if err != nil {
 		ev.Class = exceptionFor(err).Class
 	}
-	obs.CallDone(&ev)
+	obs.CallDone(ev)
 	return res, err
 }
 
@@ -126,6 +125,6 @@ func (dc *dispatcher) observeUnknownObject(req *request) {
 	if obs == nil {
 		return
 	}
-	obs.CallDone(&CallEvent{Conn: dc.conn, Object: req.call.Object, Method: req.call.Method, Oneway: req.oneway,
+	obs.CallDone(CallEvent{Conn: dc.conn, Object: req.call.Object, Method: req.call.Method, Oneway: req.oneway,
 		Class: ErrDaemon.PythonName()})
 }

@@ -46,8 +46,8 @@ func (r *recorder) ConnRefused(_ *pyro.ConnInfo, why pyro.RefusalReason) {
 func (r *recorder) ConnClosed(_ *pyro.ConnInfo, st pyro.ConnStats) {
 	r.note(func() { r.closed = append(r.closed, st) })
 }
-func (r *recorder) CallDone(ev *pyro.CallEvent) {
-	e := *ev
+func (r *recorder) CallDone(ev pyro.CallEvent) {
+	e := ev
 	e.Conn = nil
 	r.note(func() { r.calls = append(r.calls, e) })
 }

@@ -97,7 +97,7 @@ func (o *daemonObserver) ConnClosed(conn *pyro.ConnInfo, st pyro.ConnStats) {
 // CallDone implements pyro.Observer. Only registered objects and exposed
 // methods label the series, up to the cap; everything a client makes up
 // is counted under "unknown", everything beyond the cap under "other".
-func (o *daemonObserver) CallDone(ev *pyro.CallEvent) {
+func (o *daemonObserver) CallDone(ev pyro.CallEvent) {
 	s := o.unknown
 	switch {
 	case ev.Registered && ev.Exposed:
