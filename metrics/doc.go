@@ -63,7 +63,8 @@
 //
 // Metrics are opt-in: nothing listens until Listen (or ListenAndServe) is
 // called with an address, which the commands take from --metrics ADDR
-// (pyro ns, pyro es, pyro echoserver). Listen logs a warning for an
+// (pyro ns, pyro es, pyro echoserver, and pyro httpgateway, whose handler
+// it instruments as handler="gateway"). Listen logs a warning for an
 // address that is not loopback. Handler gives the handler alone, to mount
 // elsewhere.
 package metrics

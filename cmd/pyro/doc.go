@@ -56,12 +56,12 @@ non-loopback address without TLS, HMAC key or passphrases log a warning.
 
 # Metrics
 
---metrics ADDR (ns, es, echoserver) serves Prometheus metrics on
-http://ADDR/metrics: connections open, accepted and refused (by reason),
-bytes in and out, calls by object, method and outcome with their
-latency, and the name server's lookups, registrations and names or the
-event server's published, delivered and dropped events (package
-metrics). It is off by default; an ADDR that is not loopback gets a
+--metrics ADDR (ns, es, echoserver, httpgateway) serves Prometheus
+metrics on http://ADDR/metrics: connections open, accepted and refused
+(by reason), bytes in and out, calls by object, method and outcome with
+their latency, and the name server's lookups, registrations and names,
+the event server's published, delivered and dropped events, or the
+gateway's HTTP requests by method and status (package metrics). It is off by default; an ADDR that is not loopback gets a
 warning in the log, since the metrics tell which objects, methods and
 errors the server has. The command prints "Metrics on http://ADDR/metrics".
 

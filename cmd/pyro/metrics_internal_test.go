@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -121,5 +123,36 @@ func TestEchoserverMetricsFlag(t *testing.T) {
 		W(2, "pyro_calls_total", "server", "echoserver", "object", "test.echoserver", "method", "echo", "outcome", "ok"),
 		W(1, "pyro_calls_total", "server", "echoserver", "object", "test.echoserver", "method", "error", "outcome", "builtins.ValueError"),
 		W(1, "pyro_connections_open", "server", "echoserver"),
+	)
+}
+
+// TestHTTPGatewayMetricsFlag: pyro httpgateway --metrics counts the
+// gateway's HTTP requests by method and status.
+func TestHTTPGatewayMetricsFlag(t *testing.T) {
+	closedPort := strconv.Itoa(testkit.FreeTCPPort(t)) // no name server there
+	base, url := startWithMetrics(t, "Pyro HTTP gateway running on ", "httpgateway", "-H", "127.0.0.1", "-p", "0",
+		"-n", "127.0.0.1", "--nsport", closedPort, "--metrics", "127.0.0.1:0")
+	base = strings.TrimSuffix(base, "/pyro/")
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(path string, want int) {
+		t.Helper()
+		resp, err := client.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("GET %s: %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+	get("/", http.StatusFound)
+	for range 2 {
+		get("/pyro/not.exposed/method", http.StatusForbidden)
+	}
+	W := promscrape.W
+	promscrape.Await(t, url, testbound.Scale(30e9),
+		W(1, "pyro_http_requests_total", "handler", "gateway", "method", "GET", "code", "302"),
+		W(2, "pyro_http_requests_total", "handler", "gateway", "method", "GET", "code", "403"),
+		W(0, "pyro_http_requests_in_flight", "handler", "gateway"),
 	)
 }
