@@ -44,6 +44,7 @@ type locateConfig struct {
 	port        int
 	noBroadcast bool
 	proxyOpts   []pyro.ProxyOption
+	avoid       *pyro.URI // a name server lost during a lookup, not to use again (resolve.go)
 }
 
 // resolverConfig is what ResolverOptions set.
