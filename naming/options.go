@@ -106,6 +106,20 @@ func WithNSHost(host string) LocateOption {
 	return locateOption(func(c *locateConfig) { c.host = host })
 }
 
+// WithoutNS makes Locate skip the name server whose URI is u (one just
+// lost, see IsLost) when it searches: in a list of name servers and among
+// the answers to broadcast discovery, unless it is the only name server
+// the list names. The zero URI skips nothing.
+func WithoutNS(u pyro.URI) LocateOption {
+	return locateOption(func(c *locateConfig) {
+		if u.Protocol == "" {
+			c.avoid = nil
+			return
+		}
+		c.avoid = &u
+	})
+}
+
 // WithNSPort sets the port Locate uses (locateNS's port argument): the
 // name server's port when it connects directly, the broadcast port when
 // it searches by broadcast. 0, the default, means the config's NS_PORT

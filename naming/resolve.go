@@ -292,13 +292,21 @@ func lookupTargets(ctx context.Context, u pyro.URI, lc *locateConfig) ([]pyro.UR
 	}
 }
 
-// nsLost reports whether err says the name server was lost (the
-// connection to it closed or failed, or it did not answer in time), not
-// that it answered with an error, nor that ctx ended.
+// nsLost reports whether err says the name server was lost and ctx
+// still runs.
 func nsLost(ctx context.Context, err error) bool {
-	if ctx.Err() != nil {
-		return false
-	}
+	return ctx.Err() == nil && IsLost(err)
+}
+
+// IsLost reports whether err, from a call to a name server, says that
+// the name server was lost: the connection to it closed or failed, or it
+// did not answer in time (a ConnectionClosedError, a TimeoutError, or a
+// CommunicationError as such), not that it answered with an error. A
+// call that changes nothing (lookup, list, ping) may then be asked of
+// another name server (see WithoutNS); a call that changes something
+// (register, remove, set_metadata) may have been done before the loss
+// and must not be repeated blindly.
+func IsLost(err error) bool {
 	var re *pyro.RemoteError
 	if errors.As(err, &re) {
 		return false
