@@ -26,7 +26,7 @@ type hungNS struct {
 	closed chan struct{}
 }
 
-func startHungNS(t *testing.T) *hungNS {
+func startHungNS(t testing.TB) *hungNS {
 	t.Helper()
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
@@ -72,7 +72,7 @@ func startHungNS(t *testing.T) *hungNS {
 
 // deadAddr is 127.0.0.1:PORT where nothing listens (connections are
 // refused).
-func deadAddr(t *testing.T) string {
+func deadAddr(t testing.TB) string {
 	return "127.0.0.1:" + strconv.Itoa(testkit.FreeTCPPort(t))
 }
 
