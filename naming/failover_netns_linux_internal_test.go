@@ -164,11 +164,20 @@ func TestDiscoverySharedPort(t *testing.T) {
 	}
 }
 
-// A Python Pyro4 client locates a name server by broadcast, loses it
-// (the name server shuts down), and locates another one; its PYRONAME
-// proxy keeps working, and re-resolves through a live name server on
-// _pyroReconnect.
+// A Python Pyro4 (and Pyro5) client locates a name server by broadcast,
+// loses it (the name server shuts down), and locates another one; its
+// PYRONAME proxy keeps working, and re-resolves through a live name
+// server on _pyroReconnect.
 func TestPythonClientLocatesAgain(t *testing.T) {
+	t.Run("pyro4", func(t *testing.T) { testPythonLocatesAgain(t, false) })
+	t.Run("pyro5", func(t *testing.T) { testPythonLocatesAgain(t, true) })
+}
+
+func testPythonLocatesAgain(t *testing.T, pyro5 bool) {
+	var extra []string
+	if pyro5 {
+		extra = append(extra, "PYTHONPATH="+pytest.Pyro5(t).Source)
+	}
 	f := startFailoverNet(t)
 	flag := filepath.Join(t.TempDir(), "lost")
 	script := `import os, sys, time, Pyro4, Pyro4.errors
@@ -196,7 +205,12 @@ print("RECONNECT", svc.whoami(), flush=True)
 print("DONE", flush=True)
 time.sleep(600)
 `
-	env := pytest.Env("PYRO_NS_BCPORT="+strconv.Itoa(f.bcPort), "PYRO_NS_HOST="+f.v.AddrB, "PYRO_NS_PORT=1", "PYRO_COMMTIMEOUT=5")
+	if pyro5 {
+		for _, r := range [][2]string{{"Pyro4.errors", "Pyro5.errors"}, {"Pyro4.locateNS", "Pyro5.api.locate_ns"}, {"Pyro4.Proxy", "Pyro5.api.Proxy"}, {"Pyro4", "Pyro5.api"}} {
+			script = strings.ReplaceAll(script, r[0], r[1])
+		}
+	}
+	env := pytest.Env(append(extra, "PYRO_NS_BCPORT="+strconv.Itoa(f.bcPort), "PYRO_NS_HOST="+f.v.AddrB, "PYRO_NS_PORT=1", "PYRO_COMMTIMEOUT=5")...)
 	p := netnstest.Start(t, f.v.B, env, "FIRST", pytest.Python(t), "-u", "-c", script, flag)
 	firstURI := strings.TrimPrefix(p.Lines()[0], "FIRST ")
 	i := f.index(firstURI)
