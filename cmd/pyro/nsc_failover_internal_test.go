@@ -64,6 +64,12 @@ func TestNSCFailover(t *testing.T) {
 	if out.Exit != 0 || !strings.Contains(out.Stdout, "PYRO:x@127.0.0.1:1") || !strings.Contains(out.Stdout, "Name server found: "+ns2.uri.String()) {
 		t.Errorf("PYRO_NS_HOST list: %+v", out)
 	}
+	// pyro call resolves PYRONAME through the list too
+	code, stdout, stderr := callCmd(t, cleanEnviron("PYRO_NS_HOST="+loc(ns1)+","+loc(ns2), "PYRO_NS_BCPORT="+strconv.Itoa(testkit.FreeUDPPort(t)), "PYRO_BROADCAST_ADDRS=127.0.0.1"),
+		"PYRONAME:"+naming.ObjectID, "lookup", "'only.two'")
+	if code != 0 || !strings.Contains(stdout, "('PYRO', 'x', None, '127.0.0.1', 1)") {
+		t.Errorf("pyro call PYRONAME with PYRO_NS_HOST list: %d %q %q", code, stdout, stderr)
+	}
 	// lost during a read-only command: asked once of the next one
 	lost, lostLoc := startLostNS(t)
 	out = nscRun(t, env, "", "-n", lostLoc+","+loc(ns2), "--strict", "list")
