@@ -340,3 +340,29 @@ func chainText(err error) string {
 	}
 	return text
 }
+
+// A name server found by discovery that is gone when the resolver looks
+// the name up (its answer came from a stale or lying responder: the
+// connection is refused) is skipped: the resolver discovers again,
+// ignores that answer, and uses the next name server that answers.
+func TestResolverSkipsDeadDiscoveredNS(t *testing.T) {
+	ctx := ctxT(t)
+	s := startNS(t, nil, withLoopbackBroadcast(), WithBroadcastHost("127.0.0.1"), WithBroadcastPort(0))
+	bcPort := s.Responder().Addr().Port
+	_, target := serveThing(t, "svc")
+	if err := nsClient(t, s.URI().String()).Register(ctx, "svc", target, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	dead := mustURI(t, "PYRO:"+ObjectID+"@"+deadAddr(t))
+	spoofer(t, bcPort, dead)                                        // answers first, from 127.0.0.2
+	slowRelay(t, bcPort, s.Responder().Addr(), 50*time.Millisecond) // the live one answers later, from 127.0.0.3
+	cfg := testConfig()
+	cfg.BroadcastAddrs = []string{"127.0.0.2", "127.0.0.3"}
+	cfg.NSHost, cfg.NSPort, cfg.NSBcPort = "192.0.2.1", 1, bcPort
+	cfg.CommTimeout = 2 * time.Second // the last step of Locate (NS_HOST) is never reached
+	r := NewResolver(WithResolveTTL(0))
+	got, err := r.Resolve(ctx, mustURI(t, "PYRONAME:svc"), proxyWith(t, cfg))
+	if err != nil || !got.Equal(target) {
+		t.Fatalf("Resolve: %v %v", got, err)
+	}
+}
