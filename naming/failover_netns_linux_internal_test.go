@@ -211,7 +211,9 @@ time.sleep(600)
 		}
 	}
 	env := pytest.Env(append(extra, "PYRO_NS_BCPORT="+strconv.Itoa(f.bcPort), "PYRO_NS_HOST="+f.v.AddrB, "PYRO_NS_PORT=1", "PYRO_COMMTIMEOUT=5")...)
-	p := netnstest.Start(t, f.v.B, env, "FIRST", pytest.Python(t), "-u", "-c", script, flag)
+	// the name server is shut down only after the client used it twice
+	// (locating, and resolving svc, which may find another one)
+	p := netnstest.Start(t, f.v.B, env, "CALL", pytest.Python(t), "-u", "-c", script, flag)
 	firstURI := strings.TrimPrefix(p.Lines()[0], "FIRST ")
 	i := f.index(firstURI)
 	if i < 0 {
@@ -241,17 +243,29 @@ time.sleep(600)
 }
 
 // waitLines waits for a stdout line of p starting with last and returns
-// the lines; the bound only catches a hang.
+// the lines; the process exiting first fails the test, and the bound
+// only catches a hang.
 func waitLines(t *testing.T, p *netnstest.Proc, last string) []string {
 	t.Helper()
-	deadline := time.Now().Add(testbound.Scale(60 * time.Second))
-	for time.Now().Before(deadline) {
+	deadline := time.After(testbound.Scale(60 * time.Second))
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
 		lines := p.Lines()
 		if len(lines) > 0 && strings.HasPrefix(lines[len(lines)-1], last) {
 			return lines
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-tick.C:
+			continue
+		case <-p.Done():
+			if lines := p.Lines(); len(lines) > 0 && strings.HasPrefix(lines[len(lines)-1], last) {
+				return lines
+			}
+			t.Fatalf("exited before a %q line: %q\nstderr: %s", last, p.Lines(), p.Stderr())
+		case <-deadline:
+			t.Fatalf("no %q line: %q\nstderr: %s", last, p.Lines(), p.Stderr())
+		}
+		return nil
 	}
-	t.Fatalf("no %q line: %q", last, p.Lines())
-	return nil
 }

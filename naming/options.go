@@ -100,8 +100,9 @@ func WithoutBroadcast() ClientOption {
 
 // WithNSHost makes Locate connect to the name server on host directly
 // (locateNS's host argument): a host name or IP address, an IPv6 address
-// with or without brackets, or "./u:PATH" for a unix socket. Without it
-// Locate searches (see Locate).
+// with or without brackets, or "./u:PATH" for a unix socket; or a list of
+// them, with optional ports, tried in order ("h1,h2:9095,[::1]:9090", see
+// ParseNSHosts and Locate). Without it Locate searches (see Locate).
 func WithNSHost(host string) LocateOption {
 	return locateOption(func(c *locateConfig) { c.host = host })
 }
