@@ -3,6 +3,7 @@ package naming
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 	"github.com/pyrogo/pyro/internal/testbound"
 	"github.com/pyrogo/pyro/internal/testkit"
 	"github.com/pyrogo/pyro/internal/testkit/pyrotest"
+	"github.com/pyrogo/pyro/py"
 )
 
 // hungNS is a TCP listener on 127.0.0.1 that accepts connections and
@@ -260,6 +262,11 @@ func TestResolverFailoverMidRun(t *testing.T) {
 		}
 		p.Close()
 	}
+	// the location in a PYRONAME URI is one name server, as in Pyro,
+	// never a list (a URI from elsewhere does not fan out)
+	if got, err := r.Resolve(ctx, mustURI(t, "PYRONAME:svc@127.0.0.2,"+nsLoc(s2.URI())), nil); err == nil {
+		t.Errorf("PYRONAME with a list as its location resolved to %v", got)
+	}
 	// the default resolver does the same
 	p, _ := pyro.NewProxy("PYRONAME:svc", cfg)
 	defer p.Close()
@@ -364,5 +371,36 @@ func TestResolverSkipsDeadDiscoveredNS(t *testing.T) {
 	got, err := r.Resolve(ctx, mustURI(t, "PYRONAME:svc"), proxyWith(t, cfg))
 	if err != nil || !got.Equal(target) {
 		t.Fatalf("Resolve: %v %v", got, err)
+	}
+}
+
+// IsLost: a broken connection or a timeout is a lost name server; an
+// answer (an exception raised by the name server, even a Pyro one) or a
+// refusal by protocol or security is not.
+func TestIsLost(t *testing.T) {
+	remote := func(class string) error {
+		return &pyro.RemoteError{Exception: &py.Exception{Class: class, Args: py.Tuple{"x"}}}
+	}
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{pyro.NewError(pyro.ErrCommunication, "cannot connect"), true},
+		{pyro.NewError(pyro.ErrConnectionClosed, "receiving"), true},
+		{pyro.NewError(pyro.ErrTimeout, "timed out"), true},
+		{fmt.Errorf("wrapped: %w", pyro.NewError(pyro.ErrConnectionClosed, "x")), true},
+		{pyro.NewError(pyro.ErrProtocol, "bad message"), false},
+		{pyro.NewError(pyro.ErrConnectionDenied, "denied"), false},
+		{pyro.NewError(pyro.ErrSecurity, "hmac"), false},
+		{pyro.NewError(pyro.ErrNaming, "unknown name"), false},
+		{remote("Pyro4.errors.CommunicationError"), false},
+		{remote("Pyro4.errors.NamingError"), false},
+		{context.DeadlineExceeded, false},
+		{errors.New("other"), false},
+		{nil, false},
+	} {
+		if got := IsLost(c.err); got != c.want {
+			t.Errorf("IsLost(%v) = %v", c.err, got)
+		}
 	}
 }

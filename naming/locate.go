@@ -138,9 +138,12 @@ func locate(ctx context.Context, lc *locateConfig) (*pyro.Proxy, error) {
 		}
 		return ns, nil
 	}
-	addrs, err := ParseNSHosts(host)
-	if err != nil {
-		return nil, nsListError(err)
+	addrs := []NSAddr{{Host: host}}
+	if !lc.uriHost {
+		var err error
+		if addrs, err = ParseNSHosts(host); err != nil {
+			return nil, nsListError(err)
+		}
 	}
 	if port == 0 {
 		port = cfg.NSPort

@@ -45,6 +45,7 @@ type locateConfig struct {
 	noBroadcast bool
 	proxyOpts   []pyro.ProxyOption
 	avoid       *pyro.URI // a name server lost during a lookup, not to use again (resolve.go)
+	uriHost     bool      // host is a URI's location: one name server, never a list
 }
 
 // resolverConfig is what ResolverOptions set.

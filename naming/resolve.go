@@ -268,7 +268,7 @@ func (r *Resolver) Forget(u, target pyro.URI) {
 // finds another one) and the lookup, which changes nothing on the name
 // server, is asked again.
 func lookupTargets(ctx context.Context, u pyro.URI, lc *locateConfig) ([]pyro.URI, error) {
-	lc.host, lc.port = u.Host, u.Port
+	lc.host, lc.port, lc.uriHost = u.Host, u.Port, true
 	if u.Sockname != "" {
 		lc.host, lc.port = "./u:"+u.Sockname, 0
 	}
