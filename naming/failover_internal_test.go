@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/internal/pytest"
 	"github.com/pyrogo/pyro/internal/testbound"
 	"github.com/pyrogo/pyro/internal/testkit"
 	"github.com/pyrogo/pyro/internal/testkit/pyrotest"
@@ -402,5 +403,26 @@ func TestIsLost(t *testing.T) {
 		if got := IsLost(c.err); got != c.want {
 			t.Errorf("IsLost(%v) = %v", c.err, got)
 		}
+	}
+}
+
+// What Python clients make of an NS_HOST list (documented in the
+// README): Pyro4 and Pyro5 read it as one host, which they bracket as an
+// IPv6 address, and fail once broadcast discovery found nothing.
+func TestPythonNSHostList(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		pyro5 bool
+		code  string
+	}{
+		{"pyro4", false, "import Pyro4\ntry:\n    Pyro4.locateNS(broadcast=False)\nexcept Exception as e:\n    print(type(e).__name__, e)"},
+		{"pyro5", true, "import Pyro5.api\ntry:\n    Pyro5.api.locate_ns(broadcast=False)\nexcept Exception as e:\n    print(type(e).__name__, e)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res := pytest.Cmd{Args: []string{"-c", c.code}, Pyro5: c.pyro5, Env: []string{"PYRO_NS_HOST=127.0.0.1,127.0.0.2:9095", "PYRO_COMMTIMEOUT=3"}}.Run(t)
+			if got := strings.TrimSpace(res.Stdout); !strings.HasPrefix(got, "PyroError invalid ipv6 address") {
+				t.Errorf("%s with an NS_HOST list: %q (stderr %s)", c.name, got, res.Stderr)
+			}
+		})
 	}
 }
