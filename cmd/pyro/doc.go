@@ -54,6 +54,17 @@ echoserver) serves at the same time; the limit is exact, and a client over
 it gets "server too busy: MAXCONNECTIONS (N) reached". Servers bound to a
 non-loopback address without TLS, HMAC key or passphrases log a warning.
 
+# Metrics
+
+--metrics ADDR (ns, es, echoserver, httpgateway) serves Prometheus
+metrics on http://ADDR/metrics: connections open, accepted and refused
+(by reason), bytes in and out, calls by object, method and outcome with
+their latency, and the name server's lookups, registrations and names,
+the event server's published, delivered and dropped events, or the
+gateway's HTTP requests by method and status (package metrics). It is off by default; an ADDR that is not loopback gets a
+warning in the log, since the metrics tell which objects, methods and
+errors the server has. The command prints "Metrics on http://ADDR/metrics".
+
 # pyro echoserver
 
 	pyro echoserver [-H host] [-p port] [-u unixsocket] [-n] [-N] [-v] [-q] [-k key]

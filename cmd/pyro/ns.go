@@ -71,7 +71,7 @@ func runNS(ctx context.Context, args []string, stdout, stderr io.Writer, environ
 }
 
 func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string, opts nsOptions) int {
-	fs := newFlagSet("ns", "ns [-n host] [-p port] [-u unixsocket] [-s storage] [-x] [--bchost H] [--bcport P] [--nathost H] [--natport P] [-k key] [--policy file]", nsHelp, stderr)
+	fs := newFlagSet("ns", "ns [-n host] [-p port] [-u unixsocket] [-s storage] [-x] [--bchost H] [--bcport P] [--nathost H] [--natport P] [-k key] [--policy file] [--metrics ADDR]", nsHelp, stderr)
 	f := addServerFlags(fs, "ns", serverHelp{
 		port:    "`port` to bind the server on (default: config NS_PORT, 9090; 0 = random)",
 		storage: "`storage` to use: memory or sql:FILE",
@@ -136,11 +136,23 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 		sopts = append(sopts, naming.WithPolicy(policy))
 	}
 	sopts = append(sopts, naming.WithRegexBudget(regexBudget))
+	met, err := listenMetrics(f.metrics, logger)
+	if err != nil {
+		store.Close()
+		return failf(stderr, "ns", exitRemote, "%v", err)
+	}
+	defer met.stop()
+	if met != nil {
+		sopts = append(sopts, met.reg.NameServer("ns")...)
+	}
 	sopts = append(sopts, opts.serverOpts...)
 	srv, err := naming.Start(cfg, sopts...)
 	if err != nil {
 		store.Close()
 		return failf(stderr, "ns", exitRemote, "%v", err)
+	}
+	if met != nil {
+		met.reg.NameServerNames("ns", srv.NameServer())
 	}
 	out := &syncWriter{w: stdout}
 	switch srv.NoBroadcastReason() {
@@ -164,6 +176,7 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	} else {
 		fmt.Fprintf(out, "URI = %s\n", srv.URI())
 	}
+	met.run(out)
 	if opts.ready != nil {
 		opts.ready(srv)
 	}
