@@ -67,8 +67,8 @@ func New(b Backend, opts ...Option) http.Handler {
 	mux.HandleFunc(APIPrefix+"names", h.api(http.MethodGet, h.names))
 	mux.HandleFunc(APIPrefix+"describe", h.api(http.MethodGet, h.describe))
 	mux.HandleFunc(APIPrefix+"call", h.api(http.MethodPost, h.call))
-	mux.HandleFunc(APIPrefix, func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "NotFound", "no such API endpoint")
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "NotFound", "no such path")
 	})
 	h.mux = mux
 	return h
