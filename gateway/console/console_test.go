@@ -315,6 +315,12 @@ func TestCallHostile(t *testing.T) {
 	}
 	f := &fakeBackend{result: int64(1)}
 	h := console.New(f)
+	// A CORS preflight gets no permission: a page of another origin can
+	// never send the JSON call.
+	pre := do(t, h, "OPTIONS", "/console/api/call", "", "", "Origin", "http://evil.example", "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type")
+	if pre.Code != http.StatusMethodNotAllowed || pre.Header().Get("Access-Control-Allow-Origin") != "" || pre.Header().Get("Access-Control-Allow-Headers") != "" {
+		t.Errorf("preflight: %d %v", pre.Code, pre.Header())
+	}
 	for _, c := range cases {
 		w := do(t, h, c.method, "/console/api/call", c.ctype, c.body, c.hdr...)
 		if w.Code != c.want {

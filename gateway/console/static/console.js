@@ -122,7 +122,10 @@
     if (r.status !== 200 || !r.body) { setStatus("describe " + n.name + ": " + failure(r)); return; }
     setStatus("");
     const d = r.body;
-    const fill = (id, items) => { for (const m of items) $(id).appendChild(el("li", null, m)); };
+    const fill = (id, items) => {
+      for (const m of items) $(id).appendChild(el("li", null, m));
+      if (!items.length) $(id).appendChild(el("li", "none", "none"));
+    };
     fill("detail-methods", d.methods);
     fill("detail-oneway", d.oneway);
     fill("detail-attributes", d.attributes);
@@ -212,8 +215,6 @@
 
   // ---- live counters ----
 
-  let pollTimer = null;
-
   async function pollInfo(again) {
     try {
       const r = await api("info");
@@ -226,7 +227,7 @@
         for (const k of ["requests", "calls", "errors", "refused"]) $("info-" + k).textContent = String(i[k]);
       }
     } catch (e) { /* the next poll tries again */ }
-    if (again) pollTimer = setTimeout(() => pollInfo(true), POLL_MS);
+    if (again) setTimeout(() => pollInfo(true), POLL_MS);
   }
 
   function init() {
