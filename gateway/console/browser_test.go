@@ -168,6 +168,7 @@ const visibleNames = `Array.from(document.querySelectorAll('#names > li:not([hid
 // names it must list (exactly, in order), an object to call with
 // literal arguments and the result it must show, and a call that raises.
 type browserScenario struct {
+	key        string // the gateway key to type in; "" = none needed
 	names      []string
 	filter     string   // typed into the filter box
 	filtered   []string // the names left
@@ -193,6 +194,14 @@ func runBrowser(t *testing.T, base string, sc browserScenario) []byte {
 	defer watch.check(t)
 
 	do1(t, ctx, "loading the page", chromedp.Navigate(base+console.PagePath))
+	if sc.key != "" {
+		// Without the key the page says so; with it typed in, it lists.
+		waitFor(t, ctx, "the refusal", `document.getElementById('status').textContent.includes('403')`)
+		if n := js[int](t, ctx, `document.querySelectorAll('#names > li').length`); n != 0 {
+			t.Fatalf("%d names listed without the gateway key", n)
+		}
+		do1(t, ctx, "typing the key", chromedp.SendKeys(chromedp.CSS("#key"), sc.key), chromedp.Click(chromedp.CSS("#keyform button")))
+	}
 	waitFor(t, ctx, "the names", fmt.Sprintf(`document.querySelectorAll('#names > li').length === %d`, len(sc.names)))
 	if got := js[[]string](t, ctx, visibleNames); !reflect.DeepEqual(got, sc.names) {
 		t.Fatalf("listed names %q, want %q", got, sc.names)
@@ -313,6 +322,7 @@ func cssString(s string) string {
 // form with literal arguments, and shows the result and an exception.
 func TestConsoleInBrowser(t *testing.T) {
 	b := startWorld(t)
+	b.key = "console-key"
 	srv := httptest.NewServer(console.New(b))
 	t.Cleanup(srv.Close)
 	names := []string{"http.calc", "http.greeter", hostileName}
@@ -326,6 +336,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		method:     "summary",
 		args:       []string{"'totals'", "[1, 2, 39]"},
 		wantResult: map[string]any{"label": "totals", "count": 3.0, "sum": 42.0},
+		key:        b.key,
 	}
 	sc.raise.method, sc.raise.args, sc.raise.class, sc.raise.msg = "divide", []string{"1", "0.0"}, "builtins.ZeroDivisionError", "division by zero"
 	shot := runBrowser(t, srv.URL, sc)

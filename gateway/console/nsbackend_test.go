@@ -26,6 +26,7 @@ type nsBackend struct {
 	nsURI   string
 	expose  *regexp.Regexp
 	started time.Time
+	key     string // the gateway key; "" = none
 
 	requests, calls, errors, refused atomic.Uint64
 }
@@ -92,7 +93,13 @@ func (b *nsBackend) Call(ctx context.Context, name, method string, args []any, k
 	return res, err
 }
 
-func (b *nsBackend) Authorize(r *http.Request) error { return nil }
+func (b *nsBackend) Authorize(r *http.Request) error {
+	if b.key != "" && r.Header.Get(console.KeyHeader) != b.key {
+		b.refused.Add(1)
+		return fmt.Errorf("%w: wrong gateway key", console.ErrForbidden)
+	}
+	return nil
+}
 
 func (b *nsBackend) Info() console.Info {
 	return console.Info{
