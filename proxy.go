@@ -795,6 +795,10 @@ func (p *Proxy) exchange(ctx context.Context, c *clientConn, call *codec.Call, o
 		flags |= wire.FlagBatch
 	}
 	msg := &wire.Message{Type: wire.MsgInvoke, Flags: flags, Seq: c.seq, SerializerID: uint16(c.cd.ID()), Data: data}
+	x := extrasFrom(ctx) // WithCorrelationID, WithRawReply (callreply.go)
+	if x != nil && x.hasCorr {
+		msg.CorrID = x.corr
+	}
 	if blbi != nil {
 		msg.SetAnnotation(wire.AnnBlob, blbi)
 	}
@@ -829,6 +833,10 @@ func (p *Proxy) exchange(ctx context.Context, c *clientConn, call *codec.Call, o
 	}
 	if int(reply.SerializerID) != c.cd.ID() {
 		return nil, true, NewError(ErrSerialize, fmt.Sprintf("invalid serializer in response: %d", reply.SerializerID))
+	}
+	if x != nil && x.raw != nil {
+		*x.raw = RawReply{Data: append([]byte(nil), reply.Data...), SerializerID: int(reply.SerializerID),
+			Protocol: int(max(c.proto, wire.Protocol48)), Exception: reply.Flags&wire.FlagException != 0}
 	}
 	v, err := c.cd.Unmarshal(reply.Data)
 	if err != nil {

@@ -44,6 +44,7 @@ func init() {
 		{"echoserver", "run the test echo server (like pyro4-test-echoserver)", runEchoserver},
 		{"es", "run an event server (like Pyro3's pyro-es)", runES},
 		{"genkey", "print a random 32-byte HMAC key", runGenkey},
+		{"httpgateway", "run the HTTP/JSON gateway and web console (like pyro4-httpgateway)", runHTTPGateway},
 		{"mobile", "mobile code: keys, signing, a server that runs it, client calls", runMobile},
 		{"ns", "run a name server (like pyro4-ns)", runNS},
 		{"nsc", "control a name server (like pyro4-nsc)", runNSC},

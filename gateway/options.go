@@ -1,0 +1,165 @@
+package gateway
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/naming"
+)
+
+// DefaultExpose is the default expose regex, Pyro4's.
+const DefaultExpose = `http\.`
+
+// DefaultTimeout bounds the Pyro work of one request (name lookup,
+// connect, call) unless WithTimeout says otherwise. Pyro4's gateway uses
+// COMMTIMEOUT, 0 (forever) by default.
+const DefaultTimeout = 30 * time.Second
+
+// Limits bound what clients may cost the gateway. A zero field means its
+// default (DefaultLimits).
+type Limits struct {
+	// MaxBodyBytes is the largest request body (413 beyond it).
+	MaxBodyBytes int64
+	// MaxHeaderBytes bounds the request line and headers (431 beyond it;
+	// enforced by NewServer's http.Server).
+	MaxHeaderBytes int
+	// MaxParams is the most parameters (query and form) one request may
+	// have (400 beyond it).
+	MaxParams int
+	// MaxConcurrent is the most requests served at once; the excess is
+	// answered 503 immediately.
+	MaxConcurrent int
+	// MaxConns is the most connections NewServer's listener holds.
+	MaxConns int
+	// ReadHeaderTimeout is the time a client has to send its request line
+	// and headers (slowloris); ReadTimeout the time for the whole request
+	// including the body; IdleTimeout how long a keep-alive connection
+	// may wait for its next request.
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	IdleTimeout       time.Duration
+	// MaxProxies is the number of proxies (one per object URI) kept for
+	// reuse; ConnsPerProxy the connections each may pool.
+	MaxProxies    int
+	ConnsPerProxy int
+}
+
+// DefaultLimits are the limits used for zero fields.
+var DefaultLimits = Limits{
+	MaxBodyBytes:      1 << 20,
+	MaxHeaderBytes:    64 << 10,
+	MaxParams:         256,
+	MaxConcurrent:     64,
+	MaxConns:          1024,
+	ReadHeaderTimeout: 10 * time.Second,
+	ReadTimeout:       30 * time.Second,
+	IdleTimeout:       60 * time.Second,
+	MaxProxies:        64,
+	ConnsPerProxy:     4,
+}
+
+func (l Limits) resolved() Limits {
+	d := DefaultLimits
+	pick := func(v, def int) int {
+		if v > 0 {
+			return v
+		}
+		return def
+	}
+	pickD := func(v, def time.Duration) time.Duration {
+		if v > 0 {
+			return v
+		}
+		return def
+	}
+	if l.MaxBodyBytes <= 0 {
+		l.MaxBodyBytes = d.MaxBodyBytes
+	}
+	l.MaxHeaderBytes = pick(l.MaxHeaderBytes, d.MaxHeaderBytes)
+	l.MaxParams = pick(l.MaxParams, d.MaxParams)
+	l.MaxConcurrent = pick(l.MaxConcurrent, d.MaxConcurrent)
+	l.MaxConns = pick(l.MaxConns, d.MaxConns)
+	l.ReadHeaderTimeout = pickD(l.ReadHeaderTimeout, d.ReadHeaderTimeout)
+	l.ReadTimeout = pickD(l.ReadTimeout, d.ReadTimeout)
+	l.IdleTimeout = pickD(l.IdleTimeout, d.IdleTimeout)
+	l.MaxProxies = pick(l.MaxProxies, d.MaxProxies)
+	l.ConnsPerProxy = pick(l.ConnsPerProxy, d.ConnsPerProxy)
+	return l
+}
+
+// Option configures a Gateway.
+type Option func(*settings)
+
+type settings struct {
+	expose    string
+	exposeSet bool
+	key       []byte
+	timeout   time.Duration
+	nsURI     string
+	nsOpts    []naming.LocateOption
+	proxyOpts []pyro.ProxyOption
+	log       *slog.Logger
+	limits    Limits
+	noReuse   bool // tests and benchmarks: a new proxy per request
+}
+
+// WithExpose sets the expose regex: a Python re pattern, matched with
+// re.match semantics (at the start of the name only) against every name
+// a request reaches. "" exposes every name, as Pyro4's -e "" does.
+// Default DefaultExpose.
+func WithExpose(regex string) Option {
+	return func(s *settings) { s.expose, s.exposeSet = regex, true }
+}
+
+// WithGatewayKey makes every request carry key in the header
+// X-Pyro-Gateway-Key or the parameter $key (Pyro4's -g,
+// PYRO_HTTPGATEWAY_KEY). Empty means no key.
+func WithGatewayKey(key []byte) Option {
+	return func(s *settings) { s.key = append([]byte(nil), key...) }
+}
+
+// WithTimeout bounds the Pyro work of one request: the name lookup, the
+// connection to the daemon and the call (Pyro4's -t). Default
+// DefaultTimeout; it cannot be switched off.
+func WithTimeout(d time.Duration) Option {
+	return func(s *settings) {
+		if d > 0 {
+			s.timeout = d
+		}
+	}
+}
+
+// WithNameServer makes the gateway use the name server at uri
+// ("PYRO:Pyro.NameServer@host:port") instead of locating one as
+// Pyro4.locateNS does with the configuration (NS_HOST, NS_PORT,
+// broadcast).
+func WithNameServer(uri string) Option {
+	return func(s *settings) { s.nsURI = uri }
+}
+
+// WithLocateOptions adds options for locating the name server
+// (naming.WithNSHost, naming.WithNSPort, naming.WithoutBroadcast, and
+// naming.WithProxyOptions for the name server's own HMAC key, TLS or
+// passphrase).
+func WithLocateOptions(opts ...naming.LocateOption) Option {
+	return func(s *settings) { s.nsOpts = append(s.nsOpts, opts...) }
+}
+
+// WithProxyOptions adds options to every proxy the gateway makes, for the
+// name server and the objects: pyro.WithHMACKey, pyro.WithTLSConfig,
+// pyro.WithIdentification, ... (the gateway adds the JSON serializer,
+// its timeout and its connection bound after them).
+func WithProxyOptions(opts ...pyro.ProxyOption) Option {
+	return func(s *settings) { s.proxyOpts = append(s.proxyOpts, opts...) }
+}
+
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) Option {
+	return func(s *settings) { s.log = l }
+}
+
+// WithLimits sets the limits; zero fields keep their defaults.
+func WithLimits(l Limits) Option {
+	return func(s *settings) { s.limits = l }
+}
