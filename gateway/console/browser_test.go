@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,7 +19,9 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/pyrogo/pyro/gateway"
 	"github.com/pyrogo/pyro/gateway/console"
+	"github.com/pyrogo/pyro/internal/pytest"
 	"github.com/pyrogo/pyro/internal/testbound"
 )
 
@@ -164,30 +165,27 @@ func do1(t *testing.T, ctx context.Context, what string, a ...chromedp.Action[ch
 
 const visibleNames = `Array.from(document.querySelectorAll('#names > li:not([hidden])'), li => li.dataset.name)`
 
-// browserScenario is what the browser test does on a console at base: the
-// names it must list (exactly, in order), an object to call with
-// literal arguments and the result it must show, and a call that raises.
+// browserCall is one call made through the page's form.
+type browserCall struct {
+	object, method string
+	args           []string // literals typed into the argument inputs
+	kwargs         string   // typed into the keyword box
+	result         any      // the result's JSON decoded, when it returns
+	class, msg     string   // the exception, when it raises
+}
+
+// browserScenario is what the browser test does on a console at base.
 type browserScenario struct {
-	key        string // the gateway key to type in; "" = none needed
-	names      []string
-	filter     string   // typed into the filter box
-	filtered   []string // the names left
-	hostile    string   // a listed name that is markup; "" = none
-	object     string   // the name to open and call
-	method     string
-	args       []string // literals typed into the form
-	kwargs     string   // the keyword box
-	wantResult any      // the result's JSON, decoded
-	raise      struct {
-		method string
-		args   []string
-		class  string
-		msg    string
-	}
+	key      string   // the gateway key to type in; "" = none needed
+	names    []string // the names it must list, exactly, in order
+	filter   string   // typed into the filter box
+	filtered []string // the names left
+	hostile  string   // a listed name that is markup; "" = none
+	calls    []browserCall
 }
 
 // runBrowser drives the console at base through sc in a real browser and
-// returns a screenshot of the page showing the call's result.
+// returns a screenshot of the page showing the last call's outcome.
 func runBrowser(t *testing.T, base string, sc browserScenario) []byte {
 	ctx := browser(t)
 	watch := watchPage(t, ctx)
@@ -217,8 +215,7 @@ func runBrowser(t *testing.T, base string, sc browserScenario) []byte {
 		if n := js[int](t, ctx, `document.querySelectorAll('img, iframe, object, embed, #names script, #names b').length`); n != 0 {
 			t.Errorf("%d elements were made from names or metadata", n)
 		}
-		do1(t, ctx, "opening the hostile name", chromedp.Click(chromedp.CSS(`#names > li[data-name=`+cssString(sc.hostile)+`]`)))
-		waitFor(t, ctx, "its description", `document.querySelectorAll('#method option').length > 0`)
+		openObject(t, ctx, sc.hostile, "")
 		if got := js[string](t, ctx, `document.getElementById('detail-name').textContent`); got != sc.hostile {
 			t.Errorf("the detail view shows %q", got)
 		}
@@ -235,61 +232,85 @@ func runBrowser(t *testing.T, base string, sc browserScenario) []byte {
 	if got := js[string](t, ctx, `document.getElementById('count').textContent`); got != fmt.Sprintf("%d of %d names", len(sc.filtered), len(sc.names)) {
 		t.Errorf("count %q", got)
 	}
+	clearField(t, ctx, "#filter")
+	waitFor(t, ctx, "the whole list again", fmt.Sprintf(`document.querySelectorAll('#names > li:not([hidden])').length === %d`, len(sc.names)))
 
-	do1(t, ctx, "opening "+sc.object, chromedp.Click(chromedp.CSS(`#names > li[data-name=`+cssString(sc.object)+`]`)))
-	waitFor(t, ctx, "the methods", `Array.from(document.querySelectorAll('#method option'), o => o.value).includes(`+jsString(sc.method)+`)`)
-
-	call := func(method string, args []string, kwargs string) {
-		t.Helper()
-		js[bool](t, ctx, `document.getElementById('outcome').hidden = true`)
-		do1(t, ctx, "choosing "+method, chromedp.SetValue(chromedp.CSS("#method"), method))
-		n := js[int](t, ctx, `document.querySelectorAll('#args input.arg').length`)
-		for ; n < len(args); n++ {
-			do1(t, ctx, "adding an argument", chromedp.Click(chromedp.CSS("#addarg")))
+	open := ""
+	for _, c := range sc.calls {
+		if c.object != open {
+			openObject(t, ctx, c.object, c.method)
+			open = c.object
 		}
-		for i, a := range args {
-			sel := fmt.Sprintf("#args li:nth-child(%d) input.arg", i+1)
-			clearField(t, ctx, sel)
-			do1(t, ctx, "typing argument", chromedp.SendKeys(chromedp.CSS(sel), a))
-		}
-		clearField(t, ctx, "#kwargs")
-		if kwargs != "" {
-			do1(t, ctx, "typing kwargs", chromedp.SendKeys(chromedp.CSS("#kwargs"), kwargs))
-		}
-		do1(t, ctx, "calling", chromedp.Click(chromedp.CSS("#call")))
-		waitFor(t, ctx, "the outcome", `!document.getElementById('outcome').hidden`)
-	}
-
-	if sc.raise.method != "" {
-		call(sc.raise.method, sc.raise.args, "")
-		if got := js[string](t, ctx, `document.getElementById('outcome-title').textContent`); got != "exception "+sc.raise.class {
-			t.Errorf("a raising call shows %q", got)
-		}
-		if got := js[string](t, ctx, `document.getElementById('result').textContent`); !strings.Contains(got, sc.raise.msg) {
-			t.Errorf("the exception's message shows as %q", got)
-		}
-	}
-
-	call(sc.method, sc.args, sc.kwargs)
-	if got := js[string](t, ctx, `document.getElementById('outcome-title').textContent`); got != "result of "+sc.method {
-		t.Fatalf("the call shows %q: %q", got, js[string](t, ctx, `document.getElementById('result').textContent`))
-	}
-	var got any
-	text := js[string](t, ctx, `document.getElementById('result').textContent`)
-	if err := json.Unmarshal([]byte(text), &got); err != nil || !reflect.DeepEqual(got, sc.wantResult) {
-		t.Errorf("result %s (%v), want %v", text, err, sc.wantResult)
+		callThroughForm(t, ctx, c)
 	}
 
 	// The counters are polled: the calls made show up.
-	waitFor(t, ctx, "the counters", `Number(document.getElementById('info-calls').textContent) >= 1`)
+	waitFor(t, ctx, "the counters", fmt.Sprintf(`Number(document.getElementById('info-calls').textContent) >= %d`, len(sc.calls)))
 
-	// Clear the filter for the picture, so that all names show.
-	clearField(t, ctx, "#filter")
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
 	return shot
+}
+
+// openObject clicks name in the list and waits for its description (with
+// method among its members, when given).
+func openObject(t *testing.T, ctx context.Context, name, method string) {
+	t.Helper()
+	do1(t, ctx, "opening "+name, chromedp.Click(chromedp.CSS(`#names > li[data-name=`+cssString(name)+`]`)))
+	cond := `document.getElementById('detail-name').textContent === ` + jsString(name) + ` && document.querySelectorAll('#method option').length > 0`
+	if method != "" {
+		cond += ` && Array.from(document.querySelectorAll('#method option'), o => o.value).includes(` + jsString(method) + `)`
+	}
+	waitFor(t, ctx, "the description of "+name, cond)
+	opts := js[[]string](t, ctx, `Array.from(document.querySelectorAll('#method option'), o => o.value)`)
+	if len(slices.Compact(slices.Sorted(slices.Values(opts)))) != len(opts) {
+		t.Errorf("%s: the method choice lists a name twice: %q", name, opts)
+	}
+}
+
+// callThroughForm fills the call form for c, submits it and checks the
+// outcome the page shows.
+func callThroughForm(t *testing.T, ctx context.Context, c browserCall) {
+	t.Helper()
+	js[bool](t, ctx, `document.getElementById('outcome').hidden = true`)
+	do1(t, ctx, "choosing "+c.method, chromedp.SetValue(chromedp.CSS("#method"), c.method))
+	n := js[int](t, ctx, `document.querySelectorAll('#args input.arg').length`)
+	for ; n < len(c.args); n++ {
+		do1(t, ctx, "adding an argument", chromedp.Click(chromedp.CSS("#addarg")))
+	}
+	for ; n > len(c.args); n-- {
+		do1(t, ctx, "removing an argument", chromedp.Click(chromedp.CSS("#args li:last-child button.rmarg")))
+	}
+	for i, a := range c.args {
+		sel := fmt.Sprintf("#args li:nth-child(%d) input.arg", i+1)
+		clearField(t, ctx, sel)
+		do1(t, ctx, "typing argument", chromedp.SendKeys(chromedp.CSS(sel), a))
+	}
+	clearField(t, ctx, "#kwargs")
+	if c.kwargs != "" {
+		do1(t, ctx, "typing kwargs", chromedp.SendKeys(chromedp.CSS("#kwargs"), c.kwargs))
+	}
+	do1(t, ctx, "calling", chromedp.Click(chromedp.CSS("#call")))
+	waitFor(t, ctx, "the outcome of "+c.method, `!document.getElementById('outcome').hidden`)
+
+	title := js[string](t, ctx, `document.getElementById('outcome-title').textContent`)
+	text := js[string](t, ctx, `document.getElementById('result').textContent`)
+	if c.class != "" {
+		if title != "exception "+c.class || !strings.Contains(text, c.msg) {
+			t.Errorf("%s.%s shows %q: %q, want exception %s with %q", c.object, c.method, title, text, c.class, c.msg)
+		}
+		return
+	}
+	if title != "result of "+c.method {
+		t.Errorf("%s.%s shows %q: %q", c.object, c.method, title, text)
+		return
+	}
+	var got any
+	if err := json.Unmarshal([]byte(text), &got); err != nil || !reflect.DeepEqual(got, c.result) {
+		t.Errorf("%s.%s: result %s (%v), want %v", c.object, c.method, text, err, c.result)
+	}
 }
 
 // saveScreenshot keeps the picture as a test artifact (go test -artifacts)
@@ -316,32 +337,36 @@ func cssString(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
 
-// TestConsoleInBrowser: headless Chromium loads the console over a real
-// name server and daemon, lists the exposed names (an attacker's markup
-// name as text), filters, opens an object, calls methods through the
-// form with literal arguments, and shows the result and an exception.
+// TestConsoleInBrowser: headless Chromium loads the console from the real
+// gateway (with a gateway key) over a real name server, a Go daemon and a
+// Python Pyro4 daemon; it lists the exposed names (an attacker's markup
+// name as text, names outside the expose regex absent), filters by
+// metadata, opens objects, and calls Go and Python methods through the
+// form with literal arguments, keyword arguments and an attribute,
+// showing results and exceptions.
 func TestConsoleInBrowser(t *testing.T) {
-	b := startWorld(t)
-	b.key = "console-key"
-	srv := httptest.NewServer(console.New(b))
-	t.Cleanup(srv.Close)
-	names := []string{"http.calc", "http.greeter", hostileName}
+	ns := startWorld(t)
+	pytest.Start(t, "testdata/pyobjects.py", nsHostPort(t, ns.URI())...)
+	const key = "console-key"
+	base := startGateway(t, ns.URI().String(), gateway.WithGatewayKey([]byte(key)))
+	names := []string{"http.calc", "http.greeter", "http.py.inventory", hostileName}
 	slices.Sort(names)
 	sc := browserScenario{
-		names:      names,
-		filter:     "arith",
-		filtered:   []string{"http.calc"},
-		hostile:    hostileName,
-		object:     "http.calc",
-		method:     "summary",
-		args:       []string{"'totals'", "[1, 2, 39]"},
-		wantResult: map[string]any{"label": "totals", "count": 3.0, "sum": 42.0},
-		key:        b.key,
+		key:      key,
+		names:    names,
+		filter:   "lang:py",
+		filtered: []string{"http.py.inventory"},
+		hostile:  hostileName,
+		calls: []browserCall{
+			{object: "http.calc", method: "divide", args: []string{"1", "0.0"}, class: "builtins.ZeroDivisionError", msg: "division by zero"},
+			{object: "http.calc", method: "summary", args: []string{"'totals'", "[1, 2, 39]"},
+				result: map[string]any{"label": "totals", "count": 3.0, "sum": 42.0}},
+			{object: "http.py.inventory", method: "remove", args: []string{"'plums'"}, class: "builtins.KeyError", msg: "plums"},
+			{object: "http.py.inventory", method: "total", result: 3.0},
+			{object: "http.py.inventory", method: "add", args: []string{"'pears'"}, kwargs: "qty=4",
+				result: map[string]any{"item": "pears", "qty": 4.0, "items": []any{"apples", "pears"}}},
+		},
 	}
-	sc.raise.method, sc.raise.args, sc.raise.class, sc.raise.msg = "divide", []string{"1", "0.0"}, "builtins.ZeroDivisionError", "division by zero"
-	shot := runBrowser(t, srv.URL, sc)
+	shot := runBrowser(t, base, sc)
 	saveScreenshot(t, shot)
-	if c := b.calls.Load(); c != 2 {
-		t.Errorf("the backend saw %d calls, want 2", c)
-	}
 }

@@ -135,8 +135,10 @@
       o.value = m;
       sel.appendChild(o);
     };
-    for (const m of d.methods) add(m, "");
-    for (const m of d.oneway) add(m, "oneway");
+    // Pyro lists oneway methods among the methods too: one entry each.
+    const oneway = new Set(d.oneway);
+    for (const m of d.methods) add(m, oneway.has(m) ? "oneway" : "");
+    for (const m of d.oneway) if (!d.methods.includes(m)) add(m, "oneway");
     for (const m of d.attributes) add(m, "attribute");
     resetArgs();
   }
