@@ -182,6 +182,16 @@ A name server started with TLS flags (pyro ns) serves lookups over TLS;
 pyro nsc, pyro call PYRONAME:... and pyro echoserver -n reach it with the
 client flags.
 
+# Several name servers
+
+PYRO_NS_HOST (and pyro nsc -n) may list name servers, tried in order
+with a 250 ms head start each, then broadcast discovery:
+PYRO_NS_HOST=host1,host2:9095,[::1]:9090 (see naming.ParseNSHosts). pyro
+nsc, pyro call PYRONAME:..., pyro echoserver -n and pyro es use the first
+that answers. Several pyro ns on one host may share the broadcast port
+(SOCK_REUSE, on by default): each answers broadcast discovery. Python
+clients take one NS_HOST only; they fail over through discovery.
+
 # Event server
 
 	pyro es [-n host] [-p port] [-u unixsocket] [-N] [-s storage] [--policy FILE] [TLS, key and passphrase flags]
