@@ -143,6 +143,17 @@ func (ns *NameServer) Register(ctx context.Context, name, uriArg any, opt ...any
 	}
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
+	if c, ok := ns.store.(Creator); ok && safe {
+		created, err := c.Create(Entry{Name: n, URI: us, Metadata: tags})
+		if err != nil {
+			return storeErr(err)
+		}
+		if !created {
+			return pyro.NewError(pyro.ErrNaming, "name already registered: "+n)
+		}
+		ns.log.Debug("naming: register", "name", n, "uri", us)
+		return nil
+	}
 	if safe {
 		_, found, err := ns.store.Get(n)
 		if err != nil {

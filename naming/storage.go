@@ -42,3 +42,15 @@ type PrefixLister interface {
 type MetadataLister interface {
 	ListMetadata(tags []string, all bool) ([]Entry, error)
 }
+
+// Creator is an optional Storage interface for storages that several name
+// servers share (such as the nats:// storage of package cluster): Create
+// stores e only if no entry has its name, atomically with respect to every
+// writer of the storage, and reports whether it did. Register with
+// safe=True uses it when the storage has it, so that two name servers
+// racing to register the same name safely cannot both succeed; without
+// it, Register checks with Get and then Puts, which is atomic only within
+// one NameServer.
+type Creator interface {
+	Create(e Entry) (created bool, err error)
+}

@@ -24,8 +24,14 @@ requester. The broadcast responder for discovery is not started when the
 server is bound to a loopback address, to IPv6 or to a unix socket, or
 with -x.
 
-Storage: "memory" (default; lost at exit) or "sql:FILE" (SQLite, the same
-tables as pyro4-ns -s sql:FILE, so either name server can open the file).
+Storage: "memory" (default; lost at exit), "sql:FILE" (SQLite, the same
+tables as pyro4-ns -s sql:FILE, so either name server can open the file),
+or "nats://HOST:PORT[,HOST:PORT...]/BUCKET[?PARAMS]": a NATS JetStream
+key-value bucket that several name servers share, each serving the same
+registry (see the README, "Several name servers (NATS)"). PARAMS:
+replicas=N, timeout=5s, max_value=BYTES, max_bytes=BYTES, creds=FILE,
+tls_ca=FILE, tls_cert=FILE, tls_key=FILE; a user:password@ before the
+hosts is visible in the process list (prefer creds=FILE).
 
 The configuration is Pyro's defaults with the PYRO_* environment variables
 applied (see "pyro config"): HOST, NS_PORT, NS_BCHOST, NS_BCPORT,
@@ -80,7 +86,7 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	fs := newFlagSet("ns", "ns [-n host] [-p port] [-u unixsocket] [-s storage] [-x] [--bchost H] [--bcport P] [--nathost H] [--natport P] [-k key] [--policy file] [--metrics ADDR] [--http addr]", nsHelp, stderr)
 	f := addServerFlags(fs, "ns", serverHelp{
 		port:    "`port` to bind the server on (default: config NS_PORT, 9090; 0 = random)",
-		storage: "`storage` to use: memory or sql:FILE",
+		storage: "`storage` to use: memory, sql:FILE or nats://HOST:PORT[,HOST:PORT...]/BUCKET",
 		policy:  "enforce the access policy in `file` (who may connect, discover, register, remove, look up and list which names; see doc)",
 		verbose: "log registrations and other events to stderr",
 	}, tlsServer)
@@ -121,7 +127,7 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	if code != exitOK {
 		return code
 	}
-	store, code := openStorage(f, stderr, naming.OpenStorage, naming.ErrStorageSpec)
+	store, code := openStorage(f, stderr, nsStorageOpener(f.storage, logger, stderr), naming.ErrStorageSpec)
 	if code != exitOK {
 		return code
 	}

@@ -1,0 +1,109 @@
+// Package cluster lets several name servers share one registry through
+// NATS JetStream: the storage "nats://HOST:PORT[,HOST:PORT...]/BUCKET"
+// keeps the registrations in a JetStream key-value bucket, and every name
+// server pointed at the same NATS cluster and bucket serves the same
+// registry. It is the only package of the module that imports the NATS
+// client (github.com/nats-io/nats.go), so programs that do not import it
+// do not pull NATS in. Importing it registers the "nats" scheme with
+// naming.RegisterStorage (pyro ns does):
+//
+//	import _ "github.com/pyrogo/pyro/cluster"
+//	st, err := naming.OpenStorage("nats://10.0.0.1:4222,10.0.0.2:4222,10.0.0.3:4222/names")
+//
+// Open can also be called directly (with WithLogger) and the Store handed
+// to naming.WithStorage.
+//
+// # Spec
+//
+// The hosts are NATS client addresses (more are discovered from the
+// cluster); BUCKET is the key-value bucket, created on first use with
+// history 1, file storage, replicas=N (default min(3, servers known)),
+// max_value (largest registration, default 64 KiB) and max_bytes (size
+// of the bucket, default 256 MiB). An existing bucket is used as it is.
+// Query parameters: replicas, timeout (every request to NATS, default
+// 5s), max_value, max_bytes, creds=FILE (a NATS credentials file),
+// tls_ca=FILE, tls_cert=FILE and tls_key=FILE (TLS to NATS, with a client
+// certificate when both are given). A user:password@ before the hosts
+// authenticates with a user and password; the command line shows it to
+// other local users, and pyro ns warns about it: prefer creds=FILE. The
+// password never appears in messages (Spec.Redacted).
+//
+// # Reads and writes
+//
+// Each Store holds the whole bucket in memory, kept current by a watch
+// of the bucket (an ordered JetStream consumer: every key's last value,
+// then every write in revision order), so Get, All, Len, ListPrefix and
+// ListMetadata never go to NATS. Put, Create and Delete return once
+// JetStream has acknowledged the write (stored on a majority of the
+// bucket's replicas), and the writing instance applies its own write to
+// its cache at once, so a name server reads its own writes; the others
+// see it when their watch delivers it (register on one, visible on
+// another about 1 ms later over loopback; the README has the figures). Every instance orders All by the revision of
+// each name's last write, so a replaced registration moves to the end, as
+// with the sql storage.
+//
+// register(safe=True) uses naming.Creator: Create is JetStream's
+// create-if-absent on the key, so of several name servers registering the
+// same name safely at once exactly one succeeds. Plain register replaces;
+// set_metadata and the auto-clean removal read then write, so a
+// concurrent write of the same name on another instance can be
+// overwritten (last writer wins, as with two clients of one name server).
+// Delete of a name the cache does not hold asks NATS, so a name another
+// instance just registered is removed too.
+//
+// # Keys and values
+//
+// Pyro names are arbitrary strings and NATS keys are not: a name is
+// stored under "n" + its unpadded base64url encoding (reversible; every
+// character of it is allowed in a key), or, when that would exceed 512
+// characters (names over 384 bytes), under "h" + the base64url SHA-256 of
+// the name; the value always carries the full name, and a value whose
+// name does not match its key is ignored. The value is a versioned binary
+// encoding (version byte 1, then length-prefixed name, URI and sorted
+// tags), decoded with every length checked against the bytes present.
+//
+// # Limits
+//
+// A registration larger than max_value is refused (ErrTooLarge), before
+// it reaches NATS. The bucket's max_bytes bounds its contents, and so the
+// memory of every instance's cache: once full, writes fail (JetStream
+// discards new writes, not old ones). Deleted names leave a small delete
+// marker each in the bucket (history 1 keeps one per key), which counts
+// toward max_bytes; a registry that churns through many distinct names
+// should purge them from time to time (nats kv ... or
+// jetstream.KeyValue.PurgeDeletes). The bucket itself is trusted: anyone
+// who may write to it can change the registry, so NATS accounts and
+// permissions must limit it to the name servers.
+//
+// # When NATS is unreachable
+//
+// Lookups go on from the cache as it was when the connection was lost
+// (Store.Connected reports since when); writes wait at most timeout and
+// then fail with an error matching ErrUnavailable, which remote callers
+// get as NamingError "nats storage ...: NATS unavailable: ...". The client
+// reconnects by itself (every 250 ms, to any server of the cluster), and
+// the watch resumes from the last revision it applied: a watch whose
+// consumer was lost with its NATS node notices within two heartbeats
+// (1 s each) and is recreated. A supervisor also compares, every 2 s, the
+// watch with the bucket's last revision and replaces a watch that is
+// behind and has not moved since its previous check (the consumer gives
+// up for good after some failures during leader elections). So while any
+// node is reachable the cache is at most about 5 s behind the bucket
+// (measured: 4 s for a watch that died silently), and usually
+// milliseconds.
+// Open itself retries for three timeouts while the cluster elects its
+// leaders.
+//
+// # Pyro.NameServer
+//
+// Each name server registers itself under Pyro.NameServer when it
+// starts, so in a shared registry that entry names the instance that
+// started last. Clients find a name server by NS_HOST or broadcast, where
+// every instance answers with its own address.
+//
+// # Tests
+//
+// internal/natstest starts embedded or process NATS clusters for tests;
+// the event server on NATS is meant to reuse it and this package's
+// connection handling (ParseSpec, the options and ErrUnavailable).
+package cluster
