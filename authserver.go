@@ -163,17 +163,17 @@ func (c *serverConn) authenticate(pa *authPending, cd codec.Codec, connect *wire
 		if unanswerable(err) {
 			return err
 		}
-		return &connEnd{level: slog.LevelInfo, msg: "pyro: bad message while authentication is pending, closing", attrs: []any{"err", err}, err: err}
+		return &connEnd{level: slog.LevelInfo, msg: "pyro: bad message while authentication is pending, closing", attrs: []any{"err", err}, err: err, refusal: RefusedAuth}
 	}
 	id := int(msg.SerializerID)
 	acd, accepted := c.codecFor(id)
 	if msg.Type != wire.MsgInvoke || acd == nil || !accepted {
 		// like any unexpected message: closed without a reply
 		return &connEnd{level: slog.LevelInfo, msg: "pyro: unexpected message while authentication is pending, closing",
-			attrs: []any{"type", msg.Type.String(), "serializer", id}}
+			attrs: []any{"type", msg.Type.String(), "serializer", id}, refusal: RefusedAuth}
 	}
 	refuse := func(class *ErrorClass, reason, detail string) error {
-		return c.refuse(refusal{level: slog.LevelWarn, reason: reason, detail: detail, codec: acd, proof: msg, class: class})
+		return c.refuse(refusal{level: slog.LevelWarn, reason: reason, detail: detail, codec: acd, proof: msg, class: class, kind: RefusedAuth})
 	}
 	call, err := acd.UnmarshalCall(msg.Data)
 	if err != nil {
@@ -207,7 +207,7 @@ func (c *serverConn) authenticate(pa *authPending, cd codec.Codec, connect *wire
 	c.info.Handshake = pa.data
 	response, err := c.appHandshake(pa.data)
 	if err != nil {
-		return c.refuse(refusal{msg: "pyro: handshake refused", reason: err.Error(), codec: acd, proof: msg})
+		return c.refuse(refusal{msg: "pyro: handshake refused", reason: err.Error(), codec: acd, proof: msg, kind: RefusedHandshake})
 	}
 	result := py.NewDict(3)
 	result.SetString("mac", hex.EncodeToString(authMAC(key.key, authServer, pa.challenge, proof)))

@@ -283,7 +283,9 @@ func (c *serverConn) sendWithin(m *wire.Message, timeout time.Duration) error {
 	if len(head)+len(payload) <= keepScratch {
 		c.wbuf = append(head, payload...)
 		b := c.wbuf
-		if n := c.tw.try(b); n < len(b) {
+		n := c.tw.try(b)
+		c.countTry(n)
+		if n < len(b) {
 			// the socket did not take it all at once: wait, with a deadline
 			err = c.writeParts(b[n:], nil, timeout)
 		}

@@ -32,7 +32,7 @@ import (
 // WithLogger), the pyro commands do.
 type Config struct {
 	Host                 string        `pyro:"HOST"`                       // interface servers bind to
-	NSHost               string        `pyro:"NS_HOST"`                    // where clients look for the name server
+	NSHost               string        `pyro:"NS_HOST"`                    // where clients look for the name server: one host, or a list "h1,h2:9095,[::1]" (naming.ParseNSHosts)
 	NSPort               int           `pyro:"NS_PORT"`                    // name server port
 	NSBcPort             int           `pyro:"NS_BCPORT"`                  // broadcast discovery UDP port
 	NSBcHost             string        `pyro:"NS_BCHOST"`                  // bind address of the broadcast responder ("" = all)

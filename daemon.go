@@ -69,7 +69,8 @@ type ConnInfo struct {
 	// first message.
 	Protocol int
 
-	conn net.Conn // the accepted connection, for PeerCredentials
+	conn net.Conn      // the accepted connection, for PeerCredentials
+	cnt  *countingConn // its byte counts, with an Observer (Bytes)
 }
 
 type registration struct {
@@ -100,6 +101,7 @@ type Daemon struct {
 	mem           *memBudget        // MEMORY_BUDGET (budget.go)
 	conv          py.ConvertOptions // how arguments are converted
 	chain         CallFunc          // the interceptors' call chain (interceptor.go); nil without any
+	obs           Observer          // told of connections and calls (observer.go); nil without one
 
 	mu       sync.RWMutex
 	objects  map[string]*registration
@@ -177,6 +179,7 @@ func NewDaemon(cfg *Config, opts ...DaemonOption) (*Daemon, error) {
 		tlsConf:       dc.tls,
 		peerCheck:     dc.peerCheck,
 		chain:         chain,
+		obs:           dc.observer,
 	}
 	d.wireOpts = wire.Options{MaxMessageSize: cfg.MaxMessageSize, HMACKey: cfg.HMACKey, Compress: cfg.Compression}
 	if dc.hmacKeySet {
@@ -454,7 +457,9 @@ func (d *Daemon) Serve(ctx context.Context) error {
 			return wrapError(ErrCommunication, "accept: "+err.Error(), err)
 		}
 		delay = 0
-		c := d.newConn(d.wrapConn(nc)) // TLS: the handshake runs in c.serve
+		counted, cnt := d.countConn(nc)
+		c := d.newConn(d.wrapConn(counted)) // TLS: the handshake runs in c.serve
+		c.cnt, c.info.cnt = cnt, cnt
 		d.connMu.Lock()
 		if d.closing.Load() {
 			d.connMu.Unlock()
@@ -470,6 +475,11 @@ func (d *Daemon) Serve(ctx context.Context) error {
 					d.log.Info("pyro: connection refused", "peer", nc.RemoteAddr(), "reason", "CONNECTION_CAP reached, none idle, too many refusals pending")
 					c.cancel(errConnEnded)
 					nc.Close()
+					if d.obs != nil {
+						d.obs.ConnOpened(&c.info)
+						d.obs.ConnRefused(&c.info, RefusedConnectionCap)
+						d.obs.ConnClosed(&c.info, c.connStats(false))
+					}
 					continue
 				}
 				d.refusing++

@@ -27,6 +27,7 @@ type daemonConfig struct {
 	identities        map[string]string // name → passphrase; nil = no authentication
 	authEndpoints     []string
 	interceptors      []Interceptor
+	observer          Observer        // observer.go
 	afterNew          []func(*Daemon) // package tests: adjust the daemon before it is returned
 
 	// set by validate

@@ -75,6 +75,7 @@ func (dc *dispatcher) dispatch(req *request) outcome {
 	}
 	r := d.lookup(call.Object)
 	if r == nil {
+		dc.observeUnknownObject(req)
 		return outcome{err: NewError(ErrDaemon, "unknown object"), silent: req.oneway}
 	}
 	obj := r.instance(dc)
@@ -158,6 +159,14 @@ func (dc *dispatcher) prepare(c *Call, cc *CallContext, r *registration, obj any
 // the method. A result that is a stream source is released here when an
 // interceptor drops it.
 func (dc *dispatcher) call(parent context.Context, c *Call) (any, error) {
+	if obs := dc.d.obs; obs != nil {
+		return dc.observedCall(obs, parent, c)
+	}
+	return dc.callChain(parent, c)
+}
+
+// callChain is call without the observer.
+func (dc *dispatcher) callChain(parent context.Context, c *Call) (any, error) {
 	chain := dc.d.chain
 	if chain == nil {
 		return dc.run(parent, c)

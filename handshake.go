@@ -87,6 +87,9 @@ type refusal struct {
 	// a CONNECTFAIL
 	proof *wire.Message
 	class *ErrorClass
+	// kind is the reason the Observer is told (RefusedProtocol when not
+	// set)
+	kind RefusalReason
 }
 
 // refuse answers a refused client and returns the connection's end. The
@@ -120,7 +123,11 @@ func refused(r refusal) error {
 	if r.detail != "" {
 		attrs = append(attrs, "detail", r.detail)
 	}
-	return &connEnd{level: r.level, msg: msg, attrs: attrs}
+	kind := r.kind
+	if kind == "" {
+		kind = RefusedProtocol
+	}
+	return &connEnd{level: r.level, msg: msg, attrs: attrs, refusal: kind}
 }
 
 // connectFailMessage is a CONNECTFAIL with the reason encoded by cd, or by
@@ -196,8 +203,9 @@ func (c *serverConn) handshake() error {
 	deadline := time.Now().Add(d.handshakeTimeout())
 	c.nc.SetDeadline(deadline)
 	defer c.nc.SetDeadline(time.Time{})
+	kind := RefusedTLS
 	if refusedBy == "" && c.refusal != nil { // over CONNECTION_CAP
-		refusedBy = c.refusal.Error()
+		refusedBy, kind = c.refusal.Error(), RefusedConnectionCap
 	}
 	if refusedBy == "" {
 		vctx, cancel := context.WithDeadline(c.ctx, deadline)
@@ -205,11 +213,14 @@ func (c *serverConn) handshake() error {
 		cancel()
 		c.release = release
 		if verr != nil {
-			refusedBy = verr.Error()
+			refusedBy, kind = verr.Error(), RefusedValidator
+			if errors.Is(verr, errMaxConnections) {
+				kind = RefusedMaxConnections
+			}
 		}
 	}
 	if refusedBy != "" {
-		return c.refuseAtConnect(refusedBy, deadline)
+		return c.refuseAtConnect(refusedBy, kind, deadline)
 	}
 	msg, err := c.readHandshakeMessage("daemon handshake received")
 	if err != nil {
@@ -218,9 +229,13 @@ func (c *serverConn) handshake() error {
 			return err
 		case errors.Is(err, wire.ErrTooLarge):
 			// Pyro closes without answering
-			return &connEnd{level: slog.LevelInfo, msg: "pyro: oversized CONNECT, closing", attrs: []any{"err", err}, err: err}
+			return &connEnd{level: slog.LevelInfo, msg: "pyro: oversized CONNECT, closing", attrs: []any{"err", err}, err: err, refusal: RefusedProtocol}
 		}
-		return c.refuse(refusal{reason: err.Error()})
+		r := refusal{reason: err.Error()}
+		if errors.Is(err, wire.ErrSecurity) {
+			r.kind = RefusedHMAC
+		}
+		return c.refuse(r)
 	}
 	if msg.Type != wire.MsgConnect {
 		return c.refuse(refusal{reason: "invalid msg type " + strconv.Itoa(int(msg.Type)) + " received"})
@@ -231,7 +246,7 @@ func (c *serverConn) handshake() error {
 		return c.refuse(refusal{seq: msg.Seq, reason: "message used serializer that is not accepted: " + strconv.Itoa(id)})
 	}
 	if reason := c.check502(); reason != "" {
-		return c.refuse(refusal{codec: cd, seq: msg.Seq, reason: reason, level: slog.LevelWarn,
+		return c.refuse(refusal{codec: cd, seq: msg.Seq, reason: reason, level: slog.LevelWarn, kind: RefusedHMAC,
 			detail: "protocol 502 (Pyro5) client, HMAC key required, no mTLS or passphrase to authenticate it"})
 	}
 	v, err := cd.Unmarshal(msg.Data)
@@ -245,7 +260,7 @@ func (c *serverConn) handshake() error {
 	}
 	pending, err := d.sec.auth.begin(shake)
 	if err != nil {
-		r := refusal{codec: cd, seq: msg.Seq, reason: err.Error()}
+		r := refusal{codec: cd, seq: msg.Seq, reason: err.Error(), kind: RefusedAuth}
 		if ae, ok := err.(*authError); ok {
 			r.detail = ae.Detail
 		}
@@ -254,7 +269,7 @@ func (c *serverConn) handshake() error {
 	var bind *boundNonces
 	if d.sec.boundHMAC && !c.p5 {
 		if bind, err = serverBindNonces(msg); err != nil {
-			return c.refuse(refusal{codec: cd, seq: msg.Seq, reason: err.Error()})
+			return c.refuse(refusal{codec: cd, seq: msg.Seq, reason: err.Error(), kind: RefusedHMAC})
 		}
 	}
 	if pending != nil {
@@ -263,18 +278,18 @@ func (c *serverConn) handshake() error {
 	c.info.Handshake = shake
 	response, err := c.appHandshake(shake)
 	if err != nil {
-		return c.refuse(refusal{codec: cd, seq: msg.Seq, reason: err.Error(), msg: "pyro: handshake refused"})
+		return c.refuse(refusal{codec: cd, seq: msg.Seq, reason: err.Error(), msg: "pyro: handshake refused", kind: RefusedHandshake})
 	}
 	var flags wire.Flags
 	if msg.Flags&wire.FlagMetaOnConnect != 0 {
 		if _, ok := dict.GetString("object"); !ok {
 			// as Pyro4 and Pyro5: get_metadata(data["object"]) raises
 			// KeyError('object'), answered in the client's serializer
-			return c.refuse(refusal{codec: cd, seq: msg.Seq, reason: "'object'"})
+			return c.refuse(refusal{codec: cd, seq: msg.Seq, reason: "'object'", kind: RefusedHandshake})
 		}
 		meta := c.connectMeta(dict)
 		if meta == nil {
-			return c.refuse(refusal{codec: cd, seq: msg.Seq, reason: "unknown object"})
+			return c.refuse(refusal{codec: cd, seq: msg.Seq, reason: "unknown object", kind: RefusedHandshake})
 		}
 		rd := py.NewDict(2)
 		rd.SetString("handshake", response)
@@ -298,12 +313,12 @@ func (c *serverConn) handshake() error {
 // or a validator turned away: it reads the client's CONNECT first (at
 // most refusalReadTimeout), so that the CONNECTFAIL is not lost to a
 // reset for unread data.
-func (c *serverConn) refuseAtConnect(reason string, deadline time.Time) error {
+func (c *serverConn) refuseAtConnect(reason string, kind RefusalReason, deadline time.Time) error {
 	if t := time.Now().Add(refusalReadTimeout); t.Before(deadline) {
 		c.nc.SetDeadline(t)
 	}
 	msg, err := c.readHandshakeMessage("daemon handshake received")
-	r := refusal{reason: reason}
+	r := refusal{reason: reason, kind: kind}
 	if unanswerable(err) {
 		return refused(r)
 	}
@@ -367,7 +382,11 @@ func (c *serverConn) tlsHandshake() (refusedBy string, err error) {
 		if errors.Is(err, io.EOF) {
 			level = slog.LevelDebug // a probe
 		}
-		return "", &connEnd{level: level, msg: "pyro: TLS handshake failed", attrs: []any{"err", err}, err: err}
+		end := &connEnd{level: level, msg: "pyro: TLS handshake failed", attrs: []any{"err", err}, err: err}
+		if level != slog.LevelDebug {
+			end.refusal = RefusedTLS
+		}
+		return "", end
 	}
 	st := tc.ConnectionState()
 	c.info.TLS = &st
@@ -395,7 +414,7 @@ const plaintextReason = "this server requires TLS (SSL): connect with SSL enable
 // not lost to a reset for unread data. The answer is always the same
 // fixed text: nothing the client sent is echoed.
 func (c *serverConn) refusePlaintext(rhe tls.RecordHeaderError) error {
-	end := refused(refusal{reason: "plaintext Pyro client on a TLS daemon"})
+	end := refused(refusal{reason: "plaintext Pyro client on a TLS daemon", kind: RefusedTLS})
 	c.logEnd(end, false)
 	// unsigned, and written on the socket under TLS: nothing is signed
 	// for a client that has not even started TLS (a keyed client reports

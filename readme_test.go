@@ -21,7 +21,7 @@ import (
 var readmeImports = []string{
 	"context", "errors", "fmt", "log", "log/slog", "net", "os", "slices", "strings", "sync", "time",
 	"github.com/pyrogo/pyro", "github.com/pyrogo/pyro/py", "github.com/pyrogo/pyro/naming",
-	"github.com/pyrogo/pyro/events",
+	"github.com/pyrogo/pyro/events", "github.com/pyrogo/pyro/metrics",
 }
 
 // readmeGoBlocks returns the ```go blocks of README.md with their line.

@@ -38,6 +38,7 @@ type serverConn struct {
 	mem     connMem       // this connection's share of the daemon's memory budget (budget.go)
 	reply   replyMem      // the charge of the reply being encoded and sent
 	tw      *tryWriter    // writes that need no deadline (trywrite_*.go)
+	cnt     *countingConn // counts the socket's bytes for the daemon's Observer; nil without one
 
 	// ctx is the connection's context, a child of the daemon's (Serve's);
 	// it ends when the client disconnects during a call (ErrClientGone),
@@ -91,6 +92,11 @@ func (c *serverConn) close() {
 // until the client leaves, a limit ends the connection, or the daemon
 // closes it; then it logs why the connection ended.
 func (c *serverConn) serve() {
+	obs := c.d.obs
+	established := false
+	if obs != nil {
+		obs.ConnOpened(&c.info)
+	}
 	defer func() {
 		c.cancel(errConnEnded)
 		c.close()
@@ -98,12 +104,21 @@ func (c *serverConn) serve() {
 			c.release()
 		}
 		c.d.removeConn(c)
+		if obs != nil {
+			obs.ConnClosed(&c.info, c.connStats(established))
+		}
 	}()
 	err := c.handshake()
 	if err != nil {
+		if obs != nil {
+			if r := refusalReason(err); r != "" {
+				obs.ConnRefused(&c.info, r)
+			}
+		}
 		c.logEnd(err, false)
 		return
 	}
+	established = true
 	c.chargeReads()
 	c.d.log.Info("pyro: client connected", "peer", c.info.RemoteAddr, "identity", c.info.Identity)
 	c.logEnd(c.requests(), true)
@@ -501,6 +516,18 @@ type connEnd struct {
 	msg   string // the log message
 	attrs []any  // after "peer"
 	err   error  // the cause, if any
+	// refusal is why the daemon refused the connection in its handshake
+	// phase, for the Observer ("" when it did not refuse it)
+	refusal RefusalReason
+}
+
+// refusalReason is the reason of a handshake phase's refusal, "" when err
+// is not one.
+func refusalReason(err error) RefusalReason {
+	if e, ok := err.(*connEnd); ok {
+		return e.refusal
+	}
+	return ""
 }
 
 func (e *connEnd) Error() string {

@@ -133,7 +133,7 @@ func (d *Daemon) validateConn(ctx context.Context, info *ConnInfo) (func(), erro
 	if max := d.cfg.MaxConnections; max > 0 {
 		if d.connCount.Add(1) > int64(max) {
 			d.connCount.Add(-1)
-			return nil, fmt.Errorf("%s: MAXCONNECTIONS (%d) reached", ReasonTooBusy, max)
+			return nil, maxConnectionsError(max)
 		}
 		release = func() { d.connCount.Add(-1) }
 	}
@@ -408,3 +408,16 @@ func (d *Daemon) warnExposure() {
 			"addr", d.ln.Addr().String())
 	}
 }
+
+// maxConnectionsError refuses a client over MAXCONNECTIONS; it matches
+// errMaxConnections.
+type maxConnectionsError int
+
+func (e maxConnectionsError) Error() string {
+	return fmt.Sprintf("%s: MAXCONNECTIONS (%d) reached", ReasonTooBusy, int(e))
+}
+
+func (e maxConnectionsError) Is(target error) bool { return target == errMaxConnections }
+
+// errMaxConnections matches the refusal of a client over MAXCONNECTIONS.
+var errMaxConnections = errors.New("pyro: MAXCONNECTIONS reached")

@@ -68,9 +68,11 @@ type Service struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	dropped atomic.Int64
-	removed atomic.Int64
-	nSubs   atomic.Int64 // len(subs), read without mu
+	dropped   atomic.Int64
+	removed   atomic.Int64
+	published atomic.Int64 // events published (one per subject of a publish)
+	delivered atomic.Int64 // event calls that reached a subscriber
+	nSubs     atomic.Int64 // len(subs), read without mu
 
 	sending     sendBudget    // the bytes being delivered (sendbudget.go)
 	bmu         sync.Mutex    // guards the byte counts (budget.go)
@@ -274,7 +276,11 @@ func (s *Service) Publish(ctx context.Context, subjects, message any) error {
 	for i, subj := range list {
 		evs[i] = Event{Subject: subj, Msg: message, Time: now}
 	}
-	return s.deliver(ctx, evs, targets)
+	if err := s.deliver(ctx, evs, targets); err != nil {
+		return err
+	}
+	s.published.Add(int64(len(evs)))
+	return nil
 }
 
 // targets returns the subscribers of subject, each once, paying the

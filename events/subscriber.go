@@ -138,6 +138,7 @@ func (w *subscriber) send(ctx context.Context, st queued) bool {
 		w.s.sending.release(st.size)
 		if err == nil {
 			w.stalled.Store(false)
+			w.s.delivered.Add(1)
 			return true
 		}
 		failures++

@@ -223,7 +223,7 @@ func TestDiscoveryNothingVerifies(t *testing.T) {
 	cfg.BroadcastAddrs = []string{"127.0.0.2"}
 	cfg.NSBcPort = bcPort
 	cfg.HMACKey = []byte("k")
-	_, err = locateByBroadcast(ctxT(t), cfg, 0, nil)
+	_, err = locateByBroadcast(ctxT(t), cfg, 0, nil, nil)
 	if !errors.Is(err, pyro.ErrNaming) || err == nil || !strings.Contains(err.Error(), "none of the 1 name servers that answered passed verification") {
 		t.Errorf("locateByBroadcast: %v", err)
 	}

@@ -60,8 +60,8 @@
 //
 // # Client side
 //
-// Locate finds a name server with Pyro's locateNS algorithm (direct host,
-// localhost, UDP broadcast, NS_HOST) and returns a proxy for it; Client
+// Locate finds a name server with Pyro's locateNS algorithm (direct host
+// or list of hosts, localhost, UDP broadcast, NS_HOST) and returns a proxy for it; Client
 // gives that proxy typed methods. Discover is the broadcast step alone.
 //
 // What discovery guarantees: broadcast answers are unauthenticated UDP
@@ -75,6 +75,20 @@
 // prove too). Without any of those settings discovery guarantees
 // nothing, as in Pyro: the first answer is used, whoever sent it. Give
 // the name server's host (-n, NS_HOST) to avoid discovery altogether.
+//
+// # Failover between name servers
+//
+// NS_HOST and WithNSHost may list several name servers
+// ("host1,host2:9095,[::1]:9090,./u:/path", see ParseNSHosts; a single
+// host keeps Pyro4's meaning). Locate tries them in order, each with a
+// 250 ms head start over the next and a bounded attempt, then broadcast
+// discovery. Every name server answers discovery; several on one host
+// share the broadcast port (SO_REUSEADDR, the SOCK_REUSE default), and
+// Linux delivers a broadcast request to all of them and a unicast one to
+// the one bound last, until it closes. A Resolver whose name server is
+// lost during a lookup (IsLost) locates another, skipping that one
+// (WithoutNS), and asks once more; proxies already connected keep their
+// targets, which do not depend on the name server.
 //
 // Locate's options say where to look (WithNSHost, WithNSPort,
 // WithoutBroadcast), with which configuration (WithConfig) and with which

@@ -44,6 +44,8 @@ type locateConfig struct {
 	port        int
 	noBroadcast bool
 	proxyOpts   []pyro.ProxyOption
+	avoid       *pyro.URI // a name server lost during a lookup, not to use again (resolve.go)
+	uriHost     bool      // host is a URI's location: one name server, never a list
 }
 
 // resolverConfig is what ResolverOptions set.
@@ -99,10 +101,25 @@ func WithoutBroadcast() ClientOption {
 
 // WithNSHost makes Locate connect to the name server on host directly
 // (locateNS's host argument): a host name or IP address, an IPv6 address
-// with or without brackets, or "./u:PATH" for a unix socket. Without it
-// Locate searches (see Locate).
+// with or without brackets, or "./u:PATH" for a unix socket; or a list of
+// them, with optional ports, tried in order ("h1,h2:9095,[::1]:9090", see
+// ParseNSHosts and Locate). Without it Locate searches (see Locate).
 func WithNSHost(host string) LocateOption {
 	return locateOption(func(c *locateConfig) { c.host = host })
+}
+
+// WithoutNS makes Locate skip the name server whose URI is u (one just
+// lost, see IsLost) when it searches: in a list of name servers and among
+// the answers to broadcast discovery, unless it is the only name server
+// the list names. The zero URI skips nothing.
+func WithoutNS(u pyro.URI) LocateOption {
+	return locateOption(func(c *locateConfig) {
+		if u.Protocol == "" {
+			c.avoid = nil
+			return
+		}
+		c.avoid = &u
+	})
 }
 
 // WithNSPort sets the port Locate uses (locateNS's port argument): the

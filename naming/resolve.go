@@ -2,6 +2,8 @@ package naming
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -260,17 +262,65 @@ func (r *Resolver) Forget(u, target pyro.URI) {
 }
 
 // lookupTargets asks a name server: the one at u's location, or the one
-// Locate finds with lc's settings.
+// Locate finds with lc's settings. A name server lost during the lookup
+// (nsLost: the connection closed, failed or timed out) is replaced once:
+// Locate searches again (a list of name servers or broadcast discovery
+// finds another one) and the lookup, which changes nothing on the name
+// server, is asked again.
 func lookupTargets(ctx context.Context, u pyro.URI, lc *locateConfig) ([]pyro.URI, error) {
-	lc.host, lc.port = u.Host, u.Port
+	lc.host, lc.port, lc.uriHost = u.Host, u.Port, true
 	if u.Sockname != "" {
 		lc.host, lc.port = "./u:"+u.Sockname, 0
 	}
-	ns, err := locate(ctx, lc)
-	if err != nil {
-		return nil, err
+	var lost error
+	for attempt := 0; ; attempt++ {
+		ns, err := locate(ctx, lc)
+		if err != nil {
+			if lost != nil {
+				return nil, &pyro.Error{Class: pyro.ErrNaming, Msg: "Failed to locate the nameserver: " + err.Error() + " (after losing one: " + lost.Error() + ")", Err: errors.Join(err, lost)}
+			}
+			return nil, err
+		}
+		targets, err := lookupAt(ctx, ns, u)
+		ns.Close()
+		if err == nil || attempt > 0 || !nsLost(ctx, err) {
+			return targets, err
+		}
+		lost = fmt.Errorf("%s: %w", ns.URI(), err)
+		avoid := ns.URI()
+		lc.avoid = &avoid
 	}
-	defer ns.Close()
+}
+
+// nsLost reports whether err says the name server was lost and ctx
+// still runs.
+func nsLost(ctx context.Context, err error) bool {
+	return ctx.Err() == nil && IsLost(err)
+}
+
+// IsLost reports whether err, from a call to a name server, says that
+// the name server was lost: the connection to it closed or failed, or it
+// did not answer in time (a ConnectionClosedError, a TimeoutError, or a
+// CommunicationError as such), not that it answered with an error. A
+// call that changes nothing (lookup, list, ping) may then be asked of
+// another name server (see WithoutNS); a call that changes something
+// (register, remove, set_metadata) may have been done before the loss
+// and must not be repeated blindly.
+func IsLost(err error) bool {
+	var re *pyro.RemoteError
+	if errors.As(err, &re) {
+		return false
+	}
+	var pe *pyro.Error
+	if !errors.As(err, &pe) {
+		return false
+	}
+	return pe.Class == pyro.ErrCommunication || errors.Is(pe, pyro.ErrConnectionClosed) || errors.Is(pe, pyro.ErrTimeout)
+}
+
+// lookupAt asks the name server ns for u's targets.
+func lookupAt(ctx context.Context, ns *pyro.Proxy, u pyro.URI) ([]pyro.URI, error) {
+	var err error
 	if u.Protocol == uri.ProtoPyroName {
 		v, err := ns.Call(ctx, "lookup", u.Object)
 		if err != nil {

@@ -35,7 +35,8 @@ type serverConfig struct {
 	daemonOpts        []pyro.DaemonOption
 	policy            *Policy
 	regexBudget       int64
-	loopbackBroadcast bool // tests: start the responder on loopback binds too
+	observer          Observer // observer.go
+	loopbackBroadcast bool     // tests: start the responder on loopback binds too
 }
 
 // serverOption is a ServerOption.
@@ -181,6 +182,9 @@ func Start(cfg *pyro.Config, opts ...ServerOption) (*Server, error) {
 	}
 	if o.unixSocket != "" {
 		dopts = append(dopts, pyro.WithUnixSocket(o.unixSocket))
+	}
+	if o.observer != nil { // outermost: it sees the policy's refusals
+		dopts = append(dopts, pyro.WithInterceptors(observerInterceptor{o.observer}))
 	}
 	if o.policy != nil {
 		dopts = append(dopts, pyro.WithConnValidators(o.policy), pyro.WithInterceptors(o.policy.Interceptor(logger)))

@@ -54,6 +54,17 @@ echoserver) serves at the same time; the limit is exact, and a client over
 it gets "server too busy: MAXCONNECTIONS (N) reached". Servers bound to a
 non-loopback address without TLS, HMAC key or passphrases log a warning.
 
+# Metrics
+
+--metrics ADDR (ns, es, echoserver, httpgateway) serves Prometheus
+metrics on http://ADDR/metrics: connections open, accepted and refused
+(by reason), bytes in and out, calls by object, method and outcome with
+their latency, and the name server's lookups, registrations and names,
+the event server's published, delivered and dropped events, or the
+gateway's HTTP requests by method and status (package metrics). It is off by default; an ADDR that is not loopback gets a
+warning in the log, since the metrics tell which objects, methods and
+errors the server has. The command prints "Metrics on http://ADDR/metrics".
+
 # pyro echoserver
 
 	pyro echoserver [-H host] [-p port] [-u unixsocket] [-n] [-N] [-v] [-q] [-k key]
@@ -181,6 +192,16 @@ takes two commands:
 A name server started with TLS flags (pyro ns) serves lookups over TLS;
 pyro nsc, pyro call PYRONAME:... and pyro echoserver -n reach it with the
 client flags.
+
+# Several name servers
+
+PYRO_NS_HOST (and pyro nsc -n) may list name servers, tried in order
+with a 250 ms head start each, then broadcast discovery:
+PYRO_NS_HOST=host1,host2:9095,[::1]:9090 (see naming.ParseNSHosts). pyro
+nsc, pyro call PYRONAME:..., pyro echoserver -n and pyro es use the first
+that answers. Several pyro ns on one host may share the broadcast port
+(SOCK_REUSE, on by default): each answers broadcast discovery. Python
+clients take one NS_HOST only; they fail over through discovery.
 
 # Event server
 

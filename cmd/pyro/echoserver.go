@@ -45,9 +45,10 @@ func runEchoserver(ctx context.Context, args []string, stdout, stderr io.Writer,
 }
 
 func echoserverMain(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string, opts echoserverOptions) int {
-	fs := newFlagSet("echoserver", "echoserver [-H host] [-p port] [-u unixsocket] [-n] [-N] [-v] [-q] [-k key]", echoserverHelp, stderr)
+	fs := newFlagSet("echoserver", "echoserver [-H host] [-p port] [-u unixsocket] [-n] [-N] [-v] [-q] [-k key] [--metrics ADDR]", echoserverHelp, stderr)
 	var (
 		host, unixSocket, key   string
+		metricsAddr             string
 		port                    int
 		naming, startNS         bool
 		verbose, quiet, hostSet bool
@@ -77,6 +78,7 @@ func echoserverMain(ctx context.Context, args []string, stdout, stderr io.Writer
 	for _, n := range []string{"k", "key"} {
 		fs.StringVar(&key, n, "", keyFlagHelp)
 	}
+	addMetricsFlag(fs, &metricsAddr)
 	tf := addTLSFlags(fs, tlsServer|tlsClient) // a client of the name server with -n
 	sf := addSecretFlags(fs, true)
 	lf := addLogFlags(fs)
@@ -131,6 +133,14 @@ func echoserverMain(ctx context.Context, args []string, stdout, stderr io.Writer
 	if passphrases != nil {
 		dopts = append(dopts, pyro.WithAllowedIdentifications(passphrases))
 	}
+	met, err := listenMetrics(metricsAddr, logger)
+	if err != nil {
+		return failf(stderr, "echoserver", exitRemote, "%v", err)
+	}
+	defer met.stop()
+	if met != nil {
+		dopts = append(dopts, met.reg.Daemon("echoserver"))
+	}
 	d, err := pyro.NewDaemon(cfg, dopts...)
 	if err != nil {
 		return failf(stderr, "echoserver", exitRemote, "%v", err)
@@ -154,6 +164,11 @@ func echoserverMain(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	say("object name: %s", echoserver.ObjectID)
 	say("echo uri: %s", uri)
+	if met != nil && !quiet {
+		met.run(out)
+	} else if met != nil {
+		met.run(io.Discard)
+	}
 	say("echoserver running.")
 
 	served := make(chan error, 1)

@@ -95,7 +95,7 @@ func runES(ctx context.Context, args []string, stdout, stderr io.Writer, environ
 }
 
 func esMain(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string, opts esOptions) int {
-	fs := newFlagSet("es", "es [-n host] [-p port] [-u unixsocket] [-N] [-s storage] [-k key] [--policy file]", esHelp, stderr)
+	fs := newFlagSet("es", "es [-n host] [-p port] [-u unixsocket] [-N] [-s storage] [-k key] [--policy file] [--metrics ADDR]", esHelp, stderr)
 	f := addServerFlags(fs, "es", serverHelp{
 		port:    "`port` to bind the server on (0 = a free port)",
 		storage: "`storage` to use: memory or sql:FILE (or scheme:ARG of a registered storage)",
@@ -154,6 +154,15 @@ func esMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	if passphrases != nil {
 		sopts = append(sopts, events.WithServerDaemonOptions(pyro.WithAllowedIdentifications(passphrases)))
 	}
+	met, err := listenMetrics(f.metrics, logger)
+	if err != nil {
+		store.Close()
+		return failf(stderr, "es", exitRemote, "%v", err)
+	}
+	defer met.stop()
+	if met != nil {
+		sopts = append(sopts, met.reg.EventServer("es"))
+	}
 	sopts = append(sopts, opts.serverOpts...)
 
 	out := &syncWriter{w: stdout}
@@ -161,6 +170,9 @@ func esMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	srv, err := events.Start(cfg, sopts...)
 	if err != nil {
 		return failf(stderr, "es", exitRemote, "%v", err)
+	}
+	if met != nil {
+		met.reg.EventCounters("es", srv.Service())
 	}
 	stop := func() {
 		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
@@ -201,6 +213,7 @@ func esMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 			}
 		}
 	}
+	met.run(out)
 	fmt.Fprintln(out, "Event Server started.")
 	if opts.ready != nil {
 		opts.ready(srv)

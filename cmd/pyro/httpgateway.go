@@ -51,8 +51,9 @@ func runHTTPGateway(ctx context.Context, args []string, stdout, stderr io.Writer
 // httpgatewayMain is the command; ready (tests) gets the base URL once
 // the gateway serves.
 func httpgatewayMain(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string, ready func(url string)) int {
-	fs := newFlagSet("httpgateway", "httpgateway [-H host] [-p port] [-e regex] [-g gatewaykey] [-t timeout] [-k key] [--tls-cert F --tls-key F]", httpgatewayHelp, stderr)
+	fs := newFlagSet("httpgateway", "httpgateway [-H host] [-p port] [-e regex] [-g gatewaykey] [-t timeout] [-k key] [--tls-cert F --tls-key F] [--metrics ADDR]", httpgatewayHelp, stderr)
 	var host, expose, gwKey, gwKeyFile, key, nsHost, tlsCert, tlsKey string
+	var metricsAddr string
 	var port, nsPort int
 	var timeout float64
 	for _, n := range []string{"H", "host"} {
@@ -78,6 +79,7 @@ func httpgatewayMain(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.IntVar(&nsPort, "nsport", 0, "the name server's `port` (default NS_PORT)")
 	fs.StringVar(&tlsCert, "tls-cert", "", "serve HTTPS with the certificate PEM `file`")
 	fs.StringVar(&tlsKey, "tls-key", "", "the private key PEM `file` of --tls-cert")
+	addMetricsFlag(fs, &metricsAddr)
 	tf := addTLSFlags(fs, tlsClient)
 	sf := addSecretFlags(fs, false)
 	lf := addLogFlags(fs)
@@ -160,11 +162,19 @@ func httpgatewayMain(ctx context.Context, args []string, stdout, stderr io.Write
 		fmt.Fprintln(out, "Connected to name server at: ", g.NameServerURI())
 	}
 	cancel()
+	met, err := listenMetrics(metricsAddr, logger)
+	if err != nil {
+		return failf(stderr, "httpgateway", exitRemote, "%v", err)
+	}
+	defer met.stop()
 	l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
 	if err != nil {
 		return failf(stderr, "httpgateway", exitRemote, "%v", err)
 	}
 	srv := g.NewServer(l.Addr().String())
+	if met != nil {
+		srv.Handler = met.reg.InstrumentHandler("gateway", srv.Handler)
+	}
 	scheme := "http"
 	if tlsCert != "" {
 		cert, err := tls.LoadX509KeyPair(tlsCert, tlsKey)
@@ -179,6 +189,7 @@ func httpgatewayMain(ctx context.Context, args []string, stdout, stderr io.Write
 	go func() { done <- g.Serve(srv, l) }()
 	url := scheme + "://" + l.Addr().String()
 	fmt.Fprintf(out, "Pyro HTTP gateway running on %s/pyro/\n", url)
+	met.run(out)
 	if ready != nil {
 		ready(url)
 	}

@@ -60,6 +60,12 @@ query (default 300,000,000, a fraction of a CPU-second; a match costs the
 pattern's size times the name's length, so raise it for registries of
 several hundred thousand names).
 
+--http ADDR also serves the HTTP gateway (as "pyro httpgateway") and the
+web console for this name server on ADDR (an empty host is localhost:
+--http :8080), so that a browser shows its names at http://ADDR/pyro/.
+--http-expose sets the gateway's expose regex (default http\.); the
+gateway key comes from PYRO_HTTPGATEWAY_KEY or --gateway-key-file.
+
 Long flag names (--host, --port, --unixsocket, --storage, --nobc, --key)
 work too, as in pyro4-ns.
 
@@ -77,7 +83,7 @@ func runNS(ctx context.Context, args []string, stdout, stderr io.Writer, environ
 }
 
 func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string, opts nsOptions) int {
-	fs := newFlagSet("ns", "ns [-n host] [-p port] [-u unixsocket] [-s storage] [-x] [--bchost H] [--bcport P] [--nathost H] [--natport P] [-k key] [--policy file]", nsHelp, stderr)
+	fs := newFlagSet("ns", "ns [-n host] [-p port] [-u unixsocket] [-s storage] [-x] [--bchost H] [--bcport P] [--nathost H] [--natport P] [-k key] [--policy file] [--metrics ADDR] [--http addr]", nsHelp, stderr)
 	f := addServerFlags(fs, "ns", serverHelp{
 		port:    "`port` to bind the server on (default: config NS_PORT, 9090; 0 = random)",
 		storage: "`storage` to use: memory, sql:FILE or nats://HOST:PORT[,HOST:PORT...]/BUCKET",
@@ -96,6 +102,8 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	fs.StringVar(&bcHost, "bchost", "", "`host` to bind the broadcast server on (default: config NS_BCHOST, all interfaces)")
 	fs.IntVar(&bcPort, "bcport", 0, "`port` to bind the broadcast server on (default: config NS_BCPORT, 9091)")
 	fs.Int64Var(&regexBudget, "regex-budget", naming.DefaultRegexBudget, "matching `steps` one list or remove by regex may spend (a match costs pattern size × name length)")
+	var hf nsHTTPFlags
+	hf.add(fs)
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
@@ -106,6 +114,10 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 		return usageError(fs, "--regex-budget must be positive")
 	}
 	f.parsed(fs)
+	gatewayKey, err := hf.check(f.set, environ)
+	if err != nil {
+		return usageError(fs, "%v", err)
+	}
 	cfg, passphrases, logger, closeLog, code := f.setup(environ, stderr)
 	if code != exitOK {
 		return code
@@ -142,11 +154,23 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 		sopts = append(sopts, naming.WithPolicy(policy))
 	}
 	sopts = append(sopts, naming.WithRegexBudget(regexBudget))
+	met, err := listenMetrics(f.metrics, logger)
+	if err != nil {
+		store.Close()
+		return failf(stderr, "ns", exitRemote, "%v", err)
+	}
+	defer met.stop()
+	if met != nil {
+		sopts = append(sopts, met.reg.NameServer("ns")...)
+	}
 	sopts = append(sopts, opts.serverOpts...)
 	srv, err := naming.Start(cfg, sopts...)
 	if err != nil {
 		store.Close()
 		return failf(stderr, "ns", exitRemote, "%v", err)
+	}
+	if met != nil {
+		met.reg.NameServerNames("ns", srv.NameServer())
 	}
 	out := &syncWriter{w: stdout}
 	switch srv.NoBroadcastReason() {
@@ -170,6 +194,15 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	} else {
 		fmt.Fprintf(out, "URI = %s\n", srv.URI())
 	}
+	met.run(out)
+	var web *nsHTTP
+	if hf.addr != "" {
+		if web, err = startNSHTTP(cfg, srv, hf, gatewayKey, passphrases, logger); err != nil {
+			srv.Close()
+			return failf(stderr, "ns", exitRemote, "%v", err)
+		}
+		fmt.Fprintf(out, "HTTP gateway and web console on %s\n", web.url)
+	}
 	if opts.ready != nil {
 		opts.ready(srv)
 	}
@@ -182,6 +215,11 @@ func nsMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
+	if web != nil {
+		if err := web.stop(sctx); err != nil {
+			failf(stderr, "ns", 0, "warning: shutdown of the HTTP gateway: %v", err)
+		}
+	}
 	if err := srv.Shutdown(sctx); err != nil {
 		failf(stderr, "ns", 0, "warning: shutdown: %v", err)
 	}

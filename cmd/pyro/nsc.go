@@ -38,7 +38,15 @@ sends it: a list from a Pyro4 name server, a set from Pyro5's):
 
 The name server is located as pyro4-nsc does: at -n host (or -u socket);
 otherwise on NS_HOST if that is localhost, then by UDP broadcast (-p is
-then also the broadcast port), then on NS_HOST:NS_PORT.
+then also the broadcast port), then on NS_HOST:NS_PORT. -n and NS_HOST
+(PYRO_NS_HOST) may also list several name servers, tried in order and
+the first that answers used: -n host1,host2:9095,[::1]:9090 (-p is the
+port of items without one; an NS_HOST list is followed by broadcast
+discovery). When the name server is lost during a command that changes
+nothing (ping, list..., lookup, yplookup...), that command is asked once
+of another name server (the next of the list, or one found by
+broadcast); register, remove, removematching and setmeta are not
+repeated, since the lost name server may have done them.
 
 Like pyro4-nsc, a failed command prints "Error: <class> - <message>" and
 the exit status is still 0; a missing command argument exits with 1 and a
@@ -52,6 +60,11 @@ The name server may speak Pyro4's protocol (48) or Pyro5's (502):
 it as pyro call does. Against a name server spoken to in 502 (Pyro5's
 has no metadata filters in list), listmeta_all and listmeta_any search
 with yplookup, which answers the same registrations.`
+
+// nscReadOnly are the commands that change nothing on the name server:
+// asked again of another name server when the first one is lost during
+// the command (IsLost). They print only after the answer came.
+var nscReadOnly = []string{"ping", "list", "listmatching", "lookup", "listmeta_all", "listmeta_any", "yplookup_all", "yplookup_any"}
 
 var nscCommands = []string{"register", "remove", "removematching", "list", "listmatching", "lookup",
 	"listmeta_all", "listmeta_any", "yplookup_all", "yplookup_any", "setmeta", "ping"}
@@ -74,7 +87,7 @@ func nscMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		protocol              string
 	)
 	for _, n := range []string{"n", "host"} {
-		fs.StringVar(&host, n, "", "`host` name of the name server")
+		fs.StringVar(&host, n, "", "`host` name of the name server, or a list: host1,host2:9095,[::1]:9090")
 	}
 	for _, n := range []string{"p", "port"} {
 		fs.IntVar(&port, n, 0, "`port` of the name server (or the broadcast port if no host is given)")
@@ -155,12 +168,29 @@ func nscMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 		return failed
 	}
-	defer ns.Close()
+	defer func() { ns.Close() }()
 	if verbose {
 		fmt.Fprintf(stdout, "Name server found: %s\n", termSafe(ns.URI().String()))
 	}
 	code := exitOK
 	err = nscCommand(ctx, ns, pos, stdin, stdout)
+	if err != nil && ctx.Err() == nil && naming.IsLost(err) {
+		if !slices.Contains(nscReadOnly, pos[0]) {
+			fmt.Fprintf(stderr, "pyro nsc: lost the name server %s during %s; not repeated elsewhere, since it may have been done\n",
+				termSafe(ns.URI().String()), pos[0])
+		} else if other, lerr := naming.Locate(ctx, append(lopts, naming.WithoutNS(ns.URI()))...); lerr != nil {
+			fmt.Fprintf(stderr, "pyro nsc: lost the name server %s and found no other: %s\n", termSafe(ns.URI().String()), termSafeText(lerr.Error()))
+		} else {
+			// a command that changes nothing is asked once of another one
+			fmt.Fprintf(stderr, "pyro nsc: lost the name server %s; asking %s\n", termSafe(ns.URI().String()), termSafe(other.URI().String()))
+			ns.Close()
+			ns = other
+			if verbose {
+				fmt.Fprintf(stdout, "Name server found: %s\n", termSafe(ns.URI().String()))
+			}
+			err = nscCommand(ctx, ns, pos, stdin, stdout)
+		}
+	}
 	var exit nscExit
 	switch {
 	case errors.As(err, &exit):

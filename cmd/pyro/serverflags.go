@@ -15,6 +15,7 @@ import (
 type serverFlags struct {
 	cmd                                                 string
 	host, unixSocket, storage, natHost, key, policyFile string
+	metrics                                             string // --metrics ADDR
 	port, natPort                                       int
 	verbose                                             bool
 
@@ -51,6 +52,7 @@ func addServerFlags(fs *flag.FlagSet, cmd string, help serverHelp, role tlsRole)
 	fs.StringVar(&f.natHost, "nathost", "", "external `host` name in case of NAT")
 	fs.IntVar(&f.natPort, "natport", 0, "external `port` in case of NAT")
 	fs.BoolVar(&f.verbose, "v", false, help.verbose)
+	addMetricsFlag(fs, &f.metrics)
 	f.tf = addTLSFlags(fs, role)
 	f.sf = addSecretFlags(fs, true)
 	f.lf = addLogFlags(fs)

@@ -238,6 +238,12 @@ func Start(t testing.TB, ns string, env []string, ready string, argv ...string) 
 	return nil
 }
 
+// Done is closed when the process has exited.
+func (p *Proc) Done() <-chan struct{} { return p.done }
+
+// Stderr returns what the process wrote to stderr so far.
+func (p *Proc) Stderr() string { return p.stderr() }
+
 func (p *Proc) stderr() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -36,6 +36,12 @@ func (p *Proc) Lines() []string { return nil }
 // Stop does nothing.
 func (p *Proc) Stop() []string { return nil }
 
+// Done is closed when the process has exited.
+func (p *Proc) Done() <-chan struct{} { return nil }
+
+// Stderr returns what the process wrote to stderr so far.
+func (p *Proc) Stderr() string { return "" }
+
 // Start is not reached (New skipped the test).
 func Start(t testing.TB, ns string, env []string, ready string, argv ...string) *Proc {
 	t.Helper()
