@@ -280,6 +280,9 @@ func TestEventPublishWithoutNATS(t *testing.T) {
 	if err := svc.Publish(ctx, "x", "before"); err != nil {
 		t.Fatal(err)
 	}
+	if n := svc.Counters().Published; n != 1 {
+		t.Fatalf("Counters().Published = %d after one publish", n)
+	}
 	c.Nodes[0].Stop()
 	start := time.Now()
 	err = svc.Publish(ctx, "x", "while gone")
@@ -341,7 +344,7 @@ func TestEventLimitsPerInstance(t *testing.T) {
 	if err := svcs[1].Subscribe(ctx, "a", "PYRO:two@127.0.0.1:1"); err != nil {
 		t.Fatalf("second subscriber at instance 1: %v", err)
 	}
-	if n := svcs[0].Stats().Subscribers + svcs[1].Stats().Subscribers; n != 2 {
+	if n := svcs[0].Counters().Subscribers + svcs[1].Counters().Subscribers; n != 2 {
 		t.Fatalf("%d subscribers delivered to, want 2", n)
 	}
 }

@@ -260,7 +260,11 @@ func (s *Service) Publish(ctx context.Context, subjects, message any) error {
 		for i, subj := range list {
 			evs[i] = Event{Subject: subj, Msg: message, Time: now}
 		}
-		return s.shared.Publish(ctx, evs)
+		if err := s.shared.Publish(ctx, evs); err != nil {
+			return err
+		}
+		s.published.Add(int64(len(evs)))
+		return nil
 	}
 	// every subject's subscribers first, under one budget of matching
 	// work for the whole call: a publish the patterns would make too
