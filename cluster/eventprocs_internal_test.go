@@ -20,7 +20,7 @@ import (
 // startESProcess runs `pyro es --backend spec` on port.
 func startESProcess(t *testing.T, port int, spec string) *testkit.Process {
 	t.Helper()
-	cmd := exec.Command(testkit.PyroCommand(t), "es", "-N", "-n", "127.0.0.1", "-p", strconv.Itoa(port), "--backend", spec)
+	cmd := exec.Command(testkit.PyroCommand(t), "es", "-v", "-N", "-n", "127.0.0.1", "-p", strconv.Itoa(port), "--backend", spec)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
 	p := testkit.StartProcess(t, cmd, testkit.Prefix("URI = "))
 	if _, ok := p.Output.WaitLine("Event Server started.", p.Exited); !ok {
@@ -59,6 +59,18 @@ func (b *burstPublisher) done() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.count
+}
+
+// eventually is testkit.Eventually with three times its bound.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(3 * testkit.Bound())
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not reached after %v", what, 3*testkit.Bound())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // msgKey reads the publisher and index of a burst message (a *py.Dict
@@ -116,7 +128,11 @@ func TestEventServerProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { gosub.Close(context.Background()) })
-	pysub := pytest.StartPySubscriber(t, pytest.PySub{ES: uri(0), Subjects: []string{"lab.burst"}})
+	// Python subscribers at instance 0 (killed) and at instance 1
+	pysubs := []*pytest.PySubscriber{
+		pytest.StartPySubscriber(t, pytest.PySub{ES: uri(0), Subjects: []string{"lab.burst"}}),
+		pytest.StartPySubscriber(t, pytest.PySub{ES: uri(1), Subjects: []string{"lab.burst"}}),
+	}
 
 	type arrival struct {
 		p, i int
@@ -186,7 +202,9 @@ func TestEventServerProcesses(t *testing.T) {
 	}
 
 	// Go: every acknowledged publish, once, in per-publisher order.
-	testkit.Eventually(t, "every acknowledged publish at the Go subscriber", func() bool {
+	// the takeover waits for NATS to elect new leaders after its node's
+	// SIGKILL (seen: 8 s on 2 busy cores), then for the lease
+	eventually(t, "every acknowledged publish at the Go subscriber", func() bool {
 		gmu.Lock()
 		defer gmu.Unlock()
 		seen := map[[2]int]bool{}
@@ -214,41 +232,43 @@ func TestEventServerProcesses(t *testing.T) {
 
 	// Python: every acknowledged publish at least once; a repeat carries
 	// the seq of the first copy and comes after it.
-	var evs []pytest.Event
-	testkit.Eventually(t, "every acknowledged publish at the Python subscriber", func() bool {
-		evs = pysub.Events(t)
-		seen := map[[2]int]bool{}
+	for k, pysub := range pysubs {
+		var evs []pytest.Event
+		eventually(t, "every acknowledged publish at Python subscriber "+strconv.Itoa(k), func() bool {
+			evs = pysub.Events(t)
+			seen := map[[2]int]bool{}
+			for _, ev := range evs {
+				if p, i, ok := msgKey(ev.Msg); ok {
+					seen[[2]int{p, i}] = true
+				}
+			}
+			return ackedAll(func(p, i int) bool { return seen[[2]int{p, i}] })
+		})
+		first := map[[2]int]uint64{}
+		lastPy := map[int]int{0: -1, 1: -1, 2: -1}
+		repeats := 0
 		for _, ev := range evs {
-			if p, i, ok := msgKey(ev.Msg); ok {
-				seen[[2]int{p, i}] = true
+			p, i, ok := msgKey(ev.Msg)
+			if !ok {
+				t.Fatalf("Python subscriber %d: unexpected message %#v", k, ev.Msg)
 			}
-		}
-		return ackedAll(func(p, i int) bool { return seen[[2]int{p, i}] })
-	})
-	first := map[[2]int]uint64{}
-	lastPy := map[int]int{0: -1, 1: -1, 2: -1}
-	repeats := 0
-	for _, ev := range evs {
-		p, i, ok := msgKey(ev.Msg)
-		if !ok {
-			t.Fatalf("Python subscriber: unexpected message %#v", ev.Msg)
-		}
-		k := [2]int{p, i}
-		if s, dup := first[k]; dup {
-			repeats++
-			if s != ev.EvSeq {
-				t.Fatalf("Python subscriber: repeat of publisher %d's event %d has seq %d, the first copy %d", p, i, ev.EvSeq, s)
+			key := [2]int{p, i}
+			if s, dup := first[key]; dup {
+				repeats++
+				if s != ev.EvSeq {
+					t.Fatalf("Python subscriber %d: repeat of publisher %d's event %d has seq %d, the first copy %d", k, p, i, ev.EvSeq, s)
+				}
+				continue
 			}
-			continue
+			if ev.EvSeq == 0 {
+				t.Fatalf("Python subscriber %d: event without seq: %+v", k, ev)
+			}
+			first[key] = ev.EvSeq
+			if i <= lastPy[p] {
+				t.Fatalf("Python subscriber %d: publisher %d's event %d first arrived after %d", k, p, i, lastPy[p])
+			}
+			lastPy[p] = i
 		}
-		if ev.EvSeq == 0 {
-			t.Fatalf("Python subscriber: event without seq: %+v", ev)
-		}
-		first[k] = ev.EvSeq
-		if i <= lastPy[p] {
-			t.Fatalf("Python subscriber: publisher %d's event %d first arrived after %d", p, i, lastPy[p])
-		}
-		lastPy[p] = i
+		t.Logf("Python subscriber %d: %d events, %d repeats (each with its first copy's seq)", k, len(evs), repeats)
 	}
-	t.Logf("Python subscriber: %d events, %d repeats (each with its first copy's seq)", len(evs), repeats)
 }

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -43,11 +44,16 @@ const (
 	// has at most events.MaxSubjectsPerCall < 1<<seqShift events).
 	seqShift = 10
 	seqMask  = 1<<seqShift - 1
-	// readBatch is the most log messages a subscriber's reader holds
-	// ahead of its queue.
+	// readBatch is the most log messages a subscriber's reader fetches at
+	// once, ahead of its queue.
 	readBatch = 16
-	// readExpiry is how long one pull request of a reader waits.
-	readExpiry = 4 * time.Second
+	// readStall is how long one fetch of a reader waits; a fetch that
+	// brings nothing while the log has more (logEnd) makes the reader
+	// recreate its consumer.
+	readStall = 2 * time.Second
+	// readInactive: the server removes a reader's consumer left behind
+	// (its instance died) after this long.
+	readInactive = 30 * time.Second
 )
 
 // WithLease sets the lease of OpenEvents's ownership scheme (default
@@ -85,6 +91,14 @@ type EventStore struct {
 	beatCount    uint64
 	purgeMark    uint64 // the log's last sequence at the previous purge check
 	lastPurge    time.Time
+
+	logEnd atomic.Uint64 // the log's last sequence, refreshed every beat
+
+	ackMu    sync.Mutex
+	acks     map[string]uint64 // cursors to write, by key (writeAcks)
+	ackWake  chan struct{}
+	acksDone chan struct{}
+	beatDone chan struct{}
 
 	rmu   sync.Mutex // serialises reconcile: the calls into owner
 	owner events.Owner
@@ -142,7 +156,9 @@ func OpenEvents(spec string, opts ...Option) (*EventStore, error) {
 		stream: "PYROES_" + sp.Bucket, subj: "pyroes." + sp.Bucket + ".events",
 		lease: o.lease, beat: o.lease / 8, beatTimeout: o.lease / 4, fence: o.lease / 2,
 		recs: map[string]*recEntry{}, beats: map[string]beatSeen{}, owned: map[string]ownedSub{},
-		stop: make(chan struct{}), done: make(chan struct{})}
+		stop: make(chan struct{}), done: make(chan struct{}),
+		acks: map[string]uint64{}, ackWake: make(chan struct{}, 1), acksDone: make(chan struct{}),
+		beatDone: make(chan struct{})}
 	nopts, err := specOptions(sp, []nats.Option{nats.Name("pyrogo event server"),
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
 			subj := ""
@@ -266,12 +282,14 @@ func (es *EventStore) Attach(o events.Owner) error {
 	if err := es.heartbeat(); err != nil {
 		return err
 	}
-	w, err := es.startWatch()
+	w, err := es.startWatch(es.spec.Timeout)
 	if err != nil {
 		return err
 	}
 	es.attached = true
 	go es.run(w)
+	go es.writeAcks()
+	go es.beatLoop()
 	return nil
 }
 
@@ -291,8 +309,8 @@ func (w *watch) stop() {
 
 // startWatch watches the bucket and applies its contents before it
 // returns.
-func (es *EventStore) startWatch() (*watch, error) {
-	ctx, cancel := es.ctx()
+func (es *EventStore) startWatch(timeout time.Duration) (*watch, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	wctx, wcancel := context.WithCancel(context.Background())
 	kw, err := es.kv.WatchAll(wctx)
@@ -347,14 +365,13 @@ func (es *EventStore) run(w *watch) {
 				es.reconcile()
 			}
 		case <-t.C:
-			_ = es.heartbeat()
 			es.mu.Lock()
 			stale := time.Since(es.lastUpdate) > 4*es.beat // our own heartbeats stopped coming
 			es.mu.Unlock()
 			if w == nil || stale {
 				w.stop()
 				var err error
-				if w, err = es.startWatch(); err != nil {
+				if w, err = es.startWatch(es.beatTimeout); err != nil {
 					es.log.Debug("nats event store: restarting the watch", "err", err)
 				}
 			}
@@ -363,6 +380,35 @@ func (es *EventStore) run(w *watch) {
 			es.purge()
 		}
 	}
+}
+
+// beatLoop writes the heartbeat every beat until Close, apart from the
+// loop of run, so that a slow request there (a watch restarted while NATS
+// elects a leader) does not make this instance miss its own heartbeats.
+func (es *EventStore) beatLoop() {
+	defer close(es.beatDone)
+	t := time.NewTicker(es.beat)
+	defer t.Stop()
+	for {
+		select {
+		case <-es.stop:
+			return
+		case <-t.C:
+			_ = es.heartbeat()
+			es.refreshLastSeq()
+		}
+	}
+}
+
+// refreshLastSeq reads the log's last sequence (see Read).
+func (es *EventStore) refreshLastSeq() {
+	ctx, cancel := context.WithTimeout(context.Background(), es.beatTimeout)
+	defer cancel()
+	st, err := es.js.Stream(ctx, es.stream)
+	if err != nil {
+		return
+	}
+	es.logEnd.Store(st.CachedInfo().State.LastSeq)
 }
 
 // heartbeat writes this instance's heartbeat.
@@ -484,7 +530,7 @@ func (es *EventStore) claim() {
 		if err != nil {
 			continue
 		}
-		ctx, cancel := es.ctx()
+		ctx, cancel := context.WithTimeout(context.Background(), es.beatTimeout)
 		rev, err := es.kv.Update(ctx, c.key, data, c.rev)
 		cancel()
 		if err != nil {
@@ -521,6 +567,9 @@ func (es *EventStore) reconcile() {
 	var acts []act
 	es.mu.Lock()
 	fenced := time.Since(es.lastBeat) > es.fence
+	if fenced && len(es.owned) > 0 {
+		es.log.Warn("nats event store: no heartbeat written for half the lease; stopping deliveries until one is", "last", es.lastBeat)
+	}
 	for key, e := range es.recs {
 		if e.deleted || e.r.Owner != es.id || fenced {
 			continue
@@ -638,56 +687,80 @@ func (es *EventStore) decode(data []byte) ([]events.Event, error) {
 	return out, nil
 }
 
-// Read calls fn with the events of the log after seq after, in order,
-// through an ordered consumer that holds at most readBatch messages
-// ahead of fn.
+// Read calls fn with the events of the log after seq after, in order.
+// It reads through an ephemeral pull consumer of its own, in fetches of
+// at most readBatch messages and readB bytes that each wait at most
+// readStall: nothing in it can wait for ever (an ordered consumer's
+// internal reset can, after a NATS node's death during leader
+// elections). A fetch that brings nothing while the log has more than
+// was read (its consumer was lost with its node) ends Read with an
+// error, and the caller reads again from where it got.
 func (es *EventStore) Read(ctx context.Context, after uint64, fn func(events.Stored) bool) error {
 	start := after >> seqShift
 	if start == 0 {
 		start = 1
 	}
 	cctx, cancel := es.ctx()
-	cons, err := es.js.OrderedConsumer(cctx, es.stream, jetstream.OrderedConsumerConfig{
-		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: start})
+	cons, err := es.js.CreateConsumer(cctx, es.stream, jetstream.ConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: start,
+		AckPolicy: jetstream.AckNonePolicy, InactiveThreshold: readInactive,
+		MemoryStorage: true, Replicas: 1,
+	})
 	cancel()
 	if err != nil {
 		return es.opErr("read events", err)
 	}
-	// a short expiry and heartbeat: a reader whose consumer was lost
-	// with its NATS node notices within two heartbeats and is recreated
-	// (the default took some 18 s after a node's SIGKILL)
-	it, err := cons.Messages(jetstream.PullMaxMessagesWithBytesLimit(readBatch, es.readB),
-		jetstream.PullExpiry(readExpiry), jetstream.PullHeartbeat(readExpiry/4))
-	if err != nil {
-		return es.opErr("read events", err)
-	}
-	defer it.Stop()
+	defer func() { // the server removes it after readInactive anyway
+		dctx, cancel := context.WithTimeout(context.Background(), es.beatTimeout)
+		_ = es.js.DeleteConsumer(dctx, es.stream, cons.CachedInfo().Name)
+		cancel()
+	}()
+	read := start - 1 // the last message read
 	for {
-		m, err := it.Next(jetstream.NextContext(ctx))
+		fctx, fcancel := context.WithTimeout(ctx, readStall)
+		batch, err := cons.Fetch(readBatch, jetstream.FetchMaxBytes(es.readB), jetstream.FetchContext(fctx))
 		if err != nil {
+			fcancel()
 			if ctx.Err() != nil {
 				return nil
 			}
 			return es.opErr("read events", err)
 		}
-		meta, err := m.Metadata()
-		if err != nil {
-			return es.opErr("read events", err)
-		}
-		evs, err := es.decode(m.Data())
-		if err != nil {
-			es.log.Warn("nats event store: ignoring an undecodable message of the log", "sequence", meta.Sequence.Stream, "err", err)
-			continue
-		}
-		for i, ev := range evs {
-			seq := meta.Sequence.Stream<<seqShift | uint64(i)
-			if seq <= after {
+		n := 0
+		for m := range batch.Messages() {
+			n++
+			meta, err := m.Metadata()
+			if err != nil {
+				fcancel()
+				return es.opErr("read events", err)
+			}
+			read = meta.Sequence.Stream
+			evs, err := es.decode(m.Data())
+			if err != nil {
+				es.log.Warn("nats event store: ignoring an undecodable message of the log", "sequence", read, "err", err)
 				continue
 			}
-			ev.Seq = seq
-			if !fn(events.Stored{Seq: seq, Event: ev}) {
-				return nil
+			for i, ev := range evs {
+				seq := read<<seqShift | uint64(i)
+				if seq <= after {
+					continue
+				}
+				ev.Seq = seq
+				if !fn(events.Stored{Seq: seq, Event: ev}) {
+					fcancel()
+					return nil
+				}
 			}
+		}
+		ferr := batch.Error()
+		fcancel()
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case n == 0 && es.logEnd.Load() > read:
+			return es.opErr("read events", fmt.Errorf("no message for %v while the log has more (%v)", readStall, ferr))
+		case ferr != nil && n == 0 && !errors.Is(ferr, context.DeadlineExceeded) && !errors.Is(ferr, nats.ErrTimeout):
+			return es.opErr("read events", ferr)
 		}
 	}
 }
@@ -890,9 +963,88 @@ func (es *EventStore) Append([]events.Record) error { return events.ErrSharedOnl
 func (es *EventStore) Pending(string) ([]events.Stored, error) { return nil, nil }
 
 // Ack records that subscriber's deliveries up to seq are confirmed, if
-// this instance still owns it (otherwise events.ErrNotOwner).
+// this instance still owns it (otherwise events.ErrNotOwner). The cursor
+// is written by a goroutine of the store, not by the caller: a delivery
+// does not wait while NATS elects a leader, and an acknowledgement that
+// is lost (the instance stops first) only means those events are
+// delivered again, with their seq.
 func (es *EventStore) Ack(subscriber string, seq uint64) error {
 	key := subKey(subscriber)
+	es.mu.Lock()
+	e := es.recs[key]
+	es.mu.Unlock()
+	switch {
+	case e == nil || e.deleted:
+		return nil // gone
+	case e.r.Owner != es.id:
+		return events.ErrNotOwner
+	case seq <= e.r.Cursor:
+		return nil
+	}
+	es.ackMu.Lock()
+	if seq > es.acks[key] {
+		es.acks[key] = seq
+	}
+	es.ackMu.Unlock()
+	select {
+	case es.ackWake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// writeAcks writes the cursors Ack recorded, until Close; then it writes
+// what is left once (each write within the beat timeout) and returns.
+func (es *EventStore) writeAcks() {
+	defer close(es.acksDone)
+	for {
+		final := false
+		select {
+		case <-es.ackWake:
+		case <-es.stop:
+			final = true
+		}
+		es.ackMu.Lock()
+		batch := es.acks
+		es.acks = map[string]uint64{}
+		es.ackMu.Unlock()
+		failed := false
+		for key, seq := range batch {
+			if err := es.writeAck(key, seq, final); err != nil {
+				if !final && errors.Is(err, ErrUnavailable) {
+					es.ackMu.Lock()
+					if seq > es.acks[key] {
+						es.acks[key] = seq
+					}
+					es.ackMu.Unlock()
+					failed = true
+				}
+				es.log.Debug("nats event store: writing a cursor", "key", key, "err", err)
+			}
+		}
+		if final {
+			return
+		}
+		if failed { // try again after a beat
+			select {
+			case <-time.After(es.beat):
+			case <-es.stop:
+			}
+			select {
+			case es.ackWake <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// writeAck advances the cursor of the record key to seq while this
+// instance owns it.
+func (es *EventStore) writeAck(key string, seq uint64, short bool) error {
+	timeout := es.spec.Timeout
+	if short {
+		timeout = es.beatTimeout
+	}
 	for range casTries {
 		es.mu.Lock()
 		e := es.recs[key]
@@ -915,7 +1067,7 @@ func (es *EventStore) Ack(subscriber string, seq uint64) error {
 		if err != nil {
 			return err
 		}
-		ctx, cancel := es.ctx()
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		nrev, err := es.kv.Update(ctx, key, data, rev)
 		if err == nil {
 			cancel()
@@ -947,6 +1099,8 @@ func (es *EventStore) Close() error {
 		close(es.stop)
 		if es.attached {
 			<-es.done
+			<-es.acksDone
+			<-es.beatDone
 			ctx, cancel := context.WithTimeout(context.Background(), es.beatTimeout)
 			_ = es.kv.Delete(ctx, "i."+es.id)
 			cancel()

@@ -201,6 +201,7 @@ func (s *Service) own(key string, subs []Sub, after uint64) {
 		w.thirdParty = thirdParty
 		s.startLocked(w)
 		s.startFeed(w, after)
+		s.o.log.Info("events: delivering to a shared subscriber", "subscriber", key, "after", after)
 	default:
 		return // removed meanwhile (failed deliveries): the store forgets it
 	}
@@ -276,6 +277,7 @@ func (s *Service) disown(key string) {
 	}
 	s.unlinkLocked(w)
 	w.stop()
+	s.o.log.Info("events: stopped delivering to a shared subscriber", "subscriber", key)
 }
 
 // startFeed starts the goroutine that feeds w from the shared log after
