@@ -161,7 +161,7 @@
 // when its watch shows the change or its next cursor write fails,
 // whichever comes first.
 //
-// The log is trimmed every 10 s to the lowest cursor of all subscribers
+// The log is trimmed every 2.5 leases (10 s) to the lowest cursor of all subscribers
 // (and never beyond the end the log had at the previous check, so that a
 // subscriber recorded meanwhile loses nothing); a subscriber that takes
 // no events and does not fail keeps the log from being trimmed, until

@@ -36,9 +36,6 @@ const (
 	// stay unchanged before the other instances take over its
 	// subscribers.
 	DefaultLease = 4 * time.Second
-	// purgeEvery is how often an instance trims the event log of what
-	// every subscriber has acknowledged.
-	purgeEvery = 10 * time.Second
 	// seqShift: an event's Seq is its log message's stream sequence
 	// shifted left by seqShift, plus its index in the publish (a publish
 	// has at most events.MaxSubjectsPerCall < 1<<seqShift events).
@@ -602,13 +599,17 @@ func fingerprint(subs []events.Sub) string {
 	return string(b)
 }
 
+// purgeEvery is how often an instance trims the log: 2.5 leases (10 s
+// by default).
+func (es *EventStore) purgeEvery() time.Duration { return es.lease * 5 / 2 }
+
 // purge trims the log of the events every subscriber acknowledged, at
 // most up to the log's end as it was at the previous check: a subscriber
 // recorded since then (that this instance's watch may not have shown
 // yet) starts after that point.
 func (es *EventStore) purge() {
 	es.mu.Lock()
-	if time.Since(es.lastPurge) < purgeEvery || time.Since(es.lastUpdate) > 2*es.beat {
+	if time.Since(es.lastPurge) < es.purgeEvery() || time.Since(es.lastUpdate) > 2*es.beat {
 		es.mu.Unlock()
 		return
 	}

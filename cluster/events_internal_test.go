@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -346,5 +347,73 @@ func TestEventLimitsPerInstance(t *testing.T) {
 	}
 	if n := svcs[0].Counters().Subscribers + svcs[1].Counters().Subscribers; n != 2 {
 		t.Fatalf("%d subscribers delivered to, want 2", n)
+	}
+}
+
+// TestEventLogTrimmed: the log is trimmed up to what every subscriber
+// confirmed, never past the cursor of one that confirmed nothing, and
+// once that one is gone, past it.
+func TestEventLogTrimmed(t *testing.T) {
+	c := natstest.Start(t, 1)
+	es := startEventServer(t, c, 0, "trim")
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.Bound())
+	defer cancel()
+	sub, err := events.Subscribe(ctx, es.srv.URI(), []string{"x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close(context.Background())
+	svc := es.srv.Service()
+	// a subscriber that never takes an event (nothing listens there)
+	dead := "PYRO:nobody@127.0.0.1:" + strconv.Itoa(testkit.FreeTCPPort(t))
+	if err := svc.Subscribe(context.Background(), "x", dead); err != nil {
+		t.Fatal(err)
+	}
+	first := func() (uint64, uint64) {
+		st, err := es.st.js.Stream(ctx, es.st.stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.CachedInfo().State.FirstSeq, st.CachedInfo().State.LastSeq
+	}
+	const n = 20
+	for i := range n {
+		if err := svc.Publish(ctx, "x", int64(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := 0
+	for _, err := range sub.Events(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got++; got == n {
+			break
+		}
+	}
+	// two trimming rounds pass: the dead subscriber holds the log
+	time.Sleep(2 * es.st.purgeEvery())
+	if f, l := first(); f > 1 || l != n {
+		t.Fatalf("log trimmed to %d..%d while a subscriber confirmed nothing", f, l)
+	}
+	if err := svc.Unsubscribe(context.Background(), "x", dead); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, "log trimmed to what the live subscriber confirmed", func() bool {
+		f, _ := first()
+		return f >= n
+	})
+	// and delivery goes on
+	if err := svc.Publish(ctx, "x", "after"); err != nil {
+		t.Fatal(err)
+	}
+	for ev, err := range sub.Events(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Msg != "after" {
+			t.Fatalf("after trimming: got %v", ev.Msg)
+		}
+		break
 	}
 }
