@@ -1,0 +1,320 @@
+package gateway
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/internal/testbound"
+)
+
+// The attack campaign of issue 14: what a web page in a browser on the
+// gateway's host, a client of its port, a registrant of names or a
+// daemon behind an exposed name can make the gateway do.
+
+// rawDo sends one raw request (method, target, extra header lines, body)
+// and returns the whole response; it does not fail the test, so that it
+// may run in goroutines.
+func rawDo(base, method, target, body string, hdr ...string) (*http.Response, string, error) {
+	c, err := net.DialTimeout("tcp", strings.TrimPrefix(base, "http://"), testbound.Scale(10*time.Second))
+	if err != nil {
+		return nil, "", err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(testbound.Scale(60 * time.Second)))
+	req := method + " " + target + " HTTP/1.1\r\nConnection: close\r\n"
+	hasHost := false
+	for _, h := range hdr {
+		hasHost = hasHost || strings.HasPrefix(strings.ToLower(h), "host:")
+		req += h + "\r\n"
+	}
+	if !hasHost {
+		req += "Host: localhost\r\n"
+	}
+	if body != "" {
+		req += fmt.Sprintf("Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n", len(body))
+	}
+	if _, err := io.WriteString(c, req+"\r\n"+body); err != nil {
+		return nil, "", err
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp, string(b), err
+}
+
+// CountThing counts its calls.
+type CountThing struct{ n *atomic.Int64 }
+
+// Touch is a method with a side effect.
+func (c CountThing) Touch() string { c.n.Add(1); return "touched" }
+
+// startCounter serves a CountThing as http.count and returns its counter.
+func startCounter(t *testing.T, h *hostileSetup) *atomic.Int64 {
+	t.Helper()
+	n := new(atomic.Int64)
+	d, err := pyro.NewDaemon(testConfig(), pyro.WithHost("127.0.0.1"), pyro.WithPort(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := d.Register(CountThing{n}, "count")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); d.Serve(ctx) }()
+	t.Cleanup(func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer scancel()
+		d.Shutdown(sctx)
+		cancel()
+		<-done
+	})
+	if err := nsClientFor(t, h.ns).Register(context.Background(), "http.count", u, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestAttackDNSRebinding: a page on evil.example whose name now resolves
+// to 127.0.0.1 makes the victim's browser send its same-origin requests
+// (which it may read) to the gateway with "Host: evil.example:PORT".
+// They are refused, the console's API included, before any object is
+// called; the names people use for a gateway on loopback still work.
+func TestAttackDNSRebinding(t *testing.T) {
+	h := newHostileSetup(t)
+	n := startCounter(t, h)
+	_, base := startGateway(t, h.ns)
+	_, extra := startGateway(t, h.ns, WithAllowedHosts("gw.example"))
+	port := base[strings.LastIndexByte(base, ':')+1:]
+	same := "Sec-Fetch-Site: same-origin" // what a browser sends to the rebound origin
+	for _, host := range []string{"evil.example:" + port, "evil.example", "EVIL.example.:" + port, "127.0.0.1.evil.example", "localhost.evil.example", "gw.example"} {
+		for _, target := range []string{"/pyro/http.count/touch", "/console/api/names", "/console/api/info", "/pyro/http.count/$meta", "/"} {
+			resp, body, err := rawDo(base, "GET", target, "", "Host: "+host, same)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != 403 || body != textBadHost {
+				t.Errorf("Host %s, GET %s: %d %q, want 403 %q", host, target, resp.StatusCode, body, textBadHost)
+			}
+		}
+	}
+	if got := n.Load(); got != 0 {
+		t.Fatalf("rebound requests called the object %d times", got)
+	}
+	hn, _ := os.Hostname()
+	for _, host := range []string{"localhost:" + port, "LOCALHOST", "127.0.0.1:" + port, "127.0.0.2", "[::1]:" + port, "app.localhost:" + port, hn, ""} {
+		hdr := []string{"Host: " + host}
+		resp, body, err := rawDo(base, "GET", "/pyro/http.count/touch", "", hdr...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != 200 || body != `"touched"` {
+			t.Errorf("Host %q: %d %q, want 200", host, resp.StatusCode, body)
+		}
+	}
+	if resp, body, _ := rawDo(extra, "GET", "/pyro/http.count/touch", "", "Host: gw.example:443"); resp == nil || resp.StatusCode != 200 {
+		t.Errorf("allowed host: %v %q", resp, body)
+	}
+}
+
+// TestAttackCSRF: a page on another site makes the visitor's browser
+// call a method with <img src>, a link or a form post: it cannot read
+// the answer, but the call happens. Requests that browsers mark as
+// cross-site or same-site (another port on localhost), or whose Origin is
+// not the gateway, are refused before any lookup; requests of the
+// gateway's own pages, typed URLs and programs (no such headers) pass,
+// and WithAllowedOrigins lets a named origin through.
+func TestAttackCSRF(t *testing.T) {
+	h := newHostileSetup(t)
+	n := startCounter(t, h)
+	_, base := startGateway(t, h.ns)
+	_, allowed := startGateway(t, h.ns, WithAllowedOrigins("http://app.example"))
+	hostOf := func(b string) string { return strings.TrimPrefix(b, "http://") }
+	attacks := []struct {
+		method string
+		hdr    []string
+	}{
+		{"GET", []string{"Sec-Fetch-Site: cross-site", "Sec-Fetch-Mode: no-cors", "Sec-Fetch-Dest: image"}}, // <img src>
+		{"GET", []string{"Sec-Fetch-Site: same-site", "Sec-Fetch-Mode: navigate"}},                         // a page on another localhost port
+		{"POST", []string{"Sec-Fetch-Site: cross-site", "Origin: http://evil.example"}},                     // form post
+		{"POST", []string{"Origin: http://evil.example"}},                                                   // a browser without Sec-Fetch-*
+		{"POST", []string{"Origin: null"}},                                                                  // sandboxed frame
+		{"POST", []string{"Origin: http://localhost:1"}},                                                    // another port
+		{"GET", []string{"Origin: http://app.example", "Sec-Fetch-Site: cross-site"}},                       // allowed only on the other gateway
+	}
+	for _, a := range attacks {
+		body := ""
+		if a.method == "POST" {
+			body = "x=1"
+		}
+		resp, got, err := rawDo(base, a.method, "/pyro/http.count/touch", body, a.hdr...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != 403 || got != textCrossSite {
+			t.Errorf("%s %v: %d %q, want 403 %q", a.method, a.hdr, resp.StatusCode, got, textCrossSite)
+		}
+	}
+	if got := n.Load(); got != 0 {
+		t.Fatalf("cross-site requests called the object %d times", got)
+	}
+	honestOnes := [][]string{
+		nil, // curl, Python, node
+		{"Sec-Fetch-Site: same-origin", "Origin: http://" + hostOf(base)},
+		{"Sec-Fetch-Site: none"}, // a typed URL
+		{"Origin: http://" + hostOf(base)},
+	}
+	for _, hdr := range honestOnes {
+		hdr = append(hdr, "Host: "+hostOf(base))
+		resp, got, err := rawDo(base, "POST", "/pyro/http.count/touch", "", hdr...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != 200 || got != `"touched"` {
+			t.Errorf("honest %v: %d %q", hdr, resp.StatusCode, got)
+		}
+	}
+	if resp, got, _ := rawDo(allowed, "POST", "/pyro/http.count/touch", "", "Origin: http://app.example", "Sec-Fetch-Site: cross-site"); resp == nil || resp.StatusCode != 200 {
+		t.Errorf("allowed origin: %v %q", resp, got)
+	}
+}
+
+// TestAttackResponseHeaders: attacker text in the correlation id cannot
+// add headers or reach the answer's headers; every answer, carrying
+// object or exception text, is nosniff, and call answers are no-store.
+func TestAttackResponseHeaders(t *testing.T) {
+	h := newHostileSetup(t)
+	_, base := startGateway(t, h.ns)
+	for _, c := range []struct {
+		target string
+		hdr    []string
+		status int
+	}{
+		{"/pyro/http.ok/echo?message=%3Chtml%3E%3Cscript%3Ealert(1)%3C/script%3E", nil, 200},
+		{"/pyro/http.ok/%3Cscript%3E", nil, 500}, // method name in the exception text
+		{"/pyro/http.ok/fail", nil, 500},
+		{"/pyro/http.ok/echo", []string{"X-Pyro-Correlation-Id: 11112222-1111-2222-3333-222244449999 Set-Cookie: a=b"}, 500},
+		{"/pyro/http.ok/echo", []string{"X-Pyro-Correlation-Id: 11112222-1111-2222-3333-222244449999"}, 200},
+		{"/pyro/secret/echo", nil, 403},
+	} {
+		resp, body, err := rawDo(base, "GET", c.target, "", c.hdr...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != c.status {
+			t.Errorf("%s %v: %d %q, want %d", c.target, c.hdr, resp.StatusCode, body, c.status)
+		}
+		if resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s: no nosniff (%v)", c.target, resp.Header)
+		}
+		if c.status != 403 && resp.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s: Cache-Control %q, want no-store", c.target, resp.Header.Get("Cache-Control"))
+		}
+		if resp.Header.Get("Set-Cookie") != "" || strings.Contains(resp.Header.Get(headerCorr), " ") {
+			t.Errorf("%s: attacker header reached the answer: %v", c.target, resp.Header)
+		}
+	}
+}
+
+// TestAttackHangingDaemon: a daemon (or an address a name was registered
+// to) that accepts connections and never answers holds at most
+// MaxPerDaemon of the MaxConcurrent slots; further requests for it are
+// 503 at once, and honest requests for other daemons are served
+// meanwhile.
+func TestAttackHangingDaemon(t *testing.T) {
+	h := newHostileSetup(t)
+	hang, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var held []net.Conn
+	acceptDone := make(chan struct{})
+	go func() {
+		defer close(acceptDone)
+		for {
+			c, err := hang.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c) // never read, never answered
+			mu.Unlock()
+		}
+	}()
+	release := func() {
+		hang.Close()
+		<-acceptDone
+		mu.Lock()
+		for _, c := range held {
+			c.Close()
+		}
+		mu.Unlock()
+	}
+	t.Cleanup(release)
+	u, err := pyro.ParseURI("PYRO:obj@" + hang.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nsClientFor(t, h.ns).Register(context.Background(), "http.hang", u, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	const slots = 8
+	g, base := startGateway(t, h.ns, WithLimits(Limits{MaxConcurrent: slots}), WithTimeout(testbound.Scale(120*time.Second)))
+	if g.Limits().MaxPerDaemon != 2 {
+		t.Fatalf("MaxPerDaemon default %d, want MaxConcurrent/4", g.Limits().MaxPerDaemon)
+	}
+	var finished atomic.Int64
+	var busy503 atomic.Int64
+	var wg sync.WaitGroup
+	for range slots {
+		wg.Go(func() {
+			resp, body, err := rawDo(base, "GET", "/pyro/http.hang/x", "")
+			if err == nil && resp.StatusCode == 503 && body == textBusyDaemon {
+				busy503.Add(1)
+			}
+			finished.Add(1)
+		})
+	}
+	// every attack request has been answered or waits on the daemon (in
+	// a daemon slot; without them, once ConnsPerProxy connections hang)
+	settled := func() bool {
+		mu.Lock()
+		conns := len(held)
+		mu.Unlock()
+		g.slots.mu.Lock()
+		inSlots := g.slots.n[u.Location()]
+		g.slots.mu.Unlock()
+		done := int(finished.Load())
+		return done+len(g.sem) == slots && (done+inSlots == slots || conns >= DefaultLimits.ConnsPerProxy)
+	}
+	for deadline := time.Now().Add(testbound.Scale(30 * time.Second)); !settled(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("attack requests: %d finished, %d running", finished.Load(), len(g.sem))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Logf("%d requests for the hanging daemon: %d hold a slot, %d answered 503 at once", slots, len(g.sem), busy503.Load())
+	honest(t, base)
+	if len(g.sem) > 2 || busy503.Load() != slots-2 {
+		t.Errorf("the hanging daemon holds %d slots, %d refused; want 2 and %d", len(g.sem), busy503.Load(), slots-2)
+	}
+	release()
+	wg.Wait()
+	honest(t, base)
+}
