@@ -150,7 +150,7 @@ func TestAttackCSRF(t *testing.T) {
 		hdr    []string
 	}{
 		{"GET", []string{"Sec-Fetch-Site: cross-site", "Sec-Fetch-Mode: no-cors", "Sec-Fetch-Dest: image"}}, // <img src>
-		{"GET", []string{"Sec-Fetch-Site: same-site", "Sec-Fetch-Mode: navigate"}},                         // a page on another localhost port
+		{"GET", []string{"Sec-Fetch-Site: same-site", "Sec-Fetch-Mode: navigate"}},                          // a page on another localhost port
 		{"POST", []string{"Sec-Fetch-Site: cross-site", "Origin: http://evil.example"}},                     // form post
 		{"POST", []string{"Origin: http://evil.example"}},                                                   // a browser without Sec-Fetch-*
 		{"POST", []string{"Origin: null"}},                                                                  // sandboxed frame

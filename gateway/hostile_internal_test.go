@@ -366,7 +366,7 @@ func TestHostileConcurrency(t *testing.T) {
 	if err := nsClientFor(t, h.ns).Register(context.Background(), "http.block", u, false, nil); err != nil {
 		t.Fatal(err)
 	}
-	g, base := startGateway(t, h.ns, WithLimits(Limits{MaxConcurrent: 2}))
+	g, base := startGateway(t, h.ns, WithLimits(Limits{MaxConcurrent: 2, MaxPerDaemon: 2}))
 	results := make(chan string, 2)
 	for range 2 {
 		go func() {

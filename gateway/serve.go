@@ -239,7 +239,7 @@ func (g *Gateway) pyroRequest(w http.ResponseWriter, r *http.Request, path strin
 		return
 	}
 	var raw pyro.RawReply
-	ctx = pyro.WithRawReply(ctx, &raw)
+	ctx = pyro.WithRawReplyOnly(ctx, &raw) // forwarded as is: never decoded
 	g.calls.Add(1)
 	switch {
 	case slices.Contains(attrs, method):
