@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/internal/pytest"
 	"github.com/pyrogo/pyro/internal/testbound"
 )
 
@@ -317,4 +318,93 @@ func TestAttackHangingDaemon(t *testing.T) {
 	release()
 	wg.Wait()
 	honest(t, base)
+}
+
+// TestAttackHugeReplies: a daemon behind an exposed name (a Pyro4
+// daemon here, so that its own cost stays out of this process) answers
+// with replies as large as it likes. One over MaxReplyBytes (default 8
+// MiB, not the configuration's 64 MiB) fails the request with 500
+// before its payload is read; one under it is forwarded without being
+// decoded, so a reply of millions of tiny items costs its bytes, not
+// dozens of bytes per item. Honest requests are served meanwhile.
+func TestAttackHugeReplies(t *testing.T) {
+	h := newHostileSetup(t)
+	host, port := nsHostPort(h.ns)
+	pytest.Start(t, "testdata/pybig.py", host, port)
+	g, base := startGateway(t, h.ns)
+	if g.Limits().MaxReplyBytes != 8<<20 {
+		t.Fatalf("MaxReplyBytes default %d", g.Limits().MaxReplyBytes)
+	}
+	resp, body, err := rawDo(base, "GET", "/pyro/http.big/big?n=1048576", "")
+	if err != nil || resp.StatusCode != 200 || len(body) != 1<<20+2 {
+		t.Fatalf("1 MiB reply: %v %v %d bytes", err, resp, len(body))
+	}
+	attack := func(target string, n int) (statuses []int, allocated uint64) {
+		t.Helper()
+		before := heapAllocs()
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		for range n {
+			wg.Go(func() {
+				status, body, err := getDiscard(base, target)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					t.Errorf("%s: %v", target, err)
+					statuses = append(statuses, 0)
+					return
+				}
+				if status == 500 && !strings.Contains(body, "max message size exceeded") {
+					t.Errorf("%s: 500 without saying why: %.300s", target, body)
+				}
+				statuses = append(statuses, status)
+			})
+		}
+		honest(t, base)
+		wg.Wait()
+		return statuses, heapAllocs() - before
+	}
+	const clients = 4
+	const huge = 24 << 20
+	statuses, allocated := attack(fmt.Sprintf("/pyro/http.big/big?n=%d", huge), clients)
+	t.Logf("%d requests for %d MiB replies: statuses %v, %.1f MiB allocated by the process meanwhile",
+		clients, huge>>20, statuses, float64(allocated)/(1<<20))
+	for _, s := range statuses {
+		if s != 500 {
+			t.Errorf("a %d MiB reply answered %d, want 500", huge>>20, s)
+		}
+	}
+	if allocated > 32<<20 {
+		t.Errorf("refusing %d replies of %d MiB allocated %d MiB", clients, huge>>20, allocated>>20)
+	}
+	const items = 1_500_000 // "[[], [], ...": 6 MiB of JSON
+	statuses, allocated = attack(fmt.Sprintf("/pyro/http.big/items?n=%d", items), clients)
+	t.Logf("%d requests for replies of %d empty lists (%.1f MiB of JSON each): statuses %v, %.1f MiB allocated by the process meanwhile",
+		clients, items, float64(4*items)/(1<<20), statuses, float64(allocated)/(1<<20))
+	for _, s := range statuses {
+		if s != 200 {
+			t.Errorf("a reply of %d items answered %d, want 200", items, s)
+		}
+	}
+	// reading, keeping and writing the bytes: a few times their size,
+	// not the tens of bytes per item a decoded []any costs
+	if perReq := allocated / clients; perReq > 5*4*items {
+		t.Errorf("%.1f MiB allocated per forwarded %.1f MiB reply", float64(perReq)/(1<<20), float64(4*items)/(1<<20))
+	}
+	honest(t, base)
+}
+
+// getDiscard GETs target and returns the status and the first KiB of the
+// body, discarding the rest (so that the client costs this process
+// little while the gateway is measured).
+func getDiscard(base, target string) (int, string, error) {
+	resp, err := testClient.Get(base + target)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	head := make([]byte, 1024)
+	n, _ := io.ReadFull(resp.Body, head)
+	_, err = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, string(head[:n]), err
 }

@@ -1,6 +1,6 @@
 """A hostile daemon for the gateway's attack tests: a Pyro4 daemon on
 127.0.0.1 with http.big registered in the name server at argv[1]:argv[2];
-big(n) answers a string of n bytes (made once, so that the daemon's own
+big(n) answers a string of n bytes, items(n) a list of n empty lists (made once, so that the daemon's own
 cost stays out of the Go test process). Prints READY; runs until killed."""
 import sys
 
@@ -16,6 +16,11 @@ class Big(object):
         if n not in _cache:
             _cache[n] = "x" * n
         return _cache[n]
+
+    def items(self, n):
+        """n empty lists: 4 bytes of JSON each, dozens of bytes each
+        once decoded."""
+        return [[]] * int(n)
 
 
 def main():
