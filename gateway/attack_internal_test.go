@@ -408,3 +408,43 @@ func getDiscard(base, target string) (int, string, error) {
 	_, err = io.Copy(io.Discard, resp.Body)
 	return resp.StatusCode, string(head[:n]), err
 }
+
+// TestAttackGatewayKeySources: a request with the key in both the
+// header and $key is judged by the header alone (a right $key does not
+// make up for a wrong header), $key never reaches the method as an
+// argument, and the console's API takes the header only.
+func TestAttackGatewayKeySources(t *testing.T) {
+	h := newHostileSetup(t)
+	n := startCounter(t, h)
+	_, base := startGateway(t, h.ns, WithGatewayKey([]byte("s3cret")))
+	cases := []struct {
+		target string
+		hdr    []string
+		status int
+		body   string
+	}{
+		{"/pyro/http.count/touch?$key=s3cret", []string{headerKey + ": wrong"}, 403, textBadKey},
+		{"/pyro/http.count/touch?$key=wrong", []string{headerKey + ": s3cret"}, 200, `"touched"`},
+		{"/pyro/http.count/touch?$key=s3cret", nil, 200, `"touched"`},
+		{"/pyro/http.count/touch?$key=s3cret&$key=s3cret", nil, 403, textBadKey}, // a list is no key
+		{"/pyro/http.count/touch", []string{headerKey + ": S3CRET"}, 403, textBadKey},
+		{"/pyro/http.count/touch", []string{headerKey + ": s3cret\x00"}, 400, ""}, // refused by net/http
+		{"/pyro/http.count/touch?$key=s3cre", nil, 403, textBadKey},
+		{"/pyro/http.count/touch?$key=s3cret%00", nil, 403, textBadKey},
+		{"/pyro/http.ok/echo?$key=s3cret&message=m", nil, 200, `"m"`}, // $key is not an argument
+		{"/console/api/info?$key=s3cret", nil, 403, ""},
+		{"/console/api/names", []string{headerKey + ": s3cret"}, 200, ""},
+	}
+	for _, c := range cases {
+		resp, body, err := rawDo(base, "GET", c.target, "", c.hdr...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != c.status || (c.body != "" && body != c.body) {
+			t.Errorf("%s %v: %d %q, want %d %q", c.target, c.hdr, resp.StatusCode, body, c.status, c.body)
+		}
+	}
+	if got := n.Load(); got != 2 {
+		t.Errorf("the object was called %d times, want 2 (the requests with the right key)", got)
+	}
+}
