@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -446,5 +447,80 @@ func TestAttackGatewayKeySources(t *testing.T) {
 	}
 	if got := n.Load(); got != 2 {
 		t.Errorf("the object was called %d times, want 2 (the requests with the right key)", got)
+	}
+}
+
+// TestAttackSSRF: whoever may register names aims the gateway at any
+// address. Without a target check the gateway connects there and sends
+// a Pyro handshake (and nothing of the HTTP request: the call follows
+// only a Pyro answer; the attacker's object id appears JSON-escaped);
+// with WithTargetCheck it refuses with 403 and never connects.
+func TestAttackSSRF(t *testing.T) {
+	h := newHostileSetup(t)
+	victim, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []byte, 8)
+	acceptDone := make(chan struct{})
+	go func() {
+		defer close(acceptDone)
+		for {
+			c, err := victim.Accept()
+			if err != nil {
+				return
+			}
+			c.SetReadDeadline(time.Now().Add(testbound.Scale(5 * time.Second)))
+			var b []byte // the handshake: until its JSON ends, or the gateway gives up
+			buf := make([]byte, 4096)
+			for len(b) < 4096 && !bytes.HasSuffix(b, []byte("}")) {
+				n, err := c.Read(buf)
+				b = append(b, buf[:n]...)
+				if err != nil {
+					break
+				}
+			}
+			c.Close()
+			got <- b
+		}
+	}()
+	t.Cleanup(func() { victim.Close(); <-acceptDone })
+	u, err := pyro.ParseURI("PYRO:SET_x_y@" + victim.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nsClientFor(t, h.ns).Register(context.Background(), "http.internal", u, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	onlyDaemons := func(u pyro.URI) error {
+		if u.Sockname != "" || u.Host != "127.0.0.1" || u.Location() == victim.Addr().String() {
+			return fmt.Errorf("%s is not a daemon address", u.Location())
+		}
+		return nil
+	}
+	_, checked := startGateway(t, h.ns, WithTargetCheck(onlyDaemons))
+	_, open := startGateway(t, h.ns, WithTimeout(testbound.Scale(2*time.Second)))
+	resp, body, err := rawDo(checked, "GET", "/pyro/http.internal/flushall?a=%0d%0aFLUSHALL%0d%0a", "")
+	if err != nil || resp.StatusCode != 403 || body != textDeniedObject {
+		t.Errorf("checked gateway: %v %v %q, want 403", err, resp, body)
+	}
+	honest(t, checked)
+	select {
+	case b := <-got:
+		t.Fatalf("the checked gateway connected to the target and sent %q", b)
+	default:
+	}
+	resp, body, err = rawDo(open, "GET", "/pyro/http.internal/flushall?a=%0d%0aFLUSHALL%0d%0a", "")
+	if err != nil || resp.StatusCode != 500 {
+		t.Errorf("unchecked gateway: %v %v %q, want 500", err, resp, body)
+	}
+	select {
+	case b := <-got:
+		t.Logf("without a target check the gateway sent the target %d bytes: %q", len(b), b)
+		if bytes.Contains(b, []byte("FLUSHALL")) || bytes.Contains(b, []byte("flushall")) || !bytes.HasPrefix(b, []byte("PYRO")) {
+			t.Errorf("the target got more than a Pyro handshake: %q", b)
+		}
+	case <-time.After(testbound.Scale(20 * time.Second)):
+		t.Fatal("the unchecked gateway never connected")
 	}
 }

@@ -48,6 +48,7 @@ type Gateway struct {
 	origins   map[string]struct{} // origins allowed to make browsers call
 	anyOrigin bool
 	slots     daemonSlots
+	target    func(pyro.URI) error // nil: any target
 
 	requests, calls, errs, refused atomic.Uint64
 }
@@ -98,6 +99,7 @@ func New(cfg *pyro.Config, opts ...Option) (*Gateway, error) {
 	g.hosts, g.anyHost = hostSet(s.hosts)
 	g.origins, g.anyOrigin = originSet(s.origins)
 	g.slots.init(g.lim.MaxPerDaemon)
+	g.target = s.target
 	g.proxies.init(g.lim.MaxProxies)
 	g.console = console.New(g)
 	return g, nil
@@ -178,6 +180,11 @@ func (g *Gateway) lookup(ctx context.Context, name string) (cp *cachedProxy, don
 	u, err := naming.NewClient(ns).Lookup(ctx, name)
 	if err != nil {
 		return nil, nil, err
+	}
+	if g.target != nil {
+		if err := g.target(u); err != nil {
+			return nil, nil, fmt.Errorf("gateway: %q resolves to %s, which the target check refuses: %w: %w", name, u.Location(), err, console.ErrForbidden)
+		}
 	}
 	loc := u.Location()
 	if err := g.slots.acquire(loc); err != nil {

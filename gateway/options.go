@@ -119,6 +119,7 @@ type settings struct {
 	noReuse   bool // tests and benchmarks: a new proxy per request
 	hosts     []string
 	origins   []string
+	target    func(pyro.URI) error
 }
 
 // WithExpose sets the expose regex: a Python re pattern, matched with
@@ -200,4 +201,15 @@ func WithAllowedHosts(hosts ...string) Option {
 // that send neither header are not affected.
 func WithAllowedOrigins(origins ...string) Option {
 	return func(s *settings) { s.origins = append(s.origins, origins...) }
+}
+
+// WithTargetCheck makes the gateway call check with the URI a name
+// resolved to before it connects there; an error refuses the request
+// (403, as a name outside the expose regex). Whoever may register names
+// in the name server chooses the addresses the gateway connects to (any
+// host and port, or a unix socket): a check that allows only the
+// networks or sockets of real daemons keeps the gateway from being aimed
+// at other services. Default: no check.
+func WithTargetCheck(check func(pyro.URI) error) Option {
+	return func(s *settings) { s.target = check }
 }

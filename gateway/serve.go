@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/gateway/console"
 )
 
 // Header names of Pyro4's gateway.
@@ -211,6 +213,10 @@ func (g *Gateway) pyroRequest(w http.ResponseWriter, r *http.Request, path strin
 		g.refused.Add(1)
 		w.Header().Set("Retry-After", "1")
 		g.text(w, http.StatusServiceUnavailable, textBusyDaemon)
+		return
+	}
+	if errors.Is(err, console.ErrForbidden) {
+		g.refuse(w, http.StatusForbidden, textDeniedObject)
 		return
 	}
 	if err != nil {
