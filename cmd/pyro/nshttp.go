@@ -17,7 +17,7 @@ import (
 // nsHTTPFlags are "pyro ns"'s flags for serving the HTTP gateway and the
 // web console beside the name server.
 type nsHTTPFlags struct {
-	addr, expose, keyFile string
+	addr, expose, keyFile    string
 	allowHosts, allowOrigins listFlag
 }
 
