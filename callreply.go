@@ -2,6 +2,7 @@ package pyro
 
 import (
 	"context"
+	"errors"
 
 	"github.com/pyrogo/pyro/codec"
 )
@@ -30,6 +31,7 @@ type RawReply struct {
 type callExtras struct {
 	corr    []byte    // 16 bytes, or nil
 	raw     *RawReply // filled with the reply's payload, or nil
+	rawOnly bool      // raw is all the caller wants: the payload is not decoded
 	hasCorr bool
 }
 
@@ -67,6 +69,22 @@ func WithCorrelationID(ctx context.Context, id [16]byte) context.Context {
 func WithRawReply(ctx context.Context, dst *RawReply) context.Context {
 	return withExtras(ctx, func(x *callExtras) { x.raw = dst })
 }
+
+// WithRawReplyOnly is WithRawReply for a caller that wants only the
+// payload, as Pyro4's proxy._pyroRawWireResponse: the reply is not
+// decoded, so a large or deeply nested result costs its bytes and no
+// more. A call that got a result returns nil and no error; one that got
+// an exception returns an error matching ErrRawException (dst.Exception
+// is set, dst.Data holds the serialized exception) and does not reuse its
+// connection, since an undecoded exception may be the SecurityError after
+// which a daemon closes it. Streamed results are decoded as usual.
+func WithRawReplyOnly(ctx context.Context, dst *RawReply) context.Context {
+	return withExtras(ctx, func(x *callExtras) { x.raw, x.rawOnly = dst, true })
+}
+
+// ErrRawException is the error of a call made with WithRawReplyOnly that
+// got a remote exception, which was not decoded (see RawReply).
+var ErrRawException = errors.New("pyro: the call raised a remote exception (not decoded: see RawReply)")
 
 // OnewayKw invokes a method with positional and keyword arguments
 // without waiting for (or getting) a reply, whatever the metadata says

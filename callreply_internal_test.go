@@ -50,3 +50,27 @@ func TestCallReplyExtras(t *testing.T) {
 		}
 	}
 }
+
+// TestRawReplyOnly: WithRawReplyOnly fills the raw reply and returns no
+// decoded value; an exception is ErrRawException with the raw exception,
+// and the proxy keeps working after it (its connection is not reused).
+func TestRawReplyOnly(t *testing.T) {
+	_, u, _ := startDaemon(t, nil)
+	id := [16]byte{1, 2, 3}
+	for _, proto := range []string{Protocol4, Protocol5} {
+		p := newProxy(t, u, nil, WithSerializer("json"), WithProtocol(proto))
+		var raw RawReply
+		v, err := p.Call(WithRawReplyOnly(WithCorrelationID(context.Background(), id), &raw), "corr")
+		if err != nil || v != nil || string(raw.Data) != `"`+uuidString(id)+`"` || raw.Exception {
+			t.Errorf("%s: result %v, %v, raw %+v", proto, v, err, raw)
+		}
+		raw = RawReply{}
+		_, err = p.Call(WithRawReplyOnly(context.Background(), &raw), "fail")
+		if !errors.Is(err, ErrRawException) || !raw.Exception || len(raw.Data) == 0 || raw.Data[0] != '{' {
+			t.Errorf("%s: exception %v, raw %+v", proto, err, raw)
+		}
+		if v, err := p.Call(context.Background(), "corr"); err != nil || v == nil {
+			t.Errorf("%s: call after a raw exception: %v, %v", proto, v, err)
+		}
+	}
+}

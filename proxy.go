@@ -837,6 +837,12 @@ func (p *Proxy) exchange(ctx context.Context, c *clientConn, call *codec.Call, o
 	if x != nil && x.raw != nil {
 		*x.raw = RawReply{Data: append([]byte(nil), reply.Data...), SerializerID: int(reply.SerializerID),
 			Protocol: int(max(c.proto, wire.Protocol48)), Exception: reply.Flags&wire.FlagException != 0}
+		if x.rawOnly && reply.Flags&wire.FlagItemStreamResult == 0 {
+			if reply.Flags&wire.FlagException != 0 {
+				return nil, true, ErrRawException
+			}
+			return nil, false, nil
+		}
 	}
 	v, err := c.cd.Unmarshal(reply.Data)
 	if err != nil {

@@ -40,6 +40,20 @@
 // X-Pyro-Gateway-Key or the parameter $key (403 otherwise; compared in
 // constant time).
 //
+// # Browsers
+//
+// A web page in the browser of someone on the gateway's host must not be
+// able to use it. On a loopback address, a request whose Host header is
+// not an IP literal, localhost (*.localhost), this machine's host name or
+// a name of WithAllowedHosts is 403 (DNS rebinding: evil.example
+// resolving to 127.0.0.1). A call a browser marks as cross-site or
+// same-site (Sec-Fetch-Site other than same-origin and none) or, without
+// Sec-Fetch-Site, whose Origin is not the request's host, is 403 unless
+// the origin is one of WithAllowedOrigins (CSRF: an <img src> or form
+// post calling a method). Programs send neither header and are not
+// affected. Answers are X-Content-Type-Options: nosniff, and call
+// answers Cache-Control: no-store.
+//
 // # Limits (see Limits for the defaults)
 //
 // Request bodies, header bytes, the number of parameters and the length
@@ -47,7 +61,11 @@
 // and ReadTimeout for its body (slow clients are cut off); each request's
 // Pyro work (lookup, connect, call) has the Timeout (default 30 s, not
 // Pyro's 0 = forever); at most MaxConcurrent requests run at once, and
-// the excess is answered 503 at once instead of queueing; NewServer's
+// the excess is answered 503 at once instead of queueing, and at most
+// MaxPerDaemon of them may wait on one daemon (a daemon that never
+// answers cannot take every slot); replies over MaxReplyBytes (8 MiB)
+// fail the request before their payload is read, and replies are
+// forwarded without being decoded; NewServer's
 // listener holds at most MaxConns connections, and when it is full it
 // closes the oldest connection that has not started a request before it
 // refuses a new one with 503.
@@ -57,4 +75,6 @@
 // looks the name up for every request (so re-registrations take effect at
 // once) but keeps proxies per URI (at most MaxProxies, each with at most
 // ConnsPerProxy pooled connections) and reuses their connections.
+// Whoever may register names chooses where the gateway connects:
+// WithTargetCheck restricts that.
 package gateway

@@ -43,6 +43,13 @@ type Gateway struct {
 	proxies proxyCache
 	noReuse bool // a new proxy per request, as Pyro4's gateway (benchmarks)
 
+	hosts     map[string]struct{} // Host names allowed on loopback besides IPs and localhost
+	anyHost   bool
+	origins   map[string]struct{} // origins allowed to make browsers call
+	anyOrigin bool
+	slots     daemonSlots
+	target    func(pyro.URI) error // nil: any target
+
 	requests, calls, errs, refused atomic.Uint64
 }
 
@@ -67,8 +74,12 @@ func New(cfg *pyro.Config, opts ...Option) (*Gateway, error) {
 		}
 	}
 	cfg.Metadata = true // the gateway needs every object's metadata
+	lim := s.limits.resolved()
+	if cfg.MaxMessageSize <= 0 || cfg.MaxMessageSize > lim.MaxReplyBytes {
+		cfg.MaxMessageSize = lim.MaxReplyBytes
+	}
 	g := &Gateway{cfg: cfg, exposeSrc: s.expose, key: s.key, timeout: s.timeout, nsURI: s.nsURI,
-		nsOpts: s.nsOpts, log: s.log, lim: s.limits.resolved(), started: time.Now(), noReuse: s.noReuse}
+		nsOpts: s.nsOpts, log: s.log, lim: lim, started: time.Now(), noReuse: s.noReuse}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
@@ -85,6 +96,10 @@ func New(cfg *pyro.Config, opts ...Option) (*Gateway, error) {
 		return nil, fmt.Errorf("gateway: proxy settings: %w", err)
 	}
 	g.sem = make(chan struct{}, g.lim.MaxConcurrent)
+	g.hosts, g.anyHost = hostSet(s.hosts)
+	g.origins, g.anyOrigin = originSet(s.origins)
+	g.slots.init(g.lim.MaxPerDaemon)
+	g.target = s.target
 	g.proxies.init(g.lim.MaxProxies)
 	g.console = console.New(g)
 	return g, nil
@@ -154,26 +169,40 @@ func (g *Gateway) NameServerURI() string {
 	return g.nsURI
 }
 
-// lookup resolves an exposed name to a proxy from the cache; release it
-// with g.proxies.put.
-func (g *Gateway) lookup(ctx context.Context, name string) (*cachedProxy, error) {
+// lookup resolves an exposed name to a proxy from the cache and takes a
+// slot of its daemon (errDaemonBusy when it has none left); done releases
+// both.
+func (g *Gateway) lookup(ctx context.Context, name string) (cp *cachedProxy, done func(), err error) {
 	ns, err := g.nameServer(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	u, err := naming.NewClient(ns).Lookup(ctx, name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	if g.target != nil {
+		if err := g.target(u); err != nil {
+			return nil, nil, fmt.Errorf("gateway: %q resolves to %s, which the target check refuses: %w: %w", name, u.Location(), err, console.ErrForbidden)
+		}
+	}
+	loc := u.Location()
+	if err := g.slots.acquire(loc); err != nil {
+		return nil, nil, err
 	}
 	mk := func() (*pyro.Proxy, error) { return pyro.NewProxyURI(u, g.cfg, g.proxyOpts...) }
 	if g.noReuse {
 		p, err := mk()
 		if err != nil {
-			return nil, err
+			g.slots.release(loc)
+			return nil, nil, err
 		}
-		return &cachedProxy{p: p, refs: 1, evicted: true}, nil
+		cp = &cachedProxy{p: p, refs: 1, evicted: true}
+	} else if cp, err = g.proxies.get(u, mk); err != nil {
+		g.slots.release(loc)
+		return nil, nil, err
 	}
-	return g.proxies.get(u, mk)
+	return cp, func() { g.proxies.put(cp); g.slots.release(loc) }, nil
 }
 
 // checkName refuses names the gateway does not expose with an error
@@ -227,11 +256,11 @@ func (g *Gateway) Describe(ctx context.Context, name string) (console.Descriptio
 	}
 	ctx, cancel := context.WithTimeout(ctx, g.timeout)
 	defer cancel()
-	cp, err := g.lookup(ctx, name)
+	cp, done, err := g.lookup(ctx, name)
 	if err != nil {
 		return console.Description{}, notFound(err)
 	}
-	defer g.proxies.put(cp)
+	defer done()
 	methods, oneway, attrs, err := cp.p.Metadata(ctx)
 	if err != nil {
 		return console.Description{}, err
@@ -271,11 +300,11 @@ func (g *Gateway) Call(ctx context.Context, name, method string, args []any, kwa
 	}
 	ctx, cancel := context.WithTimeout(ctx, g.timeout)
 	defer cancel()
-	cp, err := g.lookup(ctx, name)
+	cp, done, err := g.lookup(ctx, name)
 	if err != nil {
 		return nil, notFound(err)
 	}
-	defer g.proxies.put(cp)
+	defer done()
 	g.calls.Add(1)
 	v, err := cp.p.CallKw(ctx, method, args, kwargs)
 	if err != nil {

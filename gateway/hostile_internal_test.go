@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/metrics"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -79,7 +80,10 @@ func rawGet(t *testing.T, base, target string, hdr ...string) (int, string) {
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(testbound.Scale(30 * time.Second)))
-	req := "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+	req := "GET " + target + " HTTP/1.1\r\nConnection: close\r\n"
+	if !slices.ContainsFunc(hdr, func(h string) bool { return strings.HasPrefix(strings.ToLower(h), "host:") }) {
+		req += "Host: localhost\r\n"
+	}
 	for _, h := range hdr {
 		req += h + "\r\n"
 	}
@@ -288,7 +292,7 @@ func TestHostileSlowClients(t *testing.T) {
 	var slow []net.Conn
 	for range 20 {
 		c := dialRaw(t, base)
-		io.WriteString(c, "GET /pyro/http.ok/echo HTTP/1.1\r\nHost: x\r\n")
+		io.WriteString(c, "GET /pyro/http.ok/echo HTTP/1.1\r\nHost: localhost\r\n")
 		slow = append(slow, c)
 	}
 	stop := make(chan struct{})
@@ -317,7 +321,7 @@ func TestHostileSlowClients(t *testing.T) {
 	wg.Wait()
 	// a body promised and never sent
 	c := dialRaw(t, base)
-	io.WriteString(c, "POST /pyro/http.ok/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nmessage=x")
+	io.WriteString(c, "POST /pyro/http.ok/echo HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nmessage=x")
 	honest(t, base)
 	if got := waitClosed(t, c, testbound.Scale(10*time.Second)); !strings.HasPrefix(got, "HTTP/1.1 400") {
 		t.Errorf("stalled body answered %q, want a 400", got)
@@ -362,7 +366,7 @@ func TestHostileConcurrency(t *testing.T) {
 	if err := nsClientFor(t, h.ns).Register(context.Background(), "http.block", u, false, nil); err != nil {
 		t.Fatal(err)
 	}
-	g, base := startGateway(t, h.ns, WithLimits(Limits{MaxConcurrent: 2}))
+	g, base := startGateway(t, h.ns, WithLimits(Limits{MaxConcurrent: 2, MaxPerDaemon: 2}))
 	results := make(chan string, 2)
 	for range 2 {
 		go func() {
@@ -425,7 +429,7 @@ func TestHostileConnectionFlood(t *testing.T) {
 	for range 8 {
 		n := g.Info().Requests
 		c := dialRaw(t, base)
-		io.WriteString(c, "POST /pyro/http.ok/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nmess")
+		io.WriteString(c, "POST /pyro/http.ok/echo HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nmess")
 		busy = append(busy, c)
 		for deadline := time.Now().Add(testbound.Scale(20 * time.Second)); g.Info().Requests == n; {
 			if time.Now().After(deadline) {
@@ -435,7 +439,7 @@ func TestHostileConnectionFlood(t *testing.T) {
 		}
 	}
 	c := dialRaw(t, base)
-	io.WriteString(c, "GET /pyro/http.ok/echo?message=probe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	io.WriteString(c, "GET /pyro/http.ok/echo?message=probe HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
 	if got := waitClosed(t, c, testbound.Scale(10*time.Second)); !strings.HasPrefix(got, "HTTP/1.1 503") || !strings.HasSuffix(got, "too many connections") {
 		t.Fatalf("with every slot busy, a new connection got %q, want a 503", got)
 	}
@@ -445,7 +449,7 @@ func TestHostileConnectionFlood(t *testing.T) {
 	deadline := time.Now().Add(testbound.Scale(20 * time.Second))
 	for {
 		c := dialRaw(t, base)
-		io.WriteString(c, "GET /pyro/http.ok/echo?message=back HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+		io.WriteString(c, "GET /pyro/http.ok/echo?message=back HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
 		if got := waitClosed(t, c, testbound.Scale(10*time.Second)); strings.HasSuffix(got, `"back"`) {
 			break
 		}

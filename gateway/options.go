@@ -43,6 +43,18 @@ type Limits struct {
 	// reuse; ConnsPerProxy the connections each may pool.
 	MaxProxies    int
 	ConnsPerProxy int
+	// MaxPerDaemon is the most requests that may wait at once on one
+	// daemon (one host:port or unix socket of the objects' URIs); the
+	// excess is answered 503 at once, so a daemon that never answers
+	// cannot take every one of the MaxConcurrent slots. Default
+	// MaxConcurrent/4 (at least 1).
+	MaxPerDaemon int
+	// MaxReplyBytes is the largest reply (and name server answer) the
+	// gateway reads from a daemon; a larger one fails the request with
+	// 500 before its payload is read. It lowers the configuration's
+	// MAX_MESSAGE_SIZE (64 MiB) so that MaxConcurrent requests hold at
+	// most MaxConcurrent*MaxReplyBytes of replies. Default 8 MiB.
+	MaxReplyBytes int
 }
 
 // DefaultLimits are the limits used for zero fields.
@@ -57,6 +69,7 @@ var DefaultLimits = Limits{
 	IdleTimeout:       60 * time.Second,
 	MaxProxies:        64,
 	ConnsPerProxy:     4,
+	MaxReplyBytes:     8 << 20,
 }
 
 func (l Limits) resolved() Limits {
@@ -85,6 +98,8 @@ func (l Limits) resolved() Limits {
 	l.IdleTimeout = pickD(l.IdleTimeout, d.IdleTimeout)
 	l.MaxProxies = pick(l.MaxProxies, d.MaxProxies)
 	l.ConnsPerProxy = pick(l.ConnsPerProxy, d.ConnsPerProxy)
+	l.MaxPerDaemon = pick(l.MaxPerDaemon, max(1, l.MaxConcurrent/4))
+	l.MaxReplyBytes = pick(l.MaxReplyBytes, d.MaxReplyBytes)
 	return l
 }
 
@@ -102,6 +117,9 @@ type settings struct {
 	log       *slog.Logger
 	limits    Limits
 	noReuse   bool // tests and benchmarks: a new proxy per request
+	hosts     []string
+	origins   []string
+	target    func(pyro.URI) error
 }
 
 // WithExpose sets the expose regex: a Python re pattern, matched with
@@ -162,4 +180,36 @@ func WithLogger(l *slog.Logger) Option {
 // WithLimits sets the limits; zero fields keep their defaults.
 func WithLimits(l Limits) Option {
 	return func(s *settings) { s.limits = l }
+}
+
+// WithAllowedHosts adds host names (without port; "*" for any) that
+// requests arriving on a loopback address may carry in their Host header,
+// besides IP literals, localhost, *.localhost and this machine's host
+// name. Any other name is refused with 403: it is what a browser sends
+// for a page whose name an attacker rebound to 127.0.0.1 (DNS
+// rebinding). Add the names a reverse proxy or users on this host really
+// use.
+func WithAllowedHosts(hosts ...string) Option {
+	return func(s *settings) { s.hosts = append(s.hosts, hosts...) }
+}
+
+// WithAllowedOrigins adds web origins ("https://app.example", or "*" for
+// any) whose pages may make browsers call objects through the gateway.
+// By default a call request that a browser marks as coming from another
+// site or origin (Sec-Fetch-Site, Origin) is refused with 403, so that a
+// web page cannot make a visitor's browser call methods (CSRF). Programs
+// that send neither header are not affected.
+func WithAllowedOrigins(origins ...string) Option {
+	return func(s *settings) { s.origins = append(s.origins, origins...) }
+}
+
+// WithTargetCheck makes the gateway call check with the URI a name
+// resolved to before it connects there; an error refuses the request
+// (403, as a name outside the expose regex). Whoever may register names
+// in the name server chooses the addresses the gateway connects to (any
+// host and port, or a unix socket): a check that allows only the
+// networks or sockets of real daemons keeps the gateway from being aimed
+// at other services. Default: no check.
+func WithTargetCheck(check func(pyro.URI) error) Option {
+	return func(s *settings) { s.target = check }
 }

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/gateway/console"
 )
 
 // Header names of Pyro4's gateway.
@@ -51,6 +53,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.text(w, http.StatusServiceUnavailable, textBusy)
 		return
 	}
+	if !g.hostAllowed(r) {
+		g.refuse(w, http.StatusForbidden, textBadHost)
+		return
+	}
 	path := strings.TrimLeft(r.URL.Path, "/") // PATH_INFO.lstrip('/')
 	switch {
 	case path == "":
@@ -73,6 +79,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	path = path[len("pyro/"):]
+	if g.crossSite(r) {
+		g.refuse(w, http.StatusForbidden, textCrossSite)
+		return
+	}
 	if !cleanText(path) {
 		g.refuse(w, http.StatusBadRequest, textBadPath)
 		return
@@ -132,6 +142,7 @@ func isURIName(name string) bool {
 
 func (g *Gateway) text(w http.ResponseWriter, status int, text string) {
 	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_, _ = w.Write([]byte(text))
 }
@@ -145,6 +156,10 @@ func (g *Gateway) refuse(w http.ResponseWriter, status int, text string) {
 func (g *Gateway) jsonReply(w http.ResponseWriter, status int, corr string, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", contentJSON)
+	// answers carry what objects (and, in exceptions, attackers) chose:
+	// never sniffed as markup, never kept by a cache
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
 	if corr != "" {
 		h.Set(headerCorr, corr)
 	}
@@ -193,12 +208,22 @@ func (g *Gateway) pyroRequest(w http.ResponseWriter, r *http.Request, path strin
 	oneway := slices.Contains(strings.Split(r.Header.Get(headerOptions), ","), "oneway")
 	ctx, cancel := context.WithTimeout(r.Context(), g.timeout)
 	defer cancel()
-	cp, err := g.lookup(ctx, name)
+	cp, done, err := g.lookup(ctx, name)
+	if isBusy(err) {
+		g.refused.Add(1)
+		w.Header().Set("Retry-After", "1")
+		g.text(w, http.StatusServiceUnavailable, textBusyDaemon)
+		return
+	}
+	if errors.Is(err, console.ErrForbidden) {
+		g.refuse(w, http.StatusForbidden, textDeniedObject)
+		return
+	}
 	if err != nil {
 		g.fail(w, path, err)
 		return
 	}
-	defer g.proxies.put(cp)
+	defer done()
 	var corrID [16]byte
 	if h := r.Header.Get(headerCorr); h != "" {
 		if corrID, err = parseUUID(h); err != nil {
@@ -220,7 +245,7 @@ func (g *Gateway) pyroRequest(w http.ResponseWriter, r *http.Request, path strin
 		return
 	}
 	var raw pyro.RawReply
-	ctx = pyro.WithRawReply(ctx, &raw)
+	ctx = pyro.WithRawReplyOnly(ctx, &raw) // forwarded as is: never decoded
 	g.calls.Add(1)
 	switch {
 	case slices.Contains(attrs, method):

@@ -37,6 +37,13 @@ the process list). Binding to a non-loopback address without a key logs a
 warning. -t bounds each request's Pyro work (default 30 s; Pyro4's
 default is 0, forever, which this gateway does not offer).
 
+Browsers are kept from being used against the gateway: on a loopback
+address, a request whose Host header is not an IP address, localhost,
+this machine's name or an --allow-host name is refused (DNS rebinding);
+a call a browser marks as coming from another site or origin
+(Sec-Fetch-Site, Origin) is refused unless its origin is an
+--allow-origin (CSRF). Programs (Python, curl, node) send neither header.
+
 HTTPS: --tls-cert and --tls-key (PEM files). The --ssl-* flags are for the
 Pyro side (name server and daemons), as are -k, PYRO_HMAC_KEY and
 --key-file.
@@ -74,6 +81,9 @@ func httpgatewayMain(ctx context.Context, args []string, stdout, stderr io.Write
 	for _, n := range []string{"t", "timeout"} {
 		fs.Float64Var(&timeout, n, gateway.DefaultTimeout.Seconds(), "bound on each request's Pyro work, in `seconds` (0: the default)")
 	}
+	var allowHosts, allowOrigins listFlag
+	fs.Var(&allowHosts, "allow-host", "also accept this `name` in the Host header of requests on loopback (repeatable; DNS rebinding protection refuses other names)")
+	fs.Var(&allowOrigins, "allow-origin", "let pages of this web `origin` (https://app.example) make browsers call objects (repeatable; \"*\": any; cross-site browser requests are refused otherwise)")
 	fs.StringVar(&gwKeyFile, "gateway-key-file", "", "read the gateway api key from `file` (mode 0600)")
 	fs.StringVar(&nsHost, "n", "", "the name server's `host` (default: located as Pyro4.locateNS does)")
 	fs.IntVar(&nsPort, "nsport", 0, "the name server's `port` (default NS_PORT)")
@@ -128,7 +138,7 @@ func httpgatewayMain(ctx context.Context, args []string, stdout, stderr io.Write
 		popts = append(popts, pyro.WithIdentification(passphrases[0]))
 	}
 	gopts := []gateway.Option{gateway.WithExpose(expose), gateway.WithGatewayKey(gatewayKey), gateway.WithLogger(logger),
-		gateway.WithProxyOptions(popts...)}
+		gateway.WithProxyOptions(popts...), gateway.WithAllowedHosts(allowHosts...), gateway.WithAllowedOrigins(allowOrigins...)}
 	if timeout > 0 {
 		gopts = append(gopts, gateway.WithTimeout(time.Duration(timeout*float64(time.Second))))
 	}

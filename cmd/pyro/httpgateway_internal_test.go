@@ -125,3 +125,67 @@ func TestHTTPGatewayCommandUsage(t *testing.T) {
 		t.Errorf("bad regex: exit %d", code)
 	}
 }
+
+// TestHTTPGatewayCommandBrowserAttacks: the command refuses a rebound
+// Host name and cross-site browser calls by default, and --allow-host and
+// --allow-origin let named ones through.
+func TestHTTPGatewayCommandBrowserAttacks(t *testing.T) {
+	ns, err := naming.Start(pyro.BuiltinConfig(), naming.WithHost("127.0.0.1"), naming.WithPort(0), naming.WithBroadcast(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		ns.Shutdown(ctx)
+	}()
+	u, _ := pyro.ParseURI(startGoEcho(t))
+	nsp, err := pyro.NewProxyURI(ns.URI(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nsp.Close()
+	if err := naming.NewClient(nsp).Register(context.Background(), "http.echo", u, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	loc := ns.URI().Location()
+	nsPort := loc[strings.LastIndexByte(loc, ':')+1:]
+	r := startGatewayCmd(t, cleanEnviron(), "-H", "127.0.0.1", "-p", "0", "-n", "127.0.0.1", "--nsport", nsPort,
+		"--allow-host", "gw.example", "--allow-origin", "http://app.example")
+	plain := startGatewayCmd(t, cleanEnviron(), "-H", "127.0.0.1", "-p", "0", "-n", "127.0.0.1", "--nsport", nsPort)
+	get := func(base, host string, hdr ...string) (int, string) {
+		req, _ := http.NewRequest("GET", base+"/pyro/http.echo/echo?message=m", nil)
+		if host != "" {
+			req.Host = host
+		}
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		resp, err := (&http.Client{Timeout: waitLimit}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, c := range []struct {
+		base, host string
+		hdr        []string
+		status     int
+	}{
+		{plain.url, "evil.example:8080", nil, 403},
+		{plain.url, "gw.example", nil, 403},
+		{r.url, "evil.example", nil, 403},
+		{r.url, "gw.example", nil, 200},
+		{plain.url, "", nil, 200},
+		{plain.url, "", []string{"Sec-Fetch-Site", "cross-site"}, 403},
+		{plain.url, "", []string{"Origin", "http://app.example"}, 403},
+		{r.url, "", []string{"Origin", "http://app.example", "Sec-Fetch-Site", "cross-site"}, 200},
+		{r.url, "", []string{"Origin", "http://evil.example", "Sec-Fetch-Site", "cross-site"}, 403},
+	} {
+		if status, body := get(c.base, c.host, c.hdr...); status != c.status {
+			t.Errorf("%s Host %q %v: %d %q, want %d", c.base, c.host, c.hdr, status, body, c.status)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -16,12 +17,16 @@ import (
 // nsHTTPFlags are "pyro ns"'s flags for serving the HTTP gateway and the
 // web console beside the name server.
 type nsHTTPFlags struct {
-	addr, expose, keyFile string
+	addr, expose, keyFile    string
+	allowHosts, allowOrigins listFlag
 }
 
 func (h *nsHTTPFlags) add(fs interface {
 	StringVar(p *string, name, value, usage string)
+	Var(v flag.Value, name, usage string)
 }) {
+	fs.Var(&h.allowHosts, "allow-host", "with --http: also accept this `name` in the Host header of requests on loopback (repeatable; DNS rebinding protection)")
+	fs.Var(&h.allowOrigins, "allow-origin", "with --http: let pages of this web `origin` make browsers call objects (repeatable; \"*\": any)")
 	fs.StringVar(&h.addr, "http", "", "also serve the HTTP gateway and the web console for this name server on `addr` (host:port; an empty host is localhost)")
 	fs.StringVar(&h.expose, "http-expose", gateway.DefaultExpose, "with --http: the gateway's expose `regex` (Python re.match; \"\" exposes every name)")
 	fs.StringVar(&h.keyFile, "gateway-key-file", "", "with --http: read the gateway api key from `file` (mode 0600; or PYRO_HTTPGATEWAY_KEY)")
@@ -32,8 +37,8 @@ func (h *nsHTTPFlags) add(fs interface {
 // key file (not both).
 func (h *nsHTTPFlags) check(set map[string]bool, environ []string) (key []byte, err error) {
 	if h.addr == "" {
-		if set["http-expose"] || set["gateway-key-file"] {
-			return nil, errors.New("--http-expose and --gateway-key-file go with --http")
+		if set["http-expose"] || set["gateway-key-file"] || set["allow-host"] || set["allow-origin"] {
+			return nil, errors.New("--http-expose, --gateway-key-file, --allow-host and --allow-origin go with --http")
 		}
 		return nil, nil
 	}
@@ -75,7 +80,8 @@ func startNSHTTP(cfg *pyro.Config, ns *naming.Server, h nsHTTPFlags, key []byte,
 		popts = append(popts, pyro.WithIdentification(passphrases[0]))
 	}
 	g, err := gateway.New(cfg, gateway.WithNameServer(ns.URI().String()), gateway.WithExpose(h.expose),
-		gateway.WithGatewayKey(key), gateway.WithLogger(logger), gateway.WithProxyOptions(popts...))
+		gateway.WithGatewayKey(key), gateway.WithLogger(logger), gateway.WithProxyOptions(popts...),
+		gateway.WithAllowedHosts(h.allowHosts...), gateway.WithAllowedOrigins(h.allowOrigins...))
 	if err != nil {
 		return nil, err
 	}

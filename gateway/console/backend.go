@@ -64,4 +64,7 @@ var (
 	ErrForbidden = errors.New("forbidden")
 	// ErrNotFound: no such name in the name server (404).
 	ErrNotFound = errors.New("not found")
+	// ErrBusy: the gateway (or the object's daemon) has too many
+	// requests in progress; try again later (503).
+	ErrBusy = errors.New("busy")
 )

@@ -48,6 +48,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 //
 //	matches ErrForbidden                 403
 //	matches ErrNotFound                  404
+//	matches ErrBusy                      503
 //	*pyro.RemoteError (the object raised) 200, "ok": false, the exception
 //	a timeout (deadline, TimeoutError)   504, class Pyro4.errors.TimeoutError
 //	other pyro errors (connection, ...)  502, class Pyro4.errors.X
@@ -68,6 +69,10 @@ func (h *handler) backendError(w http.ResponseWriter, r *http.Request, err error
 		return
 	case errors.Is(err, ErrNotFound):
 		writeError(w, http.StatusNotFound, "NotFound", err.Error())
+		return
+	case errors.Is(err, ErrBusy):
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "ServiceUnavailable", err.Error())
 		return
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, pyro.ErrTimeout):
 		writeError(w, http.StatusGatewayTimeout, pyro.ErrTimeout.PythonName(), err.Error())
