@@ -276,8 +276,17 @@ func (es *EventStore) Attach(o events.Owner) error {
 	es.rmu.Lock()
 	es.owner = o
 	es.rmu.Unlock()
-	if err := es.heartbeat(); err != nil {
-		return err
+	// the first heartbeat, retried while a new bucket elects its leader
+	deadline := time.Now().Add(3 * es.spec.Timeout)
+	for {
+		err := es.heartbeat()
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(es.beat)
 	}
 	w, err := es.startWatch(es.spec.Timeout)
 	if err != nil {
@@ -615,12 +624,16 @@ func (es *EventStore) purge() {
 	}
 	es.lastPurge = time.Now()
 	upTo := es.purgeMark + 1
-	for _, e := range es.recs {
-		if !e.deleted {
-			upTo = min(upTo, e.r.Cursor>>seqShift)
-		}
-	}
 	es.mu.Unlock()
+	// the cursors as the bucket has them now, not as this instance's
+	// watch has shown them: a record the watch missed would otherwise
+	// lose its events
+	low, err := es.lowestCursor()
+	if err != nil {
+		es.log.Debug("nats event store: reading the cursors to trim the log", "err", err)
+		return
+	}
+	upTo = min(upTo, low)
 	ctx, cancel := es.ctx()
 	defer cancel()
 	st, err := es.js.Stream(ctx, es.stream)
@@ -636,6 +649,37 @@ func (es *EventStore) purge() {
 	es.mu.Lock()
 	es.purgeMark = state.LastSeq
 	es.mu.Unlock()
+}
+
+// lowestCursor reads every subscriber record from the bucket and returns
+// the lowest log message one still needs (^0 when there is none).
+func (es *EventStore) lowestCursor() (uint64, error) {
+	ctx, cancel := es.ctx()
+	defer cancel()
+	w, err := es.kv.WatchFiltered(ctx, []string{"s.>"}, jetstream.IgnoreDeletes())
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = w.Stop() }()
+	low := ^uint64(0)
+	for {
+		select {
+		case e, ok := <-w.Updates():
+			if !ok {
+				return 0, errors.New("watch closed")
+			}
+			if e == nil {
+				return low, nil
+			}
+			var r subRecord
+			if err := json.Unmarshal(e.Value(), &r); err != nil {
+				return 0, fmt.Errorf("subscriber record %s: %w", e.Key(), err)
+			}
+			low = min(low, r.Cursor>>seqShift)
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
 }
 
 // Publish appends the events of one publish to the log as one message
@@ -717,6 +761,7 @@ func (es *EventStore) Read(ctx context.Context, after uint64, fn func(events.Sto
 		cancel()
 	}()
 	read := start - 1 // the last message read
+	var delivered uint64 // the consumer's delivery sequence
 	for {
 		fctx, fcancel := context.WithTimeout(ctx, readStall)
 		batch, err := cons.Fetch(readBatch, jetstream.FetchMaxBytes(es.readB), jetstream.FetchContext(fctx))
@@ -735,6 +780,15 @@ func (es *EventStore) Read(ctx context.Context, after uint64, fn func(events.Sto
 				fcancel()
 				return es.opErr("read events", err)
 			}
+			// deliveries are numbered from 1 without gaps: a gap is a
+			// message lost on its way (a NATS node died meanwhile), which
+			// an unacknowledged consumer does not send again; a new one
+			// starts after the last message handled
+			if meta.Sequence.Consumer != delivered+1 {
+				fcancel()
+				return es.opErr("read events", fmt.Errorf("delivery %d after %d: a message was lost on its way", meta.Sequence.Consumer, delivered))
+			}
+			delivered = meta.Sequence.Consumer
 			read = meta.Sequence.Stream
 			evs, err := es.decode(m.Data())
 			if err != nil {

@@ -231,23 +231,35 @@ func TestEventServerTakeoverInProcess(t *testing.T) {
 	crashed := time.Now()
 	ess[0].crash()
 	wg.Wait()
-	for k := range subs {
-		testkit.Eventually(t, fmt.Sprintf("every acknowledged publish at subscription %d", k), func() bool {
-			gmu.Lock()
-			defer gmu.Unlock()
-			seen := map[arrival]bool{}
-			for _, a := range got[k] {
-				seen[a] = true
-			}
-			for _, b := range pubs {
-				for i, a := range b.acked {
-					if a && !seen[arrival{b.p, i}] {
-						return false
-					}
+	missing := func(k int) []arrival {
+		gmu.Lock()
+		defer gmu.Unlock()
+		seen := map[arrival]bool{}
+		for _, a := range got[k] {
+			seen[a] = true
+		}
+		var out []arrival
+		for _, b := range pubs {
+			for i, a := range b.acked {
+				if a && !seen[arrival{b.p, i}] {
+					out = append(out, arrival{b.p, i})
 				}
 			}
-			return true
-		})
+		}
+		return out
+	}
+	for k := range subs {
+		deadline := time.Now().Add(testkit.Bound())
+		for m := missing(k); len(m) > 0; m = missing(k) {
+			if time.Now().After(deadline) {
+				st, _ := ess[1].st.js.Stream(ctx, ess[1].st.stream)
+				gmu.Lock()
+				defer gmu.Unlock()
+				t.Fatalf("subscription %d misses %d acknowledged publishes after %v (first: %v; %d received, %d repeats dropped; log %+v)",
+					k, len(m), testkit.Bound(), m[:min(5, len(m))], len(got[k]), subs[k].Repeats(), st.CachedInfo().State)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 	t.Logf("subscription 0 had everything %v after its event server crashed (lease %v); repeats dropped: %d", time.Since(crashed), testLease, subs[0].Repeats())
 	gmu.Lock()
