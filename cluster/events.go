@@ -760,7 +760,7 @@ func (es *EventStore) Read(ctx context.Context, after uint64, fn func(events.Sto
 		_ = es.js.DeleteConsumer(dctx, es.stream, cons.CachedInfo().Name)
 		cancel()
 	}()
-	read := start - 1 // the last message read
+	read := start - 1    // the last message read
 	var delivered uint64 // the consumer's delivery sequence
 	for {
 		fctx, fcancel := context.WithTimeout(ctx, readStall)
