@@ -127,12 +127,15 @@
 //     published from then on, and makes the instance that took it the
 //     owner.
 //   - The owner reads the log from the cursor for each of its
-//     subscribers (an ordered consumer holding at most 16 messages ahead
-//     of the subscriber's queue, so the queue bounds of the service apply
-//     and nothing is dropped: the log is the backlog), keeps what the
-//     subscriptions match, delivers it and advances the cursor after each
-//     confirmation (compare-and-set on the record: an instance that lost
-//     the subscriber cannot move it).
+//     subscribers (a pull consumer of its own, fetching at most 16
+//     messages and 2 MiB at a time, each fetch waiting at most 2 s, and
+//     recreated after the last event handled when its deliveries show a
+//     gap or it stalls while the log has more; so the queue bounds of the
+//     service apply and nothing is dropped: the log is the backlog),
+//     keeps what the subscriptions match, delivers it and advances the
+//     cursor after each confirmation (written in the background,
+//     compare-and-set on the record: an instance that lost the subscriber
+//     cannot move it).
 //   - An event's "seq" is its message's stream sequence times 1024 plus
 //     its index in the publish: the same on every instance, so a repeat
 //     after a takeover carries the seq of the first copy.
