@@ -44,7 +44,10 @@ var ErrTooLarge = errors.New("registration too large")
 // Option configures Open.
 type Option func(*options)
 
-type options struct{ log *slog.Logger }
+type options struct {
+	log   *slog.Logger
+	lease time.Duration // OpenEvents: WithLease
+}
 
 // WithLogger makes the storage log connection losses and recoveries.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
@@ -119,9 +122,6 @@ func (st *Store) natsOptions() ([]nats.Option, error) {
 	sp := st.spec
 	opts := []nats.Option{
 		nats.Name("pyrogo name server"),
-		nats.Timeout(sp.Timeout),
-		nats.MaxReconnects(-1),
-		nats.ReconnectWait(250 * time.Millisecond),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			st.disconnected.CompareAndSwap(0, time.Now().UnixNano())
 			st.log.Warn("nats storage: connection lost; lookups are served from the cache", "bucket", sp.Bucket, "err", err)
@@ -131,6 +131,16 @@ func (st *Store) natsOptions() ([]nats.Option, error) {
 			st.log.Info("nats storage: reconnected", "bucket", sp.Bucket, "server", nc.ConnectedUrlRedacted())
 		}),
 	}
+	return specOptions(sp, opts)
+}
+
+// specOptions appends the spec's connection options (timeout,
+// reconnection, credentials, TLS) to opts.
+func specOptions(sp Spec, opts []nats.Option) ([]nats.Option, error) {
+	opts = append(opts,
+		nats.Timeout(sp.Timeout),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250*time.Millisecond))
 	if sp.User != "" {
 		opts = append(opts, nats.UserInfo(sp.User, sp.Password))
 	}

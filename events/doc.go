@@ -172,4 +172,19 @@
 // Messages are stored in Pyro's marshal format, which round-trips every
 // value of package py (times from a msgpack client become ISO strings,
 // as the other serializers deliver them).
+//
+// # Several instances as one event server
+//
+// A Store that implements Shared (package cluster's nats:// store, `pyro
+// es --backend nats://...`) is shared by several event servers, which
+// then behave as one: a publish at any of them is appended to one shared
+// log and returns once that is durable; each subscriber is delivered to
+// by one instance (its owner: the one it subscribed at, or the one that
+// took it over when that stopped), which reads the log from the
+// subscriber's last confirmed event. The guarantee of sql:FILE above
+// holds with "across crashes of any one instance or NATS node" in place
+// of "restarts on the same file", and events are never dropped for a
+// full queue (the log waits for the subscriber; the store bounds the
+// log). The limits apply per instance. See Shared and the cluster
+// package documentation.
 package events

@@ -62,6 +62,8 @@ type Service struct {
 	durable  bool  // the store is Durable: events carry "seq"
 	startErr error // the store failed when the service was resumed
 
+	shared Shared // the store is Shared with other instances (sharedsvc.go)
+
 	ctx    context.Context // ends on Close: stops deliveries
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -113,6 +115,9 @@ func NewService(cfg *pyro.Config, opts ...Option) *Service {
 	if err := s.resume(); err != nil {
 		s.startErr = fmt.Errorf("events: resuming from the event store failed: %w", err)
 		s.o.log.Error("events: resuming from the event store failed; the service refuses every call", "err", err)
+	} else if err := s.attachShared(); err != nil {
+		s.startErr = fmt.Errorf("events: joining the shared event store failed: %w", err)
+		s.o.log.Error("events: joining the shared event store failed; the service refuses every call", "err", err)
 	}
 	return s
 }
@@ -247,6 +252,20 @@ func (s *Service) Publish(ctx context.Context, subjects, message any) error {
 		return err
 	}
 	now := float64(time.Now().UnixNano()) / 1e9
+	if s.shared != nil {
+		if err := s.live(); err != nil {
+			return err
+		}
+		evs := make([]Event, len(list))
+		for i, subj := range list {
+			evs[i] = Event{Subject: subj, Msg: message, Time: now}
+		}
+		if err := s.shared.Publish(ctx, evs); err != nil {
+			return err
+		}
+		s.published.Add(int64(len(evs)))
+		return nil
+	}
 	// every subject's subscribers first, under one budget of matching
 	// work for the whole call: a publish the patterns would make too
 	// costly is refused before anything is delivered
@@ -358,6 +377,9 @@ func (s *Service) Subscribe(ctx context.Context, subjects, subscriberArg any) er
 	if !ok {
 		return err
 	}
+	if s.shared != nil {
+		return s.subscribeShared(r, Exact, nil)
+	}
 	list, client := r.list, r.client
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -409,6 +431,13 @@ func (s *Service) SubscribeMatch(ctx context.Context, patterns, subscriberArg an
 	})
 	if !ok {
 		return err
+	}
+	if s.shared != nil {
+		byText := make(map[string]*pyre.Pattern, len(r.list))
+		for i, text := range r.list {
+			byText[text] = compiled[i]
+		}
+		return s.subscribeShared(r, Pattern, byText)
 	}
 	list, client := r.list, r.client
 	s.mu.Lock()
@@ -478,6 +507,9 @@ func (s *Service) Unsubscribe(ctx context.Context, subjects, subscriberArg any) 
 	// otherwise anyone could cut others off their events
 	if _, err := s.subscriberTarget(ctx, "unsubscribe", u, list, false); err != nil {
 		return err
+	}
+	if s.shared != nil {
+		return s.unsubscribeShared(u, list)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -559,31 +591,48 @@ func (s *Service) removeLocked(w *subscriber) {
 	if s.subs[w.key] != w {
 		return
 	}
+	s.unlinkLocked(w)
+	_ = s.o.store.RemoveSubscriber(w.key)
+	w.stop()
+}
+
+// unlinkLocked takes w and its subscriptions out of the service's maps
+// (the store is left as it is). s.mu held.
+func (s *Service) unlinkLocked(w *subscriber) {
 	delete(s.subs, w.key)
 	s.nSubs.Store(int64(len(s.subs)))
 	// only w's own subscriptions: the cost of a removal does not grow
 	// with what other clients subscribed
 	for subj := range w.exact {
-		if m := s.exact[subj]; m[w.key] == w {
-			delete(m, w.key)
-			s.nExact--
-			if len(m) == 0 {
-				delete(s.exact, subj)
-			}
-		}
+		s.unlinkExactLocked(w, subj)
 	}
 	for text := range w.patterns {
-		if ps := s.patterns[text]; ps != nil && ps.subs[w.key] == w {
-			delete(ps.subs, w.key)
-			s.nPattern--
-			if len(ps.subs) == 0 {
-				delete(s.patterns, text)
-				s.program -= ps.p.Size()
-			}
+		s.unlinkPatternLocked(w, text)
+	}
+}
+
+// unlinkExactLocked takes w out of the subscribers of subj. s.mu held.
+func (s *Service) unlinkExactLocked(w *subscriber, subj string) {
+	if m := s.exact[subj]; m[w.key] == w {
+		delete(m, w.key)
+		s.nExact--
+		if len(m) == 0 {
+			delete(s.exact, subj)
 		}
 	}
-	_ = s.o.store.RemoveSubscriber(w.key)
-	w.stop()
+}
+
+// unlinkPatternLocked takes w out of the subscribers of the pattern
+// text. s.mu held.
+func (s *Service) unlinkPatternLocked(w *subscriber, text string) {
+	if ps := s.patterns[text]; ps != nil && ps.subs[w.key] == w {
+		delete(ps.subs, w.key)
+		s.nPattern--
+		if len(ps.subs) == 0 {
+			delete(s.patterns, text)
+			s.program -= ps.p.Size()
+		}
+	}
 }
 
 // remove is called by a subscriber's goroutine that gave up.

@@ -43,6 +43,9 @@ type subscriber struct {
 	// sent holds the events sent and not confirmed yet (see confirm),
 	// their bytes still counted; owned by the goroutine.
 	sent []queued
+	// thirdParty: its client was on another host (a shared subscriber,
+	// sharedsvc.go); set before it starts
+	thirdParty bool
 }
 
 // queued is a stored event in a queue with its estimated size.

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/pyrogo/pyro"
+	"github.com/pyrogo/pyro/cluster"
 	"github.com/pyrogo/pyro/events"
 	_ "github.com/pyrogo/pyro/events/sqlstore" // sql:FILE storage
 )
@@ -40,6 +41,16 @@ a crash or restart, and delivery resumes; one event server at a time per
 file; see the events package documentation for the exact guarantee). An
 unknown storage is a usage error that lists the storages this binary
 knows.
+
+--backend nats://HOST:PORT[,HOST:PORT...]/NAME (instead of -s) makes
+this event server one of several sharing a NATS JetStream cluster: events
+published at any of them reach the subscribers of all, in per-publisher
+order; a publish returns once JetStream stored it on a majority of its
+replicas; each subscriber is delivered to by the instance it subscribed
+at, and by another one, from its last confirmed event, when that one
+stops (within a few seconds; events carry "seq" so that repeats can be
+dropped). The spec takes the parameters of pyro ns -s nats://... (see
+the cluster package documentation).
 
 The configuration is Pyro's defaults with the PYRO_* environment variables
 applied (see "pyro config"): HOST, ES_QUEUESIZE (events queued per
@@ -95,6 +106,8 @@ func esMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	for _, n := range []string{"N", "nons"} {
 		fs.BoolVar(&noNS, n, false, "don't register in the name server")
 	}
+	var backend string
+	fs.StringVar(&backend, "backend", "", "share events and subscribers with the other event servers of `nats://HOST:PORT[,...]/NAME` (see doc)")
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
@@ -105,6 +118,9 @@ func esMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	if f.unixSocket != "" && f.given("p", "port") {
 		return usageError(fs, "-u and -p exclude each other")
 	}
+	if backend != "" && f.given("s", "storage") {
+		return usageError(fs, "-s and --backend exclude each other")
+	}
 	cfg, passphrases, logger, closeLog, code := f.setup(environ, stderr)
 	if code != exitOK {
 		return code
@@ -114,7 +130,13 @@ func esMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	if code != exitOK {
 		return code
 	}
-	store, code := openStorage(f, stderr, events.OpenStore, events.ErrStoreSpec)
+	var store events.Store
+	if backend != "" {
+		f.storage = backend
+		store, code = openStorage(f, stderr, esBackendOpener(backend, logger, stderr), cluster.ErrSpec)
+	} else {
+		store, code = openStorage(f, stderr, events.OpenStore, events.ErrStoreSpec)
+	}
 	if code != exitOK {
 		return code
 	}

@@ -165,6 +165,9 @@ type Event struct {
 	MsgLen  int     `json:"msglen"`
 	Time    float64 `json:"time"`
 	Recv    float64 `json:"recv"`
+	// EvSeq is the event's "seq" (a durable or shared event store's), 0
+	// when it had none.
+	EvSeq uint64 `json:"evseq"`
 }
 
 // Seq returns the "seq" of a message sent by the publisher runner, or -1.

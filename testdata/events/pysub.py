@@ -89,7 +89,7 @@ class Subscriber(object):
         if out is not None:
             line = {"sub": self.k, "n": self.n, "subject": event.get("subject"), "msg": jsonable(msg),
                     "msglen": len(msg) if isinstance(msg, (str, bytes, list, dict)) else -1,
-                    "time": event.get("time"), "recv": recv}
+                    "time": event.get("time"), "recv": recv, "evseq": event.get("seq")}
             with lock:
                 out.write(json.dumps(line) + "\n")
                 out.flush()
