@@ -36,7 +36,7 @@ func TestNameKeys(t *testing.T) {
 
 func TestValueRoundTrip(t *testing.T) {
 	for _, name := range hostileNames {
-		e := naming.Entry{Name: name, URI: "PYRO:x@h:1", Metadata: normalizeTags([]string{name, "", "b", "a"})}
+		e := naming.Entry{Name: name, URI: "PYRO:x@h:1", Metadata: naming.NormalizeTags([]string{name, "", "b", "a"})}
 		got, err := decodeEntry(encodeEntry(e))
 		if err != nil || got.Name != e.Name || got.URI != e.URI || !slices.Equal(got.Metadata, e.Metadata) {
 			t.Fatalf("round trip of %.40q: %v, %v", name, got, err)

@@ -442,7 +442,7 @@ func (st *Store) Get(name string) (naming.Entry, bool, error) {
 
 // encode normalizes and encodes e, refusing one larger than max_value.
 func (st *Store) encode(e *naming.Entry) ([]byte, error) {
-	e.Metadata = normalizeTags(e.Metadata)
+	e.Metadata = naming.NormalizeTags(e.Metadata)
 	v := encodeEntry(*e)
 	if len(v) > st.spec.MaxValue {
 		return nil, fmt.Errorf("nats storage: register %q: %w (%d bytes encoded, the limit is %d)", truncate(e.Name), ErrTooLarge, len(v), st.spec.MaxValue)
@@ -580,7 +580,7 @@ func (st *Store) ListPrefix(prefix string) ([]naming.Entry, error) {
 
 // ListMetadata returns the cached entries having all (or any) of tags.
 func (st *Store) ListMetadata(tags []string, all bool) ([]naming.Entry, error) {
-	tags = normalizeTags(tags)
+	tags = naming.NormalizeTags(tags)
 	return st.filter(func(e naming.Entry) bool {
 		n := 0
 		for _, t := range tags {
@@ -644,16 +644,6 @@ func (st *Store) Close() error {
 		st.nc.Close()
 	})
 	return nil
-}
-
-// normalizeTags returns a sorted copy of tags without duplicates, or nil.
-func normalizeTags(tags []string) []string {
-	if len(tags) == 0 {
-		return nil
-	}
-	out := slices.Clone(tags)
-	slices.Sort(out)
-	return slices.Compact(out)
 }
 
 // truncate shortens a name for messages.

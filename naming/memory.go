@@ -44,7 +44,7 @@ func (m *MemoryStorage) Get(name string) (Entry, bool, error) {
 // Put inserts an entry or replaces it in place (keeping its position).
 // The entry's metadata slice is copied and sorted.
 func (m *MemoryStorage) Put(e Entry) error {
-	e.Metadata = normalizeTags(e.Metadata)
+	e.Metadata = NormalizeTags(e.Metadata)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if n, ok := m.entries[e.Name]; ok {
@@ -113,9 +113,10 @@ func (m *MemoryStorage) All() iter.Seq2[Entry, error] {
 // Close does nothing; the entries stay readable.
 func (m *MemoryStorage) Close() error { return nil }
 
-// normalizeTags returns a sorted copy of tags without duplicates (a set),
-// or nil when empty.
-func normalizeTags(tags []string) []string {
+// NormalizeTags returns a sorted copy of tags without duplicates (a set),
+// or nil when empty: the form in which a Storage keeps Entry.Metadata.
+// Storage implementations outside this package use it too.
+func NormalizeTags(tags []string) []string {
 	if len(tags) == 0 {
 		return nil
 	}

@@ -462,7 +462,7 @@ func (ns *NameServer) byMetadata(ctx context.Context, v any, what string, all bo
 			return nil, nil // a non-str tag is on no registration
 		}
 	}
-	tags = normalizeTags(tags)
+	tags = NormalizeTags(tags)
 	want := make(map[string]bool, len(tags))
 	for _, t := range tags {
 		want[t] = true
@@ -502,7 +502,7 @@ func (ns *NameServer) byMetadata(ctx context.Context, v any, what string, all bo
 func (ns *NameServer) register(name, u string, tags []string) error {
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
-	return ns.store.Put(Entry{Name: name, URI: u, Metadata: normalizeTags(tags)})
+	return ns.store.Put(Entry{Name: name, URI: u, Metadata: NormalizeTags(tags)})
 }
 
 // removeIfURI removes name if it still maps to u (auto-clean).
@@ -539,7 +539,7 @@ func metadataArg(v any, what string) ([]string, error) {
 		}
 		tags = append(tags, s)
 	}
-	return normalizeTags(tags), nil
+	return NormalizeTags(tags), nil
 }
 
 // iterItems returns the items of a Python iterable value.

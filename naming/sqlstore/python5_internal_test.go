@@ -108,7 +108,7 @@ func TestPyro5NameServerOnGoFile(t *testing.T) {
 				tags = append(tags, x.(string))
 			}
 		}
-		if !ok || l[0] != e.URI || !slices.Equal(tags, normalizeTags(e.Metadata)) {
+		if !ok || l[0] != e.URI || !slices.Equal(tags, naming.NormalizeTags(e.Metadata)) {
 			t.Errorf("Pyro5 list: %q = %v, want %v", e.Name, l, e)
 		}
 	}
@@ -128,7 +128,7 @@ func TestPyro5NameServerOnGoFile(t *testing.T) {
 		"Pyro.NameServer": {Name: "Pyro.NameServer", URI: ns.URI, Metadata: []string{"class:Pyro5.nameserver.NameServer"}},
 	}
 	for _, e := range goFileEntries {
-		e.Metadata = normalizeTags(e.Metadata)
+		e.Metadata = naming.NormalizeTags(e.Metadata)
 		want[e.Name] = e
 	}
 	got2 := goRead(t, s)

@@ -43,7 +43,7 @@ func sharedWant() []naming.Entry {
 		case "replaced":
 			e = naming.Entry{Name: "replaced", URI: "PYRO:new@localhost:2", Metadata: []string{"new", "newer"}}
 		}
-		e.Metadata = normalizeTags(e.Metadata)
+		e.Metadata = naming.NormalizeTags(e.Metadata)
 		want = append(want, e)
 	}
 	slices.SortFunc(want, func(a, b naming.Entry) int { return strings.Compare(a.Name, b.Name) })
@@ -264,7 +264,7 @@ func TestPythonNameServerOnGoFile(t *testing.T) {
 				tags = append(tags, x.(string))
 			}
 		}
-		if !ok || l[0] != e.URI || !slices.Equal(tags, normalizeTags(e.Metadata)) {
+		if !ok || l[0] != e.URI || !slices.Equal(tags, naming.NormalizeTags(e.Metadata)) {
 			t.Errorf("Python lookup(%q) = %v, want %v", e.Name, l, e)
 		}
 	}
@@ -293,7 +293,7 @@ func TestPythonNameServerOnGoFile(t *testing.T) {
 	}
 	for _, e := range goFileEntries {
 		if _, ok := want[e.Name]; !ok && e.Name != "go.scanner" {
-			e.Metadata = normalizeTags(e.Metadata)
+			e.Metadata = naming.NormalizeTags(e.Metadata)
 			want[e.Name] = e
 		}
 	}

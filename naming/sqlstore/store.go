@@ -278,7 +278,7 @@ func (s *Store) Get(name string) (naming.Entry, bool, error) {
 // and moves to the end of the listing order); its tags are stored as a
 // set.
 func (s *Store) Put(e naming.Entry) error {
-	tags := normalizeTags(e.Metadata)
+	tags := naming.NormalizeTags(e.Metadata)
 	return wrap("setitem", s.write(func(tx *sql.Tx) error {
 		st := s.txStmts(tx)
 		if _, err := st.deleteName(e.Name); err != nil {
@@ -424,7 +424,7 @@ func prefixEnd(prefix string) (string, bool) {
 // or at least one of them, in id order. With no tags, all matches every
 // entry and any matches none.
 func (s *Store) ListMetadata(tags []string, all bool) ([]naming.Entry, error) {
-	tags = normalizeTags(tags)
+	tags = naming.NormalizeTags(tags)
 	if len(tags) == 0 && !all {
 		return nil, nil
 	}
@@ -561,16 +561,6 @@ func (s *Store) Close() error {
 		s.closeErr = wrap("close", s.db.Close())
 	})
 	return s.closeErr
-}
-
-// normalizeTags returns the tags sorted and without duplicates, or nil.
-func normalizeTags(tags []string) []string {
-	if len(tags) == 0 {
-		return nil
-	}
-	out := slices.Clone(tags)
-	slices.Sort(out)
-	return slices.Compact(out)
 }
 
 // join iterates over the entries of pyro_names AS n that satisfy where (a
