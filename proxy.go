@@ -835,7 +835,11 @@ func (p *Proxy) exchange(ctx context.Context, c *clientConn, call *codec.Call, o
 		return nil, true, NewError(ErrSerialize, fmt.Sprintf("invalid serializer in response: %d", reply.SerializerID))
 	}
 	if x != nil && x.raw != nil {
-		*x.raw = RawReply{Data: append([]byte(nil), reply.Data...), SerializerID: int(reply.SerializerID),
+		data := reply.Data // read into its own buffer: with rawOnly nothing else holds it
+		if !x.rawOnly {
+			data = append([]byte(nil), data...) // decoded values below may alias reply.Data
+		}
+		*x.raw = RawReply{Data: data, SerializerID: int(reply.SerializerID),
 			Protocol: int(max(c.proto, wire.Protocol48)), Exception: reply.Flags&wire.FlagException != 0}
 		if x.rawOnly && reply.Flags&wire.FlagItemStreamResult == 0 {
 			if reply.Flags&wire.FlagException != 0 {
