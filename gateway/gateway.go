@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -233,18 +234,8 @@ func (g *Gateway) Names(ctx context.Context) ([]console.Name, error) {
 			out = append(out, console.Name{Name: r.Name, URI: r.URI, Metadata: r.Metadata})
 		}
 	}
-	slices.SortFunc(out, func(a, b console.Name) int { return cmpString(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b console.Name) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Describe returns the metadata of the exposed object registered as
