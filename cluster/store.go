@@ -47,6 +47,8 @@ type Option func(*options)
 type options struct {
 	log   *slog.Logger
 	lease time.Duration // OpenEvents: WithLease
+
+	fetchBudget int64 // OpenEvents: WithFetchBudget
 }
 
 // WithLogger makes the storage log connection losses and recoveries.
