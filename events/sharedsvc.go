@@ -25,7 +25,7 @@ type serviceOwner struct{ s *Service }
 func (o serviceOwner) Own(subscriber string, subs []Sub, after uint64) {
 	o.s.own(subscriber, subs, after)
 }
-func (o serviceOwner) Disown(subscriber string) { o.s.disown(subscriber) }
+func (o serviceOwner) Disown(subscriber string)               { o.s.disown(subscriber) }
 func (o serviceOwner) Skip(subscriber string, to uint64) bool { return o.s.skip(subscriber, to) }
 
 // attachShared starts sharing when the store is Shared.
