@@ -44,11 +44,12 @@ func startFlowServer(t *testing.T, spec string, sopts []Option, opts ...events.O
 }
 
 // TestEventSlowSubscriberSkipped: a subscriber that takes one event a
-// second holds back the trimming of the log; a flood of four times the
-// log's max_bytes then still publishes without an error (the slow one's
-// cursor is moved forward once the log is half full, its skipped events
-// counted as dropped), and a subscriber that keeps up gets every event,
-// once, in order. Before, the slow subscriber's cursor held the log
+// second, and one that stopped taking events of a rare subject, hold
+// back the trimming of the log; a flood of four times the log's
+// max_bytes then still publishes without an error (their cursors are
+// moved forward once the log is half full, the slow one's skipped events
+// counted as dropped: every event is taken or counted, once, in order),
+// and a subscriber that keeps up gets every event, once, in order. Before, the slow subscriber's cursor held the log
 // until it was full and every publish failed ("maximum bytes exceeded").
 func TestEventSlowSubscriberSkipped(t *testing.T) {
 	c := natstest.Start(t, 1)
@@ -98,6 +99,20 @@ func TestEventSlowSubscriberSkipped(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fast.Close(context.Background())
+
+	// and one that takes one event and then none (its daemon stops
+	// reading), of a subject published three times: its queue is never
+	// full, but its oldest unconfirmed event gets older
+	rare, err := events.Subscribe(ctx, es.srv.URI(), []string{"rare"}, events.WithBuffer(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rare.Close(context.Background())
+	for i := range 3 {
+		if err := svc.Publish(ctx, "rare", i); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	pad := strings.Repeat("x", 1024)
 	n := 4 * maxBytes / 1024 // four times max_bytes

@@ -65,9 +65,11 @@ type Owner interface {
 	// to, which the store needs to trim a crowded log; true means the
 	// store may move its cursor to seq to. It is true when the
 	// subscriber has already been sent and confirmed every event up to
-	// there that it takes (nothing is lost), or when its queue has been
-	// full for the block timeout (at once without ES_BLOCKQUEUE): its
-	// events up to seq to that are not sent yet are then dropped
+	// there that it takes (nothing is lost), or when it lags: its queue
+	// has been full for the block timeout (at once without
+	// ES_BLOCKQUEUE), or the oldest event it was sent and has not
+	// confirmed was queued more than the block timeout ago. Its events
+	// up to seq to that are not sent yet are then dropped
 	// (counted in Stats.Dropped, logged) instead of delivered, as with
 	// the other stores, and Skip is true once its reader got past seq to
 	// (the store asks again). Otherwise (a subscriber that keeps up) it

@@ -282,8 +282,8 @@ func (s *Service) disown(key string) {
 }
 
 // skip implements Owner.Skip: when subscriber has been sent and
-// confirmed every event up to seq to that it takes, true; when its queue
-// has been full for the block timeout, it drops the events up to seq to
+// confirmed every event up to seq to that it takes, true; when it lags
+// (see lagging), it drops the events up to seq to
 // that are not sent yet (those in its queue, by its goroutine, and those
 // its feed reads still), each counted as dropped, and returns whether
 // its feed has read past to yet (so that every dropped event is counted
@@ -300,8 +300,7 @@ func (s *Service) skip(key string, to uint64) bool {
 	if w.readPos.Load() >= to && w.lastQueued.Load() <= max(w.acked.Load(), w.skipTo.Load()) {
 		return true
 	}
-	since := w.fullSince.Load()
-	if since == 0 || (s.o.block && time.Since(time.Unix(0, since)) < s.o.blockTimeout) {
+	if !s.lagging(w) {
 		return false
 	}
 	for {
@@ -319,6 +318,19 @@ func (s *Service) skip(key string, to uint64) bool {
 	// its feed reads (and counts) the dropped events before the store
 	// may trim them: at a later call once it got past to
 	return w.readPos.Load() >= to
+}
+
+// lagging reports whether w's queue has been full for the block
+// timeout (at once without ES_BLOCKQUEUE), or the oldest event it was
+// sent and has not confirmed was queued more than the block timeout ago
+// (a subscriber that takes few events, slowly, or does not answer).
+func (s *Service) lagging(w *subscriber) bool {
+	now := time.Now()
+	if full := w.fullSince.Load(); full != 0 && (!s.o.block || now.Sub(time.Unix(0, full)) >= s.o.blockTimeout) {
+		return true
+	}
+	old := w.oldest.Load()
+	return old != 0 && now.Sub(time.Unix(0, old)) >= s.o.blockTimeout
 }
 
 // startFeed starts the goroutine that feeds w from the shared log after
@@ -387,7 +399,7 @@ func (s *Service) feed(ctx context.Context, w *subscriber, after uint64) {
 			if !s.matches(w, st.Event.Subject) {
 				return true
 			}
-			q := queued{Stored: st, size: eventSize(st.Event, limit)}
+			q := queued{Stored: st, size: eventSize(st.Event, limit), at: time.Now().UnixNano()}
 			if !s.offer(w, q) {
 				held = &q
 				return false

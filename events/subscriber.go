@@ -51,15 +51,20 @@ type subscriber struct {
 	// and since when (unix ns; 0: not) its feed waits for a full queue
 	readPos, lastQueued, acked atomic.Uint64
 	fullSince                  atomic.Int64
+	// oldest: when the oldest event it took from its queue and has not
+	// confirmed yet was queued (unix ns; 0: none, or not shared)
+	oldest atomic.Int64
 	// thirdParty: its client was on another host (a shared subscriber,
 	// sharedsvc.go); set before it starts
 	thirdParty bool
 }
 
-// queued is a stored event in a queue with its estimated size.
+// queued is a stored event in a queue with its estimated size and,
+// with a shared store, when it was queued (unix ns).
 type queued struct {
 	Stored
 	size int64
+	at   int64
 }
 
 func newSubscriber(s *Service, key string, p *pyro.Proxy) *subscriber {
@@ -104,6 +109,9 @@ func (w *subscriber) run(ctx context.Context) {
 			if st.Seq <= w.skipTo.Load() {
 				w.skipped(st)
 				continue
+			}
+			if st.at != 0 {
+				w.oldest.CompareAndSwap(0, st.at)
 			}
 			if !w.deliver(ctx, st) {
 				return
@@ -226,6 +234,7 @@ func (w *subscriber) confirm(ctx context.Context) bool {
 		w.s.o.log.Error("events: acknowledging delivered events failed", "subscriber", w.key, "err", err)
 	}
 	w.acked.Store(last)
+	w.oldest.Store(0)
 	for i, st := range w.sent {
 		w.s.release(w, st.size)
 		w.sent[i] = queued{}
