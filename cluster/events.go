@@ -90,7 +90,10 @@ type EventStore struct {
 	purgeMark    uint64 // the log's last sequence at the previous purge check
 	lastPurge    time.Time
 
-	logEnd atomic.Uint64 // the log's last sequence, refreshed every beat
+	logEnd atomic.Uint64 // the log's last sequence (sawSeq)
+	growMu sync.Mutex
+	grew   chan struct{} // closed and replaced when logEnd grows
+	tail   jetstream.ConsumeContext
 	// crowded: the log was more than half full at the last beat (see
 	// relieve); purge then runs every beat
 	crowded atomic.Bool
@@ -161,7 +164,7 @@ func OpenEvents(spec string, opts ...Option) (*EventStore, error) {
 		lease: o.lease, beat: o.lease / 8, beatTimeout: o.lease / 4, fence: o.lease / 2,
 		recs: map[string]*recEntry{}, beats: map[string]beatSeen{}, owned: map[string]ownedSub{},
 		stop: make(chan struct{}), done: make(chan struct{}),
-		acks: map[string]uint64{}, ackWake: make(chan struct{}, 1), acksDone: make(chan struct{}),
+		acks: map[string]uint64{}, ackWake: make(chan struct{}, 1), acksDone: make(chan struct{}), grew: make(chan struct{}),
 		beatDone: make(chan struct{})}
 	nopts, err := specOptions(sp, []nats.Option{nats.Name("pyrogo event server"),
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
@@ -300,6 +303,8 @@ func (es *EventStore) Attach(o events.Owner) error {
 	if err != nil {
 		return err
 	}
+	es.startTail()
+	es.refreshLastSeq()
 	es.attached = true
 	go es.run(w)
 	go es.writeAcks()
@@ -414,6 +419,54 @@ func (es *EventStore) beatLoop() {
 	}
 }
 
+// startTail follows the log's new messages, headers only, to learn its
+// last sequence as it grows (sawSeq): readers that have read everything
+// wait for that instead of holding a fetch open. Without it (it could
+// not be created, or stalls while NATS elects a leader) the beat's
+// refreshLastSeq and this instance's own publishes still tell them.
+func (es *EventStore) startTail() {
+	ctx, cancel := es.ctx()
+	defer cancel()
+	cons, err := es.js.OrderedConsumer(ctx, es.stream, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverNewPolicy, HeadersOnly: true, InactiveThreshold: readInactive,
+	})
+	if err == nil {
+		es.tail, err = cons.Consume(func(m jetstream.Msg) {
+			if meta, err := m.Metadata(); err == nil {
+				es.sawSeq(meta.Sequence.Stream)
+			}
+		})
+	}
+	if err != nil {
+		es.log.Debug("nats event store: following the log's end", "err", err)
+	}
+}
+
+// sawSeq records that the log's last sequence is at least seq and wakes
+// the readers that wait for it to grow.
+func (es *EventStore) sawSeq(seq uint64) {
+	for {
+		cur := es.logEnd.Load()
+		if seq <= cur {
+			return
+		}
+		if es.logEnd.CompareAndSwap(cur, seq) {
+			break
+		}
+	}
+	es.growMu.Lock()
+	close(es.grew)
+	es.grew = make(chan struct{})
+	es.growMu.Unlock()
+}
+
+// grown returns a channel closed when the log's last sequence next grows.
+func (es *EventStore) grown() <-chan struct{} {
+	es.growMu.Lock()
+	defer es.growMu.Unlock()
+	return es.grew
+}
+
 // refreshLastSeq reads the log's last sequence (see Read) and how full
 // it is (see relieve).
 func (es *EventStore) refreshLastSeq() {
@@ -424,7 +477,7 @@ func (es *EventStore) refreshLastSeq() {
 		return
 	}
 	state := st.CachedInfo().State
-	es.logEnd.Store(state.LastSeq)
+	es.sawSeq(state.LastSeq)
 	maxBytes := st.CachedInfo().Config.MaxBytes
 	es.crowded.Store(maxBytes > 0 && state.Bytes > uint64(maxBytes)/2)
 	if es.crowded.Load() {
@@ -770,8 +823,9 @@ func (es *EventStore) Publish(ctx context.Context, evs []events.Event) error {
 	ctx, cancel := context.WithTimeout(ctx, es.spec.Timeout)
 	defer cancel()
 	for {
-		_, err := es.js.Publish(ctx, es.subj, data, jetstream.WithExpectStream(es.stream))
+		ack, err := es.js.Publish(ctx, es.subj, data, jetstream.WithExpectStream(es.stream))
 		if err == nil {
+			es.sawSeq(ack.Sequence)
 			return nil
 		}
 		if !logFull(err) || !es.attached {
@@ -884,6 +938,28 @@ var readHook atomic.Pointer[func(streamSeq, consumerSeq uint64) bool]
 // ended it, or err).
 func (r *reader) fetch(ctx context.Context, cons jetstream.Consumer) (bool, error) {
 	es := r.es
+	// a reader that read everything waits for the log to grow, holding
+	// no fetch open (and none of the budget) meanwhile
+	grown := es.grown()
+	end := es.logEnd.Load()
+	if end <= r.read {
+		t := time.NewTimer(readStall)
+		select {
+		case <-grown:
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		t.Stop()
+		if ctx.Err() != nil {
+			return false, nil
+		}
+		if end = es.logEnd.Load(); end <= r.read {
+			return true, nil
+		}
+	}
+	// as many messages as there are (a purged start makes it fewer, and
+	// the fetch waits readStall for the rest)
+	want := int(min(end-r.read, readBatch))
 	held, err := es.budget.acquire(ctx, int64(es.readB))
 	if err != nil {
 		return false, nil // ctx ended
@@ -891,7 +967,7 @@ func (r *reader) fetch(ctx context.Context, cons jetstream.Consumer) (bool, erro
 	defer func() { es.budget.release(held) }()
 	fctx, fcancel := context.WithTimeout(ctx, readStall)
 	defer fcancel()
-	batch, err := cons.Fetch(readBatch, jetstream.FetchMaxBytes(es.readB), jetstream.FetchContext(fctx))
+	batch, err := cons.Fetch(want, jetstream.FetchMaxBytes(es.readB), jetstream.FetchContext(fctx))
 	if err != nil {
 		if ctx.Err() != nil {
 			return false, nil
@@ -1290,6 +1366,13 @@ func (es *EventStore) Close() error {
 			<-es.done
 			<-es.acksDone
 			<-es.beatDone
+			if es.tail != nil {
+				es.tail.Stop()
+				select {
+				case <-es.tail.Closed():
+				case <-time.After(es.beatTimeout):
+				}
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), es.beatTimeout)
 			_ = es.kv.Delete(ctx, "i."+es.id)
 			cancel()
