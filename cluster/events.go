@@ -97,6 +97,7 @@ type EventStore struct {
 	// crowded: the log was more than half full at the last beat (see
 	// relieve); purge then runs every beat
 	crowded atomic.Bool
+	fill    atomic.Pointer[logFill] // the log's state at the last beat
 
 	ackMu    sync.Mutex
 	acks     map[string]uint64 // cursors to write, by key (writeAcks)
@@ -398,6 +399,9 @@ func (es *EventStore) run(w *watch) {
 			}
 			es.claim()
 			es.reconcile()
+			if f := es.fill.Swap(nil); f != nil && es.crowded.Load() {
+				es.relieve(f.state, f.maxBytes)
+			}
 			es.purge()
 		}
 	}
@@ -470,7 +474,8 @@ func (es *EventStore) grown() <-chan struct{} {
 }
 
 // refreshLastSeq reads the log's last sequence (see Read) and how full
-// it is (see relieve).
+// it is (for relieve, which run calls: the beat loop does nothing that
+// could wait for the owner).
 func (es *EventStore) refreshLastSeq() {
 	ctx, cancel := context.WithTimeout(context.Background(), es.beatTimeout)
 	defer cancel()
@@ -482,9 +487,13 @@ func (es *EventStore) refreshLastSeq() {
 	es.sawSeq(state.LastSeq)
 	maxBytes := st.CachedInfo().Config.MaxBytes
 	es.crowded.Store(maxBytes > 0 && state.Bytes > uint64(maxBytes)/2)
-	if es.crowded.Load() {
-		es.relieve(state, maxBytes)
-	}
+	es.fill.Store(&logFill{state, maxBytes})
+}
+
+// logFill is the log's state and its max_bytes.
+type logFill struct {
+	state    jetstream.StreamState
+	maxBytes int64
 }
 
 // heartbeat writes this instance's heartbeat.
