@@ -99,13 +99,13 @@ type EventStore struct {
 	crowded atomic.Bool
 	fill    atomic.Pointer[logFill] // the log's state at the last beat
 
-	ackMu sync.Mutex
-	acks  map[string]uint64 // cursors to write, by key (writeAcks)
+	ackMu    sync.Mutex
+	acks     map[string]uint64 // cursors to write, by key (writeAcks)
+	ackWake  chan struct{}
+	acksDone chan struct{}
+	beatDone chan struct{}
 	// Acks recorded and cursor writes done (BenchmarkES's figures)
 	ackCalls, ackWrites atomic.Int64
-	ackWake             chan struct{}
-	acksDone            chan struct{}
-	beatDone            chan struct{}
 
 	rmu   sync.Mutex // serialises reconcile: the calls into owner
 	owner events.Owner
