@@ -77,6 +77,9 @@ type EventStore struct {
 	subj   string // its subject
 	readB  int    // byte limit of a reader's batch
 	budget *fetchBudget
+	// inactive is the readers' consumers' InactiveThreshold
+	// (readInactive)
+	inactive time.Duration
 
 	beat, beatTimeout, fence, lease time.Duration
 
@@ -160,11 +163,14 @@ func OpenEvents(spec string, opts ...Option) (*EventStore, error) {
 	if o.fetchBudget <= 0 {
 		o.fetchBudget = DefaultFetchBudget
 	}
+	if o.readInactive <= 0 {
+		o.readInactive = readInactive
+	}
 	var idb [8]byte
 	_, _ = rand.Read(idb[:])
 	es := &EventStore{spec: sp, log: o.log, id: hex.EncodeToString(idb[:]), codec: codec.Default(codec.IDMarshal),
 		stream: "PYROES_" + sp.Bucket, subj: "pyroes." + sp.Bucket + ".events",
-		lease: o.lease, beat: o.lease / 8, beatTimeout: o.lease / 4, fence: o.lease / 2,
+		lease: o.lease, inactive: o.readInactive, beat: o.lease / 8, beatTimeout: o.lease / 4, fence: o.lease / 2,
 		recs: map[string]*recEntry{}, beats: map[string]beatSeen{}, owned: map[string]ownedSub{},
 		stop: make(chan struct{}), done: make(chan struct{}),
 		acks: map[string]uint64{}, ackWake: make(chan struct{}, 1), acksDone: make(chan struct{}), grew: make(chan struct{}),
@@ -434,7 +440,7 @@ func (es *EventStore) startTail() {
 	ctx, cancel := es.ctx()
 	defer cancel()
 	cons, err := es.js.OrderedConsumer(ctx, es.stream, jetstream.OrderedConsumerConfig{
-		DeliverPolicy: jetstream.DeliverNewPolicy, HeadersOnly: true, InactiveThreshold: readInactive,
+		DeliverPolicy: jetstream.DeliverNewPolicy, HeadersOnly: true, InactiveThreshold: es.inactive,
 	})
 	if err == nil {
 		es.tail, err = cons.Consume(func(m jetstream.Msg) {
@@ -910,7 +916,7 @@ func (es *EventStore) Read(ctx context.Context, after uint64, fn func(events.Sto
 	cctx, cancel := es.ctx()
 	cons, err := es.js.CreateConsumer(cctx, es.stream, jetstream.ConsumerConfig{
 		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: start,
-		AckPolicy: jetstream.AckNonePolicy, InactiveThreshold: readInactive,
+		AckPolicy: jetstream.AckNonePolicy, InactiveThreshold: es.inactive,
 		MemoryStorage: true, Replicas: 1,
 	})
 	cancel()
@@ -922,7 +928,7 @@ func (es *EventStore) Read(ctx context.Context, after uint64, fn func(events.Sto
 		_ = es.js.DeleteConsumer(dctx, es.stream, cons.CachedInfo().Name)
 		cancel()
 	}()
-	r := reader{es: es, fn: fn, after: after, read: start - 1}
+	r := reader{es: es, fn: fn, after: after, read: start - 1, pulled: time.Now()}
 	for {
 		more, err := r.fetch(ctx, cons)
 		if !more || err != nil {
@@ -938,6 +944,7 @@ type reader struct {
 	after     uint64 // Read's argument
 	read      uint64 // the last message read
 	delivered uint64 // the consumer's delivery sequence
+	pulled    time.Time
 }
 
 // readHook, when set (tests), sees every message a reader receives
@@ -953,8 +960,9 @@ func (r *reader) fetch(ctx context.Context, cons jetstream.Consumer) (bool, erro
 	// no fetch open (and none of the budget) meanwhile
 	grown := es.grown()
 	end := es.logEnd.Load()
+	keepAlive := false
 	if end <= r.read {
-		t := time.NewTimer(readStall)
+		t := time.NewTimer(min(readStall, es.inactive/3))
 		select {
 		case <-grown:
 		case <-t.C:
@@ -965,12 +973,18 @@ func (r *reader) fetch(ctx context.Context, cons jetstream.Consumer) (bool, erro
 			return false, nil
 		}
 		if end = es.logEnd.Load(); end <= r.read {
-			return true, nil
+			// the server removes a consumer with no pull request for
+			// readInactive: an idle one asks for what is there, without
+			// waiting
+			if time.Since(r.pulled) < es.inactive/3 {
+				return true, nil
+			}
+			keepAlive = true
 		}
 	}
 	// as many messages as there are (a purged start makes it fewer, and
 	// the fetch waits readStall for the rest)
-	want := int(min(end-r.read, readBatch))
+	want := int(min(max(end, r.read+1)-r.read, readBatch))
 	held, err := es.budget.acquire(ctx, int64(es.readB))
 	if err != nil {
 		return false, nil // ctx ended
@@ -978,7 +992,13 @@ func (r *reader) fetch(ctx context.Context, cons jetstream.Consumer) (bool, erro
 	defer func() { es.budget.release(held) }()
 	fctx, fcancel := context.WithTimeout(ctx, readStall)
 	defer fcancel()
-	batch, err := cons.Fetch(want, jetstream.FetchMaxBytes(es.readB), jetstream.FetchContext(fctx))
+	var batch jetstream.MessageBatch
+	if keepAlive {
+		batch, err = cons.FetchNoWait(1) // one message: at most max_payload, within readB
+	} else {
+		batch, err = cons.Fetch(want, jetstream.FetchMaxBytes(es.readB), jetstream.FetchContext(fctx))
+	}
+	r.pulled = time.Now()
 	if err != nil {
 		if ctx.Err() != nil {
 			return false, nil

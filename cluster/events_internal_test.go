@@ -24,6 +24,7 @@ const testLease = 2 * time.Second
 type esInstance struct {
 	srv *events.Server
 	st  *EventStore
+	log *testkit.Buffer // startFlowServer's
 }
 
 // startEventServer starts an event server on name of c, preferring

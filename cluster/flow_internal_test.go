@@ -40,7 +40,43 @@ func startFlowServer(t *testing.T, spec string, sopts []Option, opts ...events.O
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	return &esInstance{srv: srv, st: st}
+	return &esInstance{srv: srv, st: st, log: buf}
+}
+
+// TestEventReaderIdle: a reader that has read everything holds no fetch
+// open, but keeps its consumer alive (the server removes one with no
+// pull request for its inactive threshold, here 1.5 s): an event
+// published after three thresholds of silence is delivered by the same
+// reader, with no failed read and no new consumer.
+func TestEventReaderIdle(t *testing.T) {
+	c := natstest.Start(t, 1)
+	const inactive = 1500 * time.Millisecond
+	es := startFlowServer(t, c.Spec("idle"), []Option{func(o *options) { o.readInactive = inactive }})
+	svc := es.srv.Service()
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.Bound())
+	defer cancel()
+	sub, err := events.Subscribe(ctx, es.srv.URI(), []string{"i"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close(context.Background())
+	got := collect(ctx, sub, 2)
+	if err := svc.Publish(ctx, "i", "0:0"); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, "the first event", func() bool { return len(got.snapshot()) == 1 })
+	time.Sleep(3 * inactive)
+	if err := svc.Publish(ctx, "i", "0:1"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-got.done:
+	case <-ctx.Done():
+	}
+	checkAll(t, "the subscriber", got.snapshot(), 1, 2)
+	if strings.Contains(es.log.String(), "reading the shared event log failed") {
+		t.Fatalf("the idle reader's read failed (its consumer was removed):\n%s", es.log)
+	}
 }
 
 // TestEventSlowSubscriberSkipped: a subscriber that takes one event a

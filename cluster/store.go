@@ -48,7 +48,8 @@ type options struct {
 	log   *slog.Logger
 	lease time.Duration // OpenEvents: WithLease
 
-	fetchBudget int64 // OpenEvents: WithFetchBudget
+	fetchBudget  int64         // OpenEvents: WithFetchBudget
+	readInactive time.Duration // OpenEvents: tests (default readInactive)
 }
 
 // WithLogger makes the storage log connection losses and recoveries.
