@@ -211,7 +211,12 @@ func Start(cfg *pyro.Config, opts ...ServerOption) (*Server, error) {
 		bindHost = o.host
 	}
 	s.internal = internalURI(d, s.uri, bindHost)
-	if err := s.ns.register(ObjectID, s.uri.String(), []string{ClassMetadata, ClassMetadata5}); err != nil {
+	own := []string{ClassMetadata, ClassMetadata5}
+	if sh, ok := store.(Shared); ok {
+		// Other name servers share the storage: the own registration
+		// stays in this one (see Shared).
+		s.ns.store = newOwnEntry(sh, Entry{Name: ObjectID, URI: s.uri.String(), Metadata: own})
+	} else if err := s.ns.register(ObjectID, s.uri.String(), own); err != nil {
 		return fail(storeErr(err))
 	}
 
