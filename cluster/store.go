@@ -77,7 +77,8 @@ type Store struct {
 	consume      jetstream.ConsumeContext
 	stop         chan struct{} // closed by Close: ends the supervisor
 	supervised   chan struct{} // closed when the supervisor has ended
-	supervising  bool          // the supervisor was started (set by Open)
+	supervising  bool          // the supervisor and purger were started (set by Open)
+	purged       chan struct{} // closed when the purger has ended
 	disconnected atomic.Int64  // unix nanoseconds of the loss of the connection; 0 when connected
 	closeOnce    sync.Once
 }
@@ -101,7 +102,7 @@ func OpenSpec(spec Spec, opts ...Option) (*Store, error) {
 		opt(&o)
 	}
 	st := &Store{spec: spec, log: o.log, c: newCache(), ready: make(chan struct{}),
-		stop: make(chan struct{}), supervised: make(chan struct{})}
+		stop: make(chan struct{}), supervised: make(chan struct{}), purged: make(chan struct{})}
 	nopts, err := st.natsOptions()
 	if err != nil {
 		return nil, err
@@ -202,6 +203,11 @@ func (st *Store) open() error {
 		case <-st.ready:
 			st.supervising = true
 			go st.supervise()
+			if st.spec.PurgeDeletes > 0 {
+				go st.purge()
+			} else {
+				close(st.purged)
+			}
 			return nil
 		case <-time.After(st.spec.Timeout):
 			if n := st.applied.Load(); n != last {
@@ -304,6 +310,7 @@ func (st *Store) supervise() {
 	defer t.Stop()
 	var prev uint64
 	behind := false
+	current := time.Now() // when the watch was last seen current
 	for {
 		select {
 		case <-st.stop:
@@ -320,6 +327,17 @@ func (st *Store) supervise() {
 		switch {
 		case cur >= last:
 			behind = false
+			if age := st.spec.PurgeDeletes; age > 0 && time.Since(current) > age/2 {
+				// Away long enough to have missed a purged marker.
+				ctx, cancel := context.WithTimeout(context.Background(), 6*st.spec.Timeout)
+				if err := st.resync(ctx); err != nil {
+					st.log.Warn("nats storage: resync after a long disconnection", "bucket", st.spec.Bucket, "err", err)
+					cancel()
+					continue // again at the next check
+				}
+				cancel()
+			}
+			current = time.Now()
 		case behind && cur == prev:
 			st.log.Warn("nats storage: watch stalled; restarting it", "bucket", st.spec.Bucket, "revision", cur, "bucket_revision", last)
 			ctx, cancel := st.ctx()
@@ -330,6 +348,9 @@ func (st *Store) supervise() {
 			behind = false
 		default:
 			behind = true
+			if cur > prev {
+				current = time.Now() // moving: in touch with the bucket
+			}
 		}
 		prev = cur
 	}
@@ -714,6 +735,7 @@ func (st *Store) Close() error {
 		close(st.stop)
 		if st.supervising {
 			<-st.supervised
+			<-st.purged
 		}
 		st.watchMu.Lock()
 		cc := st.consume
