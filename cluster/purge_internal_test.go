@@ -128,3 +128,42 @@ func TestResync(t *testing.T) {
 		t.Error("the name the cache missed is still missing")
 	}
 }
+
+// An instance whose watch was away while a removal's marker was purged
+// (here its watch stopped, as a lost consumer does) learns of the
+// removal once its watch is back: the supervisor restarts the watch, and
+// as the watch was away for longer than half of purge_deletes, the cache
+// is checked against the bucket.
+func TestResyncAfterAway(t *testing.T) {
+	c := natstest.Start(t, 1)
+	spec := c.Spec("away")
+	var rec testkit.LogRecorder
+	x, err := Open(spec+"?purge_deletes=2s", WithLogger(rec.Logger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { x.Close() })
+	y := openStore(t, spec+"?purge_deletes=0")
+	mustPut(t, y, "gone", "PYRO:gone@127.0.0.1:1")
+	testkit.Eventually(t, "x sees gone", func() bool { _, ok, _ := x.Get("gone"); return ok })
+	x.watchMu.Lock()
+	x.consume.Stop()
+	x.watchMu.Unlock()
+	// Removed and its marker purged at once: the supervisor restarts the
+	// watch two checks (4 s) later at the earliest.
+	if _, err := y.Delete("gone"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := y.PurgeDeletes(context.Background(), 0); err != nil || n != 1 {
+		t.Fatalf("PurgeDeletes: %d, %v", n, err)
+	}
+	mustPut(t, y, "new", "PYRO:new@127.0.0.1:1")
+	testkit.Eventually(t, "x drops gone and has new", func() bool {
+		_, gone, _ := x.Get("gone")
+		_, ok, _ := x.Get("new")
+		return !gone && ok
+	})
+	if len(rec.Find("resync removed")) != 1 {
+		t.Errorf("no resync logged: %q", rec.Messages())
+	}
+}
