@@ -134,7 +134,8 @@ type Server struct {
 // the metadata {"class:Pyro4.naming.NameServer",
 // "class:Pyro5.nameserver.NameServer"} (each caller sees its protocol's
 // tag; this replaces an entry a persistent storage kept from a previous
-// run), installs Pyro5Interceptor (innermost), starts the broadcast
+// run; on a Shared storage the registration stays in this name server
+// and is never written to the storage, see Shared), installs Pyro5Interceptor (innermost), starts the broadcast
 // responder unless the bind address is loopback, IPv6 or a unix socket,
 // and starts auto-clean if NS_AUTOCLEAN is set (it must then be ≥ 3 s).
 // The HMAC key is the config's (or WithDaemonOptions(pyro.WithHMACKey(...))).
