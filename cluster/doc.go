@@ -149,12 +149,22 @@
 //     subscribers (a pull consumer of its own, fetching at most 16
 //     messages and 2 MiB at a time, each fetch waiting at most 2 s, and
 //     recreated after the last event handled when its deliveries show a
-//     gap or it stalls while the log has more; so the queue bounds of the
-//     service apply and nothing is dropped: the log is the backlog),
-//     keeps what the subscriptions match, delivers it and advances the
-//     cursor after each confirmation (written in the background,
-//     compare-and-set on the record: an instance that lost the subscriber
-//     cannot move it).
+//     gap or it stalls while the log has more), keeps what the
+//     subscriptions match, delivers it and advances the cursor after
+//     each confirmation (written in the background, the confirmations of
+//     50 ms together, compare-and-set on the record: an instance that
+//     lost the subscriber cannot move it). The log is the backlog: the
+//     service's queue bounds apply, and a reader whose subscriber's queue
+//     is full stops reading until it is down to half (its fetched
+//     messages are let go). A reader that has read everything waits,
+//     with no fetch open, until the log grows (the instance follows the
+//     log's end with one headers-only consumer; its own publishes and
+//     heartbeats tell it too). Memory: the bytes fetched and not yet
+//     handed to the queues are bounded per instance, not per subscriber,
+//     by WithFetchBudget (DefaultFetchBudget, 32 MiB): a reader takes
+//     its fetch's 2 MiB from it before fetching, and readers wait their
+//     turn in order, so a thousand subscribers cannot make an instance
+//     hold a thousand fetches.
 //   - An event's "seq" is its message's stream sequence times 1024 plus
 //     its index in the publish: the same on every instance, so a repeat
 //     after a takeover carries the seq of the first copy.
@@ -186,14 +196,28 @@
 // when its watch shows the change or its next cursor write fails,
 // whichever comes first.
 //
-// The log is trimmed every 2.5 leases (10 s) to the lowest cursor of all subscribers
-// (and never beyond the end the log had at the previous check, so that a
-// subscriber recorded meanwhile loses nothing); a subscriber that takes
-// no events and does not fail keeps the log from being trimmed, until
-// max_bytes refuses publishes. Publishes fail after the spec's timeout
-// while NATS is unreachable or has no quorum for the stream (errors
-// match ErrUnavailable; nothing is buffered), and with JetStream's
-// "maximum bytes exceeded" when the log is full. One publish and one
+// The log is trimmed every 2.5 leases (10 s) to the lowest cursor of all
+// subscribers (and never beyond the end the log had at the previous
+// check, so that a subscriber recorded meanwhile loses nothing), and
+// every beat while it is more than half full. Slow subscribers: while
+// the log is more than half of max_bytes, each instance moves forward
+// the cursor of every subscriber it delivers to that is older than the
+// newest quarter of max_bytes, if that subscriber has had every event up
+// to there, or if it lags as a queue of the memory and sql stores would
+// drop for it (events.Owner.Skip): its queue has been full for
+// ES_BLOCKTIMEOUT (at once with ES_BLOCKQUEUE false), or the oldest event
+// it was sent and has not confirmed was queued more than ES_BLOCKTIMEOUT
+// ago. Its events up to there that were not sent are then dropped, each
+// counted in Stats.Dropped (and Counters), and logged. So one slow or
+// hanging subscriber cannot fill the log and deny every publish of the
+// cluster; a subscriber that keeps up loses nothing (its events stay,
+// and publishes wait for it instead). A publish into a full log waits,
+// within the spec's timeout, for the trimming (a beat) before it fails.
+// Publishes fail after the spec's timeout while NATS is unreachable or
+// has no quorum for the stream (errors match ErrUnavailable; nothing is
+// buffered), and with JetStream's "maximum bytes exceeded" when the log
+// stays full (the subscribers that hold it keep up, or their owner
+// cannot reach NATS). One publish and one
 // subscriber's record must each fit NATS's max_payload (1 MiB by
 // default); max_value is not used. JetStream acknowledges a write once a
 // majority stored it, not once it is on disk (nats-server's

@@ -47,6 +47,9 @@ type Option func(*options)
 type options struct {
 	log   *slog.Logger
 	lease time.Duration // OpenEvents: WithLease
+
+	fetchBudget  int64         // OpenEvents: WithFetchBudget
+	readInactive time.Duration // OpenEvents: tests (default readInactive)
 }
 
 // WithLogger makes the storage log connection losses and recoveries.
