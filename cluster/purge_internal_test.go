@@ -149,12 +149,18 @@ func TestResyncAfterAway(t *testing.T) {
 	x.watchMu.Lock()
 	x.consume.Stop()
 	x.watchMu.Unlock()
-	// Removed and its marker purged at once: the supervisor restarts the
-	// watch two checks (4 s) later at the earliest.
+	// Removed and its marker purged while x's supervisor is paused (on a
+	// loaded machine a restart could otherwise come between the removal
+	// and the purge, and the new watch would see the marker): the
+	// supervisor restarts the watch two checks (4 s) later at the earliest.
+	x.checkMu.Lock()
 	if _, err := y.Delete("gone"); err != nil {
+		x.checkMu.Unlock()
 		t.Fatal(err)
 	}
-	if n, err := y.PurgeDeletes(context.Background(), 0); err != nil || n != 1 {
+	n, err := y.PurgeDeletes(context.Background(), 0)
+	x.checkMu.Unlock()
+	if err != nil || n != 1 {
 		t.Fatalf("PurgeDeletes: %d, %v", n, err)
 	}
 	mustPut(t, y, "new", "PYRO:new@127.0.0.1:1")

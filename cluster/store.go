@@ -77,6 +77,7 @@ type Store struct {
 	ready        chan struct{} // closed when the watch delivered the initial contents
 	readyOnce    sync.Once
 	watchMu      sync.Mutex // guards consume
+	checkMu      sync.Mutex // held by each of the supervisor's checks (a test pauses it)
 	consume      jetstream.ConsumeContext
 	stop         chan struct{} // closed by Close: ends the supervisor
 	supervised   chan struct{} // closed when the supervisor has ended
@@ -320,43 +321,52 @@ func (st *Store) supervise() {
 			return
 		case <-t.C:
 		}
-		ctx, cancel := st.ctx()
-		stream, err := st.js.Stream(ctx, st.streamName())
-		cancel()
-		if err != nil {
-			continue // unreachable: nothing to catch up with now
-		}
-		last, cur := stream.CachedInfo().State.LastSeq, st.Revision()
-		switch {
-		case cur >= last:
-			behind = false
-			if age := st.spec.PurgeDeletes; age > 0 && time.Since(current) > age/2 {
-				// Away long enough to have missed a purged marker.
-				ctx, cancel := context.WithTimeout(context.Background(), 6*st.spec.Timeout)
-				if err := st.resync(ctx); err != nil {
-					st.log.Warn("nats storage: resync after a long disconnection", "bucket", st.spec.Bucket, "err", err)
-					cancel()
-					continue // again at the next check
-				}
-				cancel()
-			}
-			current = time.Now()
-		case behind && cur == prev:
-			st.log.Warn("nats storage: watch stalled; restarting it", "bucket", st.spec.Bucket, "revision", cur, "bucket_revision", last)
-			ctx, cancel := st.ctx()
-			if err := st.startWatch(ctx, cur); err != nil {
-				st.log.Warn("nats storage: restarting the watch", "bucket", st.spec.Bucket, "err", err)
-			}
-			cancel()
-			behind = false
-		default:
-			behind = true
-			if cur > prev {
-				current = time.Now() // moving: in touch with the bucket
-			}
-		}
-		prev = cur
+		st.checkMu.Lock()
+		prev, behind, current = st.check(prev, behind, current)
+		st.checkMu.Unlock()
 	}
+}
+
+// check is one of the supervisor's checks: it takes and returns the
+// watch's revision at the previous check, whether it was behind then,
+// and when it was last seen current.
+func (st *Store) check(prev uint64, behind bool, current time.Time) (uint64, bool, time.Time) {
+	ctx, cancel := st.ctx()
+	stream, err := st.js.Stream(ctx, st.streamName())
+	cancel()
+	if err != nil {
+		return prev, behind, current // unreachable: nothing to catch up with now
+	}
+	last, cur := stream.CachedInfo().State.LastSeq, st.Revision()
+	switch {
+	case cur >= last:
+		behind = false
+		if age := st.spec.PurgeDeletes; age > 0 && time.Since(current) > age/2 {
+			// Away long enough to have missed a purged marker.
+			ctx, cancel := context.WithTimeout(context.Background(), 6*st.spec.Timeout)
+			err := st.resync(ctx)
+			cancel()
+			if err != nil {
+				st.log.Warn("nats storage: resync after a long disconnection", "bucket", st.spec.Bucket, "err", err)
+				return cur, behind, current // again at the next check
+			}
+		}
+		current = time.Now()
+	case behind && cur == prev:
+		st.log.Warn("nats storage: watch stalled; restarting it", "bucket", st.spec.Bucket, "revision", cur, "bucket_revision", last)
+		ctx, cancel := st.ctx()
+		if err := st.startWatch(ctx, cur); err != nil {
+			st.log.Warn("nats storage: restarting the watch", "bucket", st.spec.Bucket, "err", err)
+		}
+		cancel()
+		behind = false
+	default:
+		behind = true
+		if cur > prev {
+			current = time.Now() // moving: in touch with the bucket
+		}
+	}
+	return cur, behind, current
 }
 
 // subjectPrefix is the bucket's subject prefix, "$KV.BUCKET.".
