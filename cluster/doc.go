@@ -22,7 +22,7 @@
 // max_value (largest registration, default 64 KiB) and max_bytes (size
 // of the bucket, default 256 MiB). An existing bucket is used as it is.
 // Query parameters: replicas, timeout (every request to NATS, default
-// 5s), max_value, max_bytes, purge_deletes (see "Limits"; default 30m,
+// 10s), max_value, max_bytes, purge_deletes (see "Limits"; default 30m,
 // 0 never purges), creds=FILE (a NATS credentials file),
 // tls_ca=FILE, tls_cert=FILE and tls_key=FILE (TLS to NATS, with a client
 // certificate when both are given). A user:password@ before the hosts
@@ -93,7 +93,9 @@
 // # When NATS is unreachable
 //
 // Lookups go on from the cache as it was when the connection was lost
-// (Store.Connected reports since when); writes wait at most timeout and
+// (Store.Connected reports since when); a write that reaches no stream
+// leader (no responders: the replicas settling after a node's death or
+// restart) is sent again every 100 ms; writes wait at most timeout and
 // then fail with an error matching ErrUnavailable, which remote callers
 // get as NamingError "nats storage ...: NATS unavailable: ...". The client
 // reconnects by itself (every 250 ms, to any server of the cluster), and

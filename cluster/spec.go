@@ -15,8 +15,11 @@ import (
 // Defaults of the nats:// storage (see the package documentation).
 const (
 	// DefaultTimeout bounds every request to NATS (a write, a bucket
-	// lookup) and the wait for the initial contents at Open.
-	DefaultTimeout = 5 * time.Second
+	// lookup) and the wait for the initial contents at Open. After a
+	// NATS node of the cluster restarted, a stream answered nothing for
+	// up to 5 s in tests (TestWriteWaitsForLeader), so a write waits
+	// longer than that for an answer before it fails.
+	DefaultTimeout = 10 * time.Second
 	// DefaultMaxValue is the largest encoded registration (name, URI and
 	// tags) the bucket accepts, in bytes.
 	DefaultMaxValue = 64 << 10

@@ -76,8 +76,10 @@ type Store struct {
 	applied      atomic.Uint64 // watch updates handled, for Open's progress check
 	ready        chan struct{} // closed when the watch delivered the initial contents
 	readyOnce    sync.Once
-	watchMu      sync.Mutex // guards consume
-	checkMu      sync.Mutex // held by each of the supervisor's checks (a test pauses it)
+	life         context.Context    // every request's parent; ended by Close
+	endLife      context.CancelFunc // ends life
+	watchMu      sync.Mutex         // guards consume
+	checkMu      sync.Mutex         // held by each of the supervisor's checks (a test pauses it)
 	consume      jetstream.ConsumeContext
 	stop         chan struct{} // closed by Close: ends the supervisor
 	supervised   chan struct{} // closed when the supervisor has ended
@@ -107,6 +109,7 @@ func OpenSpec(spec Spec, opts ...Option) (*Store, error) {
 	}
 	st := &Store{spec: spec, log: o.log, c: newCache(), ready: make(chan struct{}),
 		stop: make(chan struct{}), supervised: make(chan struct{}), purged: make(chan struct{})}
+	st.life, st.endLife = context.WithCancel(context.Background())
 	nopts, err := st.natsOptions()
 	if err != nil {
 		return nil, err
@@ -343,7 +346,7 @@ func (st *Store) check(prev uint64, behind bool, current time.Time) (uint64, boo
 		behind = false
 		if age := st.spec.PurgeDeletes; age > 0 && time.Since(current) > age/2 {
 			// Away long enough to have missed a purged marker.
-			ctx, cancel := context.WithTimeout(context.Background(), 6*st.spec.Timeout)
+			ctx, cancel := context.WithTimeout(st.life, 6*st.spec.Timeout)
 			err := st.resync(ctx)
 			cancel()
 			if err != nil {
@@ -454,9 +457,33 @@ func (st *Store) opErr(op, name string, err error) error {
 	return fmt.Errorf("nats storage %s: %s: %w", st.spec.Redacted(), what, err)
 }
 
-// ctx returns the context of one request.
+// ctx returns the context of one request: it ends after the spec's
+// timeout, or when the store is closed.
 func (st *Store) ctx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), st.spec.Timeout)
+	return context.WithTimeout(st.life, st.spec.Timeout)
+}
+
+// noLeaderRetry is how often a write is sent again while the bucket's
+// stream has no leader (see untilAnswered).
+const noLeaderRetry = 100 * time.Millisecond
+
+// untilAnswered runs write again while the stream answers nothing at all
+// (no responders: no leader yet after a NATS node died or came back, a
+// blip of up to a few seconds), until ctx ends. With no responder the
+// write reached no replica, so sending it again cannot store it twice.
+// jetstream's own retries stop after half a second.
+func untilAnswered[T any](ctx context.Context, write func() (T, error)) (T, error) {
+	for {
+		v, err := write()
+		if !errors.Is(err, jetstream.ErrNoStreamResponse) && !errors.Is(err, nats.ErrNoResponders) {
+			return v, err
+		}
+		select {
+		case <-ctx.Done():
+			return v, err
+		case <-time.After(noLeaderRetry):
+		}
+	}
 }
 
 // Get returns the entry for name from the cache.
@@ -494,7 +521,7 @@ func (st *Store) Put(e naming.Entry) error {
 	key := nameKey(e.Name)
 	ctx, cancel := st.ctx()
 	defer cancel()
-	rev, err := st.kv.Put(ctx, key, v)
+	rev, err := untilAnswered(ctx, func() (uint64, error) { return st.kv.Put(ctx, key, v) })
 	if err != nil {
 		return st.opErr("put", truncate(e.Name), err)
 	}
@@ -515,7 +542,7 @@ func (st *Store) Create(e naming.Entry) (bool, error) {
 	key := nameKey(e.Name)
 	ctx, cancel := st.ctx()
 	defer cancel()
-	rev, err := st.kv.Create(ctx, key, v)
+	rev, err := untilAnswered(ctx, func() (uint64, error) { return st.kv.Create(ctx, key, v) })
 	if errors.Is(err, jetstream.ErrKeyExists) {
 		return false, nil
 	}
@@ -584,7 +611,7 @@ func (st *Store) deleteAt(name string, rev uint64) (bool, error) {
 	if rev > 0 {
 		popts = append(popts, jetstream.WithExpectLastSequencePerSubject(rev))
 	}
-	ack, err := st.js.PublishMsg(ctx, m, popts...)
+	ack, err := untilAnswered(ctx, func() (*jetstream.PubAck, error) { return st.js.PublishMsg(ctx, m, popts...) })
 	if rev > 0 && isWrongLastSeq(err) {
 		return false, nil
 	}
@@ -644,7 +671,7 @@ func (st *Store) Update(e naming.Entry, rev uint64) (bool, error) {
 	key := nameKey(e.Name)
 	ctx, cancel := st.ctx()
 	defer cancel()
-	nrev, err := st.kv.Update(ctx, key, v, rev)
+	nrev, err := untilAnswered(ctx, func() (uint64, error) { return st.kv.Update(ctx, key, v, rev) })
 	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
 		return false, nil
 	}
@@ -746,6 +773,7 @@ func (st *Store) Spec() Spec { return st.spec }
 func (st *Store) Close() error {
 	st.closeOnce.Do(func() {
 		close(st.stop)
+		st.endLife() // requests in flight (the supervisor's too) end now
 		if st.supervising {
 			<-st.supervised
 			<-st.purged
