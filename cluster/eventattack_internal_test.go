@@ -371,3 +371,51 @@ func TestAttackSubscriberIsAnotherInstance(t *testing.T) {
 	}
 	t.Logf("A: %+v", a.srv.Service().Counters())
 }
+
+// TestAttackHugePublishThroughLog: a publish larger than NATS's
+// max_payload (1 MiB by default; Pyro's MAX_MESSAGE_SIZE is 64 MiB) is
+// refused with an error naming the limit, nothing of it reaches the log,
+// and the instances go on serving; one just under the limit is
+// delivered whole.
+func TestAttackHugePublishThroughLog(t *testing.T) {
+	c := natstest.Start(t, 1)
+	a := startEventServer(t, c, 0, "huge")
+	b := startEventServer(t, c, 0, "huge")
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.Bound())
+	defer cancel()
+	sub, err := events.Subscribe(ctx, b.srv.URI(), []string{"huge"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sub.Close(context.Background()) })
+	last := func() uint64 {
+		s, err := a.st.lastSeq(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := last()
+	for _, size := range []int{2 << 20, 40 << 20} {
+		err := events.Publish(ctx, a.srv.URI(), []string{"huge"}, make([]byte, size))
+		if err == nil || !strings.Contains(err.Error(), "maximum payload") {
+			t.Fatalf("a publish of %d bytes: %v, want an error naming the maximum payload", size, err)
+		}
+	}
+	if got := last(); got != before {
+		t.Fatalf("the log grew from %d to %d messages", before, got)
+	}
+	big := strings.Repeat("x", 900<<10)
+	if err := events.Publish(ctx, a.srv.URI(), []string{"huge"}, big); err != nil {
+		t.Fatal(err)
+	}
+	for ev, err := range sub.Events(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, ok := ev.Msg.(string); !ok || m != big {
+			t.Fatalf("got a %T, want the string of %d bytes", ev.Msg, len(big))
+		}
+		break
+	}
+}
