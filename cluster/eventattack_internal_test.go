@@ -3,7 +3,9 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -417,5 +419,67 @@ func TestAttackHugePublishThroughLog(t *testing.T) {
 			t.Fatalf("got a %T, want the string of %d bytes", ev.Msg, len(big))
 		}
 		break
+	}
+}
+
+// TestAttackIdleSubscribersReadLog measures what idle subscribers cost
+// their instance: every subscriber it delivers to reads the whole log
+// through a consumer of its own, matching or not, so the bytes the
+// instance takes from NATS grow with its subscribers. Only with
+// PYROGO_ESATTACK=1 (it logs figures, asserts nothing):
+//
+//	PYROGO_ESATTACK=1 go test -run TestAttackIdleSubscribersReadLog -v ./cluster
+func TestAttackIdleSubscribersReadLog(t *testing.T) {
+	if os.Getenv("PYROGO_ESATTACK") == "" {
+		t.Skip("set PYROGO_ESATTACK=1 to measure")
+	}
+	c := natstest.Start(t, 1)
+	const events_, size = 20, 256 << 10
+	for _, idle := range []int{0, 10, 100} {
+		a := startEventServer(t, c, 0, fmt.Sprintf("idle%d", idle))
+		svc := a.srv.Service()
+		for i := range idle {
+			if err := svc.Subscribe(context.Background(), "never", fmt.Sprintf("PYRO:idle%d@127.0.0.1:1", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		in0 := a.st.nc.Stats().InBytes
+		var ru0, ru1 syscall.Rusage
+		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+		msg := strings.Repeat("x", size)
+		failed := 0
+		var gap time.Duration // longest time without a heartbeat written
+		stop := make(chan struct{})
+		watched := make(chan struct{})
+		go func() {
+			defer close(watched)
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(50 * time.Millisecond):
+				}
+				a.st.mu.Lock()
+				gap = max(gap, time.Since(a.st.lastBeat))
+				a.st.mu.Unlock()
+			}
+		}()
+		start := time.Now()
+		for range events_ {
+			if err := svc.Publish(context.Background(), "other", msg); err != nil {
+				failed++
+				t.Logf("publish: %v", err)
+			}
+		}
+		took := time.Since(start)
+		// until every reader has read the last event
+		time.Sleep(3 * time.Second)
+		close(stop)
+		<-watched
+		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+		cpu := time.Duration(ru1.Utime.Nano()+ru1.Stime.Nano()-ru0.Utime.Nano()-ru0.Stime.Nano()) * time.Nanosecond
+		t.Logf("%d idle subscribers, %d events of %d KiB published in %v (%d failed): the instance took %.1f MiB from NATS; process CPU %v; longest heartbeat gap %v (fenced past %v)",
+			idle, events_, size>>10, took.Round(time.Millisecond), failed, float64(a.st.nc.Stats().InBytes-in0)/(1<<20), cpu.Round(time.Millisecond), gap.Round(time.Millisecond), a.st.fence)
+		a.srv.Close()
 	}
 }
