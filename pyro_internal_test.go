@@ -100,6 +100,19 @@ func (t *Thing) Slow(ctx context.Context) string {
 	time.Sleep(300 * time.Millisecond)
 	return "slow"
 }
+
+// Stall answers only when its call's context ends (the connection
+// closed or the daemon shut down), or after a minute: a deadline or a
+// cancellation of the caller must end the call on the client's side
+// however late the machine's timers fire (a call that merely took 300
+// ms could return before a late-firing 50 ms deadline).
+func (t *Thing) Stall(ctx context.Context) string {
+	select {
+	case <-ctx.Done():
+	case <-time.After(time.Minute):
+	}
+	return "stalled"
+}
 func (t *Thing) Corr(ctx context.Context) string {
 	cc := CallContextFrom(ctx)
 	cc.ResponseAnnotations = map[string][]byte{"XRES": []byte("ok")}
@@ -411,16 +424,16 @@ func callSuiteMore(t *testing.T, p *Proxy, ser string) {
 	}
 	// a deadline during a call: ErrTimeout, and the next call reconnects
 	dctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
-	_, err = p.Call(dctx, "slow")
+	_, err = p.Call(dctx, "stall")
 	cancel()
 	if !errors.Is(err, ErrTimeout) {
-		t.Errorf("slow with a 50ms deadline: %v", err)
+		t.Errorf("stall with a 50ms deadline: %v", err)
 	}
 	// cancellation during a call: context.Canceled
 	cctx, cancel := context.WithCancel(ctx)
 	time.AfterFunc(30*time.Millisecond, cancel)
-	if _, err := p.Call(cctx, "slow"); !errors.Is(err, context.Canceled) {
-		t.Errorf("slow, cancelled: %v", err)
+	if _, err := p.Call(cctx, "stall"); !errors.Is(err, context.Canceled) {
+		t.Errorf("stall, cancelled: %v", err)
 	}
 	if v, err := p.Call(ctx, "echo", 7); err != nil || v != int64(7) {
 		t.Errorf("after timeout and cancel: %v %v", v, err)
@@ -520,9 +533,9 @@ func TestTimeoutAndCancel(t *testing.T) {
 	p := newProxy(t, u, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	_, err := p.Call(ctx, "slow")
+	_, err := p.Call(ctx, "stall")
 	if !errors.Is(err, ErrTimeout) {
-		t.Fatalf("slow with 50ms deadline: %v", err)
+		t.Fatalf("stall with 50ms deadline: %v", err)
 	}
 	var ne net.Error
 	if !errors.As(err, &ne) || !ne.Timeout() {
