@@ -316,10 +316,11 @@ func (w *watch) stop() {
 }
 
 // startWatch watches the bucket and applies its contents before it
-// returns.
+// returns; timeout bounds the wait for each update, not the whole load
+// (a large bucket takes longer than one request).
 func (es *EventStore) startWatch(timeout time.Duration) (*watch, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
+	idle := time.NewTimer(timeout)
+	defer idle.Stop()
 	wctx, wcancel := context.WithCancel(context.Background())
 	kw, err := es.kv.WatchAll(wctx)
 	if err != nil {
@@ -341,9 +342,10 @@ func (es *EventStore) startWatch(timeout time.Duration) (*watch, error) {
 				return w, nil
 			}
 			es.apply(e)
-		case <-ctx.Done():
+			idle.Reset(timeout)
+		case <-idle.C:
 			w.stop()
-			return nil, es.opErr("load subscribers", ctx.Err())
+			return nil, es.opErr("load subscribers", context.DeadlineExceeded)
 		}
 	}
 }
