@@ -22,7 +22,8 @@
 // max_value (largest registration, default 64 KiB) and max_bytes (size
 // of the bucket, default 256 MiB). An existing bucket is used as it is.
 // Query parameters: replicas, timeout (every request to NATS, default
-// 5s), max_value, max_bytes, creds=FILE (a NATS credentials file),
+// 5s), max_value, max_bytes, purge_deletes (see "Limits"; default 30m,
+// 0 never purges), creds=FILE (a NATS credentials file),
 // tls_ca=FILE, tls_cert=FILE and tls_key=FILE (TLS to NATS, with a client
 // certificate when both are given). A user:password@ before the hosts
 // authenticates with a user and password; the command line shows it to
@@ -43,14 +44,19 @@
 // each name's last write, so a replaced registration moves to the end, as
 // with the sql storage.
 //
-// register(safe=True) uses naming.Creator: Create is JetStream's
-// create-if-absent on the key, so of several name servers registering the
-// same name safely at once exactly one succeeds. Plain register replaces;
-// set_metadata and the auto-clean removal read then write, so a
-// concurrent write of the same name on another instance can be
-// overwritten (last writer wins, as with two clients of one name server).
-// Delete of a name the cache does not hold asks NATS, so a name another
-// instance just registered is removed too.
+// Store implements naming.Shared. register(safe=True) uses Create,
+// JetStream's create-if-absent on the key, so of several name servers
+// registering the same name safely at once exactly one succeeds. Plain
+// register replaces. set_metadata reads the name's entry and revision
+// from the bucket (GetRevision) and writes it back with the new tags only
+// if the key is still at that revision (Update, JetStream's
+// compare-and-set on the key's last sequence), starting again on a
+// conflict (at most 32 times), so it never undoes a registration or
+// removal another instance made meanwhile. Auto-clean takes each entry
+// with its revision from the cache before probing it and removes only
+// that revision (DeleteRevision). Delete of a name the cache does not
+// hold asks NATS, so a name another instance just registered is removed
+// too.
 //
 // # Keys and values
 //
@@ -68,11 +74,19 @@
 // A registration larger than max_value is refused (ErrTooLarge), before
 // it reaches NATS. The bucket's max_bytes bounds its contents, and so the
 // memory of every instance's cache: once full, writes fail (JetStream
-// discards new writes, not old ones). Deleted names leave a small delete
-// marker each in the bucket (history 1 keeps one per key), which counts
-// toward max_bytes; a registry that churns through many distinct names
-// should purge them from time to time (nats kv ... or
-// jetstream.KeyValue.PurgeDeletes). The bucket itself is trusted: anyone
+// discards new writes, not old ones). Deleted names leave a delete
+// marker each in the bucket (history 1 keeps one per key; 97 bytes for a
+// short name), which counts toward max_bytes and which an instance
+// opening the bucket reads (100,000 removed names: 9.7 MB, opened in
+// 1.3 s; BenchmarkDeleteMarkers). Every instance purges the markers older
+// than purge_deletes every quarter of that age (at most every 10
+// minutes), each one only up to its own revision, so a name registered
+// again after its marker keeps its registration (Store.PurgeDeletes;
+// jetstream.KeyValue.PurgeDeletes would purge the key whole). An
+// instance whose watch was away for more than half of purge_deletes (cut
+// off from NATS) may have missed a removal whose marker was purged
+// meanwhile: when its watch is current again it checks its cache against
+// the bucket's keys and drops what is gone. The bucket itself is trusted: anyone
 // who may write to it can change the registry, so NATS accounts and
 // permissions must limit it to the name servers.
 //
@@ -97,10 +111,15 @@
 //
 // # Pyro.NameServer
 //
-// Each name server registers itself under Pyro.NameServer when it
-// starts, so in a shared registry that entry names the instance that
-// started last. Clients find a name server by NS_HOST or broadcast, where
-// every instance answers with its own address.
+// As the storage is naming.Shared, each name server keeps its own
+// registration, Pyro.NameServer, to itself: lookup, list (every filter),
+// count and yplookup of each instance answer with that instance's URI,
+// as its broadcast responder does. The entry is never written to the
+// bucket (one found there, from an older version, is ignored); a client
+// cannot register it (NamingError; with safe=True "name already
+// registered") or change its tags, and remove leaves it. Clients find a
+// name server by NS_HOST or broadcast, where every instance answers with
+// its own address.
 //
 // # Event servers
 //
@@ -130,12 +149,22 @@
 //     subscribers (a pull consumer of its own, fetching at most 16
 //     messages and 2 MiB at a time, each fetch waiting at most 2 s, and
 //     recreated after the last event handled when its deliveries show a
-//     gap or it stalls while the log has more; so the queue bounds of the
-//     service apply and nothing is dropped: the log is the backlog),
-//     keeps what the subscriptions match, delivers it and advances the
-//     cursor after each confirmation (written in the background,
-//     compare-and-set on the record: an instance that lost the subscriber
-//     cannot move it).
+//     gap or it stalls while the log has more), keeps what the
+//     subscriptions match, delivers it and advances the cursor after
+//     each confirmation (written in the background, the confirmations of
+//     50 ms together, compare-and-set on the record: an instance that
+//     lost the subscriber cannot move it). The log is the backlog: the
+//     service's queue bounds apply, and a reader whose subscriber's queue
+//     is full stops reading until it is down to half (its fetched
+//     messages are let go). A reader that has read everything waits,
+//     with no fetch open, until the log grows (the instance follows the
+//     log's end with one headers-only consumer; its own publishes and
+//     heartbeats tell it too). Memory: the bytes fetched and not yet
+//     handed to the queues are bounded per instance, not per subscriber,
+//     by WithFetchBudget (DefaultFetchBudget, 32 MiB): a reader takes
+//     its fetch's 2 MiB from it before fetching, and readers wait their
+//     turn in order, so a thousand subscribers cannot make an instance
+//     hold a thousand fetches.
 //   - An event's "seq" is its message's stream sequence times 1024 plus
 //     its index in the publish: the same on every instance, so a repeat
 //     after a takeover carries the seq of the first copy.
@@ -167,14 +196,28 @@
 // when its watch shows the change or its next cursor write fails,
 // whichever comes first.
 //
-// The log is trimmed every 2.5 leases (10 s) to the lowest cursor of all subscribers
-// (and never beyond the end the log had at the previous check, so that a
-// subscriber recorded meanwhile loses nothing); a subscriber that takes
-// no events and does not fail keeps the log from being trimmed, until
-// max_bytes refuses publishes. Publishes fail after the spec's timeout
-// while NATS is unreachable or has no quorum for the stream (errors
-// match ErrUnavailable; nothing is buffered), and with JetStream's
-// "maximum bytes exceeded" when the log is full. One publish and one
+// The log is trimmed every 2.5 leases (10 s) to the lowest cursor of all
+// subscribers (and never beyond the end the log had at the previous
+// check, so that a subscriber recorded meanwhile loses nothing), and
+// every beat while it is more than half full. Slow subscribers: while
+// the log is more than half of max_bytes, each instance moves forward
+// the cursor of every subscriber it delivers to that is older than the
+// newest quarter of max_bytes, if that subscriber has had every event up
+// to there, or if it lags as a queue of the memory and sql stores would
+// drop for it (events.Owner.Skip): its queue has been full for
+// ES_BLOCKTIMEOUT (at once with ES_BLOCKQUEUE false), or the oldest event
+// it was sent and has not confirmed was queued more than ES_BLOCKTIMEOUT
+// ago. Its events up to there that were not sent are then dropped, each
+// counted in Stats.Dropped (and Counters), and logged. So one slow or
+// hanging subscriber cannot fill the log and deny every publish of the
+// cluster; a subscriber that keeps up loses nothing (its events stay,
+// and publishes wait for it instead). A publish into a full log waits,
+// within the spec's timeout, for the trimming (a beat) before it fails.
+// Publishes fail after the spec's timeout while NATS is unreachable or
+// has no quorum for the stream (errors match ErrUnavailable; nothing is
+// buffered), and with JetStream's "maximum bytes exceeded" when the log
+// stays full (the subscribers that hold it keep up, or their owner
+// cannot reach NATS). One publish and one
 // subscriber's record must each fit NATS's max_payload (1 MiB by
 // default); max_value is not used. A subscribe that would fill the
 // subscriber bucket past 3/4 of max_bytes is refused (ValueError "too

@@ -32,6 +32,7 @@ func BenchmarkES(b *testing.B) {
 
 func benchES(b *testing.B, store string) {
 	var svcs []*events.Service
+	var stores []*EventStore
 	var uris []pyro.URI
 	var c *natstest.Cluster
 	instances := 1
@@ -59,6 +60,7 @@ func benchES(b *testing.B, store string) {
 				b.Fatal(err)
 			}
 			st = s
+			stores = append(stores, s)
 		}
 		srv, err := events.Start(nil, events.WithStore(st), events.WithServerHost("127.0.0.1"))
 		if err != nil {
@@ -107,4 +109,13 @@ func benchES(b *testing.B, store string) {
 	b.ReportMetric(float64(b.N)/published.Seconds(), "publishes/s")
 	b.ReportMetric(float64(b.N*nSubs)/b.Elapsed().Seconds(), "deliveries/s")
 	b.ReportMetric(0, "ns/op")
+	if len(stores) > 0 { // the subscribers' cursors written to the bucket
+		var acks, writes int64
+		for _, s := range stores {
+			acks += s.ackCalls.Load()
+			writes += s.ackWrites.Load()
+		}
+		b.ReportMetric(float64(acks)/float64(b.N*nSubs), "acks/delivery")
+		b.ReportMetric(float64(writes)/float64(b.N*nSubs), "cursor-writes/delivery")
+	}
 }

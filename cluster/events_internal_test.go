@@ -24,6 +24,7 @@ const testLease = 2 * time.Second
 type esInstance struct {
 	srv *events.Server
 	st  *EventStore
+	log *testkit.Buffer // startFlowServer's
 }
 
 // startEventServer starts an event server on name of c, preferring
@@ -307,17 +308,23 @@ func TestEventPublishWithoutNATS(t *testing.T) {
 	testkit.Eventually(t, "publish after NATS came back", func() bool { return svc.Publish(ctx, "x", "after") == nil })
 }
 
-// TestEventLogFull: a log at its max_bytes refuses new publishes with
-// JetStream's error; nothing is dropped silently.
+// TestEventLogFull: a log at its max_bytes that nobody may trim (a
+// subscriber that confirmed nothing, and whose queue is not full, holds
+// it) refuses new publishes with JetStream's error once the request's
+// timeout passed waiting for a trim; nothing is dropped silently.
 func TestEventLogFull(t *testing.T) {
 	c := natstest.Start(t, 1)
-	st, err := OpenEvents(c.Spec("full")+"?max_bytes=65536", WithLease(testLease))
+	st, err := OpenEvents(c.Spec("full")+"?max_bytes=65536&timeout=1s", WithLease(testLease))
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := events.NewService(nil, events.WithStore(st))
+	svc := events.NewService(nil, events.WithStore(st), events.WithRetry(1000, 50*time.Millisecond, 500*time.Millisecond))
 	defer svc.Close()
 	ctx := context.Background()
+	dead := "PYRO:nobody@127.0.0.1:" + strconv.Itoa(testkit.FreeTCPPort(t))
+	if err := svc.Subscribe(ctx, "x", dead); err != nil {
+		t.Fatal(err)
+	}
 	msg := strings.Repeat("x", 4096)
 	for i := range 100 {
 		if err := svc.Publish(ctx, "x", msg); err != nil {

@@ -23,6 +23,9 @@ const (
 	// DefaultMaxBytes is the size limit of a bucket the storage creates,
 	// in bytes. It also bounds the memory of every instance's cache.
 	DefaultMaxBytes = 256 << 20
+	// DefaultPurgeDeletes is the age from which the delete markers of
+	// removed names are purged from the bucket.
+	DefaultPurgeDeletes = 30 * time.Minute
 	// maxReplicas is JetStream's largest useful replica count here.
 	maxReplicas = 3
 )
@@ -58,6 +61,9 @@ type Spec struct {
 	// MaxBytes is the size limit of a bucket the storage creates
 	// (max_bytes=BYTES).
 	MaxBytes int64
+	// PurgeDeletes is the age from which delete markers are purged
+	// (purge_deletes=DURATION; 0 never purges them).
+	PurgeDeletes time.Duration
 }
 
 // Redacted returns the spec as a URL with the password replaced by
@@ -85,10 +91,10 @@ func (s Spec) Redacted() string {
 // ParseSpec parses "nats://HOST:PORT[,HOST:PORT...]/BUCKET[?PARAMS]" (the
 // leading "nats:" may be left out, as naming.OpenStorage hands over the
 // part after the scheme). Parameters: replicas, timeout, max_value,
-// max_bytes, creds, tls_ca, tls_cert, tls_key. A user:password@ before
+// max_bytes, purge_deletes, creds, tls_ca, tls_cert, tls_key. A user:password@ before
 // the hosts authenticates with a user and password (percent-encoded).
 func ParseSpec(spec string) (Spec, error) {
-	s := Spec{Timeout: DefaultTimeout, MaxValue: DefaultMaxValue, MaxBytes: DefaultMaxBytes}
+	s := Spec{Timeout: DefaultTimeout, MaxValue: DefaultMaxValue, MaxBytes: DefaultMaxBytes, PurgeDeletes: DefaultPurgeDeletes}
 	rest, ok := strings.CutPrefix(strings.TrimPrefix(spec, "nats:"), "//")
 	if !ok {
 		return s, specErr("nats storage spec must look like nats://HOST:PORT[,HOST:PORT...]/BUCKET")
@@ -149,6 +155,11 @@ func ParseSpec(spec string) (Spec, error) {
 			s.MaxBytes, err = strconv.ParseInt(v, 10, 64)
 			if err == nil && s.MaxBytes < 1<<16 {
 				err = errors.New("must be at least 65536")
+			}
+		case "purge_deletes":
+			s.PurgeDeletes, err = time.ParseDuration(v)
+			if err == nil && s.PurgeDeletes < 0 {
+				err = errors.New("must not be negative")
 			}
 		case "creds":
 			s.Creds = v

@@ -47,6 +47,9 @@ type Option func(*options)
 type options struct {
 	log   *slog.Logger
 	lease time.Duration // OpenEvents: WithLease
+
+	fetchBudget  int64         // OpenEvents: WithFetchBudget
+	readInactive time.Duration // OpenEvents: tests (default readInactive)
 }
 
 // WithLogger makes the storage log connection losses and recoveries.
@@ -56,7 +59,8 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 // by every name server that opens the same bucket. Reads are served from
 // a local cache that a watch of the bucket keeps up to date; writes
 // return once JetStream acknowledged them. It also implements
-// naming.Creator, naming.PrefixLister and naming.MetadataLister. It is
+// naming.Shared (so naming.Creator), naming.PrefixLister and
+// naming.MetadataLister. It is
 // safe for concurrent use.
 type Store struct {
 	spec Spec
@@ -73,10 +77,12 @@ type Store struct {
 	ready        chan struct{} // closed when the watch delivered the initial contents
 	readyOnce    sync.Once
 	watchMu      sync.Mutex // guards consume
+	checkMu      sync.Mutex // held by each of the supervisor's checks (a test pauses it)
 	consume      jetstream.ConsumeContext
 	stop         chan struct{} // closed by Close: ends the supervisor
 	supervised   chan struct{} // closed when the supervisor has ended
-	supervising  bool          // the supervisor was started (set by Open)
+	supervising  bool          // the supervisor and purger were started (set by Open)
+	purged       chan struct{} // closed when the purger has ended
 	disconnected atomic.Int64  // unix nanoseconds of the loss of the connection; 0 when connected
 	closeOnce    sync.Once
 }
@@ -100,7 +106,7 @@ func OpenSpec(spec Spec, opts ...Option) (*Store, error) {
 		opt(&o)
 	}
 	st := &Store{spec: spec, log: o.log, c: newCache(), ready: make(chan struct{}),
-		stop: make(chan struct{}), supervised: make(chan struct{})}
+		stop: make(chan struct{}), supervised: make(chan struct{}), purged: make(chan struct{})}
 	nopts, err := st.natsOptions()
 	if err != nil {
 		return nil, err
@@ -201,6 +207,11 @@ func (st *Store) open() error {
 		case <-st.ready:
 			st.supervising = true
 			go st.supervise()
+			if st.spec.PurgeDeletes > 0 {
+				go st.purge()
+			} else {
+				close(st.purged)
+			}
 			return nil
 		case <-time.After(st.spec.Timeout):
 			if n := st.applied.Load(); n != last {
@@ -303,35 +314,59 @@ func (st *Store) supervise() {
 	defer t.Stop()
 	var prev uint64
 	behind := false
+	current := time.Now() // when the watch was last seen current
 	for {
 		select {
 		case <-st.stop:
 			return
 		case <-t.C:
 		}
-		ctx, cancel := st.ctx()
-		stream, err := st.js.Stream(ctx, st.streamName())
-		cancel()
-		if err != nil {
-			continue // unreachable: nothing to catch up with now
-		}
-		last, cur := stream.CachedInfo().State.LastSeq, st.Revision()
-		switch {
-		case cur >= last:
-			behind = false
-		case behind && cur == prev:
-			st.log.Warn("nats storage: watch stalled; restarting it", "bucket", st.spec.Bucket, "revision", cur, "bucket_revision", last)
-			ctx, cancel := st.ctx()
-			if err := st.startWatch(ctx, cur); err != nil {
-				st.log.Warn("nats storage: restarting the watch", "bucket", st.spec.Bucket, "err", err)
-			}
-			cancel()
-			behind = false
-		default:
-			behind = true
-		}
-		prev = cur
+		st.checkMu.Lock()
+		prev, behind, current = st.check(prev, behind, current)
+		st.checkMu.Unlock()
 	}
+}
+
+// check is one of the supervisor's checks: it takes and returns the
+// watch's revision at the previous check, whether it was behind then,
+// and when it was last seen current.
+func (st *Store) check(prev uint64, behind bool, current time.Time) (uint64, bool, time.Time) {
+	ctx, cancel := st.ctx()
+	stream, err := st.js.Stream(ctx, st.streamName())
+	cancel()
+	if err != nil {
+		return prev, behind, current // unreachable: nothing to catch up with now
+	}
+	last, cur := stream.CachedInfo().State.LastSeq, st.Revision()
+	switch {
+	case cur >= last:
+		behind = false
+		if age := st.spec.PurgeDeletes; age > 0 && time.Since(current) > age/2 {
+			// Away long enough to have missed a purged marker.
+			ctx, cancel := context.WithTimeout(context.Background(), 6*st.spec.Timeout)
+			err := st.resync(ctx)
+			cancel()
+			if err != nil {
+				st.log.Warn("nats storage: resync after a long disconnection", "bucket", st.spec.Bucket, "err", err)
+				return cur, behind, current // again at the next check
+			}
+		}
+		current = time.Now()
+	case behind && cur == prev:
+		st.log.Warn("nats storage: watch stalled; restarting it", "bucket", st.spec.Bucket, "revision", cur, "bucket_revision", last)
+		ctx, cancel := st.ctx()
+		if err := st.startWatch(ctx, cur); err != nil {
+			st.log.Warn("nats storage: restarting the watch", "bucket", st.spec.Bucket, "err", err)
+		}
+		cancel()
+		behind = false
+	default:
+		behind = true
+		if cur > prev {
+			current = time.Now() // moving: in touch with the bucket
+		}
+	}
+	return cur, behind, current
 }
 
 // subjectPrefix is the bucket's subject prefix, "$KV.BUCKET.".
@@ -532,11 +567,27 @@ func (st *Store) delete(name string) (bool, error) {
 			return false, nil
 		}
 	}
+	return st.deleteAt(name, 0)
+}
+
+// deleteAt writes the delete marker of name; with rev > 0 only if the
+// key's last write is still revision rev (false when it is not).
+func (st *Store) deleteAt(name string, rev uint64) (bool, error) {
+	key := nameKey(name)
+	ctx, cancel := st.ctx()
+	defer cancel()
 	// A delete marker, as jetstream's KeyValue.Delete writes it, but
 	// published here to learn its revision from the acknowledgement.
 	m := nats.NewMsg(st.subjectPrefix() + key)
 	m.Header.Set("KV-Operation", "DEL")
-	ack, err := st.js.PublishMsg(ctx, m)
+	var popts []jetstream.PublishOpt
+	if rev > 0 {
+		popts = append(popts, jetstream.WithExpectLastSequencePerSubject(rev))
+	}
+	ack, err := st.js.PublishMsg(ctx, m, popts...)
+	if rev > 0 && isWrongLastSeq(err) {
+		return false, nil
+	}
 	if err != nil {
 		return false, st.opErr("delete", truncate(name), err)
 	}
@@ -549,6 +600,70 @@ func (st *Store) delete(name string) (bool, error) {
 	}
 	st.mu.Unlock()
 	return true, nil
+}
+
+// GetRevision returns the entry for name and its revision (the bucket's
+// sequence of its last write): with fresh from the bucket itself,
+// otherwise from the cache.
+func (st *Store) GetRevision(name string, fresh bool) (naming.Entry, uint64, bool, error) {
+	key := nameKey(name)
+	if !fresh {
+		st.mu.RLock()
+		defer st.mu.RUnlock()
+		if n := st.c.byKey[key]; n != nil && n.e.Name == name {
+			return n.e, n.rev, true, nil
+		}
+		return naming.Entry{}, 0, false, nil
+	}
+	ctx, cancel := st.ctx()
+	defer cancel()
+	ent, err := st.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return naming.Entry{}, 0, false, nil
+	}
+	if err != nil {
+		return naming.Entry{}, 0, false, st.opErr("get", truncate(name), err)
+	}
+	e, err := st.decode(key, ent.Value())
+	if err != nil || e.Name != name {
+		return naming.Entry{}, 0, false, nil
+	}
+	st.mu.Lock()
+	st.c.put(key, ent.Revision(), e) // the cache may be behind
+	st.mu.Unlock()
+	return e, ent.Revision(), true, nil
+}
+
+// Update replaces the entry of e.Name if the bucket still holds revision
+// rev of it (JetStream's compare-and-set on the key's last sequence).
+func (st *Store) Update(e naming.Entry, rev uint64) (bool, error) {
+	v, err := st.encode(&e)
+	if err != nil {
+		return false, err
+	}
+	key := nameKey(e.Name)
+	ctx, cancel := st.ctx()
+	defer cancel()
+	nrev, err := st.kv.Update(ctx, key, v, rev)
+	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+		return false, nil
+	}
+	if err != nil {
+		return false, st.opErr("update", truncate(e.Name), err)
+	}
+	st.mu.Lock()
+	st.c.put(key, nrev, e)
+	st.mu.Unlock()
+	return true, nil
+}
+
+// DeleteRevision removes name if the bucket still holds revision rev of
+// it.
+func (st *Store) DeleteRevision(name string, rev uint64) (bool, error) {
+	if rev == 0 {
+		return false, nil
+	}
+	return st.deleteAt(name, rev)
 }
 
 // Len returns the number of entries in the cache.
@@ -633,6 +748,7 @@ func (st *Store) Close() error {
 		close(st.stop)
 		if st.supervising {
 			<-st.supervised
+			<-st.purged
 		}
 		st.watchMu.Lock()
 		cc := st.consume
@@ -646,6 +762,15 @@ func (st *Store) Close() error {
 	return nil
 }
 
+// isWrongLastSeq reports whether err is JetStream's refusal of a
+// compare-and-set write ("wrong last sequence"; a replicated stream
+// reports it with another code).
+func isWrongLastSeq(err error) bool {
+	var ae *jetstream.APIError
+	return errors.As(err, &ae) && (ae.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		ae.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
+}
+
 // truncate shortens a name for messages.
 func truncate(name string) string {
 	if len(name) <= 200 {
@@ -657,6 +782,7 @@ func truncate(name string) string {
 var (
 	_ naming.Storage        = (*Store)(nil)
 	_ naming.Creator        = (*Store)(nil)
+	_ naming.Shared         = (*Store)(nil)
 	_ naming.PrefixLister   = (*Store)(nil)
 	_ naming.MetadataLister = (*Store)(nil)
 )

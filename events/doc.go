@@ -183,8 +183,15 @@
 // took it over when that stopped), which reads the log from the
 // subscriber's last confirmed event. The guarantee of sql:FILE above
 // holds with "across crashes of any one instance or NATS node" in place
-// of "restarts on the same file", and events are never dropped for a
-// full queue (the log waits for the subscriber; the store bounds the
-// log). The limits apply per instance. See Shared and the cluster
-// package documentation.
+// of "restarts on the same file". The log is the backlog: a subscriber
+// whose queue is full is fed from the log as it takes events, so events
+// are not dropped while the log has room; but once the log is more than
+// half full (the store's max_bytes), a subscriber that holds back its
+// trimming and lags — its queue has been full for ES_BLOCKTIMEOUT (at
+// once with ES_BLOCKQUEUE false), or the oldest event it was sent and has
+// not confirmed was queued more than ES_BLOCKTIMEOUT ago — has its
+// events up to the newest quarter of the log dropped (counted in
+// Stats.Dropped, logged), so that one slow subscriber cannot fill the log
+// and make every publish fail (Shared's Owner.Skip). The limits apply per
+// instance. See Shared and the cluster package documentation.
 package events

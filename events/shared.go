@@ -61,6 +61,20 @@ type Owner interface {
 	// instance owns it now, or it is gone); what it sent and did not
 	// acknowledge is sent again by the next owner.
 	Disown(subscriber string)
+	// Skip asks this instance to give up subscriber's events up to seq
+	// to, which the store needs to trim a crowded log; true means the
+	// store may move its cursor to seq to. It is true when the
+	// subscriber has already been sent and confirmed every event up to
+	// there that it takes (nothing is lost), or when it lags: its queue
+	// has been full for the block timeout (at once without
+	// ES_BLOCKQUEUE), or the oldest event it was sent and has not
+	// confirmed was queued more than the block timeout ago. Its events
+	// up to seq to that are not sent yet are then dropped
+	// (counted in Stats.Dropped, logged) instead of delivered, as with
+	// the other stores, and Skip is true once its reader got past seq to
+	// (the store asks again). Otherwise (a subscriber that keeps up) it
+	// is false and the store keeps its events.
+	Skip(subscriber string, to uint64) bool
 }
 
 // ErrNotOwner is matched (errors.Is) by a Shared store's Ack when

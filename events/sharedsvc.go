@@ -25,7 +25,8 @@ type serviceOwner struct{ s *Service }
 func (o serviceOwner) Own(subscriber string, subs []Sub, after uint64) {
 	o.s.own(subscriber, subs, after)
 }
-func (o serviceOwner) Disown(subscriber string) { o.s.disown(subscriber) }
+func (o serviceOwner) Disown(subscriber string)               { o.s.disown(subscriber) }
+func (o serviceOwner) Skip(subscriber string, to uint64) bool { return o.s.skip(subscriber, to) }
 
 // attachShared starts sharing when the store is Shared.
 func (s *Service) attachShared() error {
@@ -280,6 +281,58 @@ func (s *Service) disown(key string) {
 	s.o.log.Info("events: stopped delivering to a shared subscriber", "subscriber", key)
 }
 
+// skip implements Owner.Skip: when subscriber has been sent and
+// confirmed every event up to seq to that it takes, true; when it lags
+// (see lagging), it drops the events up to seq to
+// that are not sent yet (those in its queue, by its goroutine, and those
+// its feed reads still), each counted as dropped, and returns whether
+// its feed has read past to yet (so that every dropped event is counted
+// before the log is trimmed); otherwise false.
+func (s *Service) skip(key string, to uint64) bool {
+	s.mu.Lock()
+	w := s.subs[key]
+	s.mu.Unlock()
+	if w == nil {
+		return false
+	}
+	// read first: whatever the feed queues after it read past to is
+	// after to
+	if w.readPos.Load() >= to && w.lastQueued.Load() <= max(w.acked.Load(), w.skipTo.Load()) {
+		return true
+	}
+	if !s.lagging(w) {
+		return false
+	}
+	for {
+		cur := w.skipTo.Load()
+		if to <= cur {
+			break
+		}
+		if w.skipTo.CompareAndSwap(cur, to) {
+			s.o.log.Warn("events: a shared subscriber's queue stayed full while the shared log filled up; events it was not sent yet are dropped",
+				"subscriber", key, "up_to", to)
+			s.wakeAll() // its feed, waiting for room, reads on
+			break
+		}
+	}
+	// its feed reads (and counts) the dropped events before the store
+	// may trim them: at a later call once it got past to
+	return w.readPos.Load() >= to
+}
+
+// lagging reports whether w's queue has been full for the block
+// timeout (at once without ES_BLOCKQUEUE), or the oldest event it was
+// sent and has not confirmed was queued more than the block timeout ago
+// (a subscriber that takes few events, slowly, or does not answer).
+func (s *Service) lagging(w *subscriber) bool {
+	now := time.Now()
+	if full := w.fullSince.Load(); full != 0 && (!s.o.block || now.Sub(time.Unix(0, full)) >= s.o.blockTimeout) {
+		return true
+	}
+	old := w.oldest.Load()
+	return old != 0 && now.Sub(time.Unix(0, old)) >= s.o.blockTimeout
+}
+
 // startFeed starts the goroutine that feeds w from the shared log after
 // seq after. s.mu held.
 func (s *Service) startFeed(w *subscriber, after uint64) {
@@ -301,40 +354,63 @@ func (s *Service) startFeed(w *subscriber, after uint64) {
 	}()
 }
 
+// wakeAll wakes whoever waits for room in a queue.
+func (s *Service) wakeAll() {
+	s.bmu.Lock()
+	defer s.bmu.Unlock()
+	s.wakeLocked()
+}
+
 // feed reads the shared log after seq after and queues for w the events
-// its subscriptions match, waiting for room in its queue (in events and
-// bytes): the log is the backlog, so nothing is dropped and memory stays
-// within the queue's bounds. A failed read is retried after a pause.
+// its subscriptions match, within its queue's bounds (in events and
+// bytes): the log is the backlog, so nothing is dropped for a full
+// queue, unless the store moves a subscriber that lags too far behind
+// forward (Owner.Skip). When the queue is full, feed stops reading (the
+// fetched messages go back to the store's fetch budget, so a slow
+// subscriber holds none of it), waits until the queue is down to half
+// its bounds, queues the event that did not fit and reads on after it.
+// A failed read is retried after a pause.
 func (s *Service) feed(ctx context.Context, w *subscriber, after uint64) {
 	limit := max(s.o.queueBytes, s.o.totalBytes)
+	var held *queued // read, matched, and found the queue full
+	w.readPos.Store(after)
+	w.acked.Store(after)
+	w.lastQueued.Store(after)
 	for {
+		if held != nil {
+			w.fullSince.Store(time.Now().UnixNano())
+			ok := s.queueHeld(ctx, w, *held)
+			w.fullSince.Store(0)
+			if !ok {
+				return
+			}
+			held = nil
+		}
 		err := s.shared.Read(ctx, after, func(st Stored) bool {
 			after = st.Seq
+			w.readPos.Store(after)
+			if st.Seq <= w.skipTo.Load() {
+				if s.matches(w, st.Event.Subject) {
+					w.dropped.Add(1)
+					s.dropped.Add(1)
+				}
+				return true
+			}
 			if !s.matches(w, st.Event.Subject) {
 				return true
 			}
-			size := eventSize(st.Event, limit)
-			for {
-				room, ok := s.reserve(w, size)
-				if ok {
-					break
-				}
-				select {
-				case <-room:
-				case <-ctx.Done():
-					return false
-				}
-			}
-			select {
-			case w.q <- queued{Stored: st, size: size}:
-				return true
-			case <-ctx.Done():
-				s.release(w, size)
+			q := queued{Stored: st, size: eventSize(st.Event, limit), at: time.Now().UnixNano()}
+			if !s.offer(w, q) {
+				held = &q
 				return false
 			}
+			return true
 		})
 		if ctx.Err() != nil {
 			return
+		}
+		if held != nil {
+			continue
 		}
 		if err != nil {
 			s.o.log.Warn("events: reading the shared event log failed; retrying", "subscriber", w.key, "err", err)
@@ -345,6 +421,54 @@ func (s *Service) feed(ctx context.Context, w *subscriber, after uint64) {
 			t.Stop()
 			return
 		case <-t.C:
+		}
+	}
+}
+
+// offer queues q for w if its queue has room. Only w's feed adds to its
+// queue (a shared store's publishes go to the log), so a free slot stays
+// free until it does.
+func (s *Service) offer(w *subscriber, q queued) bool {
+	if len(w.q) >= cap(w.q) {
+		return false
+	}
+	if _, ok := s.reserve(w, q.size); !ok {
+		return false
+	}
+	select {
+	case w.q <- q:
+		w.lastQueued.Store(q.Seq)
+		return true
+	default:
+		s.release(w, q.size)
+		return false
+	}
+}
+
+// queueHeld waits until w's queue is down to half its bounds (or the
+// event was skipped meanwhile), then queues q, waiting for room; false:
+// ctx ended.
+func (s *Service) queueHeld(ctx context.Context, w *subscriber, q queued) bool {
+	half := false
+	for {
+		room := s.roomSignal() // before the checks: no wake-up is missed
+		if q.Seq <= w.skipTo.Load() {
+			w.dropped.Add(1)
+			s.dropped.Add(1)
+			return true
+		}
+		if !half {
+			s.bmu.Lock()
+			half = w.gone || (len(w.q) <= cap(w.q)/2 && w.bytes <= s.o.queueBytes/2)
+			s.bmu.Unlock()
+		}
+		if half && s.offer(w, q) {
+			return true
+		}
+		select {
+		case <-room:
+		case <-ctx.Done():
+			return false
 		}
 	}
 }

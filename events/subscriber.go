@@ -43,15 +43,28 @@ type subscriber struct {
 	// sent holds the events sent and not confirmed yet (see confirm),
 	// their bytes still counted; owned by the goroutine.
 	sent []queued
+	// skipTo: a shared store moved its cursor to this seq (Owner.Skip);
+	// events up to it that were not sent yet are dropped
+	skipTo atomic.Uint64
+	// with a shared store (sharedsvc.go, for skip): how far its feed
+	// read the log, the last event it queued, the last one confirmed
+	// and since when (unix ns; 0: not) its feed waits for a full queue
+	readPos, lastQueued, acked atomic.Uint64
+	fullSince                  atomic.Int64
+	// oldest: when the oldest event it took from its queue and has not
+	// confirmed yet was queued (unix ns; 0: none, or not shared)
+	oldest atomic.Int64
 	// thirdParty: its client was on another host (a shared subscriber,
 	// sharedsvc.go); set before it starts
 	thirdParty bool
 }
 
-// queued is a stored event in a queue with its estimated size.
+// queued is a stored event in a queue with its estimated size and,
+// with a shared store, when it was queued (unix ns).
 type queued struct {
 	Stored
 	size int64
+	at   int64
 }
 
 func newSubscriber(s *Service, key string, p *pyro.Proxy) *subscriber {
@@ -93,6 +106,13 @@ func (w *subscriber) run(ctx context.Context) {
 		case <-w.quit:
 			return
 		case st := <-w.q:
+			if st.Seq <= w.skipTo.Load() {
+				w.skipped(st)
+				continue
+			}
+			if st.at != 0 {
+				w.oldest.CompareAndSwap(0, st.at)
+			}
 			if !w.deliver(ctx, st) {
 				return
 			}
@@ -110,6 +130,13 @@ func (w *subscriber) run(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// skipped drops st, which a shared store skipped (Owner.Skip).
+func (w *subscriber) skipped(st queued) {
+	w.dropped.Add(1)
+	w.s.dropped.Add(1)
+	w.s.release(w, st.size)
 }
 
 // deliver sends st, then confirms the sent events when AckBatch of them
@@ -202,9 +229,12 @@ func (w *subscriber) confirm(ctx context.Context) bool {
 			}
 		}
 	}
-	if err := w.s.o.store.Ack(w.key, w.sent[len(w.sent)-1].Seq); err != nil {
+	last := w.sent[len(w.sent)-1].Seq
+	if err := w.s.o.store.Ack(w.key, last); err != nil {
 		w.s.o.log.Error("events: acknowledging delivered events failed", "subscriber", w.key, "err", err)
 	}
+	w.acked.Store(last)
+	w.oldest.Store(0)
 	for i, st := range w.sent {
 		w.s.release(w, st.size)
 		w.sent[i] = queued{}

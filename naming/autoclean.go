@@ -29,7 +29,8 @@ const (
 // Unlike Pyro, registrations on unix sockets are probed by connecting to
 // the socket (Pyro cannot probe them and so always removes them), probes
 // run in parallel, and a registration that was re-registered with another
-// URI while being probed is kept.
+// URI while being probed is kept (on a Shared storage, any registration
+// written after the probe, whichever name server took it).
 type AutocleanTiming struct {
 	Period         time.Duration
 	Tick           time.Duration
@@ -92,6 +93,24 @@ func (c *cleaner) sweep(ctx context.Context) {
 		c.log.Warn("naming: autoclean cannot list registrations", "err", err)
 		return
 	}
+	// On a Shared storage, each entry is taken with its revision, and only
+	// that revision is removed: a registration another name server made
+	// after the probe (even of the same URI) is kept.
+	sh, shared := c.ns.store.(Shared)
+	var revs []uint64
+	if shared {
+		revs = make([]uint64, 0, len(entries))
+		kept := entries[:0]
+		for _, e := range entries {
+			cur, rev, found, err := sh.GetRevision(e.Name, false)
+			if err != nil || !found {
+				continue
+			}
+			kept = append(kept, cur)
+			revs = append(revs, rev)
+		}
+		entries = kept
+	}
 	ok := make([]bool, len(entries))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, probeWorkers)
@@ -122,7 +141,13 @@ func (c *cleaner) sweep(ctx context.Context) {
 			c.unreachable[e.Name] = u
 		}
 		if now.Sub(u.since) >= c.t.MaxUnreachable {
-			removed, err := c.ns.removeIfURI(e.Name, e.URI)
+			var removed bool
+			var err error
+			if shared {
+				removed, err = c.ns.removeRevision(sh, e.Name, revs[i])
+			} else {
+				removed, err = c.ns.removeIfURI(e.Name, e.URI)
+			}
 			if err != nil {
 				c.log.Warn("naming: autoclean remove failed", "name", e.Name, "err", err)
 				continue

@@ -181,6 +181,9 @@ func (ns *NameServer) SetMetadata(ctx context.Context, name, metadata any) error
 	}
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
+	if sh, ok := ns.store.(Shared); ok {
+		return ns.setMetadataShared(sh, n, tags)
+	}
 	e, found, err := ns.store.Get(n)
 	if err != nil {
 		return storeErr(err)
@@ -190,6 +193,37 @@ func (ns *NameServer) SetMetadata(ctx context.Context, name, metadata any) error
 	}
 	e.Metadata = tags
 	return storeErr(ns.store.Put(e))
+}
+
+// maxCASTries bounds the compare-and-set attempts of one set_metadata on
+// a Shared storage: each failed attempt means another write of the name
+// landed in between.
+const maxCASTries = 32
+
+// setMetadataShared is set_metadata on a Shared storage: read the entry
+// and its revision from the shared store, write it back with the new tags
+// only if it is still that revision, and start again otherwise, so that a
+// registration or removal another name server made in between is never
+// undone.
+func (ns *NameServer) setMetadataShared(sh Shared, n string, tags []string) error {
+	for range maxCASTries {
+		e, rev, found, err := sh.GetRevision(n, true)
+		if err != nil {
+			return storeErr(err)
+		}
+		if !found {
+			return pyro.NewError(pyro.ErrNaming, "unknown name: "+n)
+		}
+		e.Metadata = tags
+		ok, err := sh.Update(e, rev)
+		if err != nil {
+			return storeErr(err)
+		}
+		if ok {
+			return nil
+		}
+	}
+	return pyro.NewError(pyro.ErrNaming, fmt.Sprintf("set_metadata %s: the registration changed %d times while being updated; try again", n, maxCASTries))
 }
 
 // Remove is remove(name=None, prefix=None, regex=None) and returns how
@@ -503,6 +537,14 @@ func (ns *NameServer) register(name, u string, tags []string) error {
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
 	return ns.store.Put(Entry{Name: name, URI: u, Metadata: NormalizeTags(tags)})
+}
+
+// removeRevision removes name if it is still revision rev of a Shared
+// storage (auto-clean).
+func (ns *NameServer) removeRevision(sh Shared, name string, rev uint64) (bool, error) {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	return sh.DeleteRevision(name, rev)
 }
 
 // removeIfURI removes name if it still maps to u (auto-clean).

@@ -134,7 +134,8 @@ type Server struct {
 // the metadata {"class:Pyro4.naming.NameServer",
 // "class:Pyro5.nameserver.NameServer"} (each caller sees its protocol's
 // tag; this replaces an entry a persistent storage kept from a previous
-// run), installs Pyro5Interceptor (innermost), starts the broadcast
+// run; on a Shared storage the registration stays in this name server
+// and is never written to the storage, see Shared), installs Pyro5Interceptor (innermost), starts the broadcast
 // responder unless the bind address is loopback, IPv6 or a unix socket,
 // and starts auto-clean if NS_AUTOCLEAN is set (it must then be ≥ 3 s).
 // The HMAC key is the config's (or WithDaemonOptions(pyro.WithHMACKey(...))).
@@ -211,7 +212,12 @@ func Start(cfg *pyro.Config, opts ...ServerOption) (*Server, error) {
 		bindHost = o.host
 	}
 	s.internal = internalURI(d, s.uri, bindHost)
-	if err := s.ns.register(ObjectID, s.uri.String(), []string{ClassMetadata, ClassMetadata5}); err != nil {
+	own := []string{ClassMetadata, ClassMetadata5}
+	if sh, ok := store.(Shared); ok {
+		// Other name servers share the storage: the own registration
+		// stays in this one (see Shared).
+		s.ns.store = newOwnEntry(sh, Entry{Name: ObjectID, URI: s.uri.String(), Metadata: own})
+	} else if err := s.ns.register(ObjectID, s.uri.String(), own); err != nil {
 		return fail(storeErr(err))
 	}
 

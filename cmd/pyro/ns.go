@@ -29,8 +29,8 @@ tables as pyro4-ns -s sql:FILE, so either name server can open the file),
 or "nats://HOST:PORT[,HOST:PORT...]/BUCKET[?PARAMS]": a NATS JetStream
 key-value bucket that several name servers share, each serving the same
 registry (see the README, "Several name servers (NATS)"). PARAMS:
-replicas=N, timeout=5s, max_value=BYTES, max_bytes=BYTES, creds=FILE,
-tls_ca=FILE, tls_cert=FILE, tls_key=FILE; a user:password@ before the
+replicas=N, timeout=5s, max_value=BYTES, max_bytes=BYTES,
+purge_deletes=30m, creds=FILE, tls_ca=FILE, tls_cert=FILE, tls_key=FILE; a user:password@ before the
 hosts is visible in the process list (prefer creds=FILE).
 
 The configuration is Pyro's defaults with the PYRO_* environment variables

@@ -238,6 +238,12 @@ func Start(t testing.TB, ns string, env []string, ready string, argv ...string) 
 	return nil
 }
 
+// Kill sends SIGKILL and waits for the process to exit.
+func (p *Proc) Kill() {
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+}
+
 // Done is closed when the process has exited.
 func (p *Proc) Done() <-chan struct{} { return p.done }
 

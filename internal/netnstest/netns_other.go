@@ -36,6 +36,9 @@ func (p *Proc) Lines() []string { return nil }
 // Stop does nothing.
 func (p *Proc) Stop() []string { return nil }
 
+// Kill does nothing.
+func (p *Proc) Kill() {}
+
 // Done is closed when the process has exited.
 func (p *Proc) Done() <-chan struct{} { return nil }
 
