@@ -221,7 +221,11 @@
 // stays full (the subscribers that hold it keep up, or their owner
 // cannot reach NATS). One publish and one
 // subscriber's record must each fit NATS's max_payload (1 MiB by
-// default); max_value is not used. JetStream acknowledges a write once a
+// default); max_value is not used. A subscribe that would fill the
+// subscriber bucket past 3/4 of max_bytes is refused (ValueError "too
+// many subscriptions"): the rest is kept for heartbeats, cursors and
+// takeovers, which a full bucket would refuse. The subscribes of one
+// instance run one at a time, so that its limits see every one before. JetStream acknowledges a write once a
 // majority stored it, not once it is on disk (nats-server's
 // sync_interval): an acknowledged event survives the loss of any one
 // node or event server, not a power loss of the whole cluster at once.

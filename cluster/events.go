@@ -110,6 +110,8 @@ type EventStore struct {
 	// Acks recorded and cursor writes done (BenchmarkES's figures)
 	ackCalls, ackWrites atomic.Int64
 
+	subMu sync.Mutex // one Subscribe at a time: its check sees the ones before applied
+
 	rmu   sync.Mutex // serialises reconcile: the calls into owner
 	owner events.Owner
 	owned map[string]ownedSub // by key, what owner was told
@@ -336,10 +338,11 @@ func (w *watch) stop() {
 }
 
 // startWatch watches the bucket and applies its contents before it
-// returns.
+// returns; timeout bounds the wait for each update, not the whole load
+// (a large bucket takes longer than one request).
 func (es *EventStore) startWatch(timeout time.Duration) (*watch, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
+	idle := time.NewTimer(timeout)
+	defer idle.Stop()
 	wctx, wcancel := context.WithCancel(context.Background())
 	kw, err := es.kv.WatchAll(wctx)
 	if err != nil {
@@ -361,9 +364,10 @@ func (es *EventStore) startWatch(timeout time.Duration) (*watch, error) {
 				return w, nil
 			}
 			es.apply(e)
-		case <-ctx.Done():
+			idle.Reset(timeout)
+		case <-idle.C:
 			w.stop()
-			return nil, es.opErr("load subscribers", ctx.Err())
+			return nil, es.opErr("load subscribers", context.DeadlineExceeded)
 		}
 	}
 }
@@ -1168,8 +1172,19 @@ func (es *EventStore) lastSeq(ctx context.Context) (uint64, error) {
 // Subscribe adds subs to subscriber's record (created with its cursor
 // at the end of the log: it gets the events published from now on) and
 // makes this instance its owner.
+//
+// Subscribes of one instance run one at a time, so that the limits check
+// sees every subscribe before it applied (update tells the owner before
+// it returns); a subscribe that would fill the bucket past 3/4 of
+// max_bytes is refused (checkRoom).
 func (es *EventStore) Subscribe(subscriber string, subs []events.Sub, check func(all []events.Sub) error) error {
+	es.subMu.Lock()
+	defer es.subMu.Unlock()
 	return es.update(subscriber, true, func(r *subRecord, exists bool) (bool, error) {
+		oldSize := 0
+		if exists {
+			oldSize = recordSize(r)
+		}
 		if !exists {
 			ctx, cancel := es.ctx()
 			last, err := es.lastSeq(ctx)
@@ -1198,8 +1213,17 @@ func (es *EventStore) Subscribe(subscriber string, subs []events.Sub, check func
 			}
 		}
 		r.Subs, r.Owner = merged, es.id
+		if err := es.checkRoom(oldSize, recordSize(r)); err != nil {
+			return false, err
+		}
 		return true, nil
 	})
+}
+
+// recordSize is the size of r as written to the bucket.
+func recordSize(r *subRecord) int {
+	b, _ := json.Marshal(r)
+	return len(b)
 }
 
 // Unsubscribe removes subs from subscriber's record.

@@ -103,20 +103,11 @@ type Subscription struct {
 	names    []string
 	once     sync.Once
 	closeErr error
-	seqMu    sync.Mutex
-	lastSeq  uint64       // the highest Seq received
-	repeats  atomic.Int64 // events dropped as repeats
-}
-
-// fresh records seq and reports whether it is above every one before.
-func (s *Subscription) fresh(seq uint64) bool {
-	s.seqMu.Lock()
-	defer s.seqMu.Unlock()
-	if seq <= s.lastSeq {
-		return false
-	}
-	s.lastSeq = seq
-	return true
+	// turn is held by the one event call that checks and hands over its
+	// event, and guards lastSeq
+	turn    chan struct{}
+	lastSeq uint64       // the highest Seq handed to the reader
+	repeats atomic.Int64 // events dropped as repeats
 }
 
 // Repeats returns how many events the subscription dropped because it
@@ -136,15 +127,35 @@ func (k *sink) Event(ctx context.Context, ev any) error {
 	if err != nil {
 		return err
 	}
-	// a repeat after the service's restart (see Event.Seq); the daemon
-	// runs this subscription's oneway calls one at a time
-	if e.Seq != 0 && !k.sub.fresh(e.Seq) {
-		k.sub.repeats.Add(1)
+	s := k.sub
+	// The daemon runs the oneway calls of one connection one at a time
+	// (OnewayThreaded off, subscribe), but the service may deliver over
+	// two connections at once (a new connection after a failed delivery,
+	// or another instance of a shared event server taking over while the
+	// old one's last delivery is in flight): one call at a time checks
+	// and hands over, so that the events reach the reader in increasing
+	// seq, and a seq is recorded only once its event was handed over. An
+	// event dropped because the call ends first (the subscription or its
+	// daemon closing) is taken when the service sends it again.
+	select {
+	case s.turn <- struct{}{}:
+	case <-s.stop:
+		return nil
+	case <-ctx.Done():
+		return nil
+	}
+	defer func() { <-s.turn }()
+	// a repeat after the service's restart or a takeover (see Event.Seq)
+	if e.Seq != 0 && e.Seq <= s.lastSeq {
+		s.repeats.Add(1)
 		return nil
 	}
 	select {
-	case k.sub.ch <- e:
-	case <-k.sub.stop:
+	case s.ch <- e:
+		if e.Seq != 0 {
+			s.lastSeq = e.Seq
+		}
+	case <-s.stop:
 	case <-ctx.Done():
 	}
 	return nil
@@ -217,7 +228,7 @@ func subscribe(ctx context.Context, es any, method string, names []string, opts 
 	if err != nil {
 		return nil, err
 	}
-	s := &Subscription{d: d, ch: make(chan Event, o.buffer), stop: make(chan struct{}), served: make(chan struct{}), names: names}
+	s := newSubscription(d, o.buffer, names)
 	u, err := d.Register(&sink{sub: s}, "")
 	if err != nil {
 		d.Close()
@@ -239,6 +250,13 @@ func subscribe(ctx context.Context, es any, method string, names []string, opts 
 		return nil, err
 	}
 	return s, nil
+}
+
+// newSubscription returns the state of a subscription of names served
+// by d, with room for buffer events.
+func newSubscription(d *pyro.Daemon, buffer int, names []string) *Subscription {
+	return &Subscription{d: d, ch: make(chan Event, buffer), stop: make(chan struct{}), served: make(chan struct{}),
+		names: names, turn: make(chan struct{}, 1)}
 }
 
 // URI returns the subscriber's URI (what the event service calls).

@@ -50,7 +50,8 @@ replicas; each subscriber is delivered to by the instance it subscribed
 at, and by another one, from its last confirmed event, when that one
 stops (within a few seconds; events carry "seq" so that repeats can be
 dropped). The spec takes the parameters of pyro ns -s nats://... (see
-the cluster package documentation).
+the cluster package documentation). -s nats://... is the same as
+--backend nats://....
 
 The configuration is Pyro's defaults with the PYRO_* environment variables
 applied (see "pyro config"): HOST, ES_QUEUESIZE (events queued per
@@ -133,7 +134,9 @@ func esMain(ctx context.Context, args []string, stdout, stderr io.Writer, enviro
 	var store events.Store
 	if backend != "" {
 		f.storage = backend
-		store, code = openStorage(f, stderr, esBackendOpener(backend, logger, stderr), cluster.ErrSpec)
+		store, code = openStorage(f, stderr, esBackendOpener(backend, "backend", logger, stderr), cluster.ErrSpec)
+	} else if esNATSStorage(f.storage) {
+		store, code = openStorage(f, stderr, esBackendOpener(f.storage, "storage", logger, stderr), cluster.ErrSpec)
 	} else {
 		store, code = openStorage(f, stderr, events.OpenStore, events.ErrStoreSpec)
 	}
