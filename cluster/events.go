@@ -844,7 +844,12 @@ func (es *EventStore) Publish(ctx context.Context, evs []events.Event) error {
 	ctx, cancel := context.WithTimeout(ctx, es.spec.Timeout)
 	defer cancel()
 	for {
-		ack, err := es.js.Publish(ctx, es.subj, data, jetstream.WithExpectStream(es.stream))
+		// sent again every 100 ms while no replica answers (the stream
+		// without a leader after a NATS node's restart; see
+		// untilAnswered): it was stored nowhere, so it is not stored twice
+		ack, err := untilAnswered(ctx, func() (*jetstream.PubAck, error) {
+			return es.js.Publish(ctx, es.subj, data, jetstream.WithExpectStream(es.stream))
+		})
 		if err == nil {
 			es.sawSeq(ack.Sequence)
 			return nil
