@@ -93,7 +93,7 @@
 // # When NATS is unreachable
 //
 // Lookups go on from the cache as it was when the connection was lost
-// (Store.Connected reports since when); a write that reaches no stream
+// (Store.Connected reports since when); a request that reaches no stream
 // leader (no responders: the replicas settling after a node's death or
 // restart) is sent again every 100 ms; writes wait at most timeout and
 // then fail with an error matching ErrUnavailable, which remote callers

@@ -1073,7 +1073,7 @@ var noGapCheck atomic.Bool
 // get reads subscriber's record from the bucket (rev 0: none).
 func (es *EventStore) get(ctx context.Context, key string) (subRecord, uint64, error) {
 	var r subRecord
-	e, err := es.kv.Get(ctx, key)
+	e, err := untilAnswered(ctx, func() (jetstream.KeyValueEntry, error) { return es.kv.Get(ctx, key) })
 	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
 		return r, 0, nil
 	}
@@ -1133,9 +1133,9 @@ func (es *EventStore) update(subscriber string, sync bool, change func(r *subRec
 			}
 			var nrev uint64
 			if rev == 0 {
-				nrev, err = es.kv.Create(ctx, key, data)
+				nrev, err = untilAnswered(ctx, func() (uint64, error) { return es.kv.Create(ctx, key, data) })
 			} else {
-				nrev, err = es.kv.Update(ctx, key, data, rev)
+				nrev, err = untilAnswered(ctx, func() (uint64, error) { return es.kv.Update(ctx, key, data, rev) })
 			}
 			if err != nil {
 				return es.writeErr(err)
@@ -1407,7 +1407,7 @@ func (es *EventStore) writeAck(key string, seq uint64, short bool) error {
 			return err
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		nrev, err := es.kv.Update(ctx, key, data, rev)
+		nrev, err := untilAnswered(ctx, func() (uint64, error) { return es.kv.Update(ctx, key, data, rev) })
 		if err == nil {
 			cancel()
 			es.ackWrites.Add(1)

@@ -467,11 +467,12 @@ func (st *Store) ctx() (context.Context, context.CancelFunc) {
 // stream has no leader (see untilAnswered).
 const noLeaderRetry = 100 * time.Millisecond
 
-// untilAnswered runs write again while the stream answers nothing at all
-// (no responders: no leader yet after a NATS node died or came back, a
-// blip of up to a few seconds), until ctx ends. With no responder the
-// write reached no replica, so sending it again cannot store it twice.
-// jetstream's own retries stop after half a second.
+// untilAnswered runs a request again while the stream answers nothing at
+// all (no responders: no leader yet after a NATS node died or came back,
+// or a new bucket's replicas still settling: a blip of up to a few
+// seconds), until ctx ends. With no responder a write reached no
+// replica, so sending it again cannot store it twice. jetstream's own
+// retries (writes only) stop after half a second.
 func untilAnswered[T any](ctx context.Context, write func() (T, error)) (T, error) {
 	for {
 		v, err := write()
@@ -583,7 +584,7 @@ func (st *Store) delete(name string) (bool, error) {
 	ctx, cancel := st.ctx()
 	defer cancel()
 	if _, ok, _ := st.Get(name); !ok {
-		ent, err := st.kv.Get(ctx, key)
+		ent, err := untilAnswered(ctx, func() (jetstream.KeyValueEntry, error) { return st.kv.Get(ctx, key) })
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			return false, nil
 		}
@@ -644,7 +645,7 @@ func (st *Store) GetRevision(name string, fresh bool) (naming.Entry, uint64, boo
 	}
 	ctx, cancel := st.ctx()
 	defer cancel()
-	ent, err := st.kv.Get(ctx, key)
+	ent, err := untilAnswered(ctx, func() (jetstream.KeyValueEntry, error) { return st.kv.Get(ctx, key) })
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return naming.Entry{}, 0, false, nil
 	}
