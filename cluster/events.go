@@ -1015,10 +1015,10 @@ type reader struct {
 	add func(seq uint64, evs []events.Event, size int) bool
 }
 
-// readHook, when set (tests), sees every message a reader receives
-// before it is checked; false makes the reader ignore it, as if it had
-// been lost on its way.
-var readHook atomic.Pointer[func(streamSeq, consumerSeq uint64) bool]
+// readHook, when set (tests), sees every message a reader (tail: the
+// tail's) receives before it is checked; false makes the reader ignore
+// it, as if it had been lost on its way.
+var readHook atomic.Pointer[func(tail bool, streamSeq, consumerSeq uint64) bool]
 
 // fetch runs one fetch of r's consumer; false: Read is done (fn or ctx
 // ended it, or err).
@@ -1089,7 +1089,7 @@ func (r *reader) fetch(ctx context.Context, cons jetstream.Consumer) (bool, erro
 		if err != nil {
 			return false, es.opErr("read events", err)
 		}
-		if h := readHook.Load(); h != nil && !(*h)(meta.Sequence.Stream, meta.Sequence.Consumer) {
+		if h := readHook.Load(); h != nil && !(*h)(r.tail, meta.Sequence.Stream, meta.Sequence.Consumer) {
 			continue
 		}
 		// deliveries are numbered from 1 without gaps: a gap is a

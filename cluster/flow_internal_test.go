@@ -228,7 +228,7 @@ func TestEventReadGap(t *testing.T) {
 			defer sub.Close(context.Background())
 			const n, lost = 30, 12 // the log message lost once
 			var dropped atomic.Bool
-			hook := func(streamSeq, _ uint64) bool {
+			hook := func(_ bool, streamSeq, _ uint64) bool {
 				return streamSeq != lost || !dropped.CompareAndSwap(false, true)
 			}
 			readHook.Store(&hook)
