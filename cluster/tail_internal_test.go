@@ -99,6 +99,9 @@ func TestEventReadTailSwitch(t *testing.T) {
 	pad := strings.Repeat("x", 8<<10)
 	for i := range n {
 		if err := st.Publish(ctx, []events.Event{{Subject: "s", Time: 1, Msg: fmt.Sprintf("0:%d:%s", i, pad)}}); err != nil {
+			if ctx.Err() != nil {
+				checkRead()
+			}
 			t.Fatal(err)
 		}
 	}
@@ -110,6 +113,9 @@ func TestEventReadTailSwitch(t *testing.T) {
 	owned := st.readConsumers.Load()
 	for i := n; i < n+more; i++ {
 		if err := st.Publish(ctx, []events.Event{{Subject: "s", Time: 1, Msg: fmt.Sprintf("0:%d:%s", i, pad)}}); err != nil {
+			if ctx.Err() != nil {
+				checkRead()
+			}
 			t.Fatal(err)
 		}
 	}
