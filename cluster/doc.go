@@ -148,25 +148,40 @@
 //     published from then on, and makes the instance that took it the
 //     owner.
 //   - The owner reads the log from the cursor for each of its
-//     subscribers (a pull consumer of its own, fetching at most 16
-//     messages and 2 MiB at a time, each fetch waiting at most 2 s, and
-//     recreated after the last event handled when its deliveries show a
-//     gap or it stalls while the log has more), keeps what the
-//     subscriptions match, delivers it and advances the cursor after
-//     each confirmation (written in the background, the confirmations of
-//     50 ms together, compare-and-set on the record: an instance that
-//     lost the subscriber cannot move it). The log is the backlog: the
-//     service's queue bounds apply, and a reader whose subscriber's queue
-//     is full stops reading until it is down to half (its fetched
-//     messages are let go). A reader that has read everything waits,
-//     with no fetch open, until the log grows (the instance follows the
-//     log's end with one headers-only consumer; its own publishes and
-//     heartbeats tell it too). Memory: the bytes fetched and not yet
-//     handed to the queues are bounded per instance, not per subscriber,
-//     by WithFetchBudget (DefaultFetchBudget, 32 MiB): a reader takes
-//     its fetch's 2 MiB from it before fetching, and readers wait their
-//     turn in order, so a thousand subscribers cannot make an instance
-//     hold a thousand fetches.
+//     subscribers, keeps what the subscriptions match, delivers it and
+//     advances the cursor after each confirmation (written in the
+//     background, the confirmations of 50 ms together, compare-and-set
+//     on the record: an instance that lost the subscriber cannot move
+//     it). Each instance follows the log's end with one tail reader: a
+//     pull consumer of its own that fetches each new message once,
+//     decodes it once and keeps it in a window of the newest messages (a
+//     quarter of the fetch budget, 8 MiB by default), which every reader
+//     that has caught up takes its events from (the decoded events are
+//     shared, not copied), holding no consumer and none of the budget.
+//     So the instance takes each published byte from NATS once, however
+//     many subscribers it delivers to (TestAttackIdleSubscribersReadLog).
+//     A reader that is behind the window (it starts behind it: a new
+//     owner after a takeover, a subscriber whose cursor lags; or its
+//     subscriber did not keep up while the window moved on) or that finds
+//     the tail stalled reads with a pull consumer of its own (fetching at
+//     most 16 messages and 2 MiB at a time, each fetch waiting at most
+//     2 s), and joins the tail again once it reaches the window; the
+//     events are positions in the log, so none is lost or repeated at
+//     the switches (TestEventReadTailSwitch). Both kinds of consumer
+//     check their delivery sequence: a gap (a message lost on its way)
+//     or a fetch that brings nothing while the log has more makes the
+//     tail read on after its last message with a new consumer, and a
+//     reader's own consumer end its read, which starts again after the
+//     last event handled. The log is the backlog: the service's queue
+//     bounds apply, and a reader whose subscriber's queue is full stops
+//     reading until it is down to half (its fetched messages are let
+//     go). Memory: the bytes fetched and not yet handed to the queues
+//     are bounded per instance, not per subscriber, by WithFetchBudget
+//     (DefaultFetchBudget, 32 MiB): the tail takes its window and one
+//     fetch from it once, a reader with its own consumer takes its
+//     fetch's 2 MiB before fetching, and readers wait their turn in
+//     order, so a thousand subscribers cannot make an instance hold a
+//     thousand fetches.
 //   - An event's "seq" is its message's stream sequence times 1024 plus
 //     its index in the publish: the same on every instance, so a repeat
 //     after a takeover carries the seq of the first copy.

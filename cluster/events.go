@@ -76,7 +76,9 @@ type EventStore struct {
 	stream string // the event log
 	subj   string // its subject
 	readB  int    // byte limit of a reader's batch
-	budget *fetchBudget
+	// tailWindow is the most bytes of log messages the tail keeps
+	tailWindow int64
+	budget     *fetchBudget
 	// inactive is the readers' consumers' InactiveThreshold
 	// (readInactive)
 	inactive time.Duration
@@ -96,7 +98,9 @@ type EventStore struct {
 	logEnd atomic.Uint64 // the log's last sequence (sawSeq)
 	growMu sync.Mutex
 	grew   chan struct{} // closed and replaced when logEnd grows
-	tail   jetstream.ConsumeContext
+	tail   *logTail      // nil before Attach, or without budget for it
+	// consumers Reads created (tests)
+	readConsumers atomic.Int64
 	// crowded: the log was more than half full at the last beat (see
 	// relieve); purge then runs every beat
 	crowded atomic.Bool
@@ -194,7 +198,14 @@ func OpenEvents(spec string, opts ...Option) (*EventStore, error) {
 	}
 	es.nc = nc
 	es.readB = int(max(2<<20, 2*nc.MaxPayload()))
-	es.budget = newFetchBudget(max(o.fetchBudget, int64(es.readB)))
+	// the budget holds the tail's window and fetch, and at least one
+	// fetch of a Read of its own
+	size := max(o.fetchBudget, int64(es.readB))
+	es.tailWindow = o.tailWindow
+	if es.tailWindow <= 0 {
+		es.tailWindow = tailWindow(size, int64(es.readB))
+	}
+	es.budget = newFetchBudget(max(size, es.tailWindow+2*int64(es.readB)))
 	if es.js, err = jetstream.New(nc); err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("nats event store %s: %w", sp.Redacted(), err)
@@ -314,7 +325,7 @@ func (es *EventStore) Attach(o events.Owner) error {
 	if err != nil {
 		return err
 	}
-	es.startTail()
+	es.startTail(es.tailWindow)
 	es.refreshLastSeq()
 	es.attached = true
 	go es.run(w)
@@ -432,29 +443,6 @@ func (es *EventStore) beatLoop() {
 			_ = es.heartbeat()
 			es.refreshLastSeq()
 		}
-	}
-}
-
-// startTail follows the log's new messages, headers only, to learn its
-// last sequence as it grows (sawSeq): readers that have read everything
-// wait for that instead of holding a fetch open. Without it (it could
-// not be created, or stalls while NATS elects a leader) the beat's
-// refreshLastSeq and this instance's own publishes still tell them.
-func (es *EventStore) startTail() {
-	ctx, cancel := es.ctx()
-	defer cancel()
-	cons, err := es.js.OrderedConsumer(ctx, es.stream, jetstream.OrderedConsumerConfig{
-		DeliverPolicy: jetstream.DeliverNewPolicy, HeadersOnly: true, InactiveThreshold: es.inactive,
-	})
-	if err == nil {
-		es.tail, err = cons.Consume(func(m jetstream.Msg) {
-			if meta, err := m.Metadata(); err == nil {
-				es.sawSeq(meta.Sequence.Stream)
-			}
-		})
-	}
-	if err != nil {
-		es.log.Debug("nats event store: following the log's end", "err", err)
 	}
 }
 
@@ -906,71 +894,143 @@ func (es *EventStore) decode(data []byte) ([]events.Event, error) {
 }
 
 // Read calls fn with the events of the log after seq after, in order.
-// It reads through an ephemeral pull consumer of its own, in fetches of
-// at most readBatch messages and readB bytes that each wait at most
-// readStall: nothing in it can wait for ever (an ordered consumer's
-// internal reset can, after a NATS node's death during leader
-// elections). A fetch that brings nothing while the log has more than
-// was read (its consumer was lost with its node) ends Read with an
-// error, and the caller reads again from where it got. So does a gap in
-// the consumer's delivery sequence (a message lost on its way). Each
-// fetch first takes its byte limit from the instance's fetch budget
+// A Read whose position the instance's tail still has in its window
+// (logTail: one consumer per instance following the log's end, each
+// message fetched and decoded once) takes its events from there and
+// holds no consumer and none of the fetch budget; one that is behind
+// the window (it starts behind it, or its fn did not keep up while the
+// window moved on), or finds the tail stalled, reads through an
+// ephemeral pull consumer of its own until it reaches the window again.
+// Its consumer reads in fetches of at most readBatch messages and readB
+// bytes that each wait at most readStall: nothing in it can wait for
+// ever (an ordered consumer's internal reset can, after a NATS node's
+// death during leader elections). A fetch that brings nothing while the
+// log has more than was read (its consumer was lost with its node) ends
+// Read with an error, and the caller reads again from where it got. So
+// does a gap in the consumer's delivery sequence (a message lost on its
+// way); the tail checks its own the same way and reads on after its
+// last message with a new consumer. Each fetch of a Read's own consumer
+// first takes its byte limit from the instance's fetch budget
 // (WithFetchBudget) and gives back each message's share once fn has
 // taken its events, the rest when the fetch ends.
 func (es *EventStore) Read(ctx context.Context, after uint64, fn func(events.Stored) bool) error {
 	start := after >> seqShift
-	if start == 0 {
-		start = 1
+	read := start - 1 // the last log message read
+	switch {
+	case start == 0:
+		read = 0
+	case after&seqMask == seqMask: // every event of message start
+		read = start
 	}
-	cctx, cancel := es.ctx()
+	msg := func(seq uint64, evs []events.Event) bool {
+		for i := range evs {
+			s := seq<<seqShift | uint64(i)
+			if s <= after {
+				continue
+			}
+			ev := evs[i] // a copy: the tail's events are shared
+			ev.Seq = s
+			if !fn(events.Stored{Seq: s, Event: ev}) {
+				return false
+			}
+		}
+		return true
+	}
+	for {
+		if t := es.tail; t.covers(read) {
+			var done bool
+			var err error
+			if read, done, err = t.follow(ctx, read, msg); done || err != nil {
+				return err
+			}
+		}
+		var done bool
+		var err error
+		if read, done, err = es.readOwn(ctx, read, msg); done || err != nil {
+			return err
+		}
+		es.tail.joins.Add(1) // covers: not nil
+	}
+}
+
+// consumer creates a Read's ephemeral pull consumer from stream
+// sequence start.
+func (es *EventStore) consumer(ctx context.Context, start uint64) (jetstream.Consumer, error) {
+	cctx, cancel := context.WithTimeout(ctx, es.spec.Timeout)
+	defer cancel()
 	cons, err := es.js.CreateConsumer(cctx, es.stream, jetstream.ConsumerConfig{
-		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: start,
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: max(start, 1),
 		AckPolicy: jetstream.AckNonePolicy, InactiveThreshold: es.inactive,
 		MemoryStorage: true, Replicas: 1,
 	})
-	cancel()
 	if err != nil {
-		return es.opErr("read events", err)
+		return nil, es.opErr("read events", err)
 	}
+	return cons, nil
+}
+
+// readOwn reads after message read through a consumer of its own until
+// msg or ctx ends Read (done), or it reaches the tail's window (not
+// done: follow the tail from the returned position).
+func (es *EventStore) readOwn(ctx context.Context, read uint64, msg func(uint64, []events.Event) bool) (uint64, bool, error) {
+	cons, err := es.consumer(ctx, read+1)
+	if err != nil {
+		if ctx.Err() != nil {
+			return read, true, nil
+		}
+		return read, true, err
+	}
+	es.readConsumers.Add(1)
 	defer func() { // the server removes it after readInactive anyway
 		dctx, cancel := context.WithTimeout(context.Background(), es.beatTimeout)
 		_ = es.js.DeleteConsumer(dctx, es.stream, cons.CachedInfo().Name)
 		cancel()
 	}()
-	r := reader{es: es, fn: fn, after: after, read: start - 1, pulled: time.Now()}
+	r := reader{es: es, msg: msg, read: read, pulled: time.Now()}
 	for {
 		more, err := r.fetch(ctx, cons)
 		if !more || err != nil {
-			return err
+			return r.read, true, err
+		}
+		if es.tail.covers(r.read) {
+			return r.read, false, nil
 		}
 	}
 }
 
-// reader is the state of one Read.
+// reader is the state of one consumer's reading: a Read's own, or the
+// tail's.
 type reader struct {
-	es        *EventStore
-	fn        func(events.Stored) bool
-	after     uint64 // Read's argument
+	es *EventStore
+	// msg takes the events of one log message; false: Read is done
+	msg       func(seq uint64, evs []events.Event) bool
 	read      uint64 // the last message read
 	delivered uint64 // the consumer's delivery sequence
 	pulled    time.Time
+	// tail: the tail's reader, which holds a fetch open while it waits
+	// for the log to grow and takes nothing from the fetch budget (its
+	// memory is taken at Attach)
+	tail bool
+	// add, for the tail: msg with the message's size
+	add func(seq uint64, evs []events.Event, size int) bool
 }
 
-// readHook, when set (tests), sees every message a reader receives
-// before it is checked; false makes the reader ignore it, as if it had
-// been lost on its way.
-var readHook atomic.Pointer[func(streamSeq, consumerSeq uint64) bool]
+// readHook, when set (tests), sees every message a reader (tail: the
+// tail's) receives before it is checked; false makes the reader ignore
+// it, as if it had been lost on its way.
+var readHook atomic.Pointer[func(tail bool, streamSeq, consumerSeq uint64) bool]
 
 // fetch runs one fetch of r's consumer; false: Read is done (fn or ctx
 // ended it, or err).
 func (r *reader) fetch(ctx context.Context, cons jetstream.Consumer) (bool, error) {
 	es := r.es
-	// a reader that read everything waits for the log to grow, holding
-	// no fetch open (and none of the budget) meanwhile
+	// a Read's reader that read everything waits for the log to grow,
+	// holding no fetch open (and none of the budget) meanwhile; the
+	// tail's holds one fetch open for the instance
 	grown := es.grown()
 	end := es.logEnd.Load()
 	keepAlive := false
-	if end <= r.read {
+	if end <= r.read && !r.tail {
 		t := time.NewTimer(min(readStall, es.inactive/3))
 		select {
 		case <-grown:
@@ -994,14 +1054,22 @@ func (r *reader) fetch(ctx context.Context, cons jetstream.Consumer) (bool, erro
 	// as many messages as there are (a purged start makes it fewer, and
 	// the fetch waits readStall for the rest)
 	want := int(min(max(end, r.read+1)-r.read, readBatch))
-	held, err := es.budget.acquire(ctx, int64(es.readB))
-	if err != nil {
-		return false, nil // ctx ended
+	stall := readStall
+	held := int64(0)
+	if r.tail {
+		want = readBatch
+		stall = min(readStall, es.inactive/3) // its pull requests keep it alive
+	} else {
+		var err error
+		if held, err = es.budget.acquire(ctx, int64(es.readB)); err != nil {
+			return false, nil // ctx ended
+		}
 	}
 	defer func() { es.budget.release(held) }()
-	fctx, fcancel := context.WithTimeout(ctx, readStall)
+	fctx, fcancel := context.WithTimeout(ctx, stall)
 	defer fcancel()
 	var batch jetstream.MessageBatch
+	var err error
 	if keepAlive {
 		batch, err = cons.FetchNoWait(1) // one message: at most max_payload, within readB
 	} else {
@@ -1021,7 +1089,7 @@ func (r *reader) fetch(ctx context.Context, cons jetstream.Consumer) (bool, erro
 		if err != nil {
 			return false, es.opErr("read events", err)
 		}
-		if h := readHook.Load(); h != nil && !(*h)(meta.Sequence.Stream, meta.Sequence.Consumer) {
+		if h := readHook.Load(); h != nil && !(*h)(r.tail, meta.Sequence.Stream, meta.Sequence.Consumer) {
 			continue
 		}
 		// deliveries are numbered from 1 without gaps: a gap is a
@@ -1032,23 +1100,19 @@ func (r *reader) fetch(ctx context.Context, cons jetstream.Consumer) (bool, erro
 			return false, es.opErr("read events", fmt.Errorf("delivery %d after %d: a message was lost on its way", meta.Sequence.Consumer, r.delivered))
 		}
 		r.delivered = meta.Sequence.Consumer
-		r.read = meta.Sequence.Stream
+		seq := meta.Sequence.Stream
 		data := m.Data()
 		evs, err := es.decode(data)
 		if err != nil {
-			es.log.Warn("nats event store: ignoring an undecodable message of the log", "sequence", r.read, "err", err)
-		} else {
-			for i, ev := range evs {
-				seq := r.read<<seqShift | uint64(i)
-				if seq <= r.after {
-					continue
-				}
-				ev.Seq = seq
-				if !r.fn(events.Stored{Seq: seq, Event: ev}) {
-					return false, nil
-				}
-			}
+			es.log.Warn("nats event store: ignoring an undecodable message of the log", "sequence", seq, "err", err)
+			evs = nil
 		}
+		if r.tail {
+			r.add(seq, evs, len(data))
+		} else if evs != nil && !r.msg(seq, evs) {
+			return false, nil
+		}
+		r.read = seq
 		// the message is handed on: its share of the budget is free
 		give := min(held, int64(len(data)))
 		es.budget.release(give)
@@ -1059,7 +1123,7 @@ func (r *reader) fetch(ctx context.Context, cons jetstream.Consumer) (bool, erro
 	case ctx.Err() != nil:
 		return false, nil
 	case n == 0 && es.logEnd.Load() > r.read:
-		return false, es.opErr("read events", fmt.Errorf("no message for %v while the log has more (%v)", readStall, ferr))
+		return false, es.opErr("read events", fmt.Errorf("no message for %v while the log has more (%v)", stall, ferr))
 	case ferr != nil && n == 0 && !errors.Is(ferr, context.DeadlineExceeded) && !errors.Is(ferr, nats.ErrTimeout):
 		return false, es.opErr("read events", ferr)
 	}
@@ -1442,11 +1506,7 @@ func (es *EventStore) Close() error {
 			<-es.acksDone
 			<-es.beatDone
 			if es.tail != nil {
-				es.tail.Stop()
-				select {
-				case <-es.tail.Closed():
-				case <-time.After(es.beatTimeout):
-				}
+				es.tail.stop()
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), es.beatTimeout)
 			_ = es.kv.Delete(ctx, "i."+es.id)

@@ -7,17 +7,21 @@ import (
 
 // DefaultFetchBudget is the default of WithFetchBudget: the bytes of the
 // event log that an instance's readers may hold fetched and not yet
-// handed to their subscribers' queues, all readers together. It is 16
-// fetches of the default NATS payload limit (1 MiB) at their largest
-// (readB: 2 MiB), an eighth of the service's queue total
-// (events.DefaultTotalBytes, 256 MiB), whatever the number of
-// subscribers.
+// handed to their subscribers' queues, all readers together, the
+// instance's tail (its window of the newest messages, a quarter of the
+// budget, and its one fetch) included. It is 16 fetches of the default
+// NATS payload limit (1 MiB) at their largest (readB: 2 MiB), an eighth
+// of the service's queue total (events.DefaultTotalBytes, 256 MiB),
+// whatever the number of subscribers.
 const DefaultFetchBudget = 32 << 20
 
 // WithFetchBudget sets the bytes of the event log an instance's readers
 // may hold fetched and not yet handed on, all subscribers together
-// (default DefaultFetchBudget; at least one fetch, 2 MiB with NATS's
-// default payload limit, is always allowed). A reader takes its fetch's
+// (default DefaultFetchBudget). The instance's tail takes its window (a
+// quarter of the budget, at least one fetch) and one fetch from it at
+// Attach; at least one more fetch, 2 MiB with NATS's default payload
+// limit, is always allowed (the budget is raised to that). A reader with
+// a consumer of its own (one behind the tail's window) takes its fetch's
 // byte limit from it before it fetches and gives back each message's
 // share once the message's events are in its subscriber's queue, the
 // rest when the fetch ends; readers wait their turn in order, so one

@@ -87,8 +87,21 @@ func fetchMemSubscribers() int {
 // meanwhile. The heap's growth is measured with runtime/metrics, at its
 // peak during the burst and after it settled; the bound asserted is the
 // stuck queues' own events (2 per subscriber, decoded) plus the budget
-// and 24 MiB of slack, far below a fetch per subscriber.
+// and 24 MiB of slack, far below a fetch per subscriber. It runs with
+// the instance's tail (readers that caught up share its window and
+// decoded events), and with a tail window of one byte, which keeps no
+// message: every reader then reads with a consumer of its own, as before
+// the tail.
 func TestEventFetchMemory(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		window int64
+	}{{"tail", 0}, {"own consumers", 1}} {
+		t.Run(tc.name, func(t *testing.T) { testEventFetchMemory(t, tc.window) })
+	}
+}
+
+func testEventFetchMemory(t *testing.T, window int64) {
 	nSubs := fetchMemSubscribers()
 	const evSize, nEvents = 64 << 10, 16
 	c := natstest.Start(t, 1)
@@ -96,7 +109,7 @@ func TestEventFetchMemory(t *testing.T) {
 	if v, err := strconv.ParseInt(os.Getenv("PYROGO_FETCHMEM_BUDGET"), 10, 64); err == nil && v > 0 {
 		budget = v
 	}
-	es := startFlowServer(t, c.Spec("mem"), []Option{WithFetchBudget(budget)},
+	es := startFlowServer(t, c.Spec("mem"), []Option{WithFetchBudget(budget), func(o *options) { o.tailWindow = window }},
 		events.WithQueue(1, true, 10*time.Second), events.WithMaxSubscribers(nSubs+1))
 	svc := es.srv.Service()
 	ctx, cancel := context.WithTimeout(context.Background(), testkit.Bound())
@@ -166,13 +179,13 @@ func TestEventFetchMemory(t *testing.T) {
 	settled := heapBytes(true)
 	used, bpeak := es.st.budget.stats()
 	grow := func(h uint64) float64 { return float64(int64(h)-int64(base)) / (1 << 20) }
-	t.Logf("%d stuck subscribers, %d events of %d KiB, fetch budget %d MiB: heap %.1f MiB before, growth %.1f MiB at the peak, %.1f MiB settled; budget held now %d, at most %.1f MiB",
-		nSubs, nEvents, evSize>>10, budget>>20, float64(base)/(1<<20), grow(peak.Load()), grow(settled), used, float64(bpeak)/(1<<20))
+	t.Logf("%d stuck subscribers, %d events of %d KiB, fetch budget %d MiB, tail window %d: heap %.1f MiB before, growth %.1f MiB at the peak, %.1f MiB settled; budget held now %d, at most %.1f MiB; consumers of readers %d",
+		nSubs, nEvents, evSize>>10, budget>>20, es.st.tailWindow, float64(base)/(1<<20), grow(peak.Load()), grow(settled), used, float64(bpeak)/(1<<20), es.st.readConsumers.Load())
 	bound := float64(int64(2*nSubs*2*evSize)+budget)/(1<<20) + 24 // decoded strings take about twice their bytes
 	if grow(settled) > bound {
 		t.Fatalf("heap grew by %.1f MiB with %d stuck subscribers (bound %.1f MiB): their readers hold what they fetched", grow(settled), nSubs, bound)
 	}
-	if used != 0 {
-		t.Fatalf("the fetch budget holds %d bytes while every reader waits for its queue", used)
+	if used != es.st.tail.reserved { // the tail's window and fetch, taken at Attach
+		t.Fatalf("the fetch budget holds %d bytes while every reader waits for its queue (the tail's %d)", used, es.st.tail.reserved)
 	}
 }

@@ -43,11 +43,11 @@ func startFlowServer(t *testing.T, spec string, sopts []Option, opts ...events.O
 	return &esInstance{srv: srv, st: st, log: buf}
 }
 
-// TestEventReaderIdle: a reader that has read everything holds no fetch
-// open, but keeps its consumer alive (the server removes one with no
-// pull request for its inactive threshold, here 1.5 s): an event
-// published after three thresholds of silence is delivered by the same
-// reader, with no failed read and no new consumer.
+// TestEventReaderIdle: a reader that has read everything follows the
+// instance's tail, whose consumer stays alive (the server removes one
+// with no pull request for its inactive threshold, here 1.5 s): an
+// event published after three thresholds of silence is delivered by the
+// same reader, with no failed read and no consumer of its own.
 func TestEventReaderIdle(t *testing.T) {
 	c := natstest.Start(t, 1)
 	const inactive = 1500 * time.Millisecond
@@ -76,6 +76,9 @@ func TestEventReaderIdle(t *testing.T) {
 	checkAll(t, "the subscriber", got.snapshot(), 1, 2)
 	if strings.Contains(es.log.String(), "reading the shared event log failed") {
 		t.Fatalf("the idle reader's read failed (its consumer was removed):\n%s", es.log)
+	}
+	if n := es.st.readConsumers.Load(); n != 0 {
+		t.Fatalf("the reader created %d consumers of its own", n)
 	}
 }
 
@@ -228,7 +231,7 @@ func TestEventReadGap(t *testing.T) {
 			defer sub.Close(context.Background())
 			const n, lost = 30, 12 // the log message lost once
 			var dropped atomic.Bool
-			hook := func(streamSeq, _ uint64) bool {
+			hook := func(_ bool, streamSeq, _ uint64) bool {
 				return streamSeq != lost || !dropped.CompareAndSwap(false, true)
 			}
 			readHook.Store(&hook)

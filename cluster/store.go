@@ -50,6 +50,7 @@ type options struct {
 
 	fetchBudget  int64         // OpenEvents: WithFetchBudget
 	readInactive time.Duration // OpenEvents: tests (default readInactive)
+	tailWindow   int64         // OpenEvents: tests (default tailWindow)
 }
 
 // WithLogger makes the storage log connection losses and recoveries.
