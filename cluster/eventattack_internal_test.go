@@ -487,14 +487,7 @@ func TestAttackIdleSubscribersReadLog(t *testing.T) {
 			}
 		}
 		took := time.Since(start)
-		select {
-		case <-got.done:
-		case <-ctx.Done():
-		}
-		msgs := got.snapshot()
-		for i, m := range msgs {
-			msgs[i] = m[:strings.LastIndexByte(m, ':')]
-		}
+		msgs := got.waitUnpadded(ctx)
 		// until every reader of this instance has read the log: what the
 		// instance takes from NATS settles (less than 64 KiB a second:
 		// the pull requests of idle readers)

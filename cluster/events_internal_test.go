@@ -86,6 +86,20 @@ func collect(ctx context.Context, sub *events.Subscription, want int) *received 
 	return r
 }
 
+// waitUnpadded waits until r is done (or ctx ends) and returns what it
+// received without the padding after each message's last colon.
+func (r *received) waitUnpadded(ctx context.Context) []string {
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+	}
+	msgs := r.snapshot()
+	for i, m := range msgs {
+		msgs[i] = m[:strings.LastIndexByte(m, ':')]
+	}
+	return msgs
+}
+
 func (r *received) snapshot() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()

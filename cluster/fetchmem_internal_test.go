@@ -154,14 +154,7 @@ func testEventFetchMemory(t *testing.T, window int64) {
 		}
 	}
 	// the honest subscriber gets every event while the others hang
-	select {
-	case <-got.done:
-	case <-ctx.Done():
-	}
-	msgs := got.snapshot()
-	for i, m := range msgs {
-		msgs[i] = m[:strings.LastIndexByte(m, ':')]
-	}
+	msgs := got.waitUnpadded(ctx)
 	checkAll(t, "the subscriber that answers", msgs, 1, nEvents)
 	// every stuck subscriber has its queue full: its reader got there
 	testkit.Eventually(t, "every stuck subscriber's queue full", func() bool {

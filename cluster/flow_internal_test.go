@@ -169,14 +169,7 @@ func TestEventSlowSubscriberSkipped(t *testing.T) {
 			t.Fatalf("publish %d of %d (log max_bytes %d): %v", i, n, maxBytes, err)
 		}
 	}
-	select {
-	case <-got.done:
-	case <-ctx.Done():
-	}
-	msgs := got.snapshot()
-	for i, m := range msgs {
-		msgs[i] = m[:strings.LastIndexByte(m, ':')]
-	}
+	msgs := got.waitUnpadded(ctx)
 	checkAll(t, "the subscriber that keeps up", msgs, 1, n)
 	slowDropped := func() int64 {
 		for k, s := range slowSvc.Stats().Subs {
