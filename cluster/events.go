@@ -139,6 +139,7 @@ type recEntry struct {
 	rev     uint64
 	deleted bool
 	r       subRecord
+	fp      string // fingerprint(r.Subs), for reconcile
 }
 
 type beatSeen struct {
@@ -546,7 +547,7 @@ func (es *EventStore) apply(e jetstream.KeyValueEntry) {
 		es.log.Warn("nats event store: ignoring a subscriber record", "key", key, "revision", rev, "err", err)
 		return
 	}
-	es.recs[key] = &recEntry{rev: rev, r: r}
+	es.recs[key] = &recEntry{rev: rev, r: r, fp: fingerprint(r.Subs)}
 }
 
 // setRec records a write of this instance.
@@ -560,7 +561,7 @@ func (es *EventStore) setRec(key string, rev uint64, r *subRecord) {
 		es.recs[key] = &recEntry{rev: rev, deleted: true}
 		return
 	}
-	es.recs[key] = &recEntry{rev: rev, r: *r}
+	es.recs[key] = &recEntry{rev: rev, r: *r, fp: fingerprint(r.Subs)}
 }
 
 // deadLocked reports whether instance id is taken for stopped. es.mu held.
@@ -657,9 +658,8 @@ func (es *EventStore) reconcile() {
 		if e.deleted || e.r.Owner != es.id || fenced {
 			continue
 		}
-		fp := fingerprint(e.r.Subs)
-		if o, ok := es.owned[key]; !ok || o.fp != fp {
-			acts = append(acts, act{key: key, uri: e.r.URI, fp: fp, subs: e.r.Subs, after: e.r.Cursor, own: true})
+		if o, ok := es.owned[key]; !ok || o.fp != e.fp {
+			acts = append(acts, act{key: key, uri: e.r.URI, fp: e.fp, subs: e.r.Subs, after: e.r.Cursor, own: true})
 		}
 	}
 	for key, o := range es.owned {
