@@ -1012,7 +1012,7 @@ type reader struct {
 	// memory is taken at Attach)
 	tail bool
 	// add, for the tail: msg with the message's size
-	add func(seq uint64, evs []events.Event, size int) bool
+	add func(seq uint64, evs []events.Event, size int)
 }
 
 // readHook, when set (tests), sees every message a reader (tail: the
@@ -1263,13 +1263,13 @@ func (es *EventStore) Subscribe(subscriber string, subs []events.Sub, check func
 			}
 			r.Cursor = last<<seqShift | seqMask
 		}
-		have := map[[2]string]bool{}
+		have := map[subID]bool{}
 		for _, s := range r.Subs {
-			have[[2]string{strconv.Itoa(int(s.Kind)), s.Subject}] = true
+			have[subID{s.Kind, s.Subject}] = true
 		}
 		merged := append([]events.Sub(nil), r.Subs...)
 		for _, s := range subs {
-			k := [2]string{strconv.Itoa(int(s.Kind)), s.Subject}
+			k := subID{s.Kind, s.Subject}
 			if !have[k] {
 				have[k] = true
 				s.Subscriber = subscriber
@@ -1289,6 +1289,12 @@ func (es *EventStore) Subscribe(subscriber string, subs []events.Sub, check func
 	})
 }
 
+// subID identifies a subscription within a subscriber's record.
+type subID struct {
+	kind    events.Kind
+	subject string
+}
+
 // recordSize is the size of r as written to the bucket.
 func recordSize(r *subRecord) int {
 	b, _ := json.Marshal(r)
@@ -1297,9 +1303,9 @@ func recordSize(r *subRecord) int {
 
 // Unsubscribe removes subs from subscriber's record.
 func (es *EventStore) Unsubscribe(subscriber string, subs []events.Sub) error {
-	drop := map[[2]string]bool{}
+	drop := map[subID]bool{}
 	for _, s := range subs {
-		drop[[2]string{strconv.Itoa(int(s.Kind)), s.Subject}] = true
+		drop[subID{s.Kind, s.Subject}] = true
 	}
 	return es.update(subscriber, true, func(r *subRecord, exists bool) (bool, error) {
 		if !exists {
@@ -1307,7 +1313,7 @@ func (es *EventStore) Unsubscribe(subscriber string, subs []events.Sub) error {
 		}
 		kept := r.Subs[:0:0]
 		for _, s := range r.Subs {
-			if !drop[[2]string{strconv.Itoa(int(s.Kind)), s.Subject}] {
+			if !drop[subID{s.Kind, s.Subject}] {
 				kept = append(kept, s)
 			}
 		}
