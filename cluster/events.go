@@ -1281,6 +1281,9 @@ func (es *EventStore) Subscribe(subscriber string, subs []events.Sub, check func
 				return false, err
 			}
 		}
+		if exists && r.Owner == es.id && len(merged) == len(r.Subs) {
+			return false, nil // nothing new: no write (a repeated subscribe is one read)
+		}
 		r.Subs, r.Owner = merged, es.id
 		if err := es.checkRoom(oldSize, recordSize(r)); err != nil {
 			return false, err
