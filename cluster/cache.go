@@ -16,7 +16,6 @@ type cache struct {
 	byKey      map[string]*node
 	tomb       map[string]uint64 // keys deleted here: revision of the entry deleted
 	head, tail *node
-	size       int // bytes of the entries held (names, URIs, tags)
 }
 
 type node struct {
@@ -51,7 +50,6 @@ func (c *cache) put(key string, rev uint64, e naming.Entry) {
 	c.unlink(key)
 	n := &node{key: key, e: e, rev: rev}
 	c.byKey[key] = n
-	c.size += entrySize(e)
 	// Insert in revision order: almost always at the tail.
 	at := c.tail
 	for at != nil && at.rev > rev {
@@ -87,7 +85,6 @@ func (c *cache) unlink(key string) {
 		return
 	}
 	delete(c.byKey, key)
-	c.size -= entrySize(n.e)
 	if n.prev != nil {
 		n.prev.next = n.next
 	} else {
@@ -98,13 +95,4 @@ func (c *cache) unlink(key string) {
 	} else {
 		c.tail = n.prev
 	}
-}
-
-// entrySize is the bytes of an entry's strings.
-func entrySize(e naming.Entry) int {
-	n := len(e.Name) + len(e.URI)
-	for _, t := range e.Metadata {
-		n += len(t)
-	}
-	return n
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
-	"slices"
 
 	"github.com/pyrogo/pyro/naming"
 )
@@ -101,14 +100,17 @@ func decodeEntry(b []byte) (naming.Entry, error) {
 	if count > 0 {
 		e.Metadata = make([]string, 0, count)
 	}
-	for range count {
+	for i := range count {
 		var t string
 		if t, b, ok = readString(b); !ok {
 			return e, errValue
 		}
+		if i > 0 && t <= e.Metadata[i-1] { // sorted, without duplicates
+			return e, errValue
+		}
 		e.Metadata = append(e.Metadata, t)
 	}
-	if len(b) != 0 || !slices.IsSorted(e.Metadata) || len(slices.Compact(slices.Clone(e.Metadata))) != len(e.Metadata) {
+	if len(b) != 0 {
 		return e, errValue
 	}
 	return e, nil

@@ -153,15 +153,7 @@ func (st *Store) purge() {
 	age := st.spec.PurgeDeletes
 	t := time.NewTicker(purgeEvery(age))
 	defer t.Stop()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		select {
-		case <-st.stop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
+	ctx := st.life // ended by Close, right after it closes st.stop
 	for {
 		select {
 		case <-st.stop:

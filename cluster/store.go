@@ -725,18 +725,31 @@ func (st *Store) ListPrefix(prefix string) ([]naming.Entry, error) {
 // ListMetadata returns the cached entries having all (or any) of tags.
 func (st *Store) ListMetadata(tags []string, all bool) ([]naming.Entry, error) {
 	tags = naming.NormalizeTags(tags)
-	return st.filter(func(e naming.Entry) bool {
-		n := 0
+	return st.filter(func(e naming.Entry) bool { return hasTags(e.Metadata, tags, all) }), nil
+}
+
+// hasTags reports whether the sorted set have holds all (or any) of the
+// sorted set tags. Its cost is bounded by have's length (times a log),
+// not by the query's: a client's list with a huge tag set costs, per
+// entry, no more than the entry's own tags.
+func hasTags(have, tags []string, all bool) bool {
+	if all {
+		if len(tags) > len(have) {
+			return false
+		}
 		for _, t := range tags {
-			if _, ok := slices.BinarySearch(e.Metadata, t); ok {
-				n++
+			if _, ok := slices.BinarySearch(have, t); !ok {
+				return false
 			}
 		}
-		if all {
-			return n == len(tags)
+		return true
+	}
+	for _, t := range have {
+		if _, ok := slices.BinarySearch(tags, t); ok {
+			return true
 		}
-		return n > 0
-	}), nil
+	}
+	return false
 }
 
 func (st *Store) filter(keep func(naming.Entry) bool) []naming.Entry {
