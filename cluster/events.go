@@ -139,6 +139,7 @@ type recEntry struct {
 	rev     uint64
 	deleted bool
 	r       subRecord
+	fp      string // fingerprint(r.Subs), for reconcile
 }
 
 type beatSeen struct {
@@ -546,7 +547,7 @@ func (es *EventStore) apply(e jetstream.KeyValueEntry) {
 		es.log.Warn("nats event store: ignoring a subscriber record", "key", key, "revision", rev, "err", err)
 		return
 	}
-	es.recs[key] = &recEntry{rev: rev, r: r}
+	es.recs[key] = &recEntry{rev: rev, r: r, fp: fingerprint(r.Subs)}
 }
 
 // setRec records a write of this instance.
@@ -560,7 +561,7 @@ func (es *EventStore) setRec(key string, rev uint64, r *subRecord) {
 		es.recs[key] = &recEntry{rev: rev, deleted: true}
 		return
 	}
-	es.recs[key] = &recEntry{rev: rev, r: *r}
+	es.recs[key] = &recEntry{rev: rev, r: *r, fp: fingerprint(r.Subs)}
 }
 
 // deadLocked reports whether instance id is taken for stopped. es.mu held.
@@ -657,9 +658,8 @@ func (es *EventStore) reconcile() {
 		if e.deleted || e.r.Owner != es.id || fenced {
 			continue
 		}
-		fp := fingerprint(e.r.Subs)
-		if o, ok := es.owned[key]; !ok || o.fp != fp {
-			acts = append(acts, act{key: key, uri: e.r.URI, fp: fp, subs: e.r.Subs, after: e.r.Cursor, own: true})
+		if o, ok := es.owned[key]; !ok || o.fp != e.fp {
+			acts = append(acts, act{key: key, uri: e.r.URI, fp: e.fp, subs: e.r.Subs, after: e.r.Cursor, own: true})
 		}
 	}
 	for key, o := range es.owned {
@@ -1012,7 +1012,7 @@ type reader struct {
 	// memory is taken at Attach)
 	tail bool
 	// add, for the tail: msg with the message's size
-	add func(seq uint64, evs []events.Event, size int) bool
+	add func(seq uint64, evs []events.Event, size int)
 }
 
 // readHook, when set (tests), sees every message a reader (tail: the
@@ -1263,13 +1263,13 @@ func (es *EventStore) Subscribe(subscriber string, subs []events.Sub, check func
 			}
 			r.Cursor = last<<seqShift | seqMask
 		}
-		have := map[[2]string]bool{}
+		have := map[subID]bool{}
 		for _, s := range r.Subs {
-			have[[2]string{strconv.Itoa(int(s.Kind)), s.Subject}] = true
+			have[subID{s.Kind, s.Subject}] = true
 		}
 		merged := append([]events.Sub(nil), r.Subs...)
 		for _, s := range subs {
-			k := [2]string{strconv.Itoa(int(s.Kind)), s.Subject}
+			k := subID{s.Kind, s.Subject}
 			if !have[k] {
 				have[k] = true
 				s.Subscriber = subscriber
@@ -1281,12 +1281,21 @@ func (es *EventStore) Subscribe(subscriber string, subs []events.Sub, check func
 				return false, err
 			}
 		}
+		if exists && r.Owner == es.id && len(merged) == len(r.Subs) {
+			return false, nil // nothing new: no write (a repeated subscribe is one read)
+		}
 		r.Subs, r.Owner = merged, es.id
 		if err := es.checkRoom(oldSize, recordSize(r)); err != nil {
 			return false, err
 		}
 		return true, nil
 	})
+}
+
+// subID identifies a subscription within a subscriber's record.
+type subID struct {
+	kind    events.Kind
+	subject string
 }
 
 // recordSize is the size of r as written to the bucket.
@@ -1297,9 +1306,9 @@ func recordSize(r *subRecord) int {
 
 // Unsubscribe removes subs from subscriber's record.
 func (es *EventStore) Unsubscribe(subscriber string, subs []events.Sub) error {
-	drop := map[[2]string]bool{}
+	drop := map[subID]bool{}
 	for _, s := range subs {
-		drop[[2]string{strconv.Itoa(int(s.Kind)), s.Subject}] = true
+		drop[subID{s.Kind, s.Subject}] = true
 	}
 	return es.update(subscriber, true, func(r *subRecord, exists bool) (bool, error) {
 		if !exists {
@@ -1307,7 +1316,7 @@ func (es *EventStore) Unsubscribe(subscriber string, subs []events.Sub) error {
 		}
 		kept := r.Subs[:0:0]
 		for _, s := range r.Subs {
-			if !drop[[2]string{strconv.Itoa(int(s.Kind)), s.Subject}] {
+			if !drop[subID{s.Kind, s.Subject}] {
 				kept = append(kept, s)
 			}
 		}

@@ -166,7 +166,7 @@ func (t *logTail) run(ctx context.Context) {
 
 // add keeps one message the tail read, dropping the oldest ones beyond
 // the window, and wakes the Reads that wait for it.
-func (t *logTail) add(seq uint64, evs []events.Event, size int) bool {
+func (t *logTail) add(seq uint64, evs []events.Event, size int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	e := &tailEntry{seq: seq, evs: evs, size: int64(size)}
@@ -187,7 +187,6 @@ func (t *logTail) add(seq uint64, evs []events.Event, size int) bool {
 	}
 	t.es.sawSeq(seq)
 	t.wakeLocked()
-	return true
 }
 
 func (t *logTail) wake() {

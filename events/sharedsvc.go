@@ -152,8 +152,14 @@ func (s *Service) own(key string, subs []Sub, after uint64) {
 		s.o.log.Warn("events: a shared subscriber is not a URI in its canonical form; ignored", "subscriber", key)
 		return
 	}
+	compiled := map[string]*pyre.Pattern{}
 	s.mu.Lock()
 	w, closed := s.subs[key], s.closed
+	for _, sb := range subs { // compiled already: not again
+		if ps := s.patterns[sb.Subject]; sb.Kind == Pattern && ps != nil {
+			compiled[sb.Subject] = ps.p
+		}
+	}
 	s.mu.Unlock()
 	if closed {
 		return
@@ -172,7 +178,6 @@ func (s *Service) own(key string, subs []Sub, after uint64) {
 	} else {
 		thirdParty = w.thirdParty
 	}
-	compiled := map[string]*pyre.Pattern{}
 	for _, sb := range subs {
 		if sb.Kind == Pattern && compiled[sb.Subject] == nil {
 			c, err := compilePattern(sb.Subject)
