@@ -33,7 +33,7 @@ type fetchBudget struct {
 	mu      sync.Mutex
 	size    int64
 	used    int64
-	peak    int64 // the most ever used (tests, Stats)
+	peak    int64 // the most ever used (read by tests)
 	waiters []*budgetWaiter
 }
 
