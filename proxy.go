@@ -810,6 +810,9 @@ func (p *Proxy) exchange(ctx context.Context, c *clientConn, call *codec.Call, o
 		if errors.Is(err, wire.ErrTooLarge) {
 			return nil, false, wrapError(ErrMessageTooLarge, err.Error(), err)
 		}
+		if ctx.Err() != nil { // cancelled or past its deadline while sending
+			return nil, true, ctxError(ctx.Err())
+		}
 		return nil, true, netErr(err, "sending")
 	}
 	if o.oneway {
